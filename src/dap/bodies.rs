@@ -1,0 +1,118 @@
+//! Constructors for the dap-types structs the adapter sends. dap-types derives no `Default`
+//! for them, so every optional field is spelled out once, here, instead of at each use.
+
+use dap_types::{
+    Breakpoint, OutputEvent, OutputEventCategory, Scope, Source, StackFrame, Thread, Variable,
+    VariablePresentationHint, VariablePresentationHintAttributes, VariablePresentationHintKind,
+};
+
+pub fn source(path: String) -> Source {
+    let name = std::path::Path::new(&path)
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.clone());
+    Source {
+        name: Some(name),
+        path: Some(path),
+        source_reference: None,
+        presentation_hint: None,
+        origin: None,
+        sources: None,
+        adapter_data: None,
+        checksums: None,
+    }
+}
+
+pub fn stack_frame(id: u64, name: String, source: Source, line: u64) -> StackFrame {
+    StackFrame {
+        id,
+        name,
+        source: Some(source),
+        // Helix panics on line 0 in debug builds (editor-clients.md).
+        line: line.max(1),
+        column: 1,
+        end_line: None,
+        end_column: None,
+        can_restart: Some(false),
+        instruction_pointer_reference: None,
+        module_id: None,
+        presentation_hint: None,
+    }
+}
+
+pub fn scope(name: &str, variables_reference: u64, named_variables: usize) -> Scope {
+    Scope {
+        name: name.to_string(),
+        presentation_hint: Some(dap_types::ScopePresentationHint::Locals),
+        variables_reference,
+        named_variables: Some(named_variables as u64),
+        indexed_variables: None,
+        expensive: false,
+        source: None,
+        line: None,
+        column: None,
+        end_line: None,
+        end_column: None,
+    }
+}
+
+/// A variable as the editor shows it; `lazy` marks values whose evaluation has side effects
+/// or calls code (ptvsd's MethodCall/SideEffects flags), fetched only when the user asks.
+pub fn variable(
+    name: String,
+    value: String,
+    type_name: Option<String>,
+    evaluate_name: Option<String>,
+    variables_reference: u64,
+    lazy: bool,
+) -> Variable {
+    Variable {
+        name,
+        value,
+        type_: type_name.filter(|t| !t.is_empty()),
+        presentation_hint: lazy.then(|| VariablePresentationHint {
+            kind: Some(VariablePresentationHintKind::Method),
+            attributes: Some(vec![VariablePresentationHintAttributes::HasSideEffects]),
+            visibility: None,
+            lazy: Some(true),
+        }),
+        evaluate_name,
+        variables_reference,
+        named_variables: None,
+        indexed_variables: None,
+        memory_reference: None,
+    }
+}
+
+pub fn breakpoint(id: Option<u64>, verified: bool, message: Option<String>, line: u64) -> Breakpoint {
+    Breakpoint {
+        id,
+        verified,
+        message,
+        source: None,
+        line: Some(line),
+        column: None,
+        end_line: None,
+        end_column: None,
+        instruction_reference: None,
+        offset: None,
+        reason: None,
+    }
+}
+
+pub fn thread(id: u64, name: String) -> Thread {
+    Thread { id, name }
+}
+
+pub fn output(category: OutputEventCategory, text: String) -> OutputEvent {
+    OutputEvent {
+        category: Some(category),
+        output: text,
+        group: None,
+        variables_reference: None,
+        source: None,
+        line: None,
+        column: None,
+        data: None,
+    }
+}

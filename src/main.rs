@@ -1,0 +1,52 @@
+//! The `ptvsd-dap` command: with no arguments, the DAP server on stdio that editors run.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+/// Debug Adapter Protocol server for Python programs running the legacy ptvsd debug server
+/// (2.2, 3.0, 3.1, 3.2), over TCP or the Azure App Service WebSocket proxy.
+///
+/// Editors start it with no arguments and speak DAP on stdin/stdout. Attach with a
+/// configuration such as {"url": "wss://<secret>@mysite.azurewebsites.net/ptvsd"}.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Cli {
+    /// Write the adapter's log to this file (also PTVSD_DAP_LOG). Nothing is logged to stdout.
+    #[arg(long, env = "PTVSD_DAP_LOG", value_name = "FILE")]
+    log_file: Option<PathBuf>,
+    /// Log level or filter: error, warn, info, debug, trace (also PTVSD_DAP_LOG_LEVEL).
+    #[arg(long, env = "PTVSD_DAP_LOG_LEVEL", default_value = "info", value_name = "LEVEL")]
+    log_level: String,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("ptvsd-dap: cannot start the async runtime: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(ptvsd_dap::session::run(tokio::io::stdin(), tokio::io::stdout()));
+    // Do not wait for the blocking stdin reader: the editor may keep our stdin open.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    std::process::ExitCode::SUCCESS
+}
+
+/// Logs go to the chosen file, or to stderr at warning level: stdout belongs to DAP.
+fn init_logging(cli: &Cli) {
+    let filter = EnvFilter::try_new(&cli.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
+    match &cli.log_file {
+        Some(path) => match std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            Ok(file) => {
+                tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false).with_writer(std::sync::Mutex::new(file)).init();
+            }
+            Err(error) => eprintln!("ptvsd-dap: cannot open log file {}: {error}", path.display()),
+        },
+        None => tracing_subscriber::fmt().with_env_filter(EnvFilter::new("warn")).with_writer(std::io::stderr).init(),
+    }
+}

@@ -1,0 +1,387 @@
+//! What ptvsd tells the adapter: each event updates the session's state and becomes DAP
+//! responses and events (§6, §8).
+
+use serde_json::json;
+
+use super::breakpoints::BindState;
+use super::connection::{start_io, Attached};
+use super::evaluation::{Waiter, Work};
+use super::link::{AttachStop, Link};
+use super::requests::{dap_variable, exception_table};
+use super::Session;
+use crate::dap::bodies;
+use crate::dap::message::{to_value, RequestError};
+use crate::wire::generation::Release;
+use crate::wire::model::{Command, Event, ExceptionBreakType, HandlerStatement, Obj, OutputChannel, ReprKind, Tid};
+
+impl Session {
+    pub(super) fn on_connected(&mut self, result: Result<Attached, String>) {
+        let (Some(request), Some(config)) = (self.connecting.take(), self.pending_config.take()) else { return };
+        let attached = match result {
+            Ok(attached) => attached,
+            Err(problem) => {
+                self.console(format!("Cannot attach: {problem}"));
+                self.respond(&request, Err(RequestError::new(problem)));
+                return;
+            }
+        };
+        self.install_link(attached, config);
+        let Some(link) = self.link.as_mut() else { return };
+        // The debuggee keeps its exception table across sessions: always reset it (§9.1).
+        link.send(exception_table(0));
+        let (major, minor, micro) = link.info.python_version;
+        let greeting = format!(
+            "Attached to ptvsd protocol {} ({}), Python {major}.{minor}.{micro}, pid {}",
+            link.generation.protocol_version(),
+            link.release.name(),
+            link.info.pid
+        );
+        tracing::info!("{greeting}");
+        self.respond(&request, Ok(None));
+        self.send_event("initialized", json!({}));
+        self.console(greeting);
+        if let Err(problem) = self.process_wire_buffer() {
+            tracing::warn!(%problem, "decoding the first events failed");
+        }
+    }
+
+    /// Starts the link's I/O and makes it the session's.
+    pub(super) fn install_link(&mut self, attached: Attached, config: crate::config::attach::AttachConfig) {
+        let (wire_tx, wire_rx) = tokio::sync::mpsc::channel(256);
+        let Attached { pipe, codec, leftover, generation, info } = attached;
+        let (writer, writer_task) = start_io(pipe, wire_tx);
+        self.link = Some(Link::new(generation, info, codec, leftover, writer, writer_task, config));
+        self.wire_rx = Some(wire_rx);
+    }
+
+    pub(super) fn on_wire_bytes(&mut self, bytes: &[u8]) -> Result<(), String> {
+        let Some(link) = self.link.as_mut() else { return Ok(()) };
+        link.read_buf.extend_from_slice(bytes);
+        self.process_wire_buffer()
+    }
+
+    fn process_wire_buffer(&mut self) -> Result<(), String> {
+        loop {
+            let Some(link) = self.link.as_mut() else { return Ok(()) };
+            match link.decode() {
+                Ok(Some(event)) => self.on_event(event),
+                Ok(None) => return Ok(()),
+                Err(error) => return Err(format!("ptvsd sent data this adapter cannot read ({error})")),
+            }
+        }
+    }
+
+    fn on_event(&mut self, event: Event) {
+        tracing::trace!(target: "wire::in", ?event, "from ptvsd");
+        let Some(link) = self.link.as_mut() else { return };
+        match event {
+            Event::ThreadCreate { tid } => {
+                let (dap_id, new) = link.threads.add(tid);
+                if new {
+                    self.send_event("thread", json!({ "reason": "started", "threadId": dap_id }));
+                }
+            }
+            Event::ThreadExit { tid } => {
+                if let Some(dap_id) = link.threads.remove(tid) {
+                    self.send_event("thread", json!({ "reason": "exited", "threadId": dap_id }));
+                }
+            }
+            Event::ThreadFrames { tid, name, frames } => {
+                let known = link.threads.get(tid).is_some();
+                let dap_id = link.threads.record_frames(tid, name, frames);
+                if !known {
+                    self.send_event("thread", json!({ "reason": "started", "threadId": dap_id }));
+                }
+            }
+            Event::ProcessLoad { tid } => {
+                link.attach_stop = AttachStop::Arrived(tid);
+                if link.configuration_done {
+                    self.start_attach_probe(tid);
+                }
+            }
+            Event::StepDone { tid } => self.report_stop(tid, "step", None, None),
+            Event::AsyncBreak { tid } => {
+                link.pause_requested = false;
+                self.report_stop(tid, "pause", None, None);
+            }
+            Event::BreakpointHit { id, tid } => self.on_breakpoint_hit(id, tid),
+            Event::BreakpointSet { id } => self.on_breakpoint_state(id, BindState::Bound),
+            Event::BreakpointFailed { id } => self.on_breakpoint_state(id, BindState::Pending),
+            Event::Exception { tid, info } => {
+                let unhandled = info.break_type == ExceptionBreakType::Unhandled;
+                let description = format!(
+                    "{} exception: {}: {}",
+                    if unhandled { "Unhandled" } else { "Raised" },
+                    info.type_name,
+                    info.message
+                );
+                // Other threads keep running on an exception stop (§8.3).
+                self.report_stop(tid, "exception", Some(description), Some(false));
+            }
+            Event::ExecutionResult { exec_id, obj } => {
+                if let Some(waiter) = link.evaluations.complete(exec_id) {
+                    self.on_evaluated(waiter, Ok(obj));
+                }
+                self.pump_evaluations();
+            }
+            Event::ExecutionException { exec_id, text } => {
+                if let Some(waiter) = link.evaluations.complete(exec_id) {
+                    self.on_evaluated(waiter, Err(text));
+                }
+                self.pump_evaluations();
+            }
+            Event::Children { exec_id, children } => {
+                if let Some(waiter) = link.evaluations.complete(exec_id) {
+                    self.on_children(waiter, children);
+                }
+                self.pump_evaluations();
+            }
+            Event::Output { text, channel, .. } => {
+                let category = match channel {
+                    Some(OutputChannel::Stderr) => dap_types::OutputEventCategory::Stderr,
+                    Some(OutputChannel::Debug) => dap_types::OutputEventCategory::Console,
+                    _ => dap_types::OutputEventCategory::Stdout,
+                };
+                if link.config.redirect_output || channel == Some(OutputChannel::Debug) {
+                    self.send_event("output", bodies::output(category, text));
+                }
+            }
+            Event::RequestHandlers { file } => {
+                // Unanswered, the raising thread blocks forever (§9.8). Without the file's
+                // handler ranges, "everything is handled" never stops the program falsely.
+                let statements = vec![HandlerStatement { line_start: 0, line_end: i32::MAX as i64, expressions: vec!["*".into()] }];
+                link.send(Command::SetExceptionHandlerInfo { file, statements });
+            }
+            Event::Detached => {
+                // Unasked: the program is exiting (ptvsd's atexit hook detaches, §9.13).
+                link.close_writer();
+                self.console("The program is exiting: ptvsd detached.");
+                self.link_closed();
+                self.announce_end();
+            }
+            Event::CommandFailed { command, message } => {
+                if command == "legacyExecuteText" || command == "legacyEnumChildren" {
+                    if let Some(waiter) = link.evaluations.complete_current() {
+                        self.on_evaluated(waiter, Err(last_line(&message)));
+                    }
+                    self.pump_evaluations();
+                } else if command != "legacyDetach" {
+                    tracing::warn!(%command, %message, "ptvsd reported a failed command");
+                }
+            }
+            Event::Authenticated { .. } | Event::Attached(_) | Event::RemoteInfo(_) => {
+                tracing::warn!(?event, "handshake reply after attach ignored");
+            }
+            Event::ModuleLoad { .. }
+            | Event::ModulesChanged
+            | Event::BreakpointHitCount { .. }
+            | Event::SetLineNumberResult { .. }
+            | Event::Ignored { .. } => {}
+        }
+    }
+
+    fn report_stop(&mut self, tid: Tid, reason: &str, description: Option<String>, all_threads: Option<bool>) {
+        let Some(link) = self.link.as_mut() else { return };
+        let (dap_id, _) = link.threads.add(tid);
+        if let Some(thread) = link.threads.get_mut(tid) {
+            thread.blocked = true;
+        }
+        link.stop_reported = true;
+        self.send_event(
+            "stopped",
+            json!({
+                "reason": reason,
+                "threadId": dap_id,
+                "allThreadsStopped": all_threads.unwrap_or(true),
+                "description": description,
+                "text": description,
+            }),
+        );
+    }
+
+    fn on_breakpoint_hit(&mut self, id: i64, tid: Tid) {
+        let Some(link) = self.link.as_mut() else { return };
+        if link.breakpoints.get(id).is_none() {
+            // A stale breakpoint (removed, or from an earlier session, §9.7): let it go.
+            tracing::info!(id, "hit of an unknown breakpoint: resuming");
+            if link.stop_reported {
+                link.send(Command::ResumeThread { tid });
+            } else {
+                link.send(Command::ClearStepping { tid });
+                link.send(Command::ResumeAll);
+                link.on_resumed();
+            }
+            return;
+        }
+        self.on_breakpoint_state(id, BindState::Bound);
+        let Some(link) = self.link.as_mut() else { return };
+        let (dap_id, _) = link.threads.add(tid);
+        if let Some(thread) = link.threads.get_mut(tid) {
+            thread.blocked = true;
+        }
+        link.stop_reported = true;
+        self.send_event(
+            "stopped",
+            json!({ "reason": "breakpoint", "threadId": dap_id, "allThreadsStopped": true, "hitBreakpointIds": [id] }),
+        );
+    }
+
+    fn on_breakpoint_state(&mut self, id: i64, state: BindState) {
+        let Some(link) = self.link.as_mut() else { return };
+        let answered_later = link.pending_breakpoints.iter().all(|pending| {
+            !pending.outcomes.iter().any(|o| matches!(o, super::breakpoints::Outcome::Installed { id: i } if *i == id))
+        });
+        let Some(bp) = link.breakpoints.set_state(id, state) else { return };
+        let line = bp.spec.line as u64;
+        if answered_later && state == BindState::Bound {
+            let breakpoint = bodies::breakpoint(Some(id as u64), true, None, line);
+            self.send_event("breakpoint", json!({ "reason": "changed", "breakpoint": to_value(breakpoint) }));
+        }
+        self.answer_confirmed_breakpoints(None);
+    }
+
+    /// At the attach stop: one evaluation sets `TCP_NODELAY` on ptvsd's socket (without it every
+    /// stop costs a delayed-ACK wait, §1.2) and reads `ptvsd.__version__`, which tells 3.0.0
+    /// from 2.2.0 (2.2.0 has none). Then the program runs.
+    pub(super) fn start_attach_probe(&mut self, tid: Tid) {
+        let Some(link) = self.link.as_mut() else { return };
+        link.attach_stop = AttachStop::Done;
+        let kind = link.threads.get(tid).and_then(|t| t.frames.first()).map(|f| f.kind);
+        let Some(kind) = kind else {
+            // No frame to evaluate in: just let the program run.
+            self.resume_after_attach_stop(tid);
+            return;
+        };
+        let (module, attributes) = link.release.debugger_socket_path();
+        let mut socket = format!("__import__('sys').modules.get('{module}')");
+        for attribute in attributes {
+            socket = format!("getattr({socket}, '{attribute}', None)");
+        }
+        let text = format!(
+            "[getattr(__import__('sys').modules.get('ptvsd'), '__version__', None), \
+             getattr({socket}, 'setsockopt', lambda *args: None)(6, 1, 1)][0]"
+        );
+        let command = Command::Execute {
+            text,
+            tid,
+            frame_id: 0,
+            exec_id: 0,
+            frame_kind: kind,
+            repr_kind: ReprKind::Normal,
+            module_name: None,
+            print_result: false,
+        };
+        link.evaluations.push(Work { command, waiter: Waiter::AttachProbe { tid } });
+        self.pump_evaluations();
+    }
+
+    fn resume_after_attach_stop(&mut self, tid: Tid) {
+        let Some(link) = self.link.as_mut() else { return };
+        if link.pause_requested {
+            link.pause_requested = false;
+            self.report_stop(tid, "pause", None, None);
+            return;
+        }
+        link.send(Command::ResumeAll);
+        link.on_resumed();
+    }
+
+    fn on_evaluated(&mut self, waiter: Waiter, result: Result<Obj, String>) {
+        match waiter {
+            Waiter::Evaluate { request, expression, frame, kind } => {
+                let reply = match result {
+                    Ok(obj) => {
+                        let Some(link) = self.link.as_mut() else { return };
+                        // Children of `a + b` would be asked for as `a + b.attr` (§4.3).
+                        let variable = dap_variable(link, &frame, kind, String::new(), None, &obj, Some(format!("({expression})")));
+                        Ok(Some(json!({
+                            "result": variable.value,
+                            "type": variable.type_,
+                            "variablesReference": variable.variables_reference,
+                        })))
+                    }
+                    Err(text) => Err(RequestError::new(text)),
+                };
+                self.respond(&request, reply);
+            }
+            Waiter::Variables { request, .. } => {
+                let message = match result {
+                    Ok(_) => "unexpected evaluation result".to_string(),
+                    Err(text) => text,
+                };
+                self.respond(&request, Err(RequestError::new(message)));
+            }
+            Waiter::AttachProbe { tid } => {
+                let Some(link) = self.link.as_mut() else { return };
+                let version = result.as_ref().ok().and_then(|obj| obj.repr.as_deref()).map(|repr| repr.trim_matches('\'').to_string());
+                if let Err(text) = &result {
+                    tracing::warn!(%text, "the attach probe failed");
+                }
+                let release = Release::from_version_text(link.generation, version.as_deref().filter(|v| *v != "None"));
+                if release != link.release {
+                    link.release = release;
+                    self.console(format!("Detected {}.", release.name()));
+                }
+                self.resume_after_attach_stop(tid);
+            }
+        }
+    }
+
+    fn on_children(&mut self, waiter: Waiter, children: Vec<crate::wire::model::Child>) {
+        let Waiter::Variables { request, frame, kind, start, count } = waiter else {
+            tracing::warn!("children arrived for an evaluation");
+            return;
+        };
+        let Some(link) = self.link.as_mut() else { return };
+        let variables: Vec<_> = children
+            .into_iter()
+            .skip(start)
+            .take(count)
+            .map(|child| {
+                let expression = child.expression.clone();
+                dap_variable(link, &frame, kind, child.name, expression.clone(), &child.obj, expression)
+            })
+            .collect();
+        self.respond(&request, Ok(Some(json!({ "variables": variables }))));
+    }
+
+    pub(super) fn fail_waiter(&mut self, waiter: Waiter, message: String) {
+        match waiter {
+            Waiter::Evaluate { request, .. } | Waiter::Variables { request, .. } => {
+                self.respond(&request, Err(RequestError::new(message)))
+            }
+            Waiter::AttachProbe { tid } => self.resume_after_attach_stop(tid),
+        }
+    }
+
+    pub(super) fn on_evaluation_timeout(&mut self, exec_id: i64) {
+        let Some(link) = self.link.as_mut() else { return };
+        if let Some(waiter) = link.evaluations.time_out(exec_id) {
+            self.fail_waiter(
+                waiter,
+                format!(
+                    "the debuggee did not answer within {} s (the expression may still be running)",
+                    super::evaluation::EVALUATION_TIMEOUT.as_secs()
+                ),
+            );
+        }
+    }
+
+    /// Forgets the link after it closed; pending requests get failed responses.
+    pub(super) fn link_closed(&mut self) {
+        self.wire_rx = None;
+        let Some(mut link) = self.link.take() else { return };
+        let mut waiters: Vec<Waiter> = link.evaluations.drain_queued().into_iter().map(|work| work.waiter).collect();
+        waiters.extend(link.evaluations.complete_current());
+        for waiter in waiters {
+            if let Waiter::Evaluate { request, .. } | Waiter::Variables { request, .. } = waiter {
+                self.respond(&request, Err(RequestError::new("the debug session ended")));
+            }
+        }
+    }
+}
+
+/// A Python traceback's last line is the error ("NameError: name 'x' is not defined").
+fn last_line(text: &str) -> String {
+    text.trim_end().lines().last().unwrap_or(text).to_string()
+}

@@ -1,0 +1,120 @@
+//! Every way the session ends goes through here: the adapter detaches in-protocol before it
+//! closes the link, so the remote program keeps running and can be attached again (§9.13).
+
+use std::time::Duration;
+
+use super::connection::WireInput;
+use super::{recv_wire, Internal, Session};
+use crate::dap::message::RequestError;
+use crate::wire::generation::Generation;
+use crate::wire::model::{Command, Event, HandlerStatement};
+
+/// How long ptvsd gets to confirm the detach.
+const DETACH_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long to wait for ptvsd to close its end after the loop-ending command (JSON).
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+/// An attach still in progress when the session ends is completed, then detached, because
+/// abandoning a handshake wedges ptvsd's attach server (§3.1.1).
+const CONNECT_WAIT: Duration = Duration::from_secs(30);
+
+impl Session {
+    pub(super) async fn finalize(&mut self, reason: &str) {
+        tracing::info!(%reason, "ending the session");
+        if self.connecting.is_some() {
+            self.wait_for_connection().await;
+        }
+        if self.link.is_none() {
+            return;
+        }
+        self.detach().await;
+        self.link_closed();
+    }
+
+    async fn wait_for_connection(&mut self) {
+        let deadline = tokio::time::Instant::now() + CONNECT_WAIT;
+        loop {
+            match tokio::time::timeout_at(deadline, self.internal_rx.recv()).await {
+                Ok(Some(Internal::Connected(result))) => {
+                    let (Some(request), Some(config)) = (self.connecting.take(), self.pending_config.take()) else { return };
+                    self.respond(&request, Err(RequestError::new("the session ended while attaching")));
+                    if let Ok(attached) = *result {
+                        self.install_link(attached, config);
+                    }
+                    return;
+                }
+                Ok(Some(_)) => {}
+                Ok(None) | Err(_) => return,
+            }
+        }
+    }
+
+    async fn detach(&mut self) {
+        let Some(link) = self.link.as_mut() else { return };
+        for command in link.breakpoints.neutralise_unbound() {
+            link.send(command);
+        }
+        link.send(Command::Detach);
+        let generation = link.generation;
+        let detached = self.wait_for_detached().await;
+        let Some(link) = self.link.as_mut() else { return };
+        if detached && generation != Generation::V6 {
+            // After a JSON detach ptvsd's loop keeps reading; at EOF it would spin a core for
+            // the rest of the process's life. An unknown command makes it exit (§9.13).
+            link.send(Command::ShutdownLoop);
+            let _ = tokio::time::timeout(CLOSE_TIMEOUT, self.wait_for_close()).await;
+        }
+        if !detached {
+            tracing::warn!("ptvsd did not confirm the detach");
+        }
+        let Some(link) = self.link.as_mut() else { return };
+        link.close_writer();
+        if let Some(writer) = link.writer_task.take() {
+            let _ = tokio::time::timeout(CLOSE_TIMEOUT, writer).await;
+        }
+    }
+
+    /// Reads until ptvsd confirms the detach, still answering `REQH` so that no thread that
+    /// raises meanwhile is left blocked (§9.8).
+    async fn wait_for_detached(&mut self) -> bool {
+        let deadline = tokio::time::Instant::now() + DETACH_TIMEOUT;
+        loop {
+            let Ok(input) = tokio::time::timeout_at(deadline, recv_wire(&mut self.wire_rx)).await else { return false };
+            let Some(WireInput::Bytes(bytes)) = input else { return false };
+            let Some(link) = self.link.as_mut() else { return false };
+            link.read_buf.extend_from_slice(&bytes);
+            loop {
+                match link.decode() {
+                    Ok(Some(Event::Detached)) => return true,
+                    Ok(Some(Event::RequestHandlers { file })) => {
+                        let statements = vec![HandlerStatement { line_start: 0, line_end: i32::MAX as i64, expressions: vec!["*".into()] }];
+                        link.send(Command::SetExceptionHandlerInfo { file, statements });
+                    }
+                    Ok(Some(_)) => {}
+                    Ok(None) => break,
+                    Err(error) => {
+                        tracing::warn!(%error, "undecodable data while detaching");
+                        return false;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn wait_for_close(&mut self) {
+        while let Some(WireInput::Bytes(_)) = recv_wire(&mut self.wire_rx).await {}
+    }
+
+    /// The link failed or closed without a detach.
+    pub(super) async fn lose_link(&mut self, problem: &str) {
+        if self.link.is_none() {
+            return;
+        }
+        tracing::warn!(%problem, "link to the debuggee lost");
+        self.console(format!(
+            "Lost the connection to the debuggee: {problem}. If the program is still running, ptvsd may \
+             consider itself attached until it next writes output; restart the remote app if a new attach is refused."
+        ));
+        self.link_closed();
+        self.announce_end();
+    }
+}

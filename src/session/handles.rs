@@ -1,0 +1,65 @@
+//! The ids the editor holds during one stop: frame ids and variable references. They are
+//! valid until the program resumes, when every one of them is forgotten.
+
+use std::collections::HashMap;
+
+use crate::wire::model::{FrameKind, Tid};
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FrameRef {
+    pub tid: Tid,
+    pub index: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum VariableSource {
+    /// The variables of a frame, straight from the `THRF` cache.
+    FrameLocals(FrameRef),
+    /// The children of an expression, enumerated by the debuggee (`chld`).
+    Children { frame: FrameRef, kind: FrameKind, expression: String },
+}
+
+#[derive(Debug, Default)]
+pub struct Handles {
+    frames: Vec<FrameRef>,
+    frame_ids: HashMap<FrameRef, u64>,
+    variables: Vec<VariableSource>,
+    variable_ids: HashMap<VariableSource, u64>,
+}
+
+impl Handles {
+    pub fn frame_id(&mut self, frame: FrameRef) -> u64 {
+        intern(&mut self.frames, &mut self.frame_ids, frame)
+    }
+
+    pub fn frame(&self, id: u64) -> Option<&FrameRef> {
+        lookup(&self.frames, id)
+    }
+
+    pub fn variables_reference(&mut self, source: VariableSource) -> u64 {
+        intern(&mut self.variables, &mut self.variable_ids, source)
+    }
+
+    pub fn variables(&self, reference: u64) -> Option<&VariableSource> {
+        lookup(&self.variables, reference)
+    }
+
+    pub fn clear(&mut self) {
+        *self = Handles::default();
+    }
+}
+
+/// Ids start at 1: 0 means "no reference" in DAP.
+fn intern<T: Clone + Eq + std::hash::Hash>(items: &mut Vec<T>, ids: &mut HashMap<T, u64>, item: T) -> u64 {
+    if let Some(id) = ids.get(&item) {
+        return *id;
+    }
+    items.push(item.clone());
+    let id = items.len() as u64;
+    ids.insert(item, id);
+    id
+}
+
+fn lookup<T>(items: &[T], id: u64) -> Option<&T> {
+    usize::try_from(id).ok().and_then(|id| id.checked_sub(1)).and_then(|index| items.get(index))
+}

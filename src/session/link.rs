@@ -1,0 +1,125 @@
+//! The state of an attached session: the codec, the writer, and everything learned from ptvsd.
+
+use bytes::{Bytes, BytesMut};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::breakpoints::Breakpoints;
+use super::evaluation::Evaluations;
+use super::handles::Handles;
+use super::paths::PathMapper;
+use super::threads::ThreadTable;
+use crate::config::attach::AttachConfig;
+use crate::wire::generation::{Generation, Release};
+use crate::wire::model::{AttachInfo, Command, Tid};
+use crate::wire::Codec;
+
+/// The attach stop (§8.2): ptvsd stops the first thread that runs Python code after attach and
+/// reports `LOAD`. Sending `resa` before it cancels it for good, so the adapter waits for it
+/// and uses that stop to tune ptvsd's socket, then resumes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttachStop {
+    /// `LOAD` has not arrived.
+    Awaited,
+    /// `LOAD` arrived on this thread; waiting for `configurationDone`.
+    Arrived(Tid),
+    /// Handled: the program runs.
+    Done,
+}
+
+/// A `setBreakpoints` waiting for ptvsd to say whether its new breakpoints bound.
+#[derive(Debug)]
+pub struct PendingBreakpoints {
+    pub request: crate::dap::message::Request,
+    pub source_path: String,
+    pub outcomes: Vec<super::breakpoints::Outcome>,
+    pub lines: Vec<i64>,
+}
+
+pub struct Link {
+    pub generation: Generation,
+    pub release: Release,
+    pub info: AttachInfo,
+    codec: Box<dyn Codec>,
+    pub read_buf: BytesMut,
+    writer: Option<mpsc::UnboundedSender<Bytes>>,
+    pub writer_task: Option<JoinHandle<()>>,
+    pub config: AttachConfig,
+    pub paths: PathMapper,
+    pub threads: ThreadTable,
+    pub handles: Handles,
+    pub breakpoints: Breakpoints,
+    pub evaluations: Evaluations,
+    pub pending_breakpoints: Vec<PendingBreakpoints>,
+    pub configuration_done: bool,
+    pub attach_stop: AttachStop,
+    /// The editor has been told of a stop and not of a resume since.
+    pub stop_reported: bool,
+    /// The editor asked for a pause that has not arrived yet.
+    pub pause_requested: bool,
+}
+
+impl Link {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        generation: Generation,
+        info: AttachInfo,
+        codec: Box<dyn Codec>,
+        read_buf: BytesMut,
+        writer: mpsc::UnboundedSender<Bytes>,
+        writer_task: JoinHandle<()>,
+        config: AttachConfig,
+    ) -> Self {
+        let paths = PathMapper::new(config.path_mappings.clone());
+        Link {
+            generation,
+            release: Release::initial(generation),
+            info,
+            codec,
+            read_buf,
+            writer: Some(writer),
+            writer_task: Some(writer_task),
+            config,
+            paths,
+            threads: ThreadTable::default(),
+            handles: Handles::default(),
+            breakpoints: Breakpoints::new(),
+            evaluations: Evaluations::default(),
+            pending_breakpoints: Vec::new(),
+            configuration_done: false,
+            attach_stop: AttachStop::Awaited,
+            stop_reported: false,
+            pause_requested: false,
+        }
+    }
+
+    /// Encodes and sends one command. Sending after the link closed is a no-op (logged).
+    pub fn send(&mut self, command: Command) {
+        tracing::debug!(target: "wire::out", ?command, "to ptvsd");
+        let mut out = BytesMut::new();
+        self.codec.encode(&command, &mut out);
+        match &self.writer {
+            Some(writer) if !out.is_empty() => {
+                let _ = writer.send(out.freeze());
+            }
+            Some(_) => {}
+            None => tracing::debug!("link closed; command not sent"),
+        }
+    }
+
+    pub fn decode(&mut self) -> Result<Option<crate::wire::model::Event>, crate::wire::DecodeError> {
+        self.codec.decode(&mut self.read_buf)
+    }
+
+    /// Closes the sending side: the writer flushes what is queued and then closes the link.
+    pub fn close_writer(&mut self) {
+        self.writer = None;
+    }
+
+    /// Forgets the stop: every frame id and variable reference the editor holds is now stale.
+    pub fn on_resumed(&mut self) {
+        self.threads.mark_all_running();
+        self.handles.clear();
+        self.stop_reported = false;
+    }
+}

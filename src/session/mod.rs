@@ -1,0 +1,240 @@
+//! The translation between the editor (DAP) and the debuggee (ptvsd): one task, one state
+//! machine, fed by a closed set of inputs. Only this module knows both protocols.
+
+pub mod breakpoints;
+mod connection;
+mod evaluation;
+mod events;
+mod finalize;
+mod handles;
+mod link;
+pub mod paths;
+mod requests;
+mod threads;
+
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::mpsc;
+
+use crate::dap::message::{Outgoing, Request, RequestError, ResponseBody};
+use crate::dap::server::{read_requests, write_messages, DapInput};
+use connection::{Attached, WireInput};
+use link::Link;
+
+/// After telling the editor the session is over, how long to wait for its `disconnect`
+/// before exiting anyway (Helix keeps stdin open: editor-clients.md).
+const EXIT_GRACE: Duration = Duration::from_secs(10);
+
+/// Inputs the session produces for itself: connection results and timers.
+enum Internal {
+    Connected(Box<Result<Attached, String>>),
+    EvaluationTimeout(i64),
+    BreakpointsTimeout(i64),
+    ExitGrace,
+}
+
+/// Why the session loop should stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    Continue,
+    Exit,
+}
+
+pub struct Session {
+    out: mpsc::UnboundedSender<Outgoing>,
+    internal_tx: mpsc::UnboundedSender<Internal>,
+    internal_rx: mpsc::UnboundedReceiver<Internal>,
+    wire_rx: Option<mpsc::Receiver<WireInput>>,
+    /// The `attach` request while its connection is being made.
+    connecting: Option<Request>,
+    pending_config: Option<crate::config::attach::AttachConfig>,
+    link: Option<Link>,
+    client_id: Option<String>,
+    /// The debug session is over (terminated sent); only `disconnect` is left to answer.
+    ended: bool,
+}
+
+/// Runs the DAP server on the given streams (stdin/stdout) until the session ends.
+pub async fn run(input: impl AsyncRead + Unpin + Send + 'static, output: impl AsyncWrite + Unpin + Send + 'static) {
+    let (out_tx, out_rx) = mpsc::unbounded_channel();
+    let writer = tokio::spawn(write_messages(output, out_rx));
+    let (dap_tx, dap_rx) = mpsc::channel(64);
+    tokio::spawn(read_requests(input, dap_tx, out_tx.clone()));
+    let (internal_tx, internal_rx) = mpsc::unbounded_channel();
+    let session = Session {
+        out: out_tx,
+        internal_tx,
+        internal_rx,
+        wire_rx: None,
+        connecting: None,
+        pending_config: None,
+        link: None,
+        client_id: None,
+        ended: false,
+    };
+    session.run_loop(dap_rx).await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), writer).await;
+}
+
+impl Session {
+    async fn run_loop(mut self, mut dap_rx: mpsc::Receiver<DapInput>) {
+        let mut signals = Signals::new();
+        loop {
+            let flow = tokio::select! {
+                input = dap_rx.recv() => match input {
+                    Some(DapInput::Request(request)) => self.on_request(request).await,
+                    Some(DapInput::Closed { reason }) => self.on_editor_gone(&reason).await,
+                    None => self.on_editor_gone("the editor went away").await,
+                },
+                internal = self.internal_rx.recv() => match internal {
+                    Some(internal) => self.on_internal(internal).await,
+                    None => Flow::Exit,
+                },
+                wire = recv_wire(&mut self.wire_rx) => self.on_wire(wire).await,
+                signal = signals.next() => {
+                    tracing::info!(signal, "signal received: detaching");
+                    self.finalize(&format!("the adapter received {signal}")).await;
+                    Flow::Exit
+                }
+            };
+            if flow == Flow::Exit {
+                break;
+            }
+        }
+    }
+
+    async fn on_editor_gone(&mut self, reason: &str) -> Flow {
+        tracing::info!(%reason, "editor input ended");
+        self.finalize(reason).await;
+        Flow::Exit
+    }
+
+    async fn on_internal(&mut self, internal: Internal) -> Flow {
+        match internal {
+            Internal::Connected(result) => self.on_connected(*result),
+            Internal::EvaluationTimeout(exec_id) => self.on_evaluation_timeout(exec_id),
+            Internal::BreakpointsTimeout(request_seq) => self.on_breakpoints_timeout(request_seq),
+            Internal::ExitGrace => return Flow::Exit,
+        }
+        Flow::Continue
+    }
+
+    async fn on_wire(&mut self, input: Option<WireInput>) -> Flow {
+        match input {
+            Some(WireInput::Bytes(bytes)) => {
+                if let Err(problem) = self.on_wire_bytes(&bytes) {
+                    // The stream cannot be resynchronised; the link can still carry a detach.
+                    self.console(format!("{problem}: detaching."));
+                    self.finalize(&problem).await;
+                    self.announce_end();
+                }
+            }
+            Some(WireInput::Closed { reason }) => self.lose_link(&reason).await,
+            None => self.lose_link("the connection to the debuggee ended").await,
+        }
+        Flow::Continue
+    }
+
+    /// Sends a response to the editor.
+    fn respond(&self, request: &Request, result: Result<ResponseBody, RequestError>) {
+        if let Err(error) = &result {
+            tracing::info!(command = %request.command, seq = request.seq, error = %error.message, "request failed");
+        }
+        let _ = self.out.send(Outgoing::Response { request_seq: request.seq, command: request.command.clone(), result });
+    }
+
+    fn send_event(&self, event: &str, body: impl serde::Serialize) {
+        let _ = self.out.send(Outgoing::event(event, body));
+    }
+
+    /// A line in the editor's debug console.
+    fn console(&self, text: impl Into<String>) {
+        let mut text = text.into();
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        self.send_event("output", crate::dap::bodies::output(dap_types::OutputEventCategory::Console, text));
+    }
+
+    /// Tells the editor the debug session is over, and exits after a grace period if it
+    /// does not say `disconnect`.
+    fn announce_end(&mut self) {
+        if self.ended {
+            return;
+        }
+        self.ended = true;
+        self.send_event("terminated", serde_json::json!({}));
+        let internal = self.internal_tx.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(EXIT_GRACE).await;
+            let _ = internal.send(Internal::ExitGrace);
+        });
+    }
+
+    fn after(&self, delay: Duration, internal: Internal) {
+        let sender = self.internal_tx.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            let _ = sender.send(internal);
+        });
+    }
+}
+
+async fn recv_wire(wire_rx: &mut Option<mpsc::Receiver<WireInput>>) -> Option<WireInput> {
+    match wire_rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// SIGTERM, SIGINT and SIGHUP: each ends the session with an in-protocol detach.
+struct Signals {
+    #[cfg(unix)]
+    streams: Vec<(&'static str, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    fn new() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let kinds = [("SIGTERM", SignalKind::terminate()), ("SIGINT", SignalKind::interrupt()), ("SIGHUP", SignalKind::hangup())];
+            let streams = kinds
+                .into_iter()
+                .filter_map(|(name, kind)| match signal(kind) {
+                    Ok(stream) => Some((name, stream)),
+                    Err(error) => {
+                        tracing::warn!(%error, name, "cannot watch signal");
+                        None
+                    }
+                })
+                .collect();
+            Signals { streams }
+        }
+        #[cfg(not(unix))]
+        Signals {}
+    }
+
+    async fn next(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            if self.streams.is_empty() {
+                return std::future::pending().await;
+            }
+            let futures = self.streams.iter_mut().map(|(name, stream)| {
+                let name = *name;
+                Box::pin(async move {
+                    stream.recv().await;
+                    name
+                })
+            });
+            futures_util::future::select_all(futures).await.0
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        }
+    }
+}

@@ -1,0 +1,486 @@
+//! DAP requests: each handler checks the session's state and either answers from what the
+//! adapter knows or sends ptvsd the commands that are safe in that state (§10, §11).
+
+use serde_json::{json, Value};
+
+use super::breakpoints::{BindState, BreakpointSpec, Outcome};
+use super::connection::connect_and_attach;
+use super::evaluation::{Waiter, Work};
+use super::handles::{FrameRef, VariableSource};
+use super::link::{Link, PendingBreakpoints};
+use super::{Flow, Internal, Session};
+use crate::config::attach::AttachConfig;
+use crate::dap::bodies;
+use crate::dap::message::{to_value, Request, RequestError, ResponseBody};
+use crate::wire::model::{Command, ReprKind};
+
+/// ptvsd's default "never break" exceptions, which a `sexi` would otherwise drop (§7.3).
+const NEVER_BREAK: [&str; 5] = ["IndexError", "KeyError", "AttributeError", "StopIteration", "GeneratorExit"];
+const BREAKPOINT_REPLY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+type Reply = Result<ResponseBody, RequestError>;
+
+impl Session {
+    pub(super) async fn on_request(&mut self, request: Request) -> Flow {
+        tracing::debug!(seq = request.seq, command = %request.command, "request from editor");
+        let reply = match request.command.as_str() {
+            "initialize" => self.initialize(&request),
+            "attach" => return self.attach(request),
+            "launch" => Err(RequestError::new(
+                "ptvsd-dap attaches to a program that is already running with ptvsd.enable_attach(): use an \"attach\" configuration",
+            )),
+            "disconnect" => {
+                self.finalize("the editor disconnected").await;
+                self.respond(&request, Ok(None));
+                return Flow::Exit;
+            }
+            _ if self.ended => Err(RequestError::new("the debug session has ended")),
+            command => match self.link.as_mut() {
+                Some(link) => match command {
+                    "configurationDone" => self.configuration_done(),
+                    "setBreakpoints" => return self.set_breakpoints(request),
+                    "setExceptionBreakpoints" => set_exception_breakpoints(link, &request),
+                    "threads" => Ok(threads(link)),
+                    "stackTrace" => stack_trace(link, &request),
+                    "scopes" => scopes(link, &request),
+                    "variables" => return self.variables(request),
+                    "evaluate" => return self.evaluate(request),
+                    "continue" => self.resume(&request),
+                    "next" | "stepIn" | "stepOut" => self.step(&request),
+                    "pause" => pause(link),
+                    other => Err(unsupported(other)),
+                },
+                None if self.connecting.is_some() => Err(RequestError::new(format!(
+                    "'{command}' cannot run yet: the adapter is still attaching to the debuggee"
+                ))),
+                None => match command {
+                    "configurationDone" | "setBreakpoints" | "setExceptionBreakpoints" | "threads" | "stackTrace"
+                    | "scopes" | "variables" | "evaluate" | "continue" | "next" | "stepIn" | "stepOut" | "pause" => {
+                        Err(RequestError::new(format!("'{command}' needs an attached debuggee: send 'attach' first")))
+                    }
+                    other => Err(unsupported(other)),
+                },
+            },
+        };
+        self.respond(&request, reply);
+        Flow::Continue
+    }
+
+    fn initialize(&mut self, request: &Request) -> Reply {
+        self.client_id = request.arguments.get("clientID").and_then(Value::as_str).map(str::to_string);
+        let capabilities = dap_types::Capabilities {
+            supports_configuration_done_request: Some(true),
+            supports_conditional_breakpoints: Some(true),
+            supports_hit_conditional_breakpoints: Some(true),
+            supports_evaluate_for_hovers: Some(true),
+            supports_terminate_request: Some(false),
+            support_terminate_debuggee: Some(false),
+            exception_breakpoint_filters: Some(vec![
+                exception_filter("raised", "Raised Exceptions", "Break whenever an exception is raised, even if it is caught"),
+                exception_filter("uncaught", "Uncaught Exceptions", "Break when an exception is not caught"),
+            ]),
+            ..dap_types::Capabilities::default()
+        };
+        Ok(Some(to_value(capabilities)))
+    }
+
+    fn attach(&mut self, request: Request) -> Flow {
+        if self.link.is_some() || self.connecting.is_some() {
+            self.respond(&request, Err(RequestError::new("already attached: one ptvsd-dap session debugs one process")));
+            return Flow::Continue;
+        }
+        let config = match AttachConfig::from_arguments(&request.arguments) {
+            Ok(config) => config,
+            Err(problem) => {
+                self.respond(&request, Err(RequestError::new(format!("cannot attach: {problem}"))));
+                return Flow::Continue;
+            }
+        };
+        self.console(format!("Connecting to {} ...", config.target));
+        let internal = self.internal_tx.clone();
+        let target = config.target.clone();
+        tokio::spawn(async move {
+            // ptvsd adds RedirectOutput itself (§3.3); sending it keeps VS's habit.
+            let result = connect_and_attach(&target, "RedirectOutput").await;
+            let _ = internal.send(Internal::Connected(Box::new(result)));
+        });
+        self.connecting = Some(request);
+        self.pending_config = Some(config);
+        Flow::Continue
+    }
+
+    fn configuration_done(&mut self) -> Reply {
+        if let Some(link) = self.link.as_mut() {
+            link.configuration_done = true;
+            if let super::link::AttachStop::Arrived(tid) = link.attach_stop {
+                self.start_attach_probe(tid);
+            }
+        }
+        Ok(None)
+    }
+
+    fn set_breakpoints(&mut self, request: Request) -> Flow {
+        let Some(link) = self.link.as_mut() else { return Flow::Continue };
+        let arguments: dap_types::SetBreakpointsArguments = match request.arguments() {
+            Ok(arguments) => arguments,
+            Err(error) => {
+                self.respond(&request, Err(error));
+                return Flow::Continue;
+            }
+        };
+        let Some(path) = arguments.source.path.clone() else {
+            self.respond(&request, Err(RequestError::new("setBreakpoints needs a source with a 'path'")));
+            return Flow::Continue;
+        };
+        let requested = arguments.breakpoints.unwrap_or_default();
+        let lines: Vec<i64> = requested.iter().map(|bp| bp.line as i64).collect();
+        let specs = requested
+            .iter()
+            .map(|bp| {
+                if bp.log_message.is_some() {
+                    return Err("logpoints are not supported yet".to_string());
+                }
+                BreakpointSpec::from_dap(bp.line as i64, bp.condition.as_deref(), bp.hit_condition.as_deref())
+            })
+            .collect();
+        let remote = link.paths.to_remote(&path);
+        let (commands, outcomes) = link.breakpoints.set_for_file(&remote, specs);
+        let awaits_reply = commands.iter().any(|command| matches!(command, Command::SetBreakpoint { .. }));
+        for command in commands {
+            link.send(command);
+        }
+        let pending = PendingBreakpoints { request, source_path: path, outcomes, lines };
+        if awaits_reply {
+            // Answer once ptvsd says whether the new ones bound: one round trip, and the editor
+            // shows the truth at once instead of a flicker of unverified breakpoints.
+            let seq = pending.request.seq;
+            link.pending_breakpoints.push(pending);
+            self.after(BREAKPOINT_REPLY_TIMEOUT, Internal::BreakpointsTimeout(seq));
+        } else {
+            let body = breakpoints_body(link, &pending);
+            self.respond(&pending.request, Ok(Some(body)));
+        }
+        Flow::Continue
+    }
+
+    /// Answers every `setBreakpoints` whose new breakpoints have all been confirmed.
+    pub(super) fn answer_confirmed_breakpoints(&mut self, force: Option<i64>) {
+        let Some(link) = self.link.as_mut() else { return };
+        let mut ready = Vec::new();
+        let mut index = 0;
+        while index < link.pending_breakpoints.len() {
+            let pending = &link.pending_breakpoints[index];
+            let confirmed = pending.outcomes.iter().all(|outcome| match outcome {
+                Outcome::Installed { id } => link.breakpoints.get(*id).is_none_or(|bp| bp.state != BindState::Unconfirmed),
+                Outcome::Rejected { .. } => true,
+            });
+            if confirmed || force == Some(pending.request.seq) {
+                ready.push(link.pending_breakpoints.remove(index));
+            } else {
+                index += 1;
+            }
+        }
+        for pending in ready {
+            let body = breakpoints_body(link, &pending);
+            let _ = self.out.send(crate::dap::message::Outgoing::Response {
+                request_seq: pending.request.seq,
+                command: pending.request.command.clone(),
+                result: Ok(Some(body)),
+            });
+        }
+    }
+
+    pub(super) fn on_breakpoints_timeout(&mut self, request_seq: i64) {
+        self.answer_confirmed_breakpoints(Some(request_seq));
+    }
+
+    fn variables(&mut self, request: Request) -> Flow {
+        let reply = self.variables_or_queue(&request);
+        if let Some(reply) = reply {
+            self.respond(&request, reply);
+        }
+        Flow::Continue
+    }
+
+    /// `None` when the answer will come from the debuggee.
+    fn variables_or_queue(&mut self, request: &Request) -> Option<Reply> {
+        let link = self.link.as_mut()?;
+        let reference = request.arguments.get("variablesReference").and_then(Value::as_u64).unwrap_or(0);
+        let start = request.arguments.get("start").and_then(Value::as_u64).unwrap_or(0) as usize;
+        let count = request.arguments.get("count").and_then(Value::as_u64).filter(|c| *c > 0).unwrap_or(u64::MAX) as usize;
+        match link.handles.variables(reference).cloned() {
+            None => Some(Err(stale("variablesReference"))),
+            Some(VariableSource::FrameLocals(frame)) => {
+                let Some(thread_frame) = link.threads.get(frame.tid).and_then(|t| t.frames.get(frame.index)).cloned() else {
+                    return Some(Err(stale("variablesReference")));
+                };
+                let variables: Vec<_> = thread_frame
+                    .variables
+                    .iter()
+                    .skip(start)
+                    .take(count)
+                    .map(|variable| {
+                        let expandable = variable.obj.is_expandable().then(|| variable.name.clone());
+                        dap_variable(link, &frame, thread_frame.kind, variable.name.clone(), Some(variable.name.clone()), &variable.obj, expandable)
+                    })
+                    .collect();
+                Some(Ok(Some(json!({ "variables": variables }))))
+            }
+            Some(VariableSource::Children { frame, kind, expression }) => {
+                if let Err(error) = evaluable(link, &frame) {
+                    return Some(Err(error));
+                }
+                let command = Command::EnumChildren { text: expression, tid: frame.tid, frame_id: frame.index as i64, exec_id: 0, frame_kind: kind };
+                let waiter = Waiter::Variables { request: request.clone(), frame, kind, start, count };
+                link.evaluations.push(Work { command, waiter });
+                self.pump_evaluations();
+                None
+            }
+        }
+    }
+
+    fn evaluate(&mut self, request: Request) -> Flow {
+        if let Err(error) = self.queue_evaluation(&request) {
+            self.respond(&request, Err(error));
+        }
+        Flow::Continue
+    }
+
+    fn queue_evaluation(&mut self, request: &Request) -> Result<(), RequestError> {
+        let Some(link) = self.link.as_mut() else { return Ok(()) };
+        let arguments: dap_types::EvaluateArguments = request.arguments()?;
+        let frame = match arguments.frame_id {
+            Some(id) => link.handles.frame(id).cloned().ok_or_else(|| stale("frameId"))?,
+            None => FrameRef {
+                tid: link.threads.first_blocked().ok_or_else(|| RequestError::new(
+                    "evaluation needs a paused program: stop at a breakpoint or pause first",
+                ))?,
+                index: 0,
+            },
+        };
+        evaluable(link, &frame)?;
+        let kind = link.threads.get(frame.tid).and_then(|t| t.frames.get(frame.index)).map(|f| f.kind).unwrap_or(1);
+        let command = Command::Execute {
+            text: arguments.expression.clone(),
+            tid: frame.tid,
+            frame_id: frame.index as i64,
+            exec_id: 0,
+            frame_kind: kind,
+            repr_kind: ReprKind::Normal,
+            module_name: None,
+            print_result: false,
+        };
+        let waiter = Waiter::Evaluate { request: request.clone(), expression: arguments.expression, frame, kind };
+        link.evaluations.push(Work { command, waiter });
+        self.pump_evaluations();
+        Ok(())
+    }
+
+    /// Sends the next queued evaluation if the debuggee is free.
+    pub(super) fn pump_evaluations(&mut self) {
+        let Some(link) = self.link.as_mut() else { return };
+        if let Some((exec_id, command)) = link.evaluations.next_to_send() {
+            link.send(command);
+            self.after(super::evaluation::EVALUATION_TIMEOUT, Internal::EvaluationTimeout(exec_id));
+        }
+    }
+
+    fn resume(&mut self, request: &Request) -> Reply {
+        let Some(link) = self.link.as_mut() else { return Ok(None) };
+        let requested = request.arguments.get("threadId").and_then(Value::as_u64).and_then(|id| link.threads.tid_of(id));
+        let blocked = requested.filter(|tid| link.threads.get(*tid).is_some_and(|t| t.blocked)).or(link.threads.first_blocked());
+        if let Some(tid) = blocked {
+            // Continue = clst + resa: without clst a pending step reports a stray stop (§9.6).
+            link.send(Command::ClearStepping { tid });
+            link.send(Command::ResumeAll);
+            self.after_resume();
+        }
+        Ok(Some(json!({ "allThreadsContinued": true })))
+    }
+
+    fn step(&mut self, request: &Request) -> Reply {
+        let Some(link) = self.link.as_mut() else { return Ok(None) };
+        let thread_id = request.arguments.get("threadId").and_then(Value::as_u64).unwrap_or(0);
+        let tid = link.threads.tid_of(thread_id).ok_or_else(|| RequestError::new(format!("unknown threadId {thread_id}")))?;
+        // A step on a thread that is not blocked kills ptvsd's debugger loop (§9.4).
+        if !link.threads.get(tid).is_some_and(|t| t.blocked) {
+            return Err(RequestError::new(format!(
+                "thread {thread_id} is running: it can only step while it is paused"
+            )));
+        }
+        if link.evaluations.in_flight() {
+            return Err(RequestError::new("an evaluation is still running in the debuggee: step again when it has finished"));
+        }
+        link.send(match request.command.as_str() {
+            "stepIn" => Command::StepInto { tid },
+            "stepOut" => Command::StepOut { tid },
+            _ => Command::StepOver { tid },
+        });
+        self.after_resume();
+        // Helix parses no body for the step requests (editor-clients.md).
+        Ok(None)
+    }
+
+    /// The program runs again: queued evaluations cannot run, and every id the editor holds
+    /// for this stop is stale.
+    pub(super) fn after_resume(&mut self) {
+        let Some(link) = self.link.as_mut() else { return };
+        link.on_resumed();
+        let dropped = link.evaluations.drain_queued();
+        for work in dropped {
+            self.fail_waiter(work.waiter, "the program resumed before this could be evaluated".into());
+        }
+    }
+}
+
+fn exception_filter(filter: &str, label: &str, description: &str) -> dap_types::ExceptionBreakpointsFilter {
+    dap_types::ExceptionBreakpointsFilter {
+        filter: filter.to_string(),
+        label: label.to_string(),
+        description: Some(description.to_string()),
+        default: Some(false),
+        supports_condition: Some(false),
+        condition_description: None,
+    }
+}
+
+fn unsupported(command: &str) -> RequestError {
+    RequestError::new(format!("ptvsd-dap does not support the '{command}' request"))
+}
+
+fn stale(what: &str) -> RequestError {
+    RequestError::new(format!("this {what} is no longer valid: the program has resumed since it was shown"))
+}
+
+/// Evaluating is only safe on a thread that is blocked, with a frame from its latest `THRF`
+/// (a frame id past the stack kills the v6 loop, §9.9).
+fn evaluable(link: &Link, frame: &FrameRef) -> Result<(), RequestError> {
+    let thread = link.threads.get(frame.tid).ok_or_else(|| stale("frame"))?;
+    if !thread.blocked {
+        return Err(RequestError::new("that thread is running: evaluation needs it to be paused"));
+    }
+    if frame.index >= thread.frames.len() {
+        return Err(stale("frame"));
+    }
+    if link.evaluations.is_stuck() {
+        return Err(RequestError::new(
+            "the debuggee has not finished an earlier evaluation, so nothing else can be evaluated until it does",
+        ));
+    }
+    Ok(())
+}
+
+/// A DAP variable for a ptvsd object; `expandable_as` is the expression whose children it has.
+pub(super) fn dap_variable(
+    link: &mut Link,
+    frame: &FrameRef,
+    kind: i64,
+    name: String,
+    evaluate_name: Option<String>,
+    obj: &crate::wire::model::Obj,
+    expandable_as: Option<String>,
+) -> dap_types::Variable {
+    let reference = match expandable_as {
+        Some(expression) if obj.is_expandable() => {
+            link.handles.variables_reference(VariableSource::Children { frame: frame.clone(), kind, expression })
+        }
+        _ => 0,
+    };
+    let lazy = obj.flags & (crate::wire::model::FLAG_SIDE_EFFECTS) != 0;
+    bodies::variable(name, obj.repr.clone().unwrap_or_default(), Some(obj.type_name.clone()), evaluate_name, reference, lazy)
+}
+
+fn set_exception_breakpoints(link: &mut Link, request: &Request) -> Reply {
+    let filters: Vec<String> = request
+        .arguments
+        .get("filters")
+        .and_then(Value::as_array)
+        .map(|items| items.iter().filter_map(|f| f.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    let mut default_mode = 0;
+    for filter in &filters {
+        default_mode |= match filter.as_str() {
+            "raised" => 1,
+            "uncaught" => 32,
+            other => return Err(RequestError::new(format!("unknown exception filter '{other}': use 'raised' or 'uncaught'"))),
+        };
+    }
+    link.send(exception_table(default_mode));
+    Ok(Some(json!({})))
+}
+
+/// `sexi` replaces the whole table, so the defaults go with every one (§7.3).
+pub(super) fn exception_table(default_mode: i64) -> Command {
+    Command::SetExceptionInfo { default_mode, break_on: NEVER_BREAK.iter().map(|name| (name.to_string(), 0)).collect() }
+}
+
+fn threads(link: &Link) -> ResponseBody {
+    let threads: Vec<_> = link
+        .threads
+        .iter()
+        .map(|(tid, thread)| bodies::thread(thread.dap_id, thread.name.clone().unwrap_or_else(|| format!("Thread {tid}"))))
+        .collect();
+    Some(json!({ "threads": threads }))
+}
+
+fn stack_trace(link: &mut Link, request: &Request) -> Reply {
+    let thread_id = request.arguments.get("threadId").and_then(Value::as_u64).unwrap_or(0);
+    let tid = link.threads.tid_of(thread_id).ok_or_else(|| RequestError::new(format!("unknown threadId {thread_id}")))?;
+    let frames = link.threads.get(tid).map(|t| t.frames.clone()).unwrap_or_default();
+    if frames.is_empty() {
+        return Err(RequestError::new(format!("thread {thread_id} is running: its stack is shown while it is paused")));
+    }
+    let start = request.arguments.get("startFrame").and_then(Value::as_u64).unwrap_or(0) as usize;
+    let levels = request.arguments.get("levels").and_then(Value::as_u64).filter(|l| *l > 0).unwrap_or(u64::MAX) as usize;
+    let stack_frames: Vec<_> = frames
+        .iter()
+        .enumerate()
+        .skip(start)
+        .take(levels)
+        .map(|(index, frame)| {
+            let id = link.handles.frame_id(FrameRef { tid, index });
+            let path = link.paths.to_local(&frame.file);
+            bodies::stack_frame(id, frame.name.clone(), bodies::source(path), frame.line.max(0) as u64)
+        })
+        .collect();
+    Ok(Some(json!({ "stackFrames": stack_frames, "totalFrames": frames.len() })))
+}
+
+fn scopes(link: &mut Link, request: &Request) -> Reply {
+    let frame_id = request.arguments.get("frameId").and_then(Value::as_u64).unwrap_or(0);
+    let frame = link.handles.frame(frame_id).cloned().ok_or_else(|| stale("frameId"))?;
+    let n_variables = link.threads.get(frame.tid).and_then(|t| t.frames.get(frame.index)).map(|f| f.variables.len()).ok_or_else(|| stale("frameId"))?;
+    let reference = link.handles.variables_reference(VariableSource::FrameLocals(frame));
+    Ok(Some(json!({ "scopes": [bodies::scope("Locals", reference, n_variables)] })))
+}
+
+fn pause(link: &mut Link) -> Reply {
+    // A `brka` while everything is stopped leaves a flag set that fakes a later pause (§9.5).
+    if !link.stop_reported && !link.threads.any_blocked() && !link.pause_requested {
+        link.send(Command::BreakAll);
+        link.pause_requested = true;
+    }
+    Ok(None)
+}
+
+fn breakpoints_body(link: &Link, pending: &PendingBreakpoints) -> Value {
+    let file = std::path::Path::new(&pending.source_path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let breakpoints: Vec<_> = pending
+        .outcomes
+        .iter()
+        .zip(&pending.lines)
+        .map(|(outcome, line)| match outcome {
+            Outcome::Installed { id } => {
+                let state = link.breakpoints.get(*id).map(|bp| bp.state);
+                let message = match state {
+                    Some(BindState::Bound) => None,
+                    Some(BindState::Pending) => Some(format!("pending: no module loaded in the debuggee matches {file} yet; it binds when the module is imported")),
+                    _ => Some("the debuggee has not confirmed this breakpoint".to_string()),
+                };
+                bodies::breakpoint(Some(*id as u64), state == Some(BindState::Bound), message, *line as u64)
+            }
+            Outcome::Rejected { message } => bodies::breakpoint(None, false, Some(message.clone()), *line as u64),
+        })
+        .collect();
+    json!({ "breakpoints": breakpoints })
+}

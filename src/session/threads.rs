@@ -1,0 +1,83 @@
+//! The debuggee's threads: DAP ids for ptvsd tids, names, who is blocked, and each thread's
+//! latest frames (the `THRF` cache that answers `stackTrace`/`scopes`/`variables` at once).
+
+use std::collections::BTreeMap;
+
+use crate::wire::model::{Frame, Tid};
+
+#[derive(Debug, Default)]
+pub struct ThreadState {
+    pub dap_id: u64,
+    pub name: Option<String>,
+    /// Blocked inside ptvsd: the only state in which stepping or evaluating is safe (§8.3).
+    pub blocked: bool,
+    pub frames: Vec<Frame>,
+}
+
+#[derive(Debug, Default)]
+pub struct ThreadTable {
+    by_tid: BTreeMap<Tid, ThreadState>,
+    next_dap_id: u64,
+}
+
+impl ThreadTable {
+    /// Registers a thread; returns its DAP id and whether it is new.
+    pub fn add(&mut self, tid: Tid) -> (u64, bool) {
+        if let Some(thread) = self.by_tid.get(&tid) {
+            return (thread.dap_id, false);
+        }
+        self.next_dap_id += 1;
+        let dap_id = self.next_dap_id;
+        self.by_tid.insert(tid, ThreadState { dap_id, ..ThreadState::default() });
+        (dap_id, true)
+    }
+
+    pub fn remove(&mut self, tid: Tid) -> Option<u64> {
+        self.by_tid.remove(&tid).map(|thread| thread.dap_id)
+    }
+
+    pub fn get(&self, tid: Tid) -> Option<&ThreadState> {
+        self.by_tid.get(&tid)
+    }
+
+    pub fn get_mut(&mut self, tid: Tid) -> Option<&mut ThreadState> {
+        self.by_tid.get_mut(&tid)
+    }
+
+    pub fn tid_of(&self, dap_id: u64) -> Option<Tid> {
+        self.by_tid.iter().find(|(_, thread)| thread.dap_id == dap_id).map(|(tid, _)| *tid)
+    }
+
+    /// Records a `THRF`. A named one comes from the thread itself as it blocks; a nameless one
+    /// is a snapshot of a thread that is still running (§6.1).
+    pub fn record_frames(&mut self, tid: Tid, name: Option<String>, frames: Vec<Frame>) -> u64 {
+        let (dap_id, _) = self.add(tid);
+        if let Some(thread) = self.by_tid.get_mut(&tid) {
+            thread.blocked = name.is_some();
+            if name.is_some() {
+                thread.name = name;
+            }
+            thread.frames = frames;
+        }
+        dap_id
+    }
+
+    pub fn mark_all_running(&mut self) {
+        for thread in self.by_tid.values_mut() {
+            thread.blocked = false;
+        }
+    }
+
+    pub fn any_blocked(&self) -> bool {
+        self.by_tid.values().any(|thread| thread.blocked)
+    }
+
+    /// The first blocked thread, for evaluations that name no frame.
+    pub fn first_blocked(&self) -> Option<Tid> {
+        self.by_tid.iter().find(|(_, thread)| thread.blocked).map(|(tid, _)| *tid)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&Tid, &ThreadState)> {
+        self.by_tid.iter()
+    }
+}

@@ -1,0 +1,46 @@
+//! Plain TCP to ptvsd (or to a WebSocket proxy, underneath ws/wss).
+
+use std::net::SocketAddr;
+
+use tokio::net::{lookup_host, TcpStream};
+
+use super::{ConnectError, CONNECT_TIMEOUT};
+
+/// Connects, preferring IPv4 (ptvsd binds an IPv4 socket, §1.1), with `TCP_NODELAY` set so our
+/// small commands are not held back by Nagle (§1.2).
+pub async fn connect(host: &str, port: u16) -> Result<TcpStream, ConnectError> {
+    let mut addresses: Vec<SocketAddr> = lookup_host((host, port))
+        .await
+        .map_err(|error| ConnectError(format!("cannot resolve host '{host}': {error}; check the host name")))?
+        .collect();
+    addresses.sort_by_key(|address| !address.is_ipv4());
+    let mut last_error = None;
+    for address in addresses {
+        match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(address)).await {
+            Ok(Ok(stream)) => {
+                if let Err(error) = stream.set_nodelay(true) {
+                    tracing::debug!(%error, "could not set TCP_NODELAY");
+                }
+                return Ok(stream);
+            }
+            Ok(Err(error)) => last_error = Some(describe(host, port, &error)),
+            Err(_) => {
+                last_error = Some(format!(
+                    "connecting to {host}:{port} timed out after {} s: a firewall may drop the packets, or the host is down",
+                    CONNECT_TIMEOUT.as_secs()
+                ))
+            }
+        }
+    }
+    Err(ConnectError(last_error.unwrap_or_else(|| format!("host '{host}' resolved to no address"))))
+}
+
+fn describe(host: &str, port: u16, error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::ConnectionRefused => format!(
+            "connection to {host}:{port} refused: nothing listens there. Is the program running with \
+             ptvsd.enable_attach() on that port (default 5678)?"
+        ),
+        _ => format!("cannot connect to {host}:{port}: {error}"),
+    }
+}
