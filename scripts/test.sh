@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every test: unit tests and the end-to-end suite against every supported ptvsd release.
+# First use prepares the Python venvs (cached outside the tree, see setup-test-env.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup-test-env.sh >/dev/null
+
+if ! cargo nextest --version >/dev/null 2>&1; then
+    echo "cargo-nextest not found: installing it from crates.io (once)" >&2
+    cargo install --locked cargo-nextest >&2
+fi
+# End-to-end cases mostly wait on processes and sockets: run many at once even on 2 cores.
+exec cargo nextest run --workspace --no-fail-fast --test-threads "${PTVSD_DAP_TEST_THREADS:-8}" "$@"
