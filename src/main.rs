@@ -39,7 +39,10 @@ fn main() -> std::process::ExitCode {
 
 /// Logs go to the chosen file, or to stderr at warning level: stdout belongs to DAP.
 fn init_logging(cli: &Cli) {
-    let filter = EnvFilter::try_new(&cli.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
+    // Libraries below us trace raw frames, which carry the secret in the handshake: they never
+    // log beyond info, whatever level is asked for.
+    let directives = format!("{},tungstenite=info,tokio_tungstenite=info,rustls=info", cli.log_level);
+    let filter = EnvFilter::try_new(directives).unwrap_or_else(|_| EnvFilter::new("info"));
     match &cli.log_file {
         Some(path) => match std::fs::OpenOptions::new().create(true).append(true).open(path) {
             Ok(file) => {

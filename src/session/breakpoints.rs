@@ -61,7 +61,10 @@ pub enum BindState {
 
 #[derive(Debug, Clone)]
 pub struct Installed {
+    /// ptvsd's id: unique across sessions.
     pub id: i64,
+    /// The editor's id: small (DAP ids are 32-bit).
+    pub dap_id: u64,
     pub spec: BreakpointSpec,
     pub state: BindState,
 }
@@ -76,6 +79,7 @@ pub enum Outcome {
 #[derive(Debug)]
 pub struct Breakpoints {
     next_id: i64,
+    next_dap_id: u64,
     by_file: HashMap<String, Vec<Installed>>,
 }
 
@@ -90,7 +94,11 @@ impl Breakpoints {
     /// adapter must not reuse an earlier one's. Microseconds stay below 2^53 for editors.
     pub fn new() -> Self {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-        Breakpoints { next_id: i64::try_from(now.as_micros() % (1 << 52)).unwrap_or(1) + 1, by_file: HashMap::new() }
+        Breakpoints {
+            next_id: i64::try_from(now.as_micros() % (1 << 52)).unwrap_or(1) + 1,
+            next_dap_id: 1,
+            by_file: HashMap::new(),
+        }
     }
 
     /// Replaces the breakpoints of `file` (a remote path) and returns the commands to send and
@@ -135,7 +143,9 @@ impl Breakpoints {
                         condition: spec.condition.clone(),
                         pass_count: spec.pass_count,
                     });
-                    Installed { id, spec, state: BindState::Unconfirmed }
+                    let dap_id = self.next_dap_id;
+                    self.next_dap_id += 1;
+                    Installed { id, dap_id, spec, state: BindState::Unconfirmed }
                 }
             };
             outcomes.push(Outcome::Installed { id: installed.id });

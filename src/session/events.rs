@@ -215,6 +215,7 @@ impl Session {
         }
         self.on_breakpoint_state(id, BindState::Bound);
         let Some(link) = self.link.as_mut() else { return };
+        let dap_breakpoint_id = link.breakpoints.get(id).map(|bp| bp.dap_id).unwrap_or_default();
         let (dap_id, _) = link.threads.add(tid);
         if let Some(thread) = link.threads.get_mut(tid) {
             thread.blocked = true;
@@ -222,7 +223,7 @@ impl Session {
         link.stop_reported = true;
         self.send_event(
             "stopped",
-            json!({ "reason": "breakpoint", "threadId": dap_id, "allThreadsStopped": true, "hitBreakpointIds": [id] }),
+            json!({ "reason": "breakpoint", "threadId": dap_id, "allThreadsStopped": true, "hitBreakpointIds": [dap_breakpoint_id] }),
         );
     }
 
@@ -232,9 +233,9 @@ impl Session {
             !pending.outcomes.iter().any(|o| matches!(o, super::breakpoints::Outcome::Installed { id: i } if *i == id))
         });
         let Some(bp) = link.breakpoints.set_state(id, state) else { return };
-        let line = bp.spec.line as u64;
+        let (line, dap_id) = (bp.spec.line as u64, bp.dap_id);
         if answered_later && state == BindState::Bound {
-            let breakpoint = bodies::breakpoint(Some(id as u64), true, None, line);
+            let breakpoint = bodies::breakpoint(Some(dap_id), true, None, line);
             self.send_event("breakpoint", json!({ "reason": "changed", "breakpoint": to_value(breakpoint) }));
         }
         self.answer_confirmed_breakpoints(None);

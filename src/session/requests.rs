@@ -471,13 +471,15 @@ fn breakpoints_body(link: &Link, pending: &PendingBreakpoints) -> Value {
         .zip(&pending.lines)
         .map(|(outcome, line)| match outcome {
             Outcome::Installed { id } => {
-                let state = link.breakpoints.get(*id).map(|bp| bp.state);
+                let installed = link.breakpoints.get(*id);
+                let state = installed.map(|bp| bp.state);
+                let dap_id = installed.map(|bp| bp.dap_id);
                 let message = match state {
                     Some(BindState::Bound) => None,
                     Some(BindState::Pending) => Some(format!("pending: no module loaded in the debuggee matches {file} yet; it binds when the module is imported")),
                     _ => Some("the debuggee has not confirmed this breakpoint".to_string()),
                 };
-                bodies::breakpoint(Some(*id as u64), state == Some(BindState::Bound), message, *line as u64)
+                bodies::breakpoint(dap_id, state == Some(BindState::Bound), message, *line as u64)
             }
             Outcome::Rejected { message } => bodies::breakpoint(None, false, Some(message.clone()), *line as u64),
         })
