@@ -23,6 +23,20 @@ pub fn source(path: String) -> Source {
     }
 }
 
+/// Code that has no file, such as `<frozen codecs>`: named, without a path, de-emphasised.
+pub fn pseudo_source(name: String) -> Source {
+    Source {
+        name: Some(name),
+        path: None,
+        source_reference: None,
+        presentation_hint: Some(dap_types::SourcePresentationHint::Deemphasize),
+        origin: Some("no source file".to_string()),
+        sources: None,
+        adapter_data: None,
+        checksums: None,
+    }
+}
+
 pub fn stack_frame(id: u64, name: String, source: Source, line: u64) -> StackFrame {
     StackFrame {
         id,

@@ -439,11 +439,20 @@ fn stack_trace(link: &mut Link, request: &Request) -> Reply {
         .take(levels)
         .map(|(index, frame)| {
             let id = link.handles.frame_id(FrameRef { tid, index });
-            let path = link.paths.to_local(&frame.file);
-            bodies::stack_frame(id, frame.name.clone(), bodies::source(path), frame.line.max(0) as u64)
+            bodies::stack_frame(id, frame.name.clone(), frame_source(link, &frame.file), frame.line.max(0) as u64)
         })
         .collect();
     Ok(Some(json!({ "stackFrames": stack_frames, "totalFrames": frames.len() })))
+}
+
+/// The editor's source for a frame. Code without a file (`<frozen codecs>`, `<string>`) gets a
+/// name and no path: ptvsd reports it as `abspath("<frozen codecs>")`, which names no real file.
+fn frame_source(link: &Link, remote_file: &str) -> dap_types::Source {
+    let base = remote_file.rsplit(['/', '\\']).next().unwrap_or(remote_file);
+    if base.starts_with('<') && base.ends_with('>') {
+        return bodies::pseudo_source(base.to_string());
+    }
+    bodies::source(link.paths.to_local(remote_file))
 }
 
 fn scopes(link: &mut Link, request: &Request) -> Reply {
