@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod dap;
+pub mod process;
 pub mod session;
 pub mod transport;
 pub mod wire;

@@ -19,6 +19,9 @@ struct Cli {
     /// Log level or filter: error, warn, info, debug, trace (also PTVSD_DAP_LOG_LEVEL).
     #[arg(long, env = "PTVSD_DAP_LOG_LEVEL", default_value = "info", value_name = "LEVEL")]
     log_level: String,
+    /// Internal: run the debug session on stdin/stdout as the front's connection owner.
+    #[arg(long = "connection-owner", hide = true)]
+    connection_owner: bool,
 }
 
 fn main() -> std::process::ExitCode {
@@ -31,14 +34,41 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    runtime.block_on(ptvsd_dap::session::run(tokio::io::stdin(), tokio::io::stdout()));
+    let code = runtime.block_on(async {
+        if cli.connection_owner || cfg!(not(unix)) {
+            ptvsd_dap::session::run(tokio::io::stdin(), tokio::io::stdout()).await;
+            0
+        } else {
+            run_front(&cli).await
+        }
+    });
     // Do not wait for the blocking stdin reader: the editor may keep our stdin open.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
-    std::process::ExitCode::SUCCESS
+    std::process::ExitCode::from(code)
+}
+
+/// The editor's process relays to a connection owner that outlives a SIGKILL (see `process`).
+#[cfg(unix)]
+async fn run_front(cli: &Cli) -> u8 {
+    let mut owner_args = vec!["--log-level".to_string(), cli.log_level.clone()];
+    if let Some(path) = &cli.log_file {
+        owner_args.push("--log-file".into());
+        owner_args.push(path.display().to_string());
+    }
+    ptvsd_dap::process::run_front(&owner_args).await as u8
+}
+
+#[cfg(not(unix))]
+async fn run_front(_cli: &Cli) -> u8 {
+    0
 }
 
 /// Logs go to the chosen file, or to stderr at warning level: stdout belongs to DAP.
 fn init_logging(cli: &Cli) {
+    if !cli.connection_owner && cfg!(unix) {
+        // The front logs nothing of its own: the session, and so the log, is the owner's.
+        return;
+    }
     // Libraries below us trace raw frames, which carry the secret in the handshake: they never
     // log beyond info, whatever level is asked for.
     let directives = format!("{},tungstenite=info,tokio_tungstenite=info,rustls=info", cli.log_level);
