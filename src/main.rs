@@ -36,8 +36,16 @@ fn main() -> std::process::ExitCode {
     };
     let code = runtime.block_on(async {
         if cli.connection_owner || cfg!(not(unix)) {
-            ptvsd_dap::session::run(tokio::io::stdin(), tokio::io::stdout()).await;
-            0
+            match ptvsd_dap::dap::server::raw_stdout() {
+                Ok(stdout) => {
+                    ptvsd_dap::session::run(tokio::io::stdin(), stdout).await;
+                    0
+                }
+                Err(error) => {
+                    eprintln!("ptvsd-dap: cannot use stdout: {error}");
+                    1
+                }
+            }
         } else {
             run_front(&cli).await
         }

@@ -80,6 +80,17 @@ impl Rig {
     }
 }
 
+impl Drop for Rig {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("{}", self.debuggee.describe("(the test failed; the debuggee's side:)"));
+            if let Some(r) = &self.relay {
+                eprintln!("--- websockify output (tail) ---\n{}", tail(&r.output(), 3000));
+            }
+        }
+    }
+}
+
 pub fn app_path() -> String {
     fixture_path("app.py").to_string_lossy().into_owned()
 }
@@ -183,11 +194,15 @@ pub fn evaluate(c: &DapClient, expr: &str, frame_id: &Value) -> Value {
     c.request("evaluate", json!({"expression": expr, "frameId": frame_id, "context": "repl"}))
 }
 
-/// The single thread the session knows about while nothing is stopped (the main thread).
+/// The single thread the session knows about while nothing is stopped (the main thread, which
+/// ptvsd announces right after the attach). Asks again for a few seconds while the list is empty.
 pub fn main_thread(c: &DapClient) -> i64 {
-    let threads = c.request_ok("threads", json!({}));
-    let list = threads["threads"].as_array().cloned().unwrap_or_default();
-    list.first().and_then(|t| t["id"].as_i64()).unwrap_or_else(|| panic!("no threads: {threads}"))
+    let mut last = Value::Null;
+    poll_until(Duration::from_secs(5), || {
+        last = c.request_ok("threads", json!({}));
+        last["threads"].as_array().and_then(|l| l.first()).and_then(|t| t["id"].as_i64())
+    })
+    .unwrap_or_else(|| panic!("no threads after the attach: {last}"))
 }
 
 /// disconnect → response → the adapter exits by itself with code 0 → nothing leaked.
@@ -204,8 +219,6 @@ pub enum End {
     CloseStdin,
     Signal(Signal),
 }
-
-pub mod cases;
 
 macro_rules! each_release_and_transport {
     ($($case:ident),* $(,)?) => {$(

@@ -75,3 +75,19 @@ pub async fn write_messages(mut output: impl AsyncWrite + Unpin, mut messages: m
     }
     let _ = output.flush().await;
 }
+
+/// Stdout without std's line buffering, which would split each frame at its header's line
+/// breaks into two writes (a message cut in half if the process dies between them).
+pub fn raw_stdout() -> std::io::Result<tokio::fs::File> {
+    #[cfg(unix)]
+    let owned = {
+        use std::os::fd::AsFd;
+        std::io::stdout().as_fd().try_clone_to_owned()?
+    };
+    #[cfg(windows)]
+    let owned = {
+        use std::os::windows::io::AsHandle;
+        std::io::stdout().as_handle().try_clone_to_owned()?
+    };
+    Ok(tokio::fs::File::from_std(std::fs::File::from(owned)))
+}

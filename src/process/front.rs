@@ -116,7 +116,9 @@ struct RelayEnd {
 /// Copies the owner's messages to the editor frame by frame, so that a message can be added
 /// at a boundary if the owner dies.
 async fn owner_to_editor(mut from_owner: tokio::net::unix::OwnedReadHalf) -> RelayEnd {
-    let mut stdout = tokio::io::stdout();
+    let Ok(mut stdout) = crate::dap::server::raw_stdout() else {
+        return RelayEnd { saw_terminated: false, last_seq: 0 };
+    };
     let mut buf = BytesMut::with_capacity(64 * 1024);
     let mut end = RelayEnd { saw_terminated: false, last_seq: 0 };
     loop {
@@ -155,7 +157,7 @@ async fn tell_editor_owner_died(last_seq: i64, status: Option<ExitStatus>) {
         json!({"seq": last_seq + 1, "type": "event", "event": "output", "body": {"category": "console", "output": text}}),
         json!({"seq": last_seq + 2, "type": "event", "event": "terminated", "body": {}}),
     ];
-    let mut stdout = tokio::io::stdout();
+    let Ok(mut stdout) = crate::dap::server::raw_stdout() else { return };
     for message in messages {
         let _ = stdout.write_all(&encode_frame(message.to_string().as_bytes())).await;
     }

@@ -13,6 +13,8 @@ use crate::wire::model::{Command, Event, HandlerStatement};
 const DETACH_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long to wait for ptvsd to close its end after the loop-ending command (JSON).
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a running evaluation may take to finish before the detach goes ahead anyway.
+const EVALUATION_DRAIN_TIMEOUT: Duration = Duration::from_secs(300);
 /// An attach still in progress when the session ends is completed, then detached, because
 /// abandoning a handshake wedges ptvsd's attach server (§3.1.1).
 const CONNECT_WAIT: Duration = Duration::from_secs(30);
@@ -49,6 +51,7 @@ impl Session {
     }
 
     async fn detach(&mut self) {
+        self.wait_for_evaluation().await;
         let Some(link) = self.link.as_mut() else { return };
         for command in link.breakpoints.neutralise_unbound() {
             link.send(command);
@@ -70,6 +73,24 @@ impl Session {
         link.close_writer();
         if let Some(writer) = link.writer_task.take() {
             let _ = tokio::time::timeout(CLOSE_TIMEOUT, writer).await;
+        }
+    }
+
+    /// A detach while an evaluation runs on a thread releases a lock that thread no longer
+    /// holds: ptvsd 3.0's loop dies and 2.2's program crashes once the evaluation ends (seen on
+    /// both). So the in-flight evaluation is allowed to finish first, for a bounded time.
+    async fn wait_for_evaluation(&mut self) {
+        let deadline = tokio::time::Instant::now() + EVALUATION_DRAIN_TIMEOUT;
+        while self.link.as_ref().is_some_and(|link| link.evaluations.in_flight()) {
+            tracing::info!("waiting for the running evaluation to finish before detaching");
+            let Ok(input) = tokio::time::timeout_at(deadline, recv_wire(&mut self.wire_rx)).await else {
+                tracing::warn!("the evaluation did not finish in time; detaching anyway");
+                return;
+            };
+            let Some(WireInput::Bytes(bytes)) = input else { return };
+            if self.on_wire_bytes(&bytes).is_err() {
+                return;
+            }
         }
     }
 

@@ -2,14 +2,14 @@
 //! parsed from strict `Content-Length: N\r\n\r\n` framing, checked against the DAP schema and the
 //! editors' extra rules, and recorded in arrival order; any violation fails the test.
 
-use super::{capture, schema, send_signal, tail, SharedBuf};
+use super::frames::{read_frames, Inbox, InboxState};
+use super::{capture, send_signal, tail, SharedBuf};
 use serde_json::{json, Value};
-use std::collections::HashSet;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -31,32 +31,6 @@ impl Signal {
             Signal::Kill => "KILL",
         }
     }
-}
-
-/// One message from the adapter, with its arrival index.
-#[derive(Clone, Debug)]
-pub struct Received {
-    pub index: usize,
-    pub msg: Value,
-    pub raw: String,
-    consumed: bool,
-}
-
-#[derive(Default)]
-struct Inbox {
-    state: Mutex<InboxState>,
-    cond: Condvar,
-}
-
-#[derive(Default)]
-struct InboxState {
-    messages: Vec<Received>,
-    violations: Vec<String>,
-    /// Bytes on stdout that are not well-formed frames (kept for the secret check).
-    garbage: Vec<u8>,
-    eof: bool,
-    sent: HashSet<i64>,
-    answered: HashSet<i64>,
 }
 
 pub struct DapClient {
@@ -152,7 +126,10 @@ impl DapClient {
         let found = self.wait_for(timeout, |st| {
             st.messages.iter().find(|r| r.msg["type"] == "response" && r.msg["request_seq"] == seq).map(|r| r.msg.clone())
         });
-        found.unwrap_or_else(|| self.fail(&format!("no response to `{command}` (seq {seq}) within {timeout:?}")))
+        found.unwrap_or_else(|| {
+            let why = if self.inbox.state.lock().unwrap().eof { "the adapter closed its stdout" } else { "timed out" };
+            self.fail(&format!("no response to `{command}` (seq {seq}) within {timeout:?}: {why}"))
+        })
     }
 
     /// Sends a request and returns its body; panics (with the message) unless it succeeded.
@@ -333,86 +310,4 @@ impl Drop for DapClient {
         self.check_no_secret();
         let _ = std::fs::remove_file(&self.log_path);
     }
-}
-
-/// The reader thread: strict framing, JSON, schema and editor rules, response bookkeeping.
-fn read_frames<R: Read>(mut rd: BufReader<R>, inbox: &Inbox) {
-    let violation = |v: String| {
-        inbox.state.lock().unwrap().violations.push(v);
-        inbox.cond.notify_all();
-    };
-    loop {
-        let mut header = Vec::new();
-        // Read up to the blank line; DAP frames carry exactly one header, Content-Length.
-        while !header.ends_with(b"\r\n\r\n") {
-            let mut line = Vec::new();
-            match rd.read_until(b'\n', &mut line) {
-                Ok(0) | Err(_) => {
-                    if !header.is_empty() {
-                        violation(format!("stdout ended inside a header: {:?}", String::from_utf8_lossy(&header)));
-                    }
-                    finish(inbox, header);
-                    return;
-                }
-                Ok(_) => header.extend_from_slice(&line),
-            }
-            if header.len() > 200 {
-                break;
-            }
-        }
-        let text = String::from_utf8_lossy(&header).into_owned();
-        let len = text
-            .strip_prefix("Content-Length: ")
-            .and_then(|t| t.strip_suffix("\r\n\r\n"))
-            .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|n| n.parse::<usize>().ok());
-        let Some(len) = len else {
-            violation(format!("not a `Content-Length: N\\r\\n\\r\\n` frame header on stdout: {text:?}"));
-            let mut rest = header;
-            let _ = rd.read_to_end(&mut rest);
-            finish(inbox, rest);
-            return;
-        };
-        let mut body = vec![0u8; len];
-        if rd.read_exact(&mut body).is_err() {
-            violation(format!("stdout ended inside a {len}-byte body"));
-            finish(inbox, body);
-            return;
-        }
-        let raw = String::from_utf8_lossy(&body).into_owned();
-        let msg: Value = match serde_json::from_slice(&body) {
-            Ok(v) => v,
-            Err(e) => {
-                violation(format!("frame body is not JSON ({e}): {raw}"));
-                inbox.state.lock().unwrap().garbage.extend_from_slice(&body);
-                continue;
-            }
-        };
-        let mut problems = schema::validate_message(&msg);
-        problems.extend(schema::editor_rules(&msg));
-        let mut st = inbox.state.lock().unwrap();
-        if msg["type"] == "response" {
-            let rs = msg["request_seq"].as_i64().unwrap_or(-1);
-            if !st.sent.contains(&rs) {
-                problems.push(format!("response to request_seq {rs}, which was never sent"));
-            } else if !st.answered.insert(rs) {
-                problems.push(format!("second response to request_seq {rs}"));
-            }
-        }
-        for p in problems {
-            st.violations.push(format!("{p}\n    in: {}", tail(&raw, 600)));
-        }
-        let index = st.messages.len();
-        st.messages.push(Received { index, msg, raw, consumed: false });
-        drop(st);
-        inbox.cond.notify_all();
-    }
-}
-
-fn finish(inbox: &Inbox, garbage: Vec<u8>) {
-    let mut st = inbox.state.lock().unwrap();
-    st.garbage.extend_from_slice(&garbage);
-    st.eof = true;
-    drop(st);
-    inbox.cond.notify_all();
 }

@@ -13,16 +13,22 @@
 
 pub mod dap;
 pub mod debuggee;
+pub mod frames;
 pub mod net;
 pub mod proxy;
 pub mod relay;
 pub mod schema;
 pub mod selftest;
 
+#[allow(unused_imports)]
 pub use dap::{DapClient, Signal};
+#[allow(unused_imports)]
 pub use debuggee::Debuggee;
-pub use net::{free_port, port_listening_by};
+#[allow(unused_imports)]
+pub use net::free_port;
+#[allow(unused_imports)]
 pub use proxy::StallingProxy;
+#[allow(unused_imports)]
 pub use relay::Relay;
 
 use std::path::{Path, PathBuf};

@@ -70,7 +70,7 @@ pub fn relay_forwards_binary_frames() {
     for path in ["/ptvsd", "/some/other/path"] {
         let url = format!("ws://127.0.0.1:{}{path}", relay.port());
         let (mut ws, _) = rt
-            .block_on(tokio::time::timeout(T, tokio_tungstenite::connect_async(url.as_str())))
+            .block_on(async { tokio::time::timeout(T, tokio_tungstenite::connect_async(url.as_str())).await })
             .expect("websocket connect timed out")
             .unwrap_or_else(|e| panic!("connect {url}: {e}\n{}", relay.output()));
         target.set_nonblocking(false).unwrap();
@@ -84,7 +84,7 @@ pub fn relay_forwards_binary_frames() {
         server.write_all(b"PTVSDBG\0\0\0\0\0\0\0\x06").unwrap();
         let mut back = Vec::new();
         while back.len() < 15 {
-            let msg = rt.block_on(tokio::time::timeout(T, ws.next())).expect("no frame from relay");
+            let msg = rt.block_on(async { tokio::time::timeout(T, ws.next()).await }).expect("no frame from relay");
             match msg.expect("stream ended").expect("ws error") {
                 Message::Binary(b) => back.extend_from_slice(&b),
                 other => panic!("expected a binary frame, got {other:?}"),
