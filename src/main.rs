@@ -11,7 +11,7 @@ use tracing_subscriber::EnvFilter;
 /// Editors start it with no arguments and speak DAP on stdin/stdout. Attach with a
 /// configuration such as {"url": "wss://<secret>@mysite.azurewebsites.net/ptvsd"}.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(version, about, args_conflicts_with_subcommands = true)]
 struct Cli {
     /// Write the adapter's log to this file (also PTVSD_DAP_LOG). Nothing is logged to stdout.
     #[arg(long, env = "PTVSD_DAP_LOG", value_name = "FILE")]
@@ -22,10 +22,12 @@ struct Cli {
     /// Internal: run the debug session on stdin/stdout as the front's connection owner.
     #[arg(long = "connection-owner", hide = true)]
     connection_owner: bool,
+    #[command(subcommand)]
+    command: Option<ptvsd_dap::commands::Command>,
 }
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
     init_logging(&cli);
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(runtime) => runtime,
@@ -34,8 +36,11 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    let command = cli.command.take();
     let code = runtime.block_on(async {
-        if cli.connection_owner || cfg!(not(unix)) {
+        if let Some(command) = command {
+            command.run().await
+        } else if cli.connection_owner || cfg!(not(unix)) {
             match ptvsd_dap::dap::server::raw_stdout() {
                 Ok(stdout) => {
                     ptvsd_dap::session::run(tokio::io::stdin(), stdout).await;
@@ -73,7 +78,7 @@ async fn run_front(_cli: &Cli) -> u8 {
 
 /// Logs go to the chosen file, or to stderr at warning level: stdout belongs to DAP.
 fn init_logging(cli: &Cli) {
-    if !cli.connection_owner && cfg!(unix) {
+    if cli.command.is_none() && !cli.connection_owner && cfg!(unix) {
         // The front logs nothing of its own: the session, and so the log, is the owner's.
         return;
     }

@@ -8,7 +8,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::transport::{self, BoxedPipe, Target};
+use crate::transport::{self, BoxedPipe, CloseReason, ConnectError, ConnectOptions, Connection, Scheme, Target};
 use crate::wire::generation::{detect_greeting, Generation, Greeting, SUPPORTED_RELEASES};
 use crate::wire::model::{AttachInfo, Command, Event};
 use crate::wire::Codec;
@@ -21,63 +21,126 @@ const READ_CHUNK: usize = 64 * 1024;
 /// An attached debug session's link, before its I/O tasks start.
 pub struct Attached {
     pub pipe: BoxedPipe,
+    pub close_reason: CloseReason,
     pub codec: Box<dyn Codec>,
     /// Bytes that followed the attach reply in the same read (`NEWT`, `MODL`, ...).
     pub leftover: BytesMut,
     pub generation: Generation,
     pub info: AttachInfo,
+    pub instance: Option<String>,
 }
 
-/// Connects and attaches. Once the greeting has been read, every way out completes a handshake
-/// that ptvsd ends cleanly: abandoning it would wedge its attach server for good (§3.1.1).
-pub async fn connect_and_attach(target: &Target, debug_options: &str) -> Result<Attached, String> {
-    let mut pipe = transport::connect(target).await.map_err(|error| error.0)?;
+/// What to connect to and how.
+pub struct AttachPlan {
+    pub target: Target,
+    pub options: ConnectOptions,
+    pub debug_options: String,
+    /// How long to keep retrying while a site starts (ws/wss only).
+    pub timeout: Duration,
+}
+
+const FIRST_RETRY_DELAY: Duration = Duration::from_secs(1);
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(8);
+
+/// Connects and attaches, retrying with backoff while a WebSocket target may still be waking
+/// up (503, refused, no greeting yet), until `plan.timeout`. `progress` hears each step.
+pub async fn connect_and_attach(plan: &AttachPlan, progress: &(dyn Fn(String) + Send + Sync)) -> Result<Attached, String> {
+    let started = tokio::time::Instant::now();
+    let deadline = started + plan.timeout;
+    let retries = plan.target.scheme != Scheme::Tcp;
+    let mut delay = FIRST_RETRY_DELAY;
+    let mut attempt = 1;
+    loop {
+        match attach_once(plan, progress, attempt).await {
+            Ok(attached) => return Ok(attached),
+            Err(error) if error.retry && retries && tokio::time::Instant::now() + delay < deadline => {
+                progress(format!("{}; trying again in {} s", error.message, delay.as_secs()));
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(MAX_RETRY_DELAY);
+                attempt += 1;
+            }
+            Err(error) if attempt > 1 => {
+                return Err(format!("{} (gave up after {attempt} attempts in {} s)", error.message, started.elapsed().as_secs()))
+            }
+            Err(error) => return Err(error.message),
+        }
+    }
+}
+
+/// One attempt. Once the greeting has been read, every way out completes a handshake that ptvsd
+/// ends cleanly: abandoning it would wedge its attach server for good (§3.1.1).
+async fn attach_once(plan: &AttachPlan, progress: &(dyn Fn(String) + Send + Sync), attempt: u32) -> Result<Attached, ConnectError> {
+    let target = &plan.target;
+    progress(match (target.scheme, attempt) {
+        (Scheme::Tcp, _) => format!("Connecting to {target}"),
+        (_, 1) => format!("Waking the site and opening the WebSocket to {target}"),
+        (_, n) => format!("Opening the WebSocket to {target} (attempt {n})"),
+    });
+    let Connection { mut pipe, close_reason, instance } = transport::connect(target, &plan.options).await?;
+    progress("Waiting for the ptvsd greeting".to_string());
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let greeting = tokio::time::timeout(GREETING_TIMEOUT, async {
         loop {
             match detect_greeting(&mut buf) {
                 Ok(Some(greeting)) => return Ok(greeting),
-                Ok(None) => read_more(&mut pipe, &mut buf).await?,
-                Err(error) => return Err(format!("{target} answered, but {error}")),
+                Ok(None) => read_more(&mut pipe, &mut buf).await.map_err(ConnectError::fatal)?,
+                Err(error) => return Err(ConnectError::fatal(format!("{target} answered, but {error}"))),
             }
         }
     })
     .await
     .map_err(|_| {
-        format!(
+        // Nothing was read: closing now is harmless to ptvsd (§3.1.1).
+        ConnectError::transient(format!(
             "connected to {target}, but no ptvsd greeting arrived within {} s: is the program running with \
              ptvsd.enable_attach(), and is its worker started (send a request to the site first)?",
             GREETING_TIMEOUT.as_secs()
-        )
+        ))
     })??;
+    finish_handshake(pipe, buf, greeting, plan, progress)
+        .await
+        .map(|(pipe, codec, leftover, generation, info)| Attached { pipe, close_reason, codec, leftover, generation, info, instance })
+        .map_err(ConnectError::fatal)
+}
 
+type Handshaken = (BoxedPipe, Box<dyn Codec>, BytesMut, Generation, AttachInfo);
+
+async fn finish_handshake(
+    mut pipe: BoxedPipe,
+    mut buf: BytesMut,
+    greeting: Greeting,
+    plan: &AttachPlan,
+    progress: &(dyn Fn(String) + Send + Sync),
+) -> Result<Handshaken, String> {
+    let target = &plan.target;
     let mut codec = greeting.codec();
     let generation = match greeting {
         Greeting::Supported(generation) => generation,
         Greeting::Unsupported { version, .. } => {
             let _ = exchange(&mut pipe, codec.as_mut(), &mut buf, Command::AuthenticateToBackOut).await;
             return Err(format!(
-                "the debuggee runs a ptvsd that speaks protocol {version} (ptvsd 2.0 or 2.1 use 2 and 4); \
+                "the debuggee runs a ptvsd that speaks protocol {version} (ptvsd 2.0 and 2.1 use 2 and 4); \
                  ptvsd-dap supports {SUPPORTED_RELEASES}: install ptvsd 3.0 or later in the remote app"
             ));
         }
     };
-
+    progress(format!("Authenticating (ptvsd protocol {})", generation.protocol_version()));
     let secret = target.secret.clone();
     match exchange(&mut pipe, codec.as_mut(), &mut buf, Command::Authenticate { secret }).await? {
         Event::Authenticated { accepted: true } => {}
         Event::Authenticated { accepted: false } => {
             return Err(format!(
                 "the debuggee at {target} refused the secret: use the secret the app passes to \
-                 ptvsd.enable_attach() (on App Service, the WSGI_PTVSD_SECRET app setting), in the URL \
-                 as <scheme>://<secret>@host or in the 'secret' argument"
+                 ptvsd.enable_attach() (on App Service, the WSGI_PTVSD_SECRET app setting of web.debug.config), \
+                 in the URL as <scheme>://<secret>@host or in the 'secret' argument"
             ))
         }
         other => return Err(unexpected("authentication", &other)),
     }
-    let attach = Command::Attach { debug_options: debug_options.to_string() };
+    progress("Attaching".to_string());
+    let attach = Command::Attach { debug_options: plan.debug_options.clone() };
     match exchange(&mut pipe, codec.as_mut(), &mut buf, attach).await? {
-        Event::Attached(Some(info)) => Ok(Attached { pipe, codec, leftover: buf, generation, info }),
+        Event::Attached(Some(info)) => Ok((pipe, codec, buf, generation, info)),
         Event::Attached(None) => Err(format!(
             "the debuggee at {target} refused to attach: another debugger is attached, or an earlier \
              session was lost without detaching (ptvsd then stays attached until it fails to send \

@@ -17,6 +17,8 @@ use crate::wire::model::{Command, Event, ExceptionBreakType, HandlerStatement, O
 impl Session {
     pub(super) fn on_connected(&mut self, result: Result<Attached, String>) {
         let (Some(request), Some(config)) = (self.connecting.take(), self.pending_config.take()) else { return };
+        self.end_progress(&request, result.is_ok());
+        let instance = result.as_ref().ok().and_then(|attached| attached.instance.clone());
         let attached = match result {
             Ok(attached) => attached,
             Err(problem) => {
@@ -30,12 +32,15 @@ impl Session {
         // The debuggee keeps its exception table across sessions: always reset it (§9.1).
         link.send(exception_table(0));
         let (major, minor, micro) = link.info.python_version;
-        let greeting = format!(
+        let mut greeting = format!(
             "Attached to ptvsd protocol {} ({}), Python {major}.{minor}.{micro}, pid {}",
             link.generation.protocol_version(),
             link.release.name(),
             link.info.pid
         );
+        if let Some(instance) = instance {
+            greeting.push_str(&format!(", site instance {instance}"));
+        }
         tracing::info!("{greeting}");
         self.respond(&request, Ok(None));
         self.send_event("initialized", json!({}));
@@ -48,9 +53,9 @@ impl Session {
     /// Starts the link's I/O and makes it the session's.
     pub(super) fn install_link(&mut self, attached: Attached, config: crate::config::attach::AttachConfig) {
         let (wire_tx, wire_rx) = tokio::sync::mpsc::channel(256);
-        let Attached { pipe, codec, leftover, generation, info } = attached;
+        let Attached { pipe, close_reason, codec, leftover, generation, info, instance: _ } = attached;
         let (writer, writer_task) = start_io(pipe, wire_tx);
-        self.link = Some(Link::new(generation, info, codec, leftover, writer, writer_task, config));
+        self.link = Some(Link::new(generation, info, codec, leftover, writer, writer_task, config, close_reason));
         self.wire_rx = Some(wire_rx);
     }
 

@@ -127,9 +127,9 @@ impl Session {
 
     /// The link failed or closed without a detach.
     pub(super) async fn lose_link(&mut self, problem: &str) {
-        if self.link.is_none() {
-            return;
-        }
+        let Some(link) = self.link.as_ref() else { return };
+        let transport_reason = link.close_reason.lock().ok().and_then(|reason| reason.clone());
+        let problem = transport_reason.as_deref().unwrap_or(problem);
         tracing::warn!(%problem, "link to the debuggee lost");
         self.console(format!(
             "Lost the connection to the debuggee: {problem}. If the program is still running, ptvsd may \

@@ -45,6 +45,8 @@ pub struct Link {
     writer: Option<mpsc::UnboundedSender<Bytes>>,
     pub writer_task: Option<JoinHandle<()>>,
     pub config: AttachConfig,
+    /// What the transport knows about why the link closed.
+    pub close_reason: crate::transport::CloseReason,
     pub paths: PathMapper,
     pub threads: ThreadTable,
     pub handles: Handles,
@@ -69,6 +71,7 @@ impl Link {
         writer: mpsc::UnboundedSender<Bytes>,
         writer_task: JoinHandle<()>,
         config: AttachConfig,
+        close_reason: crate::transport::CloseReason,
     ) -> Self {
         let paths = PathMapper::new(config.path_mappings.clone());
         Link {
@@ -80,6 +83,7 @@ impl Link {
             writer: Some(writer),
             writer_task: Some(writer_task),
             config,
+            close_reason,
             paths,
             threads: ThreadTable::default(),
             handles: Handles::default(),

@@ -51,6 +51,7 @@ pub struct Session {
     pending_config: Option<crate::config::attach::AttachConfig>,
     link: Option<Link>,
     client_id: Option<String>,
+    supports_progress: bool,
     /// The debug session is over (terminated sent); only `disconnect` is left to answer.
     ended: bool,
 }
@@ -71,6 +72,7 @@ pub async fn run(input: impl AsyncRead + Unpin + Send + 'static, output: impl As
         pending_config: None,
         link: None,
         client_id: None,
+        supports_progress: false,
         ended: false,
     };
     session.run_loop(dap_rx).await;
@@ -155,6 +157,34 @@ impl Session {
             text.push('\n');
         }
         self.send_event("output", crate::dap::bodies::output(dap_types::OutputEventCategory::Console, text));
+    }
+
+    /// Reports the steps of a long operation: as DAP progress when the editor supports it,
+    /// else as console lines. Returns the reporter for the task doing the work.
+    fn start_progress(&self, request: &Request, title: &str) -> impl Fn(String) + Send + Sync + 'static {
+        let out = self.out.clone();
+        let progress_id = format!("request-{}", request.seq);
+        let as_progress = self.supports_progress;
+        if as_progress {
+            let _ = out.send(Outgoing::event("progressStart", serde_json::json!({"progressId": progress_id, "title": title, "requestId": request.seq})));
+        } else {
+            self.console(format!("{title} ..."));
+        }
+        move |message: String| {
+            let event = if as_progress {
+                Outgoing::event("progressUpdate", serde_json::json!({"progressId": progress_id, "message": message}))
+            } else {
+                Outgoing::event("output", crate::dap::bodies::output(dap_types::OutputEventCategory::Console, format!("{message}\n")))
+            };
+            let _ = out.send(event);
+        }
+    }
+
+    fn end_progress(&self, request: &Request, succeeded: bool) {
+        if self.supports_progress {
+            let message = if succeeded { "attached" } else { "failed" };
+            self.send_event("progressEnd", serde_json::json!({"progressId": format!("request-{}", request.seq), "message": message}));
+        }
     }
 
     /// Tells the editor the debug session is over, and exits after a grace period if it

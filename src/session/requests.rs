@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use super::breakpoints::{BindState, BreakpointSpec, Outcome};
-use super::connection::connect_and_attach;
+use super::connection::{connect_and_attach, AttachPlan};
 use super::evaluation::{Waiter, Work};
 use super::handles::{FrameRef, VariableSource};
 use super::link::{Link, PendingBreakpoints};
@@ -12,10 +12,13 @@ use super::{Flow, Internal, Session};
 use crate::config::attach::AttachConfig;
 use crate::dap::bodies;
 use crate::dap::message::{to_value, Request, RequestError, ResponseBody};
+use crate::transport::ConnectOptions;
 use crate::wire::model::{Command, ReprKind};
 
 /// ptvsd's default "never break" exceptions, which a `sexi` would otherwise drop (§7.3).
 const NEVER_BREAK: [&str; 5] = ["IndexError", "KeyError", "AttributeError", "StopIteration", "GeneratorExit"];
+const DEFAULT_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+const HELIX_ATTACH_LIMIT: std::time::Duration = std::time::Duration::from_secs(15);
 const BREAKPOINT_REPLY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 type Reply = Result<ResponseBody, RequestError>;
@@ -68,6 +71,7 @@ impl Session {
 
     fn initialize(&mut self, request: &Request) -> Reply {
         self.client_id = request.arguments.get("clientID").and_then(Value::as_str).map(str::to_string);
+        self.supports_progress = request.arguments.get("supportsProgressReporting").and_then(Value::as_bool).unwrap_or(false);
         let capabilities = dap_types::Capabilities {
             supports_configuration_done_request: Some(true),
             supports_conditional_breakpoints: Some(true),
@@ -96,12 +100,23 @@ impl Session {
                 return Flow::Continue;
             }
         };
-        self.console(format!("Connecting to {} ...", config.target));
-        let internal = self.internal_tx.clone();
-        let target = config.target.clone();
-        tokio::spawn(async move {
+        let timeout = if self.client_id.as_deref() == Some("hx") {
+            // Helix gives `attach` 20 s: answer before it gives up (the site keeps waking).
+            HELIX_ATTACH_LIMIT.min(DEFAULT_CONNECT_TIMEOUT)
+        } else {
+            DEFAULT_CONNECT_TIMEOUT
+        };
+        let plan = AttachPlan {
+            target: config.target.clone(),
+            options: ConnectOptions::default(),
             // ptvsd adds RedirectOutput itself (§3.3); sending it keeps VS's habit.
-            let result = connect_and_attach(&target, "RedirectOutput").await;
+            debug_options: "RedirectOutput".to_string(),
+            timeout,
+        };
+        let progress = self.start_progress(&request, &format!("Attaching to {}", config.target));
+        let internal = self.internal_tx.clone();
+        tokio::spawn(async move {
+            let result = connect_and_attach(&plan, &progress).await;
             let _ = internal.send(Internal::Connected(Box::new(result)));
         });
         self.connecting = Some(request);

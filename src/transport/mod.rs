@@ -2,13 +2,17 @@
 
 pub mod target;
 mod tcp;
+pub mod tls;
+mod wakeup;
 mod ws;
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
 pub use target::{parse_url, Scheme, Target};
+pub use tls::TlsOptions;
 
 /// A connected byte stream to ptvsd. Shutting down its write half closes the link (for a
 /// WebSocket: a Close frame), which the session does only after the in-protocol detach.
@@ -17,17 +21,59 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin> Pipe for T {}
 
 pub type BoxedPipe = Box<dyn Pipe>;
 
+/// Why a transport closed the pipe, when it knows better than "end of stream".
+pub type CloseReason = Arc<Mutex<Option<String>>>;
+
 /// How long one TCP connect may take before it is reported as timed out.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+/// WebSocket ping interval: Azure's front end drops idle connections.
+pub const DEFAULT_KEEPALIVE: Duration = Duration::from_secs(20);
+
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    pub tls: TlsOptions,
+    pub keepalive: Duration,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions { tls: TlsOptions::default(), keepalive: DEFAULT_KEEPALIVE }
+    }
+}
+
+pub struct Connection {
+    pub pipe: BoxedPipe,
+    pub close_reason: CloseReason,
+    /// Which instance of a scaled-out site answered (its `ARRAffinity`), when known.
+    pub instance: Option<String>,
+}
 
 /// Why a connection could not be made, in words that name the cause and the fix.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct ConnectError(pub String);
+#[error("{message}")]
+pub struct ConnectError {
+    pub message: String,
+    /// Worth trying again while the site may still be starting.
+    pub retry: bool,
+}
 
-pub async fn connect(target: &Target) -> Result<BoxedPipe, ConnectError> {
+impl ConnectError {
+    pub fn fatal(message: impl Into<String>) -> Self {
+        ConnectError { message: message.into(), retry: false }
+    }
+
+    pub fn transient(message: impl Into<String>) -> Self {
+        ConnectError { message: message.into(), retry: true }
+    }
+}
+
+pub async fn connect(target: &Target, options: &ConnectOptions) -> Result<Connection, ConnectError> {
     match target.scheme {
-        Scheme::Tcp => Ok(Box::new(tcp::connect(&target.host, target.port).await?)),
-        Scheme::Ws | Scheme::Wss => ws::connect(target).await,
+        Scheme::Tcp => Ok(Connection {
+            pipe: Box::new(tcp::connect(&target.host, target.port).await?),
+            close_reason: CloseReason::default(),
+            instance: None,
+        }),
+        Scheme::Ws | Scheme::Wss => ws::connect(target, options).await,
     }
 }

@@ -11,7 +11,7 @@ use super::{ConnectError, CONNECT_TIMEOUT};
 pub async fn connect(host: &str, port: u16) -> Result<TcpStream, ConnectError> {
     let mut addresses: Vec<SocketAddr> = lookup_host((host, port))
         .await
-        .map_err(|error| ConnectError(format!("cannot resolve host '{host}': {error}; check the host name")))?
+        .map_err(|error| ConnectError::fatal(format!("cannot resolve host '{host}': {error}; check the host name")))?
         .collect();
     addresses.sort_by_key(|address| !address.is_ipv4());
     let mut last_error = None;
@@ -25,22 +25,23 @@ pub async fn connect(host: &str, port: u16) -> Result<TcpStream, ConnectError> {
             }
             Ok(Err(error)) => last_error = Some(describe(host, port, &error)),
             Err(_) => {
-                last_error = Some(format!(
+                last_error = Some(ConnectError::transient(format!(
                     "connecting to {host}:{port} timed out after {} s: a firewall may drop the packets, or the host is down",
                     CONNECT_TIMEOUT.as_secs()
-                ))
+                )))
             }
         }
     }
-    Err(ConnectError(last_error.unwrap_or_else(|| format!("host '{host}' resolved to no address"))))
+    Err(last_error.unwrap_or_else(|| ConnectError::fatal(format!("host '{host}' resolved to no address"))))
 }
 
-fn describe(host: &str, port: u16, error: &std::io::Error) -> String {
+/// A refused connection is worth retrying: the program (or the site) may be starting.
+fn describe(host: &str, port: u16, error: &std::io::Error) -> ConnectError {
     match error.kind() {
-        std::io::ErrorKind::ConnectionRefused => format!(
+        std::io::ErrorKind::ConnectionRefused => ConnectError::transient(format!(
             "connection to {host}:{port} refused: nothing listens there. Is the program running with \
              ptvsd.enable_attach() on that port (default 5678)?"
-        ),
-        _ => format!("cannot connect to {host}:{port}: {error}"),
+        )),
+        _ => ConnectError::transient(format!("cannot connect to {host}:{port}: {error}")),
     }
 }
