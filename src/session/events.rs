@@ -186,12 +186,21 @@ impl Session {
     }
 
     fn report_stop(&mut self, tid: Tid, reason: &str, description: Option<String>, all_threads: Option<bool>) {
+        self.report_stop_with(tid, reason, description, all_threads, None);
+    }
+
+    fn report_stop_with(
+        &mut self,
+        tid: Tid,
+        reason: &str,
+        description: Option<String>,
+        all_threads: Option<bool>,
+        hit_breakpoint: Option<u64>,
+    ) {
         let Some(link) = self.link.as_mut() else { return };
-        let (dap_id, _) = link.threads.add(tid);
-        if let Some(thread) = link.threads.get_mut(tid) {
-            thread.blocked = true;
-        }
-        link.stop_reported = true;
+        let dap_id = link.on_stopped(tid);
+        let generation = link.stop_generation;
+        let warn_long_stops = link.config.target.scheme != crate::transport::Scheme::Tcp;
         self.send_event(
             "stopped",
             json!({
@@ -200,8 +209,28 @@ impl Session {
                 "allThreadsStopped": all_threads.unwrap_or(true),
                 "description": description,
                 "text": description,
+                "hitBreakpointIds": hit_breakpoint.map(|id| vec![id]),
             }),
         );
+        if warn_long_stops {
+            self.after(super::LONG_STOP_WARNING, super::Internal::LongStop(generation));
+        }
+    }
+
+    /// IIS's FastCGI request timeout (90 s by default) kills a request held at a breakpoint.
+    pub(super) fn on_long_stop(&mut self, generation: u64) {
+        let Some(link) = self.link.as_mut() else { return };
+        if !link.stop_reported || link.stop_generation != generation || link.warned_long_stop {
+            return;
+        }
+        link.warned_long_stop = true;
+        self.console(format!(
+            "The program has been stopped for {} s. On App Service, IIS ends a request that takes longer than \
+             the FastCGI requestTimeout (90 s by default) and may recycle the worker. To debug longer, raise \
+             requestTimeout and activityTimeout of the <fastCgi> application (applicationHost.xdt) or the \
+             WSGI handler's timeouts in web.config.",
+            super::LONG_STOP_WARNING.as_secs()
+        ));
     }
 
     fn on_breakpoint_hit(&mut self, id: i64, tid: Tid) {
@@ -219,17 +248,8 @@ impl Session {
             return;
         }
         self.on_breakpoint_state(id, BindState::Bound);
-        let Some(link) = self.link.as_mut() else { return };
-        let dap_breakpoint_id = link.breakpoints.get(id).map(|bp| bp.dap_id).unwrap_or_default();
-        let (dap_id, _) = link.threads.add(tid);
-        if let Some(thread) = link.threads.get_mut(tid) {
-            thread.blocked = true;
-        }
-        link.stop_reported = true;
-        self.send_event(
-            "stopped",
-            json!({ "reason": "breakpoint", "threadId": dap_id, "allThreadsStopped": true, "hitBreakpointIds": [dap_breakpoint_id] }),
-        );
+        let dap_breakpoint_id = self.link.as_ref().and_then(|link| link.breakpoints.get(id)).map(|bp| bp.dap_id);
+        self.report_stop_with(tid, "breakpoint", None, Some(true), dap_breakpoint_id);
     }
 
     fn on_breakpoint_state(&mut self, id: i64, state: BindState) {

@@ -59,6 +59,10 @@ pub struct Link {
     pub stop_reported: bool,
     /// The editor asked for a pause that has not arrived yet.
     pub pause_requested: bool,
+    /// Counts stops and resumes, so a timer can tell whether the stop it was set for lasts.
+    pub stop_generation: u64,
+    /// The long-stop warning has been given this session.
+    pub warned_long_stop: bool,
 }
 
 impl Link {
@@ -94,6 +98,8 @@ impl Link {
             attach_stop: AttachStop::Awaited,
             stop_reported: false,
             pause_requested: false,
+            stop_generation: 0,
+            warned_long_stop: false,
         }
     }
 
@@ -125,5 +131,19 @@ impl Link {
         self.threads.mark_all_running();
         self.handles.clear();
         self.stop_reported = false;
+        self.stop_generation += 1;
+    }
+
+    /// A stop to report: the thread is blocked; returns its DAP id.
+    pub fn on_stopped(&mut self, tid: Tid) -> u64 {
+        let (dap_id, _) = self.threads.add(tid);
+        if let Some(thread) = self.threads.get_mut(tid) {
+            thread.blocked = true;
+        }
+        if !self.stop_reported {
+            self.stop_generation += 1;
+        }
+        self.stop_reported = true;
+        dap_id
     }
 }

@@ -25,12 +25,15 @@ use link::Link;
 /// After telling the editor the session is over, how long to wait for its `disconnect`
 /// before exiting anyway (Helix keeps stdin open: editor-clients.md).
 const EXIT_GRACE: Duration = Duration::from_secs(10);
+/// When a stop outlasts this on a WebSocket (App Service) target, warn about IIS's timeout.
+const LONG_STOP_WARNING: Duration = Duration::from_secs(60);
 
 /// Inputs the session produces for itself: connection results and timers.
 enum Internal {
     Connected(Box<Result<Attached, String>>),
     EvaluationTimeout(i64),
     BreakpointsTimeout(i64),
+    LongStop(u64),
     ExitGrace,
 }
 
@@ -117,6 +120,7 @@ impl Session {
             Internal::Connected(result) => self.on_connected(*result),
             Internal::EvaluationTimeout(exec_id) => self.on_evaluation_timeout(exec_id),
             Internal::BreakpointsTimeout(request_seq) => self.on_breakpoints_timeout(request_seq),
+            Internal::LongStop(generation) => self.on_long_stop(generation),
             Internal::ExitGrace => return Flow::Exit,
         }
         Flow::Continue
