@@ -2,5 +2,6 @@
 
 pub mod attach;
 pub mod secret;
+pub mod web_debug_config;
 
 pub use secret::Secret;
