@@ -25,6 +25,8 @@ pub const APP_SERVICE_DOMAIN: &str = "azurewebsites.net";
 pub const SECRET_ENV: &str = "PTVSD_SECRET";
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
 pub const MAX_CONNECT_TIMEOUT_SECS: u64 = 600;
+/// The longest WebSocket ping interval accepted.
+pub const MAX_KEEP_ALIVE_SECS: u64 = 300;
 /// The answer to `tcps`, until TLS 1.0 straight to ptvsd is implemented (protocol §1.3).
 pub const TCPS_UNSUPPORTED: &str = "tcps is not supported yet: use a TLS terminator in front of ptvsd and wss/tcp";
 
@@ -41,6 +43,8 @@ pub struct AttachConfig {
     pub secret_source: SecretSource,
     /// `connectTimeout`: how long connecting (wake-up, 503 retries, handshake) may take.
     pub connect_timeout: Duration,
+    /// `keepAlive`: the WebSocket ping interval; a link silent for two intervals is lost.
+    pub keep_alive: Duration,
     /// `caFile`: extra PEM roots for `wss`; checked to exist and be readable.
     pub ca_file: Option<PathBuf>,
     /// `insecure`: skip the server certificate check.
@@ -130,6 +134,7 @@ impl AttachConfig {
             site,
             secret_source,
             connect_timeout: connect_timeout(args)?,
+            keep_alive: seconds_argument(args, "keepAlive", crate::transport::DEFAULT_KEEPALIVE, MAX_KEEP_ALIVE_SECS)?,
             ca_file: ca_file(args, client_cwd.as_deref(), &env)?,
             insecure: bool_argument(args, "insecure", false)?,
             client_cwd,
@@ -213,15 +218,20 @@ fn resolve_path(path: &str, cwd: Option<&str>, env: &impl Fn(&str) -> Option<Str
 }
 
 fn connect_timeout(args: &Map<String, Value>) -> Result<Duration, String> {
-    let problem = || format!("'connectTimeout' must be a number of seconds from 1 to {MAX_CONNECT_TIMEOUT_SECS} (default {})", DEFAULT_CONNECT_TIMEOUT.as_secs());
-    let seconds = match args.get("connectTimeout") {
-        None | Some(Value::Null) => return Ok(DEFAULT_CONNECT_TIMEOUT),
+    seconds_argument(args, "connectTimeout", DEFAULT_CONNECT_TIMEOUT, MAX_CONNECT_TIMEOUT_SECS)
+}
+
+/// A duration in seconds, at least 1 and at most `max_seconds`; numbers or numeric strings.
+fn seconds_argument(args: &Map<String, Value>, name: &str, default: Duration, max_seconds: u64) -> Result<Duration, String> {
+    let problem = || format!("'{name}' must be a number of seconds from 1 to {max_seconds} (default {})", default.as_secs());
+    let seconds = match args.get(name) {
+        None | Some(Value::Null) => return Ok(default),
         Some(Value::Number(n)) => n.as_f64(),
         Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
         Some(_) => None,
     };
     match seconds {
-        Some(seconds) if (1.0..=MAX_CONNECT_TIMEOUT_SECS as f64).contains(&seconds) => Ok(Duration::from_secs_f64(seconds)),
+        Some(seconds) if (1.0..=max_seconds as f64).contains(&seconds) => Ok(Duration::from_secs_f64(seconds)),
         _ => Err(problem()),
     }
 }

@@ -12,12 +12,11 @@ use super::{Flow, Internal, Session};
 use crate::config::attach::AttachConfig;
 use crate::dap::bodies;
 use crate::dap::message::{to_value, Request, RequestError, ResponseBody};
-use crate::transport::ConnectOptions;
+use crate::transport::{ConnectOptions, TlsOptions};
 use crate::wire::model::{Command, ReprKind};
 
 /// ptvsd's default "never break" exceptions, which a `sexi` would otherwise drop (§7.3).
 const NEVER_BREAK: [&str; 5] = ["IndexError", "KeyError", "AttributeError", "StopIteration", "GeneratorExit"];
-const DEFAULT_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 const HELIX_ATTACH_LIMIT: std::time::Duration = std::time::Duration::from_secs(15);
 const BREAKPOINT_REPLY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -102,13 +101,19 @@ impl Session {
         };
         let timeout = if self.client_id.as_deref() == Some("hx") {
             // Helix gives `attach` 20 s: answer before it gives up (the site keeps waking).
-            HELIX_ATTACH_LIMIT.min(DEFAULT_CONNECT_TIMEOUT)
+            HELIX_ATTACH_LIMIT.min(config.connect_timeout)
         } else {
-            DEFAULT_CONNECT_TIMEOUT
+            config.connect_timeout
         };
+        if config.insecure {
+            self.console("Warning: 'insecure' is set: the server's TLS certificate is not verified.");
+        }
         let plan = AttachPlan {
             target: config.target.clone(),
-            options: ConnectOptions::default(),
+            options: ConnectOptions {
+                tls: TlsOptions { ca_file: config.ca_file.clone(), insecure: config.insecure },
+                keepalive: config.keep_alive,
+            },
             // ptvsd adds RedirectOutput itself (§3.3); sending it keeps VS's habit.
             debug_options: "RedirectOutput".to_string(),
             timeout,
