@@ -1,0 +1,203 @@
+//! Connecting to App Service-like targets: each way a connection fails gives the user a message
+//! that names the cause and the fix, and a site that is still starting is waited for. Fake HTTP
+//! servers stand in for the front end's failures; the successful paths use real ptvsd behind
+//! websockify.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+const T: Duration = Duration::from_secs(30);
+
+/// What the fake front end does with each connection, in order; the last repeats.
+#[derive(Clone)]
+enum Answer {
+    /// Reads the request head and answers with this status, a header block and a body.
+    Http(u16, &'static str),
+    /// Accepts and never says anything.
+    Silent,
+    /// Relays the connection to this port.
+    Relay(u16),
+}
+
+struct FakeFrontEnd {
+    port: u16,
+    upgrades: Arc<AtomicUsize>,
+}
+
+impl FakeFrontEnd {
+    fn start(answers: Vec<Answer>) -> FakeFrontEnd {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let upgrades = Arc::new(AtomicUsize::new(0));
+        let counter = upgrades.clone();
+        std::thread::spawn(move || {
+            let mut index = 0;
+            for stream in listener.incoming().flatten() {
+                let head = read_head(&stream);
+                // Wake-up requests (HEAD /) are answered 200 and do not count.
+                if head.starts_with("HEAD ") {
+                    let _ = (&stream).write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                    continue;
+                }
+                counter.fetch_add(1, Ordering::SeqCst);
+                let answer = answers[index.min(answers.len() - 1)].clone();
+                index += 1;
+                std::thread::spawn(move || serve(stream, head, answer));
+            }
+        });
+        FakeFrontEnd { port, upgrades }
+    }
+
+    fn url(&self, secret: &str) -> String {
+        format!("ws://{secret}@127.0.0.1:{}/ptvsd", self.port)
+    }
+}
+
+fn read_head(mut stream: &TcpStream) -> String {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && head.len() < 16384 {
+        match stream.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}
+
+fn serve(mut stream: TcpStream, head: String, answer: Answer) {
+    match answer {
+        Answer::Http(status, body) => {
+            let response = format!("HTTP/1.1 {status} X\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+            let _ = stream.write_all(response.as_bytes());
+        }
+        Answer::Silent => {
+            let mut sink = [0u8; 1024];
+            while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
+        }
+        Answer::Relay(port) => {
+            let Ok(mut upstream) = TcpStream::connect(("127.0.0.1", port)) else { return };
+            let _ = upstream.write_all(head.as_bytes());
+            let (mut a, mut b) = (stream.try_clone().expect("clone"), upstream.try_clone().expect("clone"));
+            std::thread::spawn(move || std::io::copy(&mut b, &mut a));
+            let _ = std::io::copy(&mut stream, &mut upstream);
+        }
+    }
+}
+
+/// Attaches and returns the failed response's message.
+fn attach_error(args: Value) -> String {
+    let c = DapClient::spawn();
+    c.request_ok("initialize", json!({"clientID": "test", "adapterID": "ptvsd"}));
+    let response = c.request_timeout("attach", args, Duration::from_secs(60));
+    assert_eq!(response["success"], false, "attach unexpectedly succeeded: {response}");
+    response["message"].as_str().unwrap_or_default().to_string()
+}
+
+#[test]
+fn http_503_names_web_sockets_and_starting_site() {
+    let front = FakeFrontEnd::start(vec![Answer::Http(503, "Service Unavailable")]);
+    let message = attach_error(json!({"url": front.url("s"), "connectTimeout": 3}));
+    assert!(message.contains("503") && message.contains("Web sockets") && message.contains("starting"), "{message}");
+    assert!(front.upgrades.load(Ordering::SeqCst) >= 2, "a 503 must be retried while the site may be starting");
+}
+
+#[test]
+fn http_404_names_web_debug_config() {
+    let front = FakeFrontEnd::start(vec![Answer::Http(404, "Not Found")]);
+    let message = attach_error(json!({"url": front.url("s")}));
+    assert!(message.contains("404") && message.contains("web.debug.config"), "{message}");
+    assert_eq!(front.upgrades.load(Ordering::SeqCst), 1, "a 404 is final");
+}
+
+#[test]
+fn http_200_page_is_not_a_websocket() {
+    let front = FakeFrontEnd::start(vec![Answer::Http(200, "<html>PTVS proxy</html>")]);
+    let message = attach_error(json!({"url": front.url("s")}));
+    assert!(message.contains("web page instead of a WebSocket"), "{message}");
+}
+
+#[test]
+fn silent_server_names_enable_attach() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        let held: Vec<TcpStream> = listener.incoming().flatten().collect();
+        drop(held);
+    });
+    let message = attach_error(json!({"url": format!("tcp://s@127.0.0.1:{port}")}));
+    assert!(message.contains("no ptvsd greeting") && message.contains("enable_attach"), "{message}");
+}
+
+#[test]
+fn refused_port_says_nothing_listens() {
+    let port = free_port();
+    let message = attach_error(json!({"url": format!("tcp://s@127.0.0.1:{port}")}));
+    assert!(message.contains("refused") && message.contains("enable_attach"), "{message}");
+}
+
+#[test]
+fn unknown_host_is_named() {
+    let message = attach_error(json!({"url": "tcp://s@no-such-host.invalid:5678"}));
+    assert!(message.contains("no-such-host.invalid"), "{message}");
+}
+
+/// A site that answers 503 twice while it starts, then relays to the real debuggee.
+#[test]
+fn slow_start_succeeds_on_the_third_upgrade() {
+    let debuggee = Debuggee::start(Release::V3_0_0, "app.py");
+    let relay = Relay::websockify(debuggee.port());
+    let front = FakeFrontEnd::start(vec![Answer::Http(503, "starting"), Answer::Http(503, "starting"), Answer::Relay(relay.port())]);
+    let c = DapClient::spawn();
+    c.guard_secret(debuggee.secret());
+    c.attach_session(json!({"url": front.url(debuggee.secret())}));
+    assert_eq!(front.upgrades.load(Ordering::SeqCst), 3);
+    let retried = c.events_named("output").iter().any(|e| e["body"]["output"].as_str().is_some_and(|s| s.contains("trying again")));
+    assert!(retried, "the user was not told the adapter is retrying");
+    c.request_ok("disconnect", json!({}));
+    assert!(c.wait_exit(Duration::from_secs(10)).is_some());
+}
+
+/// ptvsd refuses a second debugger; the first is unharmed.
+#[test]
+fn second_debugger_is_refused_and_the_first_goes_on() {
+    let debuggee = Debuggee::start(Release::V3_2_1, "app.py");
+    let url = format!("tcp://{}@127.0.0.1:{}", debuggee.secret(), debuggee.port());
+    let first = DapClient::spawn();
+    first.attach_session(json!({"url": url}));
+    first.request_ok("configurationDone", json!({}));
+    let message = attach_error(json!({"url": url}));
+    assert!(message.contains("another debugger is attached") && message.contains("restart"), "{message}");
+    debuggee.send_line("print still-here");
+    first.wait_event_where("output", T, |e| e["body"]["output"] == "still-here");
+    first.request_ok("disconnect", json!({}));
+}
+
+/// An idle session stays up across several ping intervals; a relay that stops answering
+/// ends the session within two intervals, and the user is told why.
+#[test]
+fn keepalive_holds_an_idle_link_and_notices_a_dead_one() {
+    let debuggee = Debuggee::start(Release::V3_0_0, "app.py");
+    let relay = Relay::websockify(debuggee.port());
+    let proxy = StallingProxy::start(relay.port());
+    let c = DapClient::spawn();
+    c.guard_secret(debuggee.secret());
+    c.attach_session(json!({"url": format!("ws://{}@127.0.0.1:{}/ptvsd", debuggee.secret(), proxy.port()), "keepAlive": 1}));
+    c.request_ok("configurationDone", json!({}));
+    // Idle for several intervals (a measurement window: pings must flow meanwhile).
+    std::thread::sleep(Duration::from_millis(3500));
+    assert!(c.events_named("terminated").is_empty(), "an idle session was dropped");
+    debuggee.send_line("print alive");
+    c.wait_event_where("output", T, |e| e["body"]["output"] == "alive");
+    proxy.stall();
+    c.wait_event("terminated", Duration::from_secs(10));
+    let said = c.events_named("output").iter().any(|e| e["body"]["output"].as_str().is_some_and(|s| s.contains("went silent")));
+    assert!(said, "the user was not told the link went silent");
+}
