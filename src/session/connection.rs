@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 
 use crate::transport::{self, BoxedPipe, CloseReason, ConnectError, ConnectOptions, Connection, Scheme, Target};
 use crate::wire::generation::{detect_greeting, Generation, Greeting, SUPPORTED_RELEASES};
-use crate::wire::model::{AttachInfo, Command, Event};
+use crate::wire::model::{AttachInfo, Command, Event, RemoteProcessInfo};
 use crate::wire::Codec;
 
 /// ptvsd greets at once; VS gave up after 5 s.
@@ -45,13 +45,40 @@ const MAX_RETRY_DELAY: Duration = Duration::from_secs(8);
 /// Connects and attaches, retrying with backoff while a WebSocket target may still be waking
 /// up (503, refused, no greeting yet), until `plan.timeout`. `progress` hears each step.
 pub async fn connect_and_attach(plan: &AttachPlan, progress: &(dyn Fn(String) + Send + Sync)) -> Result<Attached, String> {
+    match connect_with_retries(plan, Goal::Attach, progress).await? {
+        Reached::Attached(attached) => Ok(*attached),
+        Reached::Info { .. } => Err("ptvsd answered with process information instead of attaching".to_string()),
+    }
+}
+
+/// Walks the same path as an attach but stops at ptvsd's process information: nothing is
+/// attached, so the debuggee's output is not redirected once more (§9.11).
+pub async fn probe(plan: &AttachPlan, progress: &(dyn Fn(String) + Send + Sync)) -> Result<(Generation, RemoteProcessInfo), String> {
+    match connect_with_retries(plan, Goal::Info, progress).await? {
+        Reached::Info { generation, info } => Ok((generation, info)),
+        Reached::Attached(_) => Err("ptvsd attached instead of answering with process information".to_string()),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Goal {
+    Attach,
+    Info,
+}
+
+enum Reached {
+    Attached(Box<Attached>),
+    Info { generation: Generation, info: RemoteProcessInfo },
+}
+
+async fn connect_with_retries(plan: &AttachPlan, goal: Goal, progress: &(dyn Fn(String) + Send + Sync)) -> Result<Reached, String> {
     let started = tokio::time::Instant::now();
     let deadline = started + plan.timeout;
     let retries = plan.target.scheme != Scheme::Tcp;
     let mut delay = FIRST_RETRY_DELAY;
     let mut attempt = 1;
     loop {
-        match attach_once(plan, progress, attempt).await {
+        match attach_once(plan, goal, progress, attempt).await {
             Ok(attached) => return Ok(attached),
             Err(error) if error.retry && retries && tokio::time::Instant::now() + delay < deadline => {
                 progress(format!("{}; trying again in {} s", error.message, delay.as_secs()));
@@ -69,7 +96,7 @@ pub async fn connect_and_attach(plan: &AttachPlan, progress: &(dyn Fn(String) + 
 
 /// One attempt. Once the greeting has been read, every way out completes a handshake that ptvsd
 /// ends cleanly: abandoning it would wedge its attach server for good (§3.1.1).
-async fn attach_once(plan: &AttachPlan, progress: &(dyn Fn(String) + Send + Sync), attempt: u32) -> Result<Attached, ConnectError> {
+async fn attach_once(plan: &AttachPlan, goal: Goal, progress: &(dyn Fn(String) + Send + Sync), attempt: u32) -> Result<Reached, ConnectError> {
     let target = &plan.target;
     progress(match (target.scheme, attempt) {
         (Scheme::Tcp, _) => format!("Connecting to {target}"),
@@ -97,19 +124,25 @@ async fn attach_once(plan: &AttachPlan, progress: &(dyn Fn(String) + Send + Sync
             GREETING_TIMEOUT.as_secs()
         ))
     })??;
-    finish_handshake(pipe, buf, greeting, plan, progress)
-        .await
-        .map(|(pipe, codec, leftover, generation, info)| Attached { pipe, close_reason, codec, leftover, generation, info, instance })
-        .map_err(ConnectError::fatal)
+    match finish_handshake(pipe, buf, greeting, plan, goal, progress).await.map_err(ConnectError::fatal)? {
+        Handshaken::Attached(pipe, codec, leftover, generation, info) => {
+            Ok(Reached::Attached(Box::new(Attached { pipe, close_reason, codec, leftover, generation, info, instance })))
+        }
+        Handshaken::Info(generation, info) => Ok(Reached::Info { generation, info }),
+    }
 }
 
-type Handshaken = (BoxedPipe, Box<dyn Codec>, BytesMut, Generation, AttachInfo);
+enum Handshaken {
+    Attached(BoxedPipe, Box<dyn Codec>, BytesMut, Generation, AttachInfo),
+    Info(Generation, RemoteProcessInfo),
+}
 
 async fn finish_handshake(
     mut pipe: BoxedPipe,
     mut buf: BytesMut,
     greeting: Greeting,
     plan: &AttachPlan,
+    goal: Goal,
     progress: &(dyn Fn(String) + Send + Sync),
 ) -> Result<Handshaken, String> {
     let target = &plan.target;
@@ -137,10 +170,18 @@ async fn finish_handshake(
         }
         other => return Err(unexpected("authentication", &other)),
     }
+    if goal == Goal::Info {
+        progress("Asking for the process information".to_string());
+        // ptvsd answers, then waits for us to close (v6) or closes (JSON): close promptly.
+        return match exchange(&mut pipe, codec.as_mut(), &mut buf, Command::RemoteInfo).await? {
+            Event::RemoteInfo(info) => Ok(Handshaken::Info(generation, info)),
+            other => Err(unexpected("the information request", &other)),
+        };
+    }
     progress("Attaching".to_string());
     let attach = Command::Attach { debug_options: plan.debug_options.clone() };
     match exchange(&mut pipe, codec.as_mut(), &mut buf, attach).await? {
-        Event::Attached(Some(info)) => Ok((pipe, codec, buf, generation, info)),
+        Event::Attached(Some(info)) => Ok(Handshaken::Attached(pipe, codec, buf, generation, info)),
         Event::Attached(None) => Err(format!(
             "the debuggee at {target} refused to attach: another debugger is attached, or an earlier \
              session was lost without detaching (ptvsd then stays attached until it fails to send \

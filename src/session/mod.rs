@@ -2,7 +2,7 @@
 //! machine, fed by a closed set of inputs. Only this module knows both protocols.
 
 pub mod breakpoints;
-mod connection;
+pub mod connection;
 mod evaluation;
 mod events;
 mod finalize;
