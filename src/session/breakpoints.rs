@@ -11,10 +11,12 @@ pub struct BreakpointSpec {
     pub line: i64,
     pub condition: Condition,
     pub pass_count: PassCount,
+    /// A logpoint's message: hits print it instead of stopping.
+    pub log_message: Option<String>,
 }
 
 impl BreakpointSpec {
-    pub fn from_dap(line: i64, condition: Option<&str>, hit_condition: Option<&str>) -> Result<Self, String> {
+    pub fn from_dap(line: i64, condition: Option<&str>, hit_condition: Option<&str>, log_message: Option<&str>) -> Result<Self, String> {
         let condition = match condition.map(str::trim).filter(|c| !c.is_empty()) {
             Some(expression) => Condition { kind: ConditionKind::WhenTrue, expression: expression.to_string() },
             None => Condition::always(),
@@ -23,7 +25,8 @@ impl BreakpointSpec {
             Some(text) => parse_hit_condition(text)?,
             None => PassCount::always(),
         };
-        Ok(BreakpointSpec { line, condition, pass_count })
+        let log_message = log_message.filter(|m| !m.is_empty()).map(str::to_string);
+        Ok(BreakpointSpec { line, condition, pass_count, log_message })
     }
 }
 
@@ -205,7 +208,7 @@ mod tests {
     use super::*;
 
     fn spec(line: i64) -> Result<BreakpointSpec, String> {
-        BreakpointSpec::from_dap(line, None, None)
+        BreakpointSpec::from_dap(line, None, None, None)
     }
 
     #[test]
@@ -240,7 +243,7 @@ mod tests {
                 Command::RemoveBreakpoint { id: ids[1], line: 5 },
             ]
         );
-        let (commands, _) = bps.set_for_file("/a.py", vec![BreakpointSpec::from_dap(3, Some("x > 1"), None)]);
+        let (commands, _) = bps.set_for_file("/a.py", vec![BreakpointSpec::from_dap(3, Some("x > 1"), None, None)]);
         assert!(matches!(&commands[..], [Command::SetBreakpointCondition { id, .. }] if *id == ids[0]));
         let (commands, _) = bps.set_for_file("/a.py", vec![]);
         assert_eq!(commands, vec![Command::RemoveBreakpoint { id: ids[0], line: 3 }]);

@@ -15,10 +15,24 @@ pub const EVALUATION_TIMEOUT: Duration = Duration::from_secs(30);
 /// Who waits for the answer.
 #[derive(Debug)]
 pub enum Waiter {
-    Evaluate { request: Request, expression: String, frame: FrameRef, kind: FrameKind },
-    Variables { request: Request, frame: FrameRef, kind: FrameKind, start: usize, count: usize },
+    Evaluate { request: Request, expression: String, frame: FrameRef, kind: FrameKind, shape: ValueShape, hex: bool },
+    /// `reference` is the parent's variables reference, to remember its children's expressions.
+    Variables { request: Request, frame: FrameRef, kind: FrameKind, start: usize, count: usize, hex: bool, reference: u64 },
+    /// The assignment of setVariable/setExpression; `target` is evaluated again afterwards.
+    Assign { request: Request, target: String, frame: FrameRef, kind: FrameKind, hex: bool },
+    /// A logpoint's message, evaluated on the thread that hit it.
+    Logpoint { tid: Tid },
     /// The attach stop's probe: `TCP_NODELAY` on ptvsd's socket and its release (§1.2, §12).
     AttachProbe { tid: Tid },
+}
+
+/// Which DAP body an evaluated value goes into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueShape {
+    /// `evaluate`: `result`.
+    Evaluate,
+    /// `setVariable`/`setExpression`: `value`.
+    SetValue,
 }
 
 #[derive(Debug)]

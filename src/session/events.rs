@@ -7,7 +7,7 @@ use super::breakpoints::BindState;
 use super::connection::{start_io, Attached};
 use super::evaluation::{Waiter, Work};
 use super::link::{AttachStop, Link};
-use super::requests::{dap_variable, exception_table};
+use super::requests::{exception_table, module_body};
 use super::Session;
 use crate::dap::bodies;
 use crate::dap::message::{to_value, RequestError};
@@ -112,17 +112,7 @@ impl Session {
             Event::BreakpointHit { id, tid } => self.on_breakpoint_hit(id, tid),
             Event::BreakpointSet { id } => self.on_breakpoint_state(id, BindState::Bound),
             Event::BreakpointFailed { id } => self.on_breakpoint_state(id, BindState::Pending),
-            Event::Exception { tid, info } => {
-                let unhandled = info.break_type == ExceptionBreakType::Unhandled;
-                let description = format!(
-                    "{} exception: {}: {}",
-                    if unhandled { "Unhandled" } else { "Raised" },
-                    info.type_name,
-                    info.message
-                );
-                // Other threads keep running on an exception stop (§8.3).
-                self.report_stop(tid, "exception", Some(description), Some(false));
-            }
+            Event::Exception { tid, info } => self.on_exception(tid, info),
             Event::ExecutionResult { exec_id, obj } => {
                 if let Some(waiter) = link.evaluations.complete(exec_id) {
                     self.on_evaluated(waiter, Ok(obj));
@@ -177,12 +167,37 @@ impl Session {
             Event::Authenticated { .. } | Event::Attached(_) | Event::RemoteInfo(_) => {
                 tracing::warn!(?event, "handshake reply after attach ignored");
             }
-            Event::ModuleLoad { .. }
-            | Event::ModulesChanged
+            Event::ModuleLoad { id, file } => {
+                let module = module_body(link, id, &file);
+                link.modules.push((id, file));
+                self.send_event("module", json!({ "reason": "new", "module": module }));
+            }
+            Event::ModulesChanged
             | Event::BreakpointHitCount { .. }
             | Event::SetLineNumberResult { .. }
             | Event::Ignored { .. } => {}
         }
+    }
+
+    fn on_exception(&mut self, tid: Tid, info: crate::wire::model::ExceptionInfo) {
+        let Some(link) = self.link.as_mut() else { return };
+        link.threads.add(tid);
+        let Some(thread) = link.threads.get_mut(tid) else { return };
+        // ptvsd reports a raised exception again in every user frame it unwinds through; the
+        // user asked to see it once, where it was raised.
+        let unwinding = thread.exception_stop.as_ref().is_some_and(|previous| previous.is_propagated_by(&info, &thread.frames));
+        thread.exception_stop = Some(super::threads::ExceptionStop::new(&info, &thread.frames));
+        if unwinding {
+            tracing::debug!(tid, "the same exception unwinding into the caller: not shown again");
+            self.resume_silently(tid);
+            return;
+        }
+        let unhandled = info.break_type == ExceptionBreakType::Unhandled;
+        let description =
+            format!("{} exception: {}: {}", if unhandled { "Unhandled" } else { "Raised" }, info.type_name, info.message);
+        thread.exception = Some(info);
+        // Other threads keep running on an exception stop (§8.3).
+        self.report_stop(tid, "exception", Some(description), Some(false));
     }
 
     fn report_stop(&mut self, tid: Tid, reason: &str, description: Option<String>, all_threads: Option<bool>) {
@@ -198,6 +213,11 @@ impl Session {
         hit_breakpoint: Option<u64>,
     ) {
         let Some(link) = self.link.as_mut() else { return };
+        if reason != "exception" {
+            if let Some(thread) = link.threads.get_mut(tid) {
+                thread.exception_stop = None;
+            }
+        }
         let dap_id = link.on_stopped(tid);
         let generation = link.stop_generation;
         let warn_long_stops = link.config.target.scheme != crate::transport::Scheme::Tcp;
@@ -238,16 +258,18 @@ impl Session {
         if link.breakpoints.get(id).is_none() {
             // A stale breakpoint (removed, or from an earlier session, §9.7): let it go.
             tracing::info!(id, "hit of an unknown breakpoint: resuming");
-            if link.stop_reported {
-                link.send(Command::ResumeThread { tid });
-            } else {
-                link.send(Command::ClearStepping { tid });
-                link.send(Command::ResumeAll);
-                link.on_resumed();
-            }
+            self.resume_silently(tid);
             return;
         }
         self.on_breakpoint_state(id, BindState::Bound);
+        let log_message = self.link.as_ref().and_then(|link| link.breakpoints.get(id)).and_then(|bp| bp.spec.log_message.clone());
+        if let Some(message) = log_message {
+            if let Some(link) = self.link.as_mut() {
+                link.threads.record_blocked(tid);
+            }
+            self.run_logpoint(tid, &message);
+            return;
+        }
         let dap_breakpoint_id = self.link.as_ref().and_then(|link| link.breakpoints.get(id)).map(|bp| bp.dap_id);
         self.report_stop_with(tid, "breakpoint", None, Some(true), dap_breakpoint_id);
     }
@@ -301,7 +323,37 @@ impl Session {
         self.pump_evaluations();
     }
 
-    fn resume_after_attach_stop(&mut self, tid: Tid) {
+    pub(super) fn on_attach_probe(&mut self, tid: Tid, result: Result<Obj, String>) {
+        let Some(link) = self.link.as_mut() else { return };
+        let version = result.as_ref().ok().and_then(|obj| obj.repr.as_deref()).map(|repr| repr.trim_matches('\'').to_string());
+        if let Err(text) = &result {
+            tracing::warn!(%text, "the attach probe failed");
+        }
+        let release = Release::from_version_text(link.generation, version.as_deref().filter(|v| *v != "None"));
+        if release != link.release {
+            link.release = release;
+            self.console(format!("Detected {}.", release.name()));
+        }
+        self.resume_after_attach_stop(tid);
+    }
+
+    /// Lets a thread go that stopped only for the adapter (a logpoint, a stale breakpoint),
+    /// without the editor seeing anything. If the editor shows a stop, only that thread goes.
+    pub(super) fn resume_silently(&mut self, tid: Tid) {
+        let Some(link) = self.link.as_mut() else { return };
+        if link.stop_reported {
+            link.send(Command::ResumeThread { tid });
+            if let Some(thread) = link.threads.get_mut(tid) {
+                thread.blocked = false;
+            }
+        } else {
+            link.send(Command::ClearStepping { tid });
+            link.send(Command::ResumeAll);
+            link.on_resumed();
+        }
+    }
+
+    pub(super) fn resume_after_attach_stop(&mut self, tid: Tid) {
         let Some(link) = self.link.as_mut() else { return };
         if link.pause_requested {
             link.pause_requested = false;
@@ -310,87 +362,6 @@ impl Session {
         }
         link.send(Command::ResumeAll);
         link.on_resumed();
-    }
-
-    fn on_evaluated(&mut self, waiter: Waiter, result: Result<Obj, String>) {
-        match waiter {
-            Waiter::Evaluate { request, expression, frame, kind } => {
-                let reply = match result {
-                    Ok(obj) => {
-                        let Some(link) = self.link.as_mut() else { return };
-                        // Children of `a + b` would be asked for as `a + b.attr` (§4.3).
-                        let variable = dap_variable(link, &frame, kind, String::new(), None, &obj, Some(format!("({expression})")));
-                        Ok(Some(json!({
-                            "result": variable.value,
-                            "type": variable.type_,
-                            "variablesReference": variable.variables_reference,
-                        })))
-                    }
-                    Err(text) => Err(RequestError::new(text)),
-                };
-                self.respond(&request, reply);
-            }
-            Waiter::Variables { request, .. } => {
-                let message = match result {
-                    Ok(_) => "unexpected evaluation result".to_string(),
-                    Err(text) => text,
-                };
-                self.respond(&request, Err(RequestError::new(message)));
-            }
-            Waiter::AttachProbe { tid } => {
-                let Some(link) = self.link.as_mut() else { return };
-                let version = result.as_ref().ok().and_then(|obj| obj.repr.as_deref()).map(|repr| repr.trim_matches('\'').to_string());
-                if let Err(text) = &result {
-                    tracing::warn!(%text, "the attach probe failed");
-                }
-                let release = Release::from_version_text(link.generation, version.as_deref().filter(|v| *v != "None"));
-                if release != link.release {
-                    link.release = release;
-                    self.console(format!("Detected {}.", release.name()));
-                }
-                self.resume_after_attach_stop(tid);
-            }
-        }
-    }
-
-    fn on_children(&mut self, waiter: Waiter, children: Vec<crate::wire::model::Child>) {
-        let Waiter::Variables { request, frame, kind, start, count } = waiter else {
-            tracing::warn!("children arrived for an evaluation");
-            return;
-        };
-        let Some(link) = self.link.as_mut() else { return };
-        let variables: Vec<_> = children
-            .into_iter()
-            .skip(start)
-            .take(count)
-            .map(|child| {
-                let expression = child.expression.clone();
-                dap_variable(link, &frame, kind, child.name, expression.clone(), &child.obj, expression)
-            })
-            .collect();
-        self.respond(&request, Ok(Some(json!({ "variables": variables }))));
-    }
-
-    pub(super) fn fail_waiter(&mut self, waiter: Waiter, message: String) {
-        match waiter {
-            Waiter::Evaluate { request, .. } | Waiter::Variables { request, .. } => {
-                self.respond(&request, Err(RequestError::new(message)))
-            }
-            Waiter::AttachProbe { tid } => self.resume_after_attach_stop(tid),
-        }
-    }
-
-    pub(super) fn on_evaluation_timeout(&mut self, exec_id: i64) {
-        let Some(link) = self.link.as_mut() else { return };
-        if let Some(waiter) = link.evaluations.time_out(exec_id) {
-            self.fail_waiter(
-                waiter,
-                format!(
-                    "the debuggee did not answer within {} s (the expression may still be running)",
-                    super::evaluation::EVALUATION_TIMEOUT.as_secs()
-                ),
-            );
-        }
     }
 
     /// Forgets the link after it closed; pending requests get failed responses.

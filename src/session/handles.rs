@@ -19,12 +19,22 @@ pub enum VariableSource {
     Children { frame: FrameRef, kind: FrameKind, expression: String },
 }
 
+impl VariableSource {
+    pub fn frame(&self) -> &FrameRef {
+        match self {
+            VariableSource::FrameLocals(frame) | VariableSource::Children { frame, .. } => frame,
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Handles {
     frames: Vec<FrameRef>,
     frame_ids: HashMap<FrameRef, u64>,
     variables: Vec<VariableSource>,
     variable_ids: HashMap<VariableSource, u64>,
+    /// The expression of each child shown under a reference, for setVariable.
+    child_expressions: HashMap<(u64, String), String>,
 }
 
 impl Handles {
@@ -42,6 +52,19 @@ impl Handles {
 
     pub fn variables(&self, reference: u64) -> Option<&VariableSource> {
         lookup(&self.variables, reference)
+    }
+
+    pub fn remember_child(&mut self, reference: u64, name: &str, expression: &str) {
+        self.child_expressions.insert((reference, name.to_string()), expression.to_string());
+    }
+
+    /// What to assign to for variable `name` shown under `reference`: a local's name, or the
+    /// expression ptvsd gave a child.
+    pub fn assignable_expression(&self, reference: u64, name: &str) -> Option<String> {
+        match self.variables(reference)? {
+            VariableSource::FrameLocals(_) => Some(name.to_string()),
+            VariableSource::Children { .. } => self.child_expressions.get(&(reference, name.to_string())).cloned(),
+        }
     }
 
     pub fn clear(&mut self) {

@@ -53,6 +53,8 @@ pub struct Link {
     pub breakpoints: Breakpoints,
     pub evaluations: Evaluations,
     pub pending_breakpoints: Vec<PendingBreakpoints>,
+    /// `MODL`s: module id and remote file, in load order.
+    pub modules: Vec<(i64, String)>,
     pub configuration_done: bool,
     pub attach_stop: AttachStop,
     /// The editor has been told of a stop and not of a resume since.
@@ -94,6 +96,7 @@ impl Link {
             breakpoints: Breakpoints::new(),
             evaluations: Evaluations::default(),
             pending_breakpoints: Vec::new(),
+            modules: Vec::new(),
             configuration_done: false,
             attach_stop: AttachStop::Awaited,
             stop_reported: false,
@@ -136,10 +139,8 @@ impl Link {
 
     /// A stop to report: the thread is blocked; returns its DAP id.
     pub fn on_stopped(&mut self, tid: Tid) -> u64 {
-        let (dap_id, _) = self.threads.add(tid);
-        if let Some(thread) = self.threads.get_mut(tid) {
-            thread.blocked = true;
-        }
+        self.threads.record_blocked(tid);
+        let dap_id = self.threads.get(tid).map(|thread| thread.dap_id).unwrap_or_default();
         if !self.stop_reported {
             self.stop_generation += 1;
         }

@@ -11,6 +11,8 @@ mod link;
 pub mod paths;
 mod requests;
 mod threads;
+mod traceback;
+mod values;
 
 use std::time::Duration;
 

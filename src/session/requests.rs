@@ -5,7 +5,6 @@ use serde_json::{json, Value};
 
 use super::breakpoints::{BindState, BreakpointSpec, Outcome};
 use super::connection::{connect_and_attach, AttachPlan};
-use super::evaluation::{Waiter, Work};
 use super::handles::{FrameRef, VariableSource};
 use super::link::{Link, PendingBreakpoints};
 use super::{Flow, Internal, Session};
@@ -13,7 +12,7 @@ use crate::config::attach::AttachConfig;
 use crate::dap::bodies;
 use crate::dap::message::{to_value, Request, RequestError, ResponseBody};
 use crate::transport::{ConnectOptions, TlsOptions};
-use crate::wire::model::{Command, ReprKind};
+use crate::wire::model::Command;
 
 /// ptvsd's default "never break" exceptions, which a `sexi` would otherwise drop (§7.3).
 const NEVER_BREAK: [&str; 5] = ["IndexError", "KeyError", "AttributeError", "StopIteration", "GeneratorExit"];
@@ -47,6 +46,9 @@ impl Session {
                     "scopes" => scopes(link, &request),
                     "variables" => return self.variables(request),
                     "evaluate" => return self.evaluate(request),
+                    "setVariable" | "setExpression" => return self.set_value(request),
+                    "exceptionInfo" => exception_info(link, &request),
+                    "modules" => Ok(modules(link, &request)),
                     "continue" => self.resume(&request),
                     "next" | "stepIn" | "stepOut" => self.step(&request),
                     "pause" => pause(link),
@@ -57,7 +59,8 @@ impl Session {
                 ))),
                 None => match command {
                     "configurationDone" | "setBreakpoints" | "setExceptionBreakpoints" | "threads" | "stackTrace"
-                    | "scopes" | "variables" | "evaluate" | "continue" | "next" | "stepIn" | "stepOut" | "pause" => {
+                    | "scopes" | "variables" | "evaluate" | "continue" | "next" | "stepIn" | "stepOut" | "pause"
+                    | "setVariable" | "setExpression" | "exceptionInfo" | "modules" => {
                         Err(RequestError::new(format!("'{command}' needs an attached debuggee: send 'attach' first")))
                     }
                     other => Err(unsupported(other)),
@@ -76,6 +79,12 @@ impl Session {
             supports_conditional_breakpoints: Some(true),
             supports_hit_conditional_breakpoints: Some(true),
             supports_evaluate_for_hovers: Some(true),
+            supports_log_points: Some(true),
+            supports_set_variable: Some(true),
+            supports_set_expression: Some(true),
+            supports_exception_info_request: Some(true),
+            supports_modules_request: Some(true),
+            supports_value_formatting_options: Some(true),
             supports_terminate_request: Some(false),
             support_terminate_debuggee: Some(false),
             exception_breakpoint_filters: Some(vec![
@@ -114,8 +123,9 @@ impl Session {
                 tls: TlsOptions { ca_file: config.ca_file.clone(), insecure: config.insecure },
                 keepalive: config.keep_alive,
             },
-            // ptvsd adds RedirectOutput itself (§3.3); sending it keeps VS's habit.
-            debug_options: "RedirectOutput".to_string(),
+            // ptvsd adds RedirectOutput itself (§3.3); RichExceptions makes 3.0 send the
+            // traceback (EXC2); other releases ignore names they do not know.
+            debug_options: "RedirectOutput, RichExceptions".to_string(),
             timeout,
         };
         let progress = self.start_progress(&request, &format!("Attaching to {}", config.target));
@@ -156,12 +166,7 @@ impl Session {
         let lines: Vec<i64> = requested.iter().map(|bp| bp.line as i64).collect();
         let specs = requested
             .iter()
-            .map(|bp| {
-                if bp.log_message.is_some() {
-                    return Err("logpoints are not supported yet".to_string());
-                }
-                BreakpointSpec::from_dap(bp.line as i64, bp.condition.as_deref(), bp.hit_condition.as_deref())
-            })
+            .map(|bp| BreakpointSpec::from_dap(bp.line as i64, bp.condition.as_deref(), bp.hit_condition.as_deref(), bp.log_message.as_deref()))
             .collect();
         let remote = link.paths.to_remote(&path);
         let (commands, outcomes) = link.breakpoints.set_for_file(&remote, specs);
@@ -212,97 +217,6 @@ impl Session {
 
     pub(super) fn on_breakpoints_timeout(&mut self, request_seq: i64) {
         self.answer_confirmed_breakpoints(Some(request_seq));
-    }
-
-    fn variables(&mut self, request: Request) -> Flow {
-        let reply = self.variables_or_queue(&request);
-        if let Some(reply) = reply {
-            self.respond(&request, reply);
-        }
-        Flow::Continue
-    }
-
-    /// `None` when the answer will come from the debuggee.
-    fn variables_or_queue(&mut self, request: &Request) -> Option<Reply> {
-        let link = self.link.as_mut()?;
-        let reference = request.arguments.get("variablesReference").and_then(Value::as_u64).unwrap_or(0);
-        let start = request.arguments.get("start").and_then(Value::as_u64).unwrap_or(0) as usize;
-        let count = request.arguments.get("count").and_then(Value::as_u64).filter(|c| *c > 0).unwrap_or(u64::MAX) as usize;
-        match link.handles.variables(reference).cloned() {
-            None => Some(Err(stale("variablesReference"))),
-            Some(VariableSource::FrameLocals(frame)) => {
-                let Some(thread_frame) = link.threads.get(frame.tid).and_then(|t| t.frames.get(frame.index)).cloned() else {
-                    return Some(Err(stale("variablesReference")));
-                };
-                let variables: Vec<_> = thread_frame
-                    .variables
-                    .iter()
-                    .skip(start)
-                    .take(count)
-                    .map(|variable| {
-                        let expandable = variable.obj.is_expandable().then(|| variable.name.clone());
-                        dap_variable(link, &frame, thread_frame.kind, variable.name.clone(), Some(variable.name.clone()), &variable.obj, expandable)
-                    })
-                    .collect();
-                Some(Ok(Some(json!({ "variables": variables }))))
-            }
-            Some(VariableSource::Children { frame, kind, expression }) => {
-                if let Err(error) = evaluable(link, &frame) {
-                    return Some(Err(error));
-                }
-                let command = Command::EnumChildren { text: expression, tid: frame.tid, frame_id: frame.index as i64, exec_id: 0, frame_kind: kind };
-                let waiter = Waiter::Variables { request: request.clone(), frame, kind, start, count };
-                link.evaluations.push(Work { command, waiter });
-                self.pump_evaluations();
-                None
-            }
-        }
-    }
-
-    fn evaluate(&mut self, request: Request) -> Flow {
-        if let Err(error) = self.queue_evaluation(&request) {
-            self.respond(&request, Err(error));
-        }
-        Flow::Continue
-    }
-
-    fn queue_evaluation(&mut self, request: &Request) -> Result<(), RequestError> {
-        let Some(link) = self.link.as_mut() else { return Ok(()) };
-        let arguments: dap_types::EvaluateArguments = request.arguments()?;
-        let frame = match arguments.frame_id {
-            Some(id) => link.handles.frame(id).cloned().ok_or_else(|| stale("frameId"))?,
-            None => FrameRef {
-                tid: link.threads.first_blocked().ok_or_else(|| RequestError::new(
-                    "evaluation needs a paused program: stop at a breakpoint or pause first",
-                ))?,
-                index: 0,
-            },
-        };
-        evaluable(link, &frame)?;
-        let kind = link.threads.get(frame.tid).and_then(|t| t.frames.get(frame.index)).map(|f| f.kind).unwrap_or(1);
-        let command = Command::Execute {
-            text: arguments.expression.clone(),
-            tid: frame.tid,
-            frame_id: frame.index as i64,
-            exec_id: 0,
-            frame_kind: kind,
-            repr_kind: ReprKind::Normal,
-            module_name: None,
-            print_result: false,
-        };
-        let waiter = Waiter::Evaluate { request: request.clone(), expression: arguments.expression, frame, kind };
-        link.evaluations.push(Work { command, waiter });
-        self.pump_evaluations();
-        Ok(())
-    }
-
-    /// Sends the next queued evaluation if the debuggee is free.
-    pub(super) fn pump_evaluations(&mut self) {
-        let Some(link) = self.link.as_mut() else { return };
-        if let Some((exec_id, command)) = link.evaluations.next_to_send() {
-            link.send(command);
-            self.after(super::evaluation::EVALUATION_TIMEOUT, Internal::EvaluationTimeout(exec_id));
-        }
     }
 
     fn resume(&mut self, request: &Request) -> Reply {
@@ -372,44 +286,6 @@ fn stale(what: &str) -> RequestError {
     RequestError::new(format!("this {what} is no longer valid: the program has resumed since it was shown"))
 }
 
-/// Evaluating is only safe on a thread that is blocked, with a frame from its latest `THRF`
-/// (a frame id past the stack kills the v6 loop, §9.9).
-fn evaluable(link: &Link, frame: &FrameRef) -> Result<(), RequestError> {
-    let thread = link.threads.get(frame.tid).ok_or_else(|| stale("frame"))?;
-    if !thread.blocked {
-        return Err(RequestError::new("that thread is running: evaluation needs it to be paused"));
-    }
-    if frame.index >= thread.frames.len() {
-        return Err(stale("frame"));
-    }
-    if link.evaluations.is_stuck() {
-        return Err(RequestError::new(
-            "the debuggee has not finished an earlier evaluation, so nothing else can be evaluated until it does",
-        ));
-    }
-    Ok(())
-}
-
-/// A DAP variable for a ptvsd object; `expandable_as` is the expression whose children it has.
-pub(super) fn dap_variable(
-    link: &mut Link,
-    frame: &FrameRef,
-    kind: i64,
-    name: String,
-    evaluate_name: Option<String>,
-    obj: &crate::wire::model::Obj,
-    expandable_as: Option<String>,
-) -> dap_types::Variable {
-    let reference = match expandable_as {
-        Some(expression) if obj.is_expandable() => {
-            link.handles.variables_reference(VariableSource::Children { frame: frame.clone(), kind, expression })
-        }
-        _ => 0,
-    };
-    let lazy = obj.flags & (crate::wire::model::FLAG_SIDE_EFFECTS) != 0;
-    bodies::variable(name, obj.repr.clone().unwrap_or_default(), Some(obj.type_name.clone()), evaluate_name, reference, lazy)
-}
-
 fn set_exception_breakpoints(link: &mut Link, request: &Request) -> Reply {
     let filters: Vec<String> = request
         .arguments
@@ -432,6 +308,45 @@ fn set_exception_breakpoints(link: &mut Link, request: &Request) -> Reply {
 /// `sexi` replaces the whole table, so the defaults go with every one (§7.3).
 pub(super) fn exception_table(default_mode: i64) -> Command {
     Command::SetExceptionInfo { default_mode, break_on: NEVER_BREAK.iter().map(|name| (name.to_string(), 0)).collect() }
+}
+
+/// The exception a thread stopped on: type, message, break mode and ptvsd's traceback.
+fn exception_info(link: &Link, request: &Request) -> Reply {
+    let thread_id = request.arguments.get("threadId").and_then(Value::as_u64).unwrap_or(0);
+    let tid = link.threads.tid_of(thread_id).ok_or_else(|| RequestError::new(format!("unknown threadId {thread_id}")))?;
+    let info = link
+        .threads
+        .get(tid)
+        .and_then(|thread| thread.exception.as_ref())
+        .ok_or_else(|| RequestError::new(format!("thread {thread_id} is not stopped on an exception")))?;
+    let unhandled = info.break_type == crate::wire::model::ExceptionBreakType::Unhandled;
+    Ok(Some(json!({
+        "exceptionId": info.type_name,
+        "description": info.message,
+        "breakMode": if unhandled { "unhandled" } else { "always" },
+        "details": {
+            "message": info.message,
+            "typeName": info.type_name,
+            "evaluateName": info.exception_variable.as_ref().map(|name| format!("{name}['exception']")),
+            "stackTrace": info.trace.as_deref().map(super::traceback::format_trace),
+        },
+    })))
+}
+
+fn modules(link: &Link, request: &Request) -> ResponseBody {
+    let start = request.arguments.get("startModule").and_then(Value::as_u64).unwrap_or(0) as usize;
+    let count = request.arguments.get("moduleCount").and_then(Value::as_u64).filter(|c| *c > 0).unwrap_or(u64::MAX) as usize;
+    let modules: Vec<Value> = link.modules.iter().skip(start).take(count).map(|(id, file)| module_body(link, *id, file)).collect();
+    Some(json!({ "modules": modules, "totalModules": link.modules.len() }))
+}
+
+/// A DAP module for a `MODL`: ptvsd sends only a path, so the name comes from the file.
+pub(super) fn module_body(link: &Link, id: i64, remote_file: &str) -> Value {
+    let mut components = remote_file.rsplit(['/', '\\']);
+    let file = components.next().unwrap_or(remote_file);
+    let stem = file.split('.').next().unwrap_or(file);
+    let name = if stem == "__init__" { components.next().unwrap_or(stem) } else { stem };
+    json!({ "id": id, "name": name, "path": link.paths.to_local(remote_file) })
 }
 
 fn threads(link: &Link) -> ResponseBody {

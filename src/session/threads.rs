@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::wire::model::{Frame, Tid};
+use crate::wire::model::{ExceptionInfo, Frame, Tid};
 
 #[derive(Debug, Default)]
 pub struct ThreadState {
@@ -12,6 +12,38 @@ pub struct ThreadState {
     /// Blocked inside ptvsd: the only state in which stepping or evaluating is safe (§8.3).
     pub blocked: bool,
     pub frames: Vec<Frame>,
+    /// The exception this thread is stopped on, for `exceptionInfo`.
+    pub exception: Option<ExceptionInfo>,
+    /// The last exception stop of this thread, kept across the resume to recognise the same
+    /// exception unwinding into the caller.
+    pub exception_stop: Option<ExceptionStop>,
+}
+
+/// An exception stop: what was raised, and where (each frame's file and function).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExceptionStop {
+    type_name: String,
+    message: String,
+    frames: Vec<(String, String)>,
+}
+
+impl ExceptionStop {
+    pub fn new(info: &ExceptionInfo, frames: &[Frame]) -> Self {
+        ExceptionStop {
+            type_name: info.type_name.clone(),
+            message: info.message.clone(),
+            frames: frames.iter().map(|frame| (frame.file.clone(), frame.name.clone())).collect(),
+        }
+    }
+
+    /// The same exception, one or more frames further out.
+    pub fn is_propagated_by(&self, info: &ExceptionInfo, frames: &[Frame]) -> bool {
+        let now: Vec<(String, String)> = frames.iter().map(|frame| (frame.file.clone(), frame.name.clone())).collect();
+        self.type_name == info.type_name
+            && self.message == info.message
+            && now.len() < self.frames.len()
+            && self.frames.ends_with(&now)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -65,6 +97,15 @@ impl ThreadTable {
     pub fn mark_all_running(&mut self) {
         for thread in self.by_tid.values_mut() {
             thread.blocked = false;
+            thread.exception = None;
+        }
+    }
+
+    /// A thread that stopped (it sent its frames, then a stop event).
+    pub fn record_blocked(&mut self, tid: Tid) {
+        self.add(tid);
+        if let Some(thread) = self.by_tid.get_mut(&tid) {
+            thread.blocked = true;
         }
     }
 

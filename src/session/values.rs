@@ -1,0 +1,366 @@
+//! Values from the debuggee: variables, evaluate, setVariable/setExpression and logpoints.
+//! Top-level variables come from the `THRF` cache; everything else is an `exec` or `chld` run
+//! on a stopped thread, one at a time (§9.9).
+
+use serde_json::{json, Value};
+
+use super::evaluation::{ValueShape, Waiter, Work, EVALUATION_TIMEOUT};
+use super::handles::{FrameRef, VariableSource};
+use super::link::Link;
+use super::{Flow, Internal, Session};
+use crate::dap::bodies;
+use crate::dap::message::{Request, RequestError, ResponseBody};
+use crate::wire::model::{Child, Command, FrameKind, Obj, ReprKind, Tid, FLAG_SIDE_EFFECTS};
+
+type Reply = Result<ResponseBody, RequestError>;
+
+impl Session {
+    pub(super) fn variables(&mut self, request: Request) -> Flow {
+        if let Some(reply) = self.variables_or_queue(&request) {
+            self.respond(&request, reply);
+        }
+        Flow::Continue
+    }
+
+    /// `None` when the answer will come from the debuggee.
+    fn variables_or_queue(&mut self, request: &Request) -> Option<Reply> {
+        let link = self.link.as_mut()?;
+        let reference = request.arguments.get("variablesReference").and_then(Value::as_u64).unwrap_or(0);
+        let start = request.arguments.get("start").and_then(Value::as_u64).unwrap_or(0) as usize;
+        let count = request.arguments.get("count").and_then(Value::as_u64).filter(|c| *c > 0).unwrap_or(u64::MAX) as usize;
+        let hex = wants_hex(&request.arguments);
+        match link.handles.variables(reference).cloned() {
+            None => Some(Err(stale("variablesReference"))),
+            Some(VariableSource::FrameLocals(frame)) => {
+                let Some(thread_frame) = link.threads.get(frame.tid).and_then(|t| t.frames.get(frame.index)).cloned() else {
+                    return Some(Err(stale("variablesReference")));
+                };
+                let variables: Vec<_> = thread_frame
+                    .variables
+                    .iter()
+                    .skip(start)
+                    .take(count)
+                    .map(|variable| {
+                        let name = variable.name.clone();
+                        dap_variable(link, &frame, thread_frame.kind, name.clone(), Some(name.clone()), &variable.obj, Some(name), hex)
+                    })
+                    .collect();
+                Some(Ok(Some(json!({ "variables": variables }))))
+            }
+            Some(VariableSource::Children { frame, kind, expression }) => {
+                if let Err(error) = evaluable(link, &frame) {
+                    return Some(Err(error));
+                }
+                let command = Command::EnumChildren { text: expression, tid: frame.tid, frame_id: frame.index as i64, exec_id: 0, frame_kind: kind };
+                let waiter = Waiter::Variables { request: request.clone(), frame, kind, start, count, hex, reference };
+                link.evaluations.push(Work { command, waiter });
+                self.pump_evaluations();
+                None
+            }
+        }
+    }
+
+    pub(super) fn evaluate(&mut self, request: Request) -> Flow {
+        let queued = request.arguments().and_then(|arguments: dap_types::EvaluateArguments| {
+            let expression = arguments.expression.clone();
+            self.queue_on_frame(&request, arguments.frame_id, expression.clone(), |frame, kind| Waiter::Evaluate {
+                request: request.clone(),
+                expression,
+                frame,
+                kind,
+                shape: ValueShape::Evaluate,
+                hex: wants_hex(&request.arguments),
+            })
+        });
+        if let Err(error) = queued {
+            self.respond(&request, Err(error));
+        }
+        Flow::Continue
+    }
+
+    /// `setVariable` and `setExpression`: `exec "<target> = <value>"` in the frame, then the
+    /// target is evaluated again to show what the program now sees (§9.9).
+    pub(super) fn set_value(&mut self, request: Request) -> Flow {
+        if let Err(error) = self.queue_assignment(&request) {
+            self.respond(&request, Err(error));
+        }
+        Flow::Continue
+    }
+
+    fn queue_assignment(&mut self, request: &Request) -> Result<(), RequestError> {
+        let Some(link) = self.link.as_mut() else { return Ok(()) };
+        let text = |key: &str| request.arguments.get(key).and_then(Value::as_str).map(str::to_string);
+        let value = text("value").ok_or_else(|| RequestError::new(format!("'{}' needs a 'value'", request.command)))?;
+        let (frame_id, target) = if request.command == "setExpression" {
+            let expression = text("expression").ok_or_else(|| RequestError::new("'setExpression' needs an 'expression'"))?;
+            (request.arguments.get("frameId").and_then(Value::as_u64), expression)
+        } else {
+            let reference = request.arguments.get("variablesReference").and_then(Value::as_u64).unwrap_or(0);
+            let name = text("name").ok_or_else(|| RequestError::new("'setVariable' needs a 'name'"))?;
+            let target = link.handles.assignable_expression(reference, &name).ok_or_else(|| {
+                RequestError::new(format!("'{name}' cannot be assigned: it has no expression the debuggee can evaluate"))
+            })?;
+            let frame = link.handles.variables(reference).map(VariableSource::frame).cloned().ok_or_else(|| stale("variablesReference"))?;
+            (Some(link.handles.frame_id(frame)), target)
+        };
+        let hex = wants_hex(&request.arguments);
+        self.queue_on_frame(request, frame_id, format!("{target} = {value}"), |frame, kind| Waiter::Assign {
+            request: request.clone(),
+            target,
+            frame,
+            kind,
+            hex,
+        })
+    }
+
+    /// Queues an `exec` of `text` on the given frame (or the top frame of the first stopped
+    /// thread) once it is safe there.
+    fn queue_on_frame(
+        &mut self,
+        request: &Request,
+        frame_id: Option<u64>,
+        text: String,
+        waiter: impl FnOnce(FrameRef, FrameKind) -> Waiter,
+    ) -> Result<(), RequestError> {
+        let Some(link) = self.link.as_mut() else { return Ok(()) };
+        let frame = match frame_id {
+            Some(id) => link.handles.frame(id).cloned().ok_or_else(|| stale("frameId"))?,
+            None => FrameRef {
+                tid: link.threads.first_blocked().ok_or_else(|| {
+                    RequestError::new(format!("'{}' needs a paused program: stop at a breakpoint or pause first", request.command))
+                })?,
+                index: 0,
+            },
+        };
+        evaluable(link, &frame)?;
+        let kind = link.threads.get(frame.tid).and_then(|t| t.frames.get(frame.index)).map(|f| f.kind).unwrap_or(1);
+        let command = execute(text, frame.tid, frame.index as i64, kind, ReprKind::Normal);
+        link.evaluations.push(Work { command, waiter: waiter(frame, kind) });
+        self.pump_evaluations();
+        Ok(())
+    }
+
+    /// Sends the next queued evaluation if the debuggee is free.
+    pub(super) fn pump_evaluations(&mut self) {
+        let Some(link) = self.link.as_mut() else { return };
+        if let Some((exec_id, command)) = link.evaluations.next_to_send() {
+            link.send(command);
+            self.after(EVALUATION_TIMEOUT, Internal::EvaluationTimeout(exec_id));
+        }
+    }
+
+    /// A logpoint was hit: its message is evaluated on the stopped thread, printed, and the
+    /// thread resumed, without the editor ever seeing a stop. It costs one round trip of pause.
+    pub(super) fn run_logpoint(&mut self, tid: Tid, message: &str) {
+        let Some(link) = self.link.as_mut() else { return };
+        let kind = link.threads.get(tid).and_then(|t| t.frames.first()).map(|f| f.kind).unwrap_or(1);
+        let command = execute(logpoint_expression(message), tid, 0, kind, ReprKind::Raw);
+        link.evaluations.push(Work { command, waiter: Waiter::Logpoint { tid } });
+        self.pump_evaluations();
+    }
+
+    pub(super) fn on_evaluated(&mut self, waiter: Waiter, result: Result<Obj, String>) {
+        match waiter {
+            Waiter::Evaluate { request, expression, frame, kind, shape, hex } => {
+                let reply = match result {
+                    Ok(obj) => {
+                        let Some(link) = self.link.as_mut() else { return };
+                        // Children of `a + b` would be asked for as `a + b.attr` (§4.3).
+                        let variable = dap_variable(link, &frame, kind, String::new(), None, &obj, Some(format!("({expression})")), hex);
+                        let value_key = match shape {
+                            ValueShape::Evaluate => "result",
+                            ValueShape::SetValue => "value",
+                        };
+                        Ok(Some(json!({
+                            value_key: variable.value,
+                            "type": variable.type_,
+                            "variablesReference": variable.variables_reference,
+                        })))
+                    }
+                    Err(text) => Err(RequestError::new(text)),
+                };
+                self.respond(&request, reply);
+            }
+            Waiter::Assign { request, target, frame, kind, hex } => match result {
+                Ok(_) => {
+                    let Some(link) = self.link.as_mut() else { return };
+                    let command = execute(target.clone(), frame.tid, frame.index as i64, kind, ReprKind::Normal);
+                    let waiter = Waiter::Evaluate { request, expression: target, frame, kind, shape: ValueShape::SetValue, hex };
+                    link.evaluations.push(Work { command, waiter });
+                    self.pump_evaluations();
+                }
+                Err(text) => self.respond(&request, Err(RequestError::new(text))),
+            },
+            Waiter::Variables { request, .. } => {
+                let message = result.err().unwrap_or_else(|| "unexpected evaluation result".to_string());
+                self.respond(&request, Err(RequestError::new(message)));
+            }
+            Waiter::Logpoint { tid } => {
+                let text = match result {
+                    Ok(obj) => obj.repr.unwrap_or_default(),
+                    Err(error) => format!("<logpoint error: {error}>"),
+                };
+                self.send_event("output", bodies::output(dap_types::OutputEventCategory::Console, format!("{text}\n")));
+                self.resume_silently(tid);
+            }
+            Waiter::AttachProbe { tid } => self.on_attach_probe(tid, result),
+        }
+    }
+
+    pub(super) fn on_children(&mut self, waiter: Waiter, children: Vec<Child>) {
+        let Waiter::Variables { request, frame, kind, start, count, hex, reference } = waiter else {
+            tracing::warn!("children arrived for an evaluation");
+            return;
+        };
+        let Some(link) = self.link.as_mut() else { return };
+        let variables: Vec<_> = children
+            .into_iter()
+            .skip(start)
+            .take(count)
+            .map(|child| {
+                if let Some(expression) = &child.expression {
+                    link.handles.remember_child(reference, &child.name, expression);
+                }
+                let expression = child.expression.clone();
+                dap_variable(link, &frame, kind, child.name, expression.clone(), &child.obj, expression, hex)
+            })
+            .collect();
+        self.respond(&request, Ok(Some(json!({ "variables": variables }))));
+    }
+
+    pub(super) fn fail_waiter(&mut self, waiter: Waiter, message: String) {
+        match waiter {
+            Waiter::Evaluate { request, .. } | Waiter::Variables { request, .. } | Waiter::Assign { request, .. } => {
+                self.respond(&request, Err(RequestError::new(message)))
+            }
+            Waiter::Logpoint { tid } => self.resume_silently(tid),
+            Waiter::AttachProbe { tid } => self.resume_after_attach_stop(tid),
+        }
+    }
+
+    pub(super) fn on_evaluation_timeout(&mut self, exec_id: i64) {
+        let Some(link) = self.link.as_mut() else { return };
+        if let Some(waiter) = link.evaluations.time_out(exec_id) {
+            let message = format!(
+                "the debuggee did not answer within {} s (the expression may still be running)",
+                EVALUATION_TIMEOUT.as_secs()
+            );
+            self.fail_waiter(waiter, message);
+        }
+    }
+}
+
+fn execute(text: String, tid: Tid, frame_id: i64, frame_kind: FrameKind, repr_kind: ReprKind) -> Command {
+    Command::Execute { text, tid, frame_id, exec_id: 0, frame_kind, repr_kind, module_name: None, print_result: false }
+}
+
+fn wants_hex(arguments: &Value) -> bool {
+    arguments.pointer("/format/hex").and_then(Value::as_bool).unwrap_or(false)
+}
+
+/// A Python expression for a logpoint message: `{expr}` parts are evaluated and joined with the
+/// literal text (`{{`/`}}` escape braces), as debugpy does.
+pub(super) fn logpoint_expression(message: &str) -> String {
+    let mut parts = Vec::new();
+    let mut literal = String::new();
+    let mut chars = message.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, chars.peek()) {
+            ('{', Some('{')) | ('}', Some('}')) => {
+                literal.push(c);
+                chars.next();
+            }
+            ('{', _) => {
+                let mut depth = 1;
+                let mut expression = String::new();
+                for c in chars.by_ref() {
+                    depth += match c {
+                        '{' => 1,
+                        '}' => -1,
+                        _ => 0,
+                    };
+                    if depth == 0 {
+                        break;
+                    }
+                    expression.push(c);
+                }
+                if !literal.is_empty() {
+                    parts.push(python_string(&std::mem::take(&mut literal)));
+                }
+                parts.push(format!("str({})", expression.trim()));
+            }
+            _ => literal.push(c),
+        }
+    }
+    if !literal.is_empty() || parts.is_empty() {
+        parts.push(python_string(&literal));
+    }
+    format!("''.join([{}])", parts.join(", "))
+}
+
+/// A Python string literal for any text (JSON's escapes are valid in Python).
+fn python_string(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_else(|_| "''".to_string())
+}
+
+fn stale(what: &str) -> RequestError {
+    RequestError::new(format!("this {what} is no longer valid: the program has resumed since it was shown"))
+}
+
+/// Evaluating is only safe on a thread that is blocked, with a frame from its latest `THRF`
+/// (a frame id past the stack kills the v6 loop, §9.9).
+fn evaluable(link: &Link, frame: &FrameRef) -> Result<(), RequestError> {
+    let thread = link.threads.get(frame.tid).ok_or_else(|| stale("frame"))?;
+    if !thread.blocked {
+        return Err(RequestError::new("that thread is running: evaluation needs it to be paused"));
+    }
+    if frame.index >= thread.frames.len() {
+        return Err(stale("frame"));
+    }
+    if link.evaluations.is_stuck() {
+        return Err(RequestError::new(
+            "the debuggee has not finished an earlier evaluation, so nothing else can be evaluated until it does",
+        ));
+    }
+    Ok(())
+}
+
+/// A DAP variable for a ptvsd object; `expandable_as` is the expression whose children it has.
+#[allow(clippy::too_many_arguments)]
+fn dap_variable(
+    link: &mut Link,
+    frame: &FrameRef,
+    kind: FrameKind,
+    name: String,
+    evaluate_name: Option<String>,
+    obj: &Obj,
+    expandable_as: Option<String>,
+    hex: bool,
+) -> dap_types::Variable {
+    let reference = match expandable_as {
+        Some(expression) if obj.is_expandable() => {
+            link.handles.variables_reference(VariableSource::Children { frame: frame.clone(), kind, expression })
+        }
+        _ => 0,
+    };
+    let value = match (&obj.hex_repr, hex) {
+        // VS dropped hex for booleans (`True` has hex `0x1`).
+        (Some(hex_repr), true) if obj.type_name != "bool" => hex_repr.clone(),
+        _ => obj.repr.clone().unwrap_or_default(),
+    };
+    let lazy = obj.flags & FLAG_SIDE_EFFECTS != 0;
+    bodies::variable(name, value, Some(obj.type_name.clone()), evaluate_name, reference, lazy)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logpoint_messages_become_python() {
+        assert_eq!(logpoint_expression("n is {n}"), r#"''.join(["n is ", str(n)])"#);
+        assert_eq!(logpoint_expression("{a}{ {'k': 1}['k'] }!"), r#"''.join([str(a), str({'k': 1}['k']), "!"])"#);
+        assert_eq!(logpoint_expression("braces {{ok}} \"q\""), r#"''.join(["braces {ok} \"q\""])"#);
+        assert_eq!(logpoint_expression(""), r#"''.join([""])"#);
+    }
+}

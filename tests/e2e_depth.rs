@@ -1,0 +1,167 @@
+//! End-to-end tests of the debugging features beyond stop-and-continue: setVariable and
+//! setExpression, logpoints, exception stops with exceptionInfo, hex formatting, modules. Every
+//! release, over tcp (the transport does not change these paths; the core suite covers ws).
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+const T: Duration = Duration::from_secs(30);
+
+fn app_path() -> String {
+    fixture_path("app.py").to_string_lossy().into_owned()
+}
+
+fn line(marker: &str) -> u64 {
+    fixture_line("app.py", marker) as u64
+}
+
+struct Session {
+    debuggee: Debuggee,
+    c: DapClient,
+}
+
+impl Session {
+    /// Attached, with these breakpoints (`(marker, extra fields)`) and exception filters.
+    fn start(release: Release, breakpoints: &[(&str, Value)], filters: &[&str]) -> Session {
+        let debuggee = Debuggee::start(release, "app.py");
+        let c = DapClient::spawn();
+        c.guard_secret(debuggee.secret());
+        c.attach_session(json!({"url": format!("tcp://{}@127.0.0.1:{}", debuggee.secret(), debuggee.port())}));
+        let breakpoints: Vec<Value> = breakpoints
+            .iter()
+            .map(|(marker, extra)| {
+                let mut bp = json!({"line": line(marker)});
+                if let (Some(bp), Some(extra)) = (bp.as_object_mut(), extra.as_object()) {
+                    bp.extend(extra.clone());
+                }
+                bp
+            })
+            .collect();
+        let body = c.request_ok("setBreakpoints", json!({"source": {"path": app_path()}, "breakpoints": breakpoints}));
+        assert!(body["breakpoints"].as_array().is_some_and(|bps| bps.iter().all(|bp| bp["verified"] == true)), "{body}");
+        c.request_ok("setExceptionBreakpoints", json!({"filters": filters}));
+        c.request_ok("configurationDone", json!({}));
+        Session { debuggee, c }
+    }
+
+    /// Runs a fixture command and waits for the stop; returns (threadId, top frame id).
+    fn stop_on(&self, command: &str, reason: &str) -> (Value, Value) {
+        self.debuggee.send_line(command);
+        let stopped = self.c.wait_event("stopped", T);
+        assert_eq!(stopped["body"]["reason"], reason, "{stopped}");
+        let thread_id = stopped["body"]["threadId"].clone();
+        let frames = self.c.request_ok("stackTrace", json!({"threadId": thread_id}));
+        (thread_id, frames["stackFrames"][0]["id"].clone())
+    }
+
+    fn locals(&self, frame_id: &Value) -> (Value, Vec<Value>) {
+        let scopes = self.c.request_ok("scopes", json!({"frameId": frame_id}));
+        let reference = scopes["scopes"][0]["variablesReference"].clone();
+        let body = self.c.request_ok("variables", json!({"variablesReference": reference}));
+        (reference, body["variables"].as_array().cloned().unwrap_or_default())
+    }
+
+    fn evaluate(&self, expression: &str, frame_id: &Value) -> String {
+        let body = self.c.request_ok("evaluate", json!({"expression": expression, "frameId": frame_id, "context": "watch"}));
+        body["result"].as_str().unwrap_or_default().to_string()
+    }
+
+    fn finish(self, thread_id: &Value, command: &str) {
+        self.c.request_ok("continue", json!({"threadId": thread_id}));
+        self.debuggee.wait_stdout_contains(&format!("done {command}\n"), T);
+        self.c.request_ok("disconnect", json!({}));
+    }
+}
+
+fn value_of<'a>(variables: &'a [Value], name: &str) -> &'a Value {
+    variables.iter().find(|v| v["name"] == name).unwrap_or_else(|| panic!("no variable {name} in {variables:?}"))
+}
+
+/// setVariable on a local and on a dict entry, setExpression on a local: the program then
+/// computes with the new values.
+fn set_variable_and_expression(release: Release) {
+    let s = Session::start(release, &[("bp_work", json!({}))], &[]);
+    let (thread_id, frame_id) = s.stop_on("hit", "breakpoint");
+    let (locals, variables) = s.locals(&frame_id);
+    let set = s.c.request_ok("setVariable", json!({"variablesReference": locals, "name": "count", "value": "100"}));
+    assert_eq!(set["value"], "100", "{set}");
+    let mapping = value_of(&variables, "mapping")["variablesReference"].clone();
+    let children = s.c.request_ok("variables", json!({"variablesReference": mapping}));
+    let entry = children["variables"].as_array().and_then(|c| c.iter().find(|v| v["name"].as_str().is_some_and(|n| n.contains("'a'")))).cloned();
+    let entry = entry.unwrap_or_else(|| panic!("no 'a' entry in {children}"));
+    let set = s.c.request_ok("setVariable", json!({"variablesReference": mapping, "name": entry["name"], "value": "9"}));
+    assert_eq!(set["value"], "9", "{set}");
+    assert_eq!(s.evaluate("mapping['a']", &frame_id), "9");
+    let set = s.c.request_ok("setExpression", json!({"expression": "text", "value": "'bye'", "frameId": frame_id}));
+    assert_eq!(set["value"], "'bye'", "{set}");
+    // The program sees the new count: total = count + len(items).
+    s.c.request_ok("next", json!({"threadId": thread_id}));
+    let stopped = s.c.wait_event_where("stopped", T, |e| e["body"]["reason"] == "step");
+    let frames = s.c.request_ok("stackTrace", json!({"threadId": stopped["body"]["threadId"]}));
+    assert_eq!(frames["stackFrames"][0]["line"], line("after_work"));
+    let (_, variables) = s.locals(&frames["stackFrames"][0]["id"]);
+    assert_eq!(value_of(&variables, "total")["value"], "103");
+    let bad = s.c.request("setVariable", json!({"variablesReference": locals, "name": "count", "value": "1/0"}));
+    assert_eq!(bad["success"], false, "{bad}");
+    s.finish(&thread_id, "hit");
+}
+
+/// A logpoint prints its interpolated message and the program never stops there.
+fn logpoint_prints_without_stopping(release: Release) {
+    let s = Session::start(release, &[("after_work", json!({"logMessage": "total={total} n={n} {{literal}}"}))], &[]);
+    s.debuggee.send_line("hit");
+    s.debuggee.wait_stdout_contains("done hit\n", T);
+    let printed = s.c.wait_event_where("output", T, |e| e["body"]["output"].as_str().is_some_and(|t| t.starts_with("total=")));
+    assert_eq!(printed["body"]["output"], "total=11 n=7 {literal}\n");
+    assert_eq!(printed["body"]["category"], "console");
+    assert!(s.c.events_named("stopped").is_empty(), "a logpoint stopped the program");
+    s.c.request_ok("disconnect", json!({}));
+}
+
+/// With the "raised" filter a caught exception stops where it is raised, and exceptionInfo
+/// tells its type, message, break mode and traceback.
+fn exception_stop_and_info(release: Release) {
+    let s = Session::start(release, &[], &["raised"]);
+    let (thread_id, _) = s.stop_on("raise", "exception");
+    let frames = s.c.request_ok("stackTrace", json!({"threadId": thread_id}));
+    assert_eq!(frames["stackFrames"][0]["line"], line("raise_line"));
+    let info = s.c.request_ok("exceptionInfo", json!({"threadId": thread_id}));
+    assert_eq!(info["exceptionId"], "ValueError", "{info}");
+    assert_eq!(info["description"], "bad 7", "{info}");
+    assert_eq!(info["breakMode"], "always", "{info}");
+    if release != Release::V2_2_0 {
+        // 2.2.0 sends no traceback.
+        let trace = info["details"]["stackTrace"].as_str().unwrap_or_default();
+        assert!(trace.contains("in fail"), "{info}");
+    }
+    s.finish(&thread_id, "raise");
+}
+
+/// Hex formatting and the module list.
+fn hex_and_modules(release: Release) {
+    let s = Session::start(release, &[("bp_work", json!({}))], &[]);
+    let (thread_id, frame_id) = s.stop_on("hit", "breakpoint");
+    let body = s.c.request_ok("evaluate", json!({"expression": "n * 2", "frameId": frame_id, "format": {"hex": true}}));
+    assert_eq!(body["result"], "0xe");
+    let modules = s.c.request_ok("modules", json!({}));
+    let app = modules["modules"].as_array().and_then(|m| m.iter().find(|m| m["path"] == json!(app_path()))).cloned();
+    assert!(app.is_some_and(|m| m["name"] == "app"), "the fixture is not among the modules");
+    s.finish(&thread_id, "hit");
+}
+
+macro_rules! each_release {
+    ($($case:ident),* $(,)?) => {$(
+        mod $case {
+            use super::*;
+            #[test] fn v2_2_0() { super::$case(Release::V2_2_0) }
+            #[test] fn v3_0_0() { super::$case(Release::V3_0_0) }
+            #[test] fn v3_1_0() { super::$case(Release::V3_1_0) }
+            #[test] fn v3_2_1() { super::$case(Release::V3_2_1) }
+        }
+    )*};
+}
+
+each_release!(set_variable_and_expression, logpoint_prints_without_stopping, exception_stop_and_info, hex_and_modules);
