@@ -3,9 +3,11 @@
 
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod commands;
 pub mod config;
 pub mod dap;
 pub mod process;
+pub mod relay;
 pub mod session;
 pub mod transport;
 pub mod wire;
