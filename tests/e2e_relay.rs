@@ -563,3 +563,50 @@ mod debug_session_through_the_relay {
         super::debug_session_through_the_relay(Release::V3_2_1)
     }
 }
+
+/// A wss relay with a self-signed certificate: trusted through `caFile`, or with `insecure`
+/// (which the console then says), the session works end to end.
+fn wss_session_with_trust(release: Release, trust: serde_json::Value) {
+    let certificate = SelfSigned::new();
+    let debuggee = Debuggee::start(release, "app.py");
+    let relay = RelayProcess::start(debuggee.port(), &certificate.relay_args());
+    let c = DapClient::spawn();
+    c.guard_secret(debuggee.secret());
+    let mut args = json!({"url": format!("wss://{}@localhost:{}/ptvsd", debuggee.secret(), relay.port())});
+    if let (Some(args), Some(trust)) = (args.as_object_mut(), trust.as_object()) {
+        let mut trust = trust.clone();
+        if trust.contains_key("caFile") {
+            trust.insert("caFile".into(), json!(certificate.cert_path.display().to_string()));
+        }
+        args.extend(trust);
+    }
+    c.attach_session(args);
+    if trust.get("insecure") == Some(&json!(true)) {
+        c.wait_event_where("output", T, |e| e["body"]["output"].as_str().is_some_and(|s| s.contains("'insecure' is set")));
+    }
+    c.request_ok("configurationDone", json!({}));
+    debuggee.send_line("print over-wss");
+    c.wait_event_where("output", T, |e| e["body"]["output"] == "over-wss");
+    c.request_ok("disconnect", json!({}));
+    c.wait_exit(EXIT).unwrap_or_else(|| c.fail("the adapter did not exit after disconnect"));
+}
+
+mod wss_trusting_ca_file {
+    use super::*;
+    #[test]
+    fn v3_0_0() {
+        super::wss_session_with_trust(Release::V3_0_0, json!({"caFile": ""}))
+    }
+    #[test]
+    fn v3_2_1() {
+        super::wss_session_with_trust(Release::V3_2_1, json!({"caFile": ""}))
+    }
+}
+
+mod wss_insecure {
+    use super::*;
+    #[test]
+    fn v3_0_0() {
+        super::wss_session_with_trust(Release::V3_0_0, json!({"insecure": true}))
+    }
+}
