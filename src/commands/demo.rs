@@ -1,9 +1,0 @@
-//! `ptvsd-dap demo`.
-
-#[derive(clap::Args, Debug)]
-pub struct Args {}
-
-pub async fn run(_args: Args) -> u8 {
-    eprintln!("ptvsd-dap demo: not implemented yet");
-    2
-}
