@@ -11,4 +11,14 @@ if ! cargo nextest --version >/dev/null 2>&1; then
     cargo install --locked cargo-nextest >&2
 fi
 # End-to-end cases mostly wait on processes and sockets: run many at once even on 2 cores.
-exec cargo nextest run --workspace --no-fail-fast --test-threads "${PTVSD_DAP_TEST_THREADS:-8}" "$@"
+status=0
+cargo nextest run --workspace --no-fail-fast --test-threads "${PTVSD_DAP_TEST_THREADS:-8}" "$@" || status=1
+
+# The editors' own DAP clients against the real adapter (each prints "<editor>: N passed, M failed").
+export PTVSD_DAP_BIN="$PWD/target/debug/ptvsd-dap"
+for editor in nvim vscode helix; do
+    if [ -x "editor-integrations/$editor/test.sh" ]; then
+        "editor-integrations/$editor/test.sh" || status=1
+    fi
+done
+exit $status

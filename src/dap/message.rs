@@ -68,8 +68,9 @@ impl Outgoing {
             Outgoing::Response { request_seq, command, result: Err(error) } => json!({
                 "seq": seq, "type": "response", "request_seq": request_seq, "success": false,
                 "command": command, "message": error.message,
-                // Helix shows the body, not `message` (editor-clients.md).
-                "body": { "error": { "id": 1, "format": error.message, "showUser": true } },
+                // Helix shows the body, not `message` (editor-clients.md). No `showUser`: VS Code
+                // would pop up a notification for every failed hover or watch evaluation.
+                "body": { "error": { "id": 1, "format": error.message } },
             }),
             Outgoing::Event { event, body } => json!({
                 "seq": seq, "type": "event", "event": event, "body": body,

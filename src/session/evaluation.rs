@@ -4,6 +4,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
+
 use super::handles::FrameRef;
 use crate::dap::message::Request;
 use crate::wire::model::{Command, FrameKind, Tid};
@@ -42,54 +43,92 @@ pub struct Work {
     pub waiter: Waiter,
 }
 
-#[derive(Debug, Default)]
+/// ptvsd's thread marks itself free only after it has sent its answer, so a command sent the
+/// moment an answer arrives can be told "busy" (an empty `CHLD`, or "previous evaluation has not
+/// completed"). Such a command is sent again after a short pause, a few times at most.
+pub const BUSY_RETRY_DELAY: Duration = Duration::from_millis(15);
+const MAX_BUSY_RETRIES: u8 = 4;
+pub const BUSY_TEXT: &str = "<error: previous evaluation has not completed>";
+
+struct InFlight {
+    exec_id: i64,
+    /// `None` once it outlived its timeout (its answer may still come and is then dropped).
+    waiter: Option<Waiter>,
+    /// What was sent, to send it again if ptvsd was busy.
+    command: Command,
+    retries: u8,
+}
+
+#[derive(Default)]
 pub struct Evaluations {
-    queue: VecDeque<Work>,
-    /// The execution id in the debuggee, and who waits for it: `None` once it outlived its
-    /// timeout (its answer may still come and is then dropped).
-    in_flight: Option<(i64, Option<Waiter>)>,
+    queue: VecDeque<(Work, u8)>,
+    in_flight: Option<InFlight>,
     next_exec_id: i64,
+    /// Nothing is sent before this (after a busy answer).
+    not_before: Option<tokio::time::Instant>,
+}
+
+impl std::fmt::Debug for Evaluations {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Evaluations").field("queued", &self.queue.len()).field("in_flight", &self.in_flight_id()).finish()
+    }
 }
 
 impl Evaluations {
     pub fn push(&mut self, work: Work) {
-        self.queue.push_back(work);
+        self.queue.push_back((work, 0));
     }
 
     /// The next command to send, with its execution id set, if nothing is in flight.
     pub fn next_to_send(&mut self) -> Option<(i64, Command)> {
-        if self.in_flight.is_some() {
+        if self.in_flight.is_some() || self.not_before.is_some_and(|t| tokio::time::Instant::now() < t) {
             return None;
         }
-        let Work { mut command, waiter } = self.queue.pop_front()?;
+        let (Work { mut command, waiter }, retries) = self.queue.pop_front()?;
         self.next_exec_id += 1;
         let exec_id = self.next_exec_id;
         if let Command::Execute { exec_id: id, .. } | Command::EnumChildren { exec_id: id, .. } = &mut command {
             *id = exec_id;
         }
-        self.in_flight = Some((exec_id, Some(waiter)));
+        self.in_flight = Some(InFlight { exec_id, waiter: Some(waiter), command: command.clone(), retries });
         Some((exec_id, command))
     }
 
     /// Frees the slot if `exec_id` answers the in-flight work; returns its waiter, if any
     /// still waits.
     pub fn complete(&mut self, exec_id: i64) -> Option<Waiter> {
-        match self.in_flight {
-            Some((id, _)) if id == exec_id => self.in_flight.take().and_then(|(_, waiter)| waiter),
+        match &self.in_flight {
+            Some(in_flight) if in_flight.exec_id == exec_id => self.in_flight.take().and_then(|f| f.waiter),
             _ => None,
         }
     }
 
+    /// The answer to `exec_id` said ptvsd was busy: puts the work back at the front to be sent
+    /// again after [`BUSY_RETRY_DELAY`]. False when it has been retried enough (or is not the
+    /// in-flight work); the caller then takes the answer as it is.
+    pub fn retry_busy(&mut self, exec_id: i64) -> bool {
+        let retry = match &self.in_flight {
+            Some(in_flight) => in_flight.exec_id == exec_id && in_flight.waiter.is_some() && in_flight.retries < MAX_BUSY_RETRIES,
+            None => false,
+        };
+        if let (true, Some(InFlight { waiter: Some(waiter), command, retries, .. })) = (retry, self.in_flight.take()) {
+            self.queue.push_front((Work { command, waiter }, retries + 1));
+            self.not_before = Some(tokio::time::Instant::now() + BUSY_RETRY_DELAY);
+            return true;
+        }
+        false
+    }
+
     /// A JSON failure response for the in-flight work (it names no execution id).
     pub fn complete_current(&mut self) -> Option<Waiter> {
-        self.in_flight.take().and_then(|(_, waiter)| waiter)
+        self.in_flight.take().and_then(|f| f.waiter)
     }
 
     /// Hands back the waiter of overdue work to fail it. The slot stays taken so that nothing
     /// overlaps it in the debuggee.
     pub fn time_out(&mut self, exec_id: i64) -> Option<Waiter> {
         match &mut self.in_flight {
-            Some((id, waiter)) if *id == exec_id => waiter.take(),
+            Some(in_flight) if in_flight.exec_id == exec_id => in_flight.waiter.take(),
             _ => None,
         }
     }
@@ -98,13 +137,17 @@ impl Evaluations {
         self.in_flight.is_some()
     }
 
+    fn in_flight_id(&self) -> Option<i64> {
+        self.in_flight.as_ref().map(|f| f.exec_id)
+    }
+
     /// True while overdue work blocks the slot.
     pub fn is_stuck(&self) -> bool {
-        matches!(self.in_flight, Some((_, None)))
+        matches!(self.in_flight, Some(InFlight { waiter: None, .. }))
     }
 
     /// Everything still queued (not sent): the program resumed, so none of it can run.
     pub fn drain_queued(&mut self) -> Vec<Work> {
-        self.queue.drain(..).collect()
+        self.queue.drain(..).map(|(work, _)| work).collect()
     }
 }

@@ -120,12 +120,21 @@ impl Session {
                 self.pump_evaluations();
             }
             Event::ExecutionException { exec_id, text } => {
+                if text == super::evaluation::BUSY_TEXT && link.evaluations.retry_busy(exec_id) {
+                    self.after(super::evaluation::BUSY_RETRY_DELAY, super::Internal::PumpEvaluations);
+                    return;
+                }
                 if let Some(waiter) = link.evaluations.complete(exec_id) {
                     self.on_evaluated(waiter, Err(text));
                 }
                 self.pump_evaluations();
             }
             Event::Children { exec_id, children } => {
+                // Only expandable values are enumerated: an empty answer is most likely "busy".
+                if children.is_empty() && link.evaluations.retry_busy(exec_id) {
+                    self.after(super::evaluation::BUSY_RETRY_DELAY, super::Internal::PumpEvaluations);
+                    return;
+                }
                 if let Some(waiter) = link.evaluations.complete(exec_id) {
                     self.on_children(waiter, children);
                 }

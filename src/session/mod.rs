@@ -36,6 +36,8 @@ enum Internal {
     EvaluationTimeout(i64),
     BreakpointsTimeout(i64),
     LongStop(u64),
+    /// Send the next queued evaluation (after ptvsd said it was busy).
+    PumpEvaluations,
     ExitGrace,
 }
 
@@ -123,6 +125,7 @@ impl Session {
             Internal::EvaluationTimeout(exec_id) => self.on_evaluation_timeout(exec_id),
             Internal::BreakpointsTimeout(request_seq) => self.on_breakpoints_timeout(request_seq),
             Internal::LongStop(generation) => self.on_long_stop(generation),
+            Internal::PumpEvaluations => self.pump_evaluations(),
             Internal::ExitGrace => return Flow::Exit,
         }
         Flow::Continue

@@ -1,0 +1,98 @@
+// A stand-in for the parts of the `vscode` API the extension uses, so that the extension's own
+// code (activation, the descriptor factory) runs under plain node. `install()` makes
+// `require('vscode')` load this module.
+
+import Module = require('module');
+
+/** Settings by full key (`ptvsd-dap.path`). */
+export const settings: Record<string, unknown> = {};
+
+export const registered: { type: string; factory: unknown }[] = [];
+export const providers: { type: string; provider: unknown }[] = [];
+
+export class DebugAdapterExecutable {
+    constructor(
+        readonly command: string,
+        readonly args: string[] = [],
+        readonly options?: { env?: Record<string, string>; cwd?: string },
+    ) {}
+}
+
+export const debug = {
+    registerDebugConfigurationProvider(type: string, provider: unknown): { dispose(): void } {
+        providers.push({ type, provider });
+        return { dispose: () => undefined };
+    },
+    registerDebugAdapterDescriptorFactory(type: string, factory: unknown): { dispose(): void } {
+        registered.push({ type, factory });
+        return { dispose: () => undefined };
+    },
+};
+
+export const workspace = {
+    getConfiguration(section: string): { get<V>(key: string, fallback?: V): V | undefined } {
+        return {
+            get<V>(key: string, fallback?: V): V | undefined {
+                const value = settings[`${section}.${key}`];
+                return value === undefined ? fallback : (value as V);
+            },
+        };
+    },
+};
+
+let installed = false;
+
+export function install(): void {
+    if (installed) {
+        return;
+    }
+    installed = true;
+    const loader = Module as unknown as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
+    const original = loader._resolveFilename;
+    loader._resolveFilename = function (this: unknown, request: string, ...rest: unknown[]): string {
+        return request === 'vscode' ? __filename : original.call(this, request, ...rest);
+    };
+}
+
+export interface FakeSession {
+    id: string;
+    type: string;
+    name: string;
+    workspaceFolder?: { uri: { fsPath: string } };
+    configuration: Record<string, unknown>;
+}
+
+function activated(type: string): { factory: { createDebugAdapterDescriptor(s: unknown, e: unknown): unknown }; provider: Provider } {
+    install();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const extension = require('../src/extension') as typeof import('../src/extension');
+    registered.length = 0;
+    providers.length = 0;
+    const subscriptions: { dispose(): void }[] = [];
+    extension.activate({ subscriptions } as unknown as import('vscode').ExtensionContext);
+    const factory = registered.find((r) => r.type === type);
+    const provider = providers.find((p) => p.type === type);
+    if (!factory || !provider) {
+        throw new Error(`the extension registered no descriptor factory or no configuration provider for '${type}'`);
+    }
+    return { factory: factory.factory as never, provider: provider.provider as Provider };
+}
+
+interface Provider {
+    resolveDebugConfiguration(folder: unknown, config: Record<string, unknown>): Record<string, unknown> | null | undefined;
+}
+
+/** Activates the extension (from out/src) and returns its descriptor for a session, as VS Code would ask. */
+export function descriptorFor(session: FakeSession): DebugAdapterExecutable {
+    const descriptor = activated(session.type).factory.createDebugAdapterDescriptor(session, undefined);
+    if (!(descriptor instanceof DebugAdapterExecutable)) {
+        throw new Error(`the descriptor is not a DebugAdapterExecutable: ${JSON.stringify(descriptor)}`);
+    }
+    return descriptor;
+}
+
+/** The extension's resolveDebugConfiguration, as VS Code calls it before substituting variables. */
+export function resolveConfiguration(folder: string | undefined, config: Record<string, unknown>): Record<string, unknown> | null | undefined {
+    const workspaceFolder = folder === undefined ? undefined : { uri: { fsPath: folder }, name: 'w', index: 0 };
+    return activated('ptvsd-remote').provider.resolveDebugConfiguration(workspaceFolder, JSON.parse(JSON.stringify(config)));
+}
