@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 scripts/setup-test-env.sh >/dev/null
 
 if ! cargo nextest --version >/dev/null 2>&1; then
-    echo "cargo-nextest not found: installing it from crates.io (once)" >&2
+    echo "cargo-nextest not found: installing it with cargo install (once)" >&2
     cargo install --locked cargo-nextest >&2
 fi
 # End-to-end cases mostly wait on processes and sockets: run many at once even on 2 cores.

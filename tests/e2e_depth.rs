@@ -152,6 +152,20 @@ fn hex_and_modules(release: Release) {
     s.finish(&thread_id, "hit");
 }
 
+/// `terminate` ends the session by detaching: the stopped program runs on, the editor gets
+/// `terminated`, and its `disconnect` then ends the adapter.
+fn terminate_detaches(release: Release) {
+    let s = Session::start(release, &[("bp_work", json!({}))], &[]);
+    s.stop_on("hit", "breakpoint");
+    let response = s.c.request("terminate", json!({}));
+    assert_eq!(response["success"], true, "{response}");
+    assert!(response.get("body").is_none_or(Value::is_null), "Helix parses no body for terminate: {response}");
+    s.c.wait_event("terminated", T);
+    s.debuggee.wait_stdout_contains("done hit\n", T);
+    s.c.request_ok("disconnect", json!({}));
+    assert!(s.c.wait_exit(Duration::from_secs(10)).is_some(), "the adapter did not exit after disconnect");
+}
+
 macro_rules! each_release {
     ($($case:ident),* $(,)?) => {$(
         mod $case {
@@ -164,4 +178,10 @@ macro_rules! each_release {
     )*};
 }
 
-each_release!(set_variable_and_expression, logpoint_prints_without_stopping, exception_stop_and_info, hex_and_modules);
+each_release!(
+    set_variable_and_expression,
+    logpoint_prints_without_stopping,
+    exception_stop_and_info,
+    hex_and_modules,
+    terminate_detaches
+);

@@ -18,7 +18,7 @@ use crate::transport::{ConnectOptions, TlsOptions};
                         ptvsd-dap probe --site myapp --web-debug-config ./web.debug.config\n\n\
                         Exit status: 0 when the debuggee can be attached, 1 otherwise.")]
 pub struct Args {
-    /// The debuggee: tcp://, ws:// or wss://[<secret>@]host[:port][/path]
+    /// The debuggee: tcp://, ws:// or wss://<secret>@host[:port][/path]
     url: Option<String>,
     /// An App Service site name (myapp or myapp.azurewebsites.net), instead of a URL
     #[arg(long)]

@@ -83,19 +83,19 @@ impl Session {
             Event::ThreadCreate { tid } => {
                 let (dap_id, new) = link.threads.add(tid);
                 if new {
-                    self.send_event("thread", json!({ "reason": "started", "threadId": dap_id }));
+                    self.thread_event("started", dap_id);
                 }
             }
             Event::ThreadExit { tid } => {
                 if let Some(dap_id) = link.threads.remove(tid) {
-                    self.send_event("thread", json!({ "reason": "exited", "threadId": dap_id }));
+                    self.thread_event("exited", dap_id);
                 }
             }
             Event::ThreadFrames { tid, name, frames } => {
                 let known = link.threads.get(tid).is_some();
                 let dap_id = link.threads.record_frames(tid, name, frames);
                 if !known {
-                    self.send_event("thread", json!({ "reason": "started", "threadId": dap_id }));
+                    self.thread_event("started", dap_id);
                 }
             }
             Event::ProcessLoad { tid } => {
@@ -185,6 +185,14 @@ impl Session {
             | Event::BreakpointHitCount { .. }
             | Event::SetLineNumberResult { .. }
             | Event::Ignored { .. } => {}
+        }
+    }
+
+    /// Helix makes any thread named in a `thread` event its current thread, so that the first
+    /// stop would not move its cursor (editor-clients.md): it asks for threads at each stop.
+    fn thread_event(&self, reason: &str, dap_id: u64) {
+        if self.client_id.as_deref() != Some("hx") {
+            self.send_event("thread", json!({ "reason": reason, "threadId": dap_id }));
         }
     }
 

@@ -68,7 +68,7 @@ pub async fn run(input: impl AsyncRead + Unpin + Send + 'static, output: impl As
     let (out_tx, out_rx) = mpsc::unbounded_channel();
     let writer = tokio::spawn(write_messages(output, out_rx));
     let (dap_tx, dap_rx) = mpsc::channel(64);
-    tokio::spawn(read_requests(input, dap_tx, out_tx.clone()));
+    let reader = tokio::spawn(read_requests(input, dap_tx, out_tx.clone()));
     let (internal_tx, internal_rx) = mpsc::unbounded_channel();
     let session = Session {
         out: out_tx,
@@ -83,6 +83,10 @@ pub async fn run(input: impl AsyncRead + Unpin + Send + 'static, output: impl As
         ended: false,
     };
     session.run_loop(dap_rx).await;
+    // The reader holds a sender too (to answer malformed requests): stop it, so the writer
+    // sees every sender gone, flushes and ends, even while the editor keeps stdin open.
+    reader.abort();
+    let _ = reader.await;
     let _ = tokio::time::timeout(Duration::from_secs(5), writer).await;
 }
 

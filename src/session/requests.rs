@@ -35,6 +35,15 @@ impl Session {
                 self.respond(&request, Ok(None));
                 return Flow::Exit;
             }
+            // ptvsd cannot end the remote process (§9.13): `terminate` ends the debug session
+            // the same way, leaving the program running, and says so.
+            "terminate" => {
+                self.finalize("the editor ended the session").await;
+                self.console("Detached: the remote program keeps running (ptvsd cannot stop it).");
+                self.respond(&request, Ok(None));
+                self.announce_end();
+                return Flow::Continue;
+            }
             _ if self.ended => Err(RequestError::new("the debug session has ended")),
             command => match self.link.as_mut() {
                 Some(link) => match command {
@@ -85,7 +94,7 @@ impl Session {
             supports_exception_info_request: Some(true),
             supports_modules_request: Some(true),
             supports_value_formatting_options: Some(true),
-            supports_terminate_request: Some(false),
+            supports_terminate_request: Some(true),
             support_terminate_debuggee: Some(false),
             exception_breakpoint_filters: Some(vec![
                 exception_filter("raised", "Raised Exceptions", "Break whenever an exception is raised, even if it is caught"),
