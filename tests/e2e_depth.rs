@@ -152,6 +152,41 @@ fn hex_and_modules(release: Release) {
     s.finish(&thread_id, "hit");
 }
 
+/// "uncaught" does not stop for an exception caught by the program (the handler ranges come
+/// from the real source), and does stop for one that nothing catches.
+fn uncaught_exceptions(release: Release) {
+    let s = Session::start(release, &[], &["uncaught"]);
+    s.debuggee.send_line("raise");
+    s.debuggee.wait_stdout_contains("done raise\n", T);
+    s.debuggee.send_line("libcatch");
+    s.debuggee.wait_stdout_contains("done libcatch\n", T);
+    assert!(s.c.events_named("stopped").is_empty(), "a caught exception stopped the program");
+    let (thread_id, _) = s.stop_on("die", "exception");
+    let frames = s.c.request_ok("stackTrace", json!({"threadId": thread_id}));
+    assert_eq!(frames["stackFrames"][0]["line"], line("raise_line"));
+    let info = s.c.request_ok("exceptionInfo", json!({"threadId": thread_id}));
+    assert_eq!((info["exceptionId"].as_str(), info["breakMode"].as_str()), (Some("ValueError"), Some("unhandled")), "{info}");
+    s.c.request_ok("continue", json!({"threadId": thread_id}));
+    // The program ends with the traceback; the session with it.
+    s.c.wait_event("terminated", T);
+    assert!(s.debuggee.wait_exit(T).is_some(), "the program did not end");
+}
+
+/// "userUnhandled": an exception that leaves user code into a library, which catches it,
+/// stops where it was raised; one caught in user code does not.
+fn user_unhandled_exceptions(release: Release) {
+    let s = Session::start(release, &[], &["userUnhandled"]);
+    s.debuggee.send_line("raise");
+    s.debuggee.wait_stdout_contains("done raise\n", T);
+    assert!(s.c.events_named("stopped").is_empty(), "an exception caught in user code stopped the program");
+    let (thread_id, _) = s.stop_on("libcatch", "exception");
+    let frames = s.c.request_ok("stackTrace", json!({"threadId": thread_id}));
+    assert_eq!(frames["stackFrames"][0]["line"], line("raise_line"));
+    let info = s.c.request_ok("exceptionInfo", json!({"threadId": thread_id}));
+    assert_eq!(info["breakMode"], "unhandled", "{info}");
+    s.finish(&thread_id, "libcatch");
+}
+
 /// `terminate` ends the session by detaching: the stopped program runs on, the editor gets
 /// `terminated`, and its `disconnect` then ends the adapter.
 fn terminate_detaches(release: Release) {
@@ -183,5 +218,7 @@ each_release!(
     logpoint_prints_without_stopping,
     exception_stop_and_info,
     hex_and_modules,
-    terminate_detaches
+    terminate_detaches,
+    uncaught_exceptions,
+    user_unhandled_exceptions
 );

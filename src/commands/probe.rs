@@ -18,7 +18,7 @@ use crate::transport::{ConnectOptions, TlsOptions};
                         ptvsd-dap probe --site myapp --web-debug-config ./web.debug.config\n\n\
                         Exit status: 0 when the debuggee can be attached, 1 otherwise.")]
 pub struct Args {
-    /// The debuggee: tcp://, ws:// or wss://<secret>@host[:port][/path]
+    /// The debuggee: tcp://, tcps://, ws:// or wss://<secret>@host[:port][/path]
     url: Option<String>,
     /// An App Service site name (myapp or myapp.azurewebsites.net), instead of a URL
     #[arg(long)]
@@ -26,7 +26,7 @@ pub struct Args {
     /// The project's web.debug.config, whose WSGI_PTVSD_SECRET is the secret
     #[arg(long, value_name = "FILE")]
     web_debug_config: Option<PathBuf>,
-    /// Extra trusted root certificates (PEM) for wss
+    /// Extra trusted root certificates (PEM) for wss and tcps
     #[arg(long, value_name = "FILE")]
     ca_file: Option<PathBuf>,
     /// Do not verify the server's TLS certificate

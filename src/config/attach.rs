@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::config::{web_debug_config, Secret};
+use crate::config::{debug_options, web_debug_config, Secret};
 use crate::session::paths::PathMapping;
 use crate::transport::{parse_url, Scheme, Target, target::DEFAULT_WS_PATH};
 
@@ -27,11 +27,13 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
 pub const MAX_CONNECT_TIMEOUT_SECS: u64 = 600;
 /// The longest WebSocket ping interval accepted.
 pub const MAX_KEEP_ALIVE_SECS: u64 = 300;
-/// The answer to `tcps`, until TLS 1.0 straight to ptvsd is implemented (protocol §1.3).
-pub const TCPS_UNSUPPORTED: &str = "tcps is not supported yet: use a TLS terminator in front of ptvsd and wss/tcp";
 
 #[derive(Debug, Clone)]
 pub struct AttachConfig {
+    /// The `ATCH` debug options string (`RedirectOutput, RichExceptions, ...`).
+    pub debug_options: String,
+    /// `stopOnAttach`: show the attach-time stop as a `stopped` (entry) instead of resuming.
+    pub stop_on_attach: bool,
     pub target: Target,
     pub path_mappings: Vec<PathMapping>,
     /// Show the debuggee's stdout/stderr in the editor. ptvsd always redirects (§3.3); this only
@@ -45,7 +47,7 @@ pub struct AttachConfig {
     pub connect_timeout: Duration,
     /// `keepAlive`: the WebSocket ping interval; a link silent for two intervals is lost.
     pub keep_alive: Duration,
-    /// `caFile`: extra PEM roots for `wss`; checked to exist and be readable.
+    /// `caFile`: extra PEM roots for `wss` and `tcps`; checked to exist and be readable.
     pub ca_file: Option<PathBuf>,
     /// `insecure`: skip the server certificate check.
     pub insecure: bool,
@@ -99,12 +101,7 @@ impl AttachConfig {
         }
         let mut site = None;
         let mut target = match (args.get("url"), text_argument(args, "site")?) {
-            (Some(Value::String(url)), _) => {
-                if url.trim_start().get(..7).is_some_and(|scheme| scheme.eq_ignore_ascii_case("tcps://")) {
-                    return Err(TCPS_UNSUPPORTED.into());
-                }
-                parse_url(url)?
-            }
+            (Some(Value::String(url)), _) => parse_url(url)?,
             (Some(Value::Null) | None, Some(name)) => {
                 for part in ["transport", "port", "path"] {
                     if given(part) {
@@ -126,10 +123,20 @@ impl AttachConfig {
             ));
         }
         target.secret = secret;
-        let path_mappings = path_mappings(args, site.is_some(), client_cwd.as_deref())?;
+        let url_query = match args.get("url") {
+            Some(Value::String(url)) => debug_options::parse_url_query(url)?,
+            _ => debug_options::UrlQuery::default(),
+        };
+        let mut path_mappings = path_mappings(args, site.is_some(), client_cwd.as_deref())?;
+        // Visual Studio's sd=/td= mapping joins the others (§1.1).
+        if let Some((local, remote)) = &url_query.mapping {
+            path_mappings.push(PathMapping::new(local, remote));
+        }
         Ok(AttachConfig {
             target,
             path_mappings,
+            debug_options: debug_options::options_string(args, &url_query.debug_options)?,
+            stop_on_attach: bool_argument(args, "stopOnAttach", false)?,
             redirect_output: bool_argument(args, "redirectOutput", true)?,
             site,
             secret_source,
@@ -254,8 +261,7 @@ fn target_from_parts(args: &Map<String, Value>) -> Result<Target, String> {
     let host = text_argument(args, "host")?.ok_or_else(|| format!("missing the debuggee's address: give 'url' or 'host', e.g. {EXAMPLE}, or 'site' for App Service, e.g. {SITE_EXAMPLE}"))?;
     let scheme = match text_argument(args, "transport")? {
         None => Scheme::Tcp,
-        Some(name) if name.trim().eq_ignore_ascii_case("tcps") => return Err(TCPS_UNSUPPORTED.into()),
-        Some(name) => Scheme::parse(&name).ok_or_else(|| format!("'transport' must be one of tcp, ws, wss (got '{name}')"))?,
+        Some(name) => Scheme::parse(name.trim()).ok_or_else(|| format!("'transport' must be one of tcp, tcps, ws, wss (got '{name}')"))?,
     };
     let port = match args.get("port") {
         None | Some(Value::Null) => scheme.default_port(),
@@ -264,7 +270,7 @@ fn target_from_parts(args: &Map<String, Value>) -> Result<Target, String> {
         Some(_) => return Err("'port' must be a number from 1 to 65535".into()),
     };
     let path = match (scheme, text_argument(args, "path")?) {
-        (Scheme::Tcp, _) => String::new(),
+        (Scheme::Tcp | Scheme::Tcps, _) => String::new(),
         (_, None) => DEFAULT_WS_PATH.to_string(),
         (_, Some(path)) if path.starts_with('/') => path,
         (_, Some(path)) => format!("/{path}"),
@@ -486,10 +492,16 @@ mod tests {
     }
 
     #[test]
-    fn tcps_is_understood_and_refused() {
-        for arguments in [json!({"url": "tcps://s@h:5678"}), json!({"url": " TCPS://h"}), json!({"host": "h", "transport": "tcps"})] {
-            assert_eq!(attach(arguments).unwrap_err(), TCPS_UNSUPPORTED);
+    fn tcps_by_url_or_transport() {
+        for arguments in [json!({"url": "tcps://s@h:5678"}), json!({"url": " TCPS://s@h"}), json!({"host": "h", "transport": " tcps ", "secret": "s"})] {
+            let config = attach(arguments.clone()).unwrap_or_else(|error| panic!("{arguments}: {error}"));
+            assert_eq!((config.target.scheme, config.target.port, config.target.path.as_str()), (Scheme::Tcps, 5678, ""), "{arguments}");
+            assert_eq!(config.target.to_string(), "tcps://h:5678");
         }
+        let with_trust = attach(json!({"host": "h", "transport": "tcps", "port": 6000, "path": "/ignored", "insecure": true})).unwrap();
+        assert_eq!((with_trust.target.port, with_trust.target.path.as_str(), with_trust.insecure), (6000, "", true));
+        assert!(attach(json!({"url": "tcps://h/ptvsd"})).unwrap_err().contains("no path"));
+        assert!(attach(json!({"host": "h", "transport": "tls"})).unwrap_err().contains("tcp, tcps, ws, wss"));
     }
 
     #[test]
@@ -522,7 +534,7 @@ mod tests {
         let url = format!("wss://{SECRET}@h/ptvsd");
         let cases = [
             json!({"url": format!("ftp://{SECRET}@h")}),
-            json!({"url": format!("tcps://{SECRET}@h")}),
+            json!({"url": format!("tcps://{SECRET}@h/ptvsd")}),
             json!({"url": format!("tcp://{SECRET}@h/x")}),
             json!({"url": format!("tcp://{SECRET}@h?opt=x")}),
             json!({"url": format!("tcp://{SECRET}@")}),
@@ -534,7 +546,7 @@ mod tests {
             json!({"url": url, "insecure": "yes"}),
             json!({"url": url, "site": "myapp"}),
             json!({"host": "h", "secret": SECRET, "port": 0}),
-            json!({"host": "h", "secret": SECRET, "transport": "tcps"}),
+            json!({"host": "h", "secret": SECRET, "transport": "tcps", "port": 0}),
             json!({"host": "h", "secret": SECRET, "transport": "udp"}),
             json!({"host": "h", "secret": SECRET, "connectTimeout": 9999}),
             json!({"secret": SECRET}),

@@ -1,6 +1,7 @@
 //! Configuration: the editor's attach arguments and the secret.
 
 pub mod attach;
+pub mod debug_options;
 pub mod secret;
 pub mod web_debug_config;
 

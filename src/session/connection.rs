@@ -28,6 +28,8 @@ pub struct Attached {
     pub generation: Generation,
     pub info: AttachInfo,
     pub instance: Option<String>,
+    /// What the console must say about the link (a weak TLS version, say).
+    pub warnings: Vec<String>,
 }
 
 /// What to connect to and how.
@@ -74,7 +76,7 @@ enum Reached {
 async fn connect_with_retries(plan: &AttachPlan, goal: Goal, progress: &(dyn Fn(String) + Send + Sync)) -> Result<Reached, String> {
     let started = tokio::time::Instant::now();
     let deadline = started + plan.timeout;
-    let retries = plan.target.scheme != Scheme::Tcp;
+    let retries = plan.target.scheme.is_websocket();
     let mut delay = FIRST_RETRY_DELAY;
     let mut attempt = 1;
     loop {
@@ -99,11 +101,15 @@ async fn connect_with_retries(plan: &AttachPlan, goal: Goal, progress: &(dyn Fn(
 async fn attach_once(plan: &AttachPlan, goal: Goal, progress: &(dyn Fn(String) + Send + Sync), attempt: u32) -> Result<Reached, ConnectError> {
     let target = &plan.target;
     progress(match (target.scheme, attempt) {
-        (Scheme::Tcp, _) => format!("Connecting to {target}"),
+        (Scheme::Tcp | Scheme::Tcps, _) => format!("Connecting to {target}"),
         (_, 1) => format!("Waking the site and opening the WebSocket to {target}"),
         (_, n) => format!("Opening the WebSocket to {target} (attempt {n})"),
     });
-    let Connection { mut pipe, close_reason, instance } = transport::connect(target, &plan.options).await?;
+    let Connection { mut pipe, close_reason, instance, warnings } = transport::connect(target, &plan.options).await?;
+    if goal == Goal::Info {
+        // An attach says these on the console once attached; a probe says them now.
+        warnings.iter().for_each(|warning| progress(format!("Warning: {warning}")));
+    }
     progress("Waiting for the ptvsd greeting".to_string());
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let greeting = tokio::time::timeout(GREETING_TIMEOUT, async {
@@ -126,7 +132,7 @@ async fn attach_once(plan: &AttachPlan, goal: Goal, progress: &(dyn Fn(String) +
     })??;
     match finish_handshake(pipe, buf, greeting, plan, goal, progress).await.map_err(ConnectError::fatal)? {
         Handshaken::Attached(pipe, codec, leftover, generation, info) => {
-            Ok(Reached::Attached(Box::new(Attached { pipe, close_reason, codec, leftover, generation, info, instance })))
+            Ok(Reached::Attached(Box::new(Attached { pipe, close_reason, codec, leftover, generation, info, instance, warnings })))
         }
         Handshaken::Info(generation, info) => Ok(Reached::Info { generation, info }),
     }
@@ -197,6 +203,7 @@ fn unexpected(step: &str, event: &Event) -> String {
 
 /// Sends one handshake command and waits for its reply; never pipelines (§3.2.1).
 async fn exchange(pipe: &mut BoxedPipe, codec: &mut dyn Codec, buf: &mut BytesMut, command: Command) -> Result<Event, String> {
+    tracing::debug!(target: "wire::out", ?command, "to ptvsd");
     let mut out = BytesMut::new();
     codec.encode(&command, &mut out);
     pipe.write_all(&out).await.map_err(|error| format!("sending the ptvsd handshake failed: {error}"))?;

@@ -7,18 +7,19 @@ use super::breakpoints::BindState;
 use super::connection::{start_io, Attached};
 use super::evaluation::{Waiter, Work};
 use super::link::{AttachStop, Link};
-use super::requests::{exception_table, module_body};
+use super::requests::module_body;
 use super::Session;
 use crate::dap::bodies;
 use crate::dap::message::{to_value, RequestError};
 use crate::wire::generation::Release;
-use crate::wire::model::{Command, Event, ExceptionBreakType, HandlerStatement, Obj, OutputChannel, ReprKind, Tid};
+use crate::wire::model::{Command, Event, ExceptionBreakType, Obj, OutputChannel, ReprKind, Tid};
 
 impl Session {
     pub(super) fn on_connected(&mut self, result: Result<Attached, String>) {
         let (Some(request), Some(config)) = (self.connecting.take(), self.pending_config.take()) else { return };
         self.end_progress(&request, result.is_ok());
         let instance = result.as_ref().ok().and_then(|attached| attached.instance.clone());
+        let warnings = result.as_ref().map(|attached| attached.warnings.clone()).unwrap_or_default();
         let attached = match result {
             Ok(attached) => attached,
             Err(problem) => {
@@ -30,7 +31,7 @@ impl Session {
         self.install_link(attached, config);
         let Some(link) = self.link.as_mut() else { return };
         // The debuggee keeps its exception table across sessions: always reset it (§9.1).
-        link.send(exception_table(0));
+        link.send(super::exceptions::table(0));
         let (major, minor, micro) = link.info.python_version;
         let mut greeting = format!(
             "Attached to ptvsd protocol {} ({}), Python {major}.{minor}.{micro}, pid {}",
@@ -45,6 +46,9 @@ impl Session {
         self.respond(&request, Ok(None));
         self.send_event("initialized", json!({}));
         self.console(greeting);
+        for warning in warnings {
+            self.console(format!("Warning: {warning}"));
+        }
         if let Err(problem) = self.process_wire_buffer() {
             tracing::warn!(%problem, "decoding the first events failed");
         }
@@ -53,7 +57,7 @@ impl Session {
     /// Starts the link's I/O and makes it the session's.
     pub(super) fn install_link(&mut self, attached: Attached, config: crate::config::attach::AttachConfig) {
         let (wire_tx, wire_rx) = tokio::sync::mpsc::channel(256);
-        let Attached { pipe, close_reason, codec, leftover, generation, info, instance: _ } = attached;
+        let Attached { pipe, close_reason, codec, leftover, generation, info, instance: _, warnings: _ } = attached;
         let (writer, writer_task) = start_io(pipe, wire_tx);
         self.link = Some(Link::new(generation, info, codec, leftover, writer, writer_task, config, close_reason));
         self.wire_rx = Some(wire_rx);
@@ -151,10 +155,12 @@ impl Session {
                 }
             }
             Event::RequestHandlers { file } => {
-                // Unanswered, the raising thread blocks forever (§9.8). Without the file's
-                // handler ranges, "everything is handled" never stops the program falsely.
-                let statements = vec![HandlerStatement { line_start: 0, line_end: i32::MAX as i64, expressions: vec!["*".into()] }];
+                // Unanswered, the raising thread blocks forever (§9.8).
+                let (statements, notice) = link.exceptions.answer(&file, &link.paths);
                 link.send(Command::SetExceptionHandlerInfo { file, statements });
+                if let Some(notice) = notice {
+                    self.console(notice);
+                }
             }
             Event::Detached => {
                 // Unasked: the program is exiting (ptvsd's atexit hook detaches, §9.13).
@@ -237,7 +243,7 @@ impl Session {
         }
         let dap_id = link.on_stopped(tid);
         let generation = link.stop_generation;
-        let warn_long_stops = link.config.target.scheme != crate::transport::Scheme::Tcp;
+        let warn_long_stops = link.config.target.scheme.is_websocket();
         self.send_event(
             "stopped",
             json!({
@@ -372,6 +378,10 @@ impl Session {
 
     pub(super) fn resume_after_attach_stop(&mut self, tid: Tid) {
         let Some(link) = self.link.as_mut() else { return };
+        if link.config.stop_on_attach {
+            self.report_stop(tid, "entry", Some("Stopped at attach".to_string()), None);
+            return;
+        }
         if link.pause_requested {
             link.pause_requested = false;
             self.report_stop(tid, "pause", None, None);

@@ -7,7 +7,7 @@ use super::connection::WireInput;
 use super::{recv_wire, Internal, Session};
 use crate::dap::message::RequestError;
 use crate::wire::generation::Generation;
-use crate::wire::model::{Command, Event, HandlerStatement};
+use crate::wire::model::{Command, Event};
 
 /// How long ptvsd gets to confirm the detach.
 const DETACH_TIMEOUT: Duration = Duration::from_secs(5);
@@ -107,7 +107,7 @@ impl Session {
                 match link.decode() {
                     Ok(Some(Event::Detached)) => return true,
                     Ok(Some(Event::RequestHandlers { file })) => {
-                        let statements = vec![HandlerStatement { line_start: 0, line_end: i32::MAX as i64, expressions: vec!["*".into()] }];
+                        let statements = super::handlers::catch_all();
                         link.send(Command::SetExceptionHandlerInfo { file, statements });
                     }
                     Ok(Some(_)) => {}

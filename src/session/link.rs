@@ -53,6 +53,7 @@ pub struct Link {
     pub breakpoints: Breakpoints,
     pub evaluations: Evaluations,
     pub pending_breakpoints: Vec<PendingBreakpoints>,
+    pub exceptions: super::exceptions::ExceptionSettings,
     /// `MODL`s: module id and remote file, in load order.
     pub modules: Vec<(i64, String)>,
     pub configuration_done: bool,
@@ -97,6 +98,7 @@ impl Link {
             evaluations: Evaluations::default(),
             pending_breakpoints: Vec::new(),
             modules: Vec::new(),
+            exceptions: Default::default(),
             configuration_done: false,
             attach_stop: AttachStop::Awaited,
             stop_reported: false,

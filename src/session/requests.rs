@@ -14,8 +14,6 @@ use crate::dap::message::{to_value, Request, RequestError, ResponseBody};
 use crate::transport::{ConnectOptions, TlsOptions};
 use crate::wire::model::Command;
 
-/// ptvsd's default "never break" exceptions, which a `sexi` would otherwise drop (§7.3).
-const NEVER_BREAK: [&str; 5] = ["IndexError", "KeyError", "AttributeError", "StopIteration", "GeneratorExit"];
 const HELIX_ATTACH_LIMIT: std::time::Duration = std::time::Duration::from_secs(15);
 const BREAKPOINT_REPLY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -96,10 +94,9 @@ impl Session {
             supports_value_formatting_options: Some(true),
             supports_terminate_request: Some(true),
             support_terminate_debuggee: Some(false),
-            exception_breakpoint_filters: Some(vec![
-                exception_filter("raised", "Raised Exceptions", "Break whenever an exception is raised, even if it is caught"),
-                exception_filter("uncaught", "Uncaught Exceptions", "Break when an exception is not caught"),
-            ]),
+            exception_breakpoint_filters: Some(
+                super::exceptions::FILTERS.iter().map(|(filter, label, description)| exception_filter(filter, label, description)).collect(),
+            ),
             ..dap_types::Capabilities::default()
         };
         Ok(Some(to_value(capabilities)))
@@ -132,9 +129,7 @@ impl Session {
                 tls: TlsOptions { ca_file: config.ca_file.clone(), insecure: config.insecure },
                 keepalive: config.keep_alive,
             },
-            // ptvsd adds RedirectOutput itself (§3.3); RichExceptions makes 3.0 send the
-            // traceback (EXC2); other releases ignore names they do not know.
-            debug_options: "RedirectOutput, RichExceptions".to_string(),
+            debug_options: config.debug_options.clone(),
             timeout,
         };
         let progress = self.start_progress(&request, &format!("Attaching to {}", config.target));
@@ -302,21 +297,9 @@ fn set_exception_breakpoints(link: &mut Link, request: &Request) -> Reply {
         .and_then(Value::as_array)
         .map(|items| items.iter().filter_map(|f| f.as_str().map(str::to_string)).collect())
         .unwrap_or_default();
-    let mut default_mode = 0;
-    for filter in &filters {
-        default_mode |= match filter.as_str() {
-            "raised" => 1,
-            "uncaught" => 32,
-            other => return Err(RequestError::new(format!("unknown exception filter '{other}': use 'raised' or 'uncaught'"))),
-        };
-    }
-    link.send(exception_table(default_mode));
+    let table = link.exceptions.set_filters(&filters).map_err(RequestError::new)?;
+    link.send(table);
     Ok(Some(json!({})))
-}
-
-/// `sexi` replaces the whole table, so the defaults go with every one (§7.3).
-pub(super) fn exception_table(default_mode: i64) -> Command {
-    Command::SetExceptionInfo { default_mode, break_on: NEVER_BREAK.iter().map(|name| (name.to_string(), 0)).collect() }
 }
 
 /// The exception a thread stopped on: type, message, break mode and ptvsd's traceback.
