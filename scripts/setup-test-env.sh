@@ -18,17 +18,21 @@ fi
 make_venv() { # name, pip requirement...
     local name=$1; shift
     local dir="$cache/$name"
-    [ -f "$dir/.ready" ] && return 0
-    rm -rf "$dir"
-    "$python" -m venv "$dir" >&2
+    local wanted="$*"
+    [ -f "$dir/.ready" ] && [ "$(cat "$dir/.ready")" = "$wanted" ] && return 0
+    if [ ! -x "$dir/bin/pip" ]; then
+        rm -rf "$dir"
+        "$python" -m venv "$dir" >&2
+    fi
     "$dir/bin/pip" install --quiet --disable-pip-version-check "$@" >&2
-    touch "$dir/.ready"
+    printf '%s' "$wanted" > "$dir/.ready"
 }
 
 exec 9>"$cache/.setup.lock"
 flock 9
 for version in 2.2.0 3.0.0 3.1.0 3.2.1; do
-    make_venv "ptvsd-$version" "ptvsd==$version"
+    # Django for the template-breakpoint tests (4.2 LTS runs on Python 3.11).
+    make_venv "ptvsd-$version" "ptvsd==$version" "django==4.2.*"
 done
 make_venv tools "websockify==0.13.0"
 echo "$cache"

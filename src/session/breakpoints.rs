@@ -60,6 +60,23 @@ pub enum BindState {
     Pending,
     /// `BRKS`, or it has been hit.
     Bound,
+    /// A Django template breakpoint: ptvsd never says whether it bound (§9.12.1); the first
+    /// hit confirms it.
+    Template,
+    /// A template breakpoint that has been hit.
+    TemplateHit,
+}
+
+impl BindState {
+    pub fn is_template(self) -> bool {
+        matches!(self, BindState::Template | BindState::TemplateHit)
+    }
+}
+
+/// Django template files, by extension: their breakpoints go to the template engine hook.
+pub fn is_template(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    [".html", ".htm", ".djhtml", ".django"].iter().any(|extension| lower.ends_with(extension))
 }
 
 #[derive(Debug, Clone)]
@@ -112,7 +129,14 @@ impl Breakpoints {
         let mut commands = Vec::new();
         let mut outcomes = Vec::new();
         for request in requested {
+            let template = is_template(file);
             let spec = match request {
+                Ok(spec) if template && (spec.condition != Condition::always() || spec.pass_count != PassCount::always() || spec.log_message.is_some()) => {
+                    outcomes.push(Outcome::Rejected {
+                        message: "Django template breakpoints cannot have conditions, hit counts or log messages (ptvsd has none for them)".to_string(),
+                    });
+                    continue;
+                }
                 Ok(spec) => spec,
                 Err(message) => {
                     outcomes.push(Outcome::Rejected { message });
@@ -139,23 +163,29 @@ impl Breakpoints {
                 None => {
                     let id = self.next_id;
                     self.next_id += 1;
-                    commands.push(Command::SetBreakpoint {
-                        id,
-                        line: spec.line,
-                        file: file.to_string(),
-                        condition: spec.condition.clone(),
-                        pass_count: spec.pass_count,
-                    });
+                    let state = if template {
+                        commands.push(Command::SetDjangoBreakpoint { id, line: spec.line, file: file.to_string() });
+                        BindState::Template
+                    } else {
+                        commands.push(Command::SetBreakpoint {
+                            id,
+                            line: spec.line,
+                            file: file.to_string(),
+                            condition: spec.condition.clone(),
+                            pass_count: spec.pass_count,
+                        });
+                        BindState::Unconfirmed
+                    };
                     let dap_id = self.next_dap_id;
                     self.next_dap_id += 1;
-                    Installed { id, dap_id, spec, state: BindState::Unconfirmed }
+                    Installed { id, dap_id, spec, state }
                 }
             };
             outcomes.push(Outcome::Installed { id: installed.id });
             kept.push(installed);
         }
         for removed in previous {
-            commands.extend(removal_commands(&removed));
+            commands.extend(removal_commands(file, &removed));
         }
         if !kept.is_empty() {
             self.by_file.insert(file.to_string(), kept);
@@ -177,14 +207,19 @@ impl Breakpoints {
         Some(bp)
     }
 
-    /// Before detaching: ptvsd keeps pending breakpoints across sessions and would hit them
-    /// with old ids, so neutralise every one that is not bound (§9.7).
-    pub fn neutralise_unbound(&self) -> Vec<Command> {
+    /// Before detaching: ptvsd keeps pending and template breakpoints across sessions and would
+    /// hit them with old ids, so neutralise every pending one and remove the template ones (§9.7).
+    pub fn before_detach(&self) -> Vec<Command> {
         self.by_file
-            .values()
-            .flatten()
-            .filter(|bp| bp.state != BindState::Bound)
-            .map(|bp| Command::SetBreakpointCondition { id: bp.id, condition: never() })
+            .iter()
+            .flat_map(|(file, bps)| bps.iter().map(move |bp| (file, bp)))
+            .filter_map(|(file, bp)| match bp.state {
+                BindState::Bound => None,
+                BindState::Template | BindState::TemplateHit => {
+                    Some(Command::RemoveDjangoBreakpoint { id: bp.id, line: bp.spec.line, file: file.clone() })
+                }
+                BindState::Unconfirmed | BindState::Pending => Some(Command::SetBreakpointCondition { id: bp.id, condition: never() }),
+            })
             .collect()
     }
 }
@@ -194,13 +229,17 @@ fn never() -> Condition {
 }
 
 /// `brkr` does not remove a pending breakpoint, so make it never hit first (§9.7).
-fn removal_commands(bp: &Installed) -> Vec<Command> {
-    let mut commands = Vec::new();
-    if bp.state != BindState::Bound {
-        commands.push(Command::SetBreakpointCondition { id: bp.id, condition: never() });
+fn removal_commands(file: &str, bp: &Installed) -> Vec<Command> {
+    match bp.state {
+        BindState::Template | BindState::TemplateHit => {
+            vec![Command::RemoveDjangoBreakpoint { id: bp.id, line: bp.spec.line, file: file.to_string() }]
+        }
+        BindState::Bound => vec![Command::RemoveBreakpoint { id: bp.id, line: bp.spec.line }],
+        BindState::Unconfirmed | BindState::Pending => vec![
+            Command::SetBreakpointCondition { id: bp.id, condition: never() },
+            Command::RemoveBreakpoint { id: bp.id, line: bp.spec.line },
+        ],
     }
-    commands.push(Command::RemoveBreakpoint { id: bp.id, line: bp.spec.line });
-    commands
 }
 
 #[cfg(test)]
@@ -209,6 +248,21 @@ mod tests {
 
     fn spec(line: i64) -> Result<BreakpointSpec, String> {
         BreakpointSpec::from_dap(line, None, None, None)
+    }
+
+    #[test]
+    fn template_breakpoints_use_the_django_commands() {
+        let mut bps = Breakpoints::new();
+        let (commands, _) = bps.set_for_file("/srv/t/page.html", vec![spec(5)]);
+        let id = match commands.as_slice() {
+            [Command::SetDjangoBreakpoint { id, line: 5, file }] if file == "/srv/t/page.html" => *id,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(bps.before_detach(), vec![Command::RemoveDjangoBreakpoint { id, line: 5, file: "/srv/t/page.html".into() }]);
+        let (commands, _) = bps.set_for_file("/srv/t/page.html", vec![]);
+        assert_eq!(commands, vec![Command::RemoveDjangoBreakpoint { id, line: 5, file: "/srv/t/page.html".into() }]);
+        let (commands, outcomes) = bps.set_for_file("/srv/t/page.html", vec![BreakpointSpec::from_dap(5, Some("x"), None, None)]);
+        assert!(commands.is_empty() && matches!(outcomes[0], Outcome::Rejected { .. }));
     }
 
     #[test]

@@ -110,6 +110,13 @@ impl Session {
             }
             Event::StepDone { tid } => self.report_stop(tid, "step", None, None),
             Event::AsyncBreak { tid } => {
+                if std::mem::take(&mut link.probe_at_pause) {
+                    // The silent pause for the release probe; a pause the user asked for
+                    // meanwhile is reported once the probe is done.
+                    link.threads.record_blocked(tid);
+                    self.start_attach_probe(tid);
+                    return;
+                }
                 link.pause_requested = false;
                 self.report_stop(tid, "pause", None, None);
             }
@@ -284,7 +291,11 @@ impl Session {
             self.resume_silently(tid);
             return;
         }
-        self.on_breakpoint_state(id, BindState::Bound);
+        let hit_state = match self.link.as_ref().and_then(|link| link.breakpoints.get(id)).map(|bp| bp.state) {
+            Some(state) if state.is_template() => BindState::TemplateHit,
+            _ => BindState::Bound,
+        };
+        self.on_breakpoint_state(id, hit_state);
         let log_message = self.link.as_ref().and_then(|link| link.breakpoints.get(id)).and_then(|bp| bp.spec.log_message.clone());
         if let Some(message) = log_message {
             if let Some(link) = self.link.as_mut() {
@@ -304,7 +315,7 @@ impl Session {
         });
         let Some(bp) = link.breakpoints.set_state(id, state) else { return };
         let (line, dap_id) = (bp.spec.line as u64, bp.dap_id);
-        if answered_later && state == BindState::Bound {
+        if answered_later && matches!(state, BindState::Bound | BindState::TemplateHit) {
             let breakpoint = bodies::breakpoint(Some(dap_id), true, None, line);
             self.send_event("breakpoint", json!({ "reason": "changed", "breakpoint": to_value(breakpoint) }));
         }
@@ -319,8 +330,16 @@ impl Session {
         link.attach_stop = AttachStop::Done;
         let kind = link.threads.get(tid).and_then(|t| t.frames.first()).map(|f| f.kind);
         let Some(kind) = kind else {
-            // No frame to evaluate in: just let the program run.
+            // No user frame to evaluate in (the attach caught the thread outside user code):
+            // let the program run, and if the release is still unknown, probe at a silent
+            // pause, which stops the next thread that runs user code for one round trip.
             self.resume_after_attach_stop(tid);
+            if let Some(link) = self.link.as_mut() {
+                if link.release == Release::Protocol6Unknown && !link.stop_reported {
+                    link.send(Command::BreakAll);
+                    link.probe_at_pause = true;
+                }
+            }
             return;
         };
         let (module, attributes) = link.release.debugger_socket_path();
@@ -357,7 +376,29 @@ impl Session {
             link.release = release;
             self.console(format!("Detected {}.", release.name()));
         }
+        self.release_template_breakpoints();
         self.resume_after_attach_stop(tid);
+    }
+
+    /// Once the release is known: template breakpoints go to 3.0, and 2.2 users are told why not.
+    fn release_template_breakpoints(&mut self) {
+        let Some(link) = self.link.as_mut() else { return };
+        let deferred = std::mem::take(&mut link.deferred_template_commands);
+        if link.release != Release::Ptvsd22 {
+            deferred.into_iter().for_each(|command| link.send(command));
+            return;
+        }
+        let refused: Vec<_> = deferred
+            .iter()
+            .filter_map(|command| match command {
+                Command::SetDjangoBreakpoint { id, line, .. } => link.breakpoints.get(*id).map(|bp| (bp.dap_id, *line)),
+                _ => None,
+            })
+            .collect();
+        for (dap_id, line) in refused {
+            let breakpoint = bodies::breakpoint(Some(dap_id), false, Some(super::requests::TEMPLATES_ON_22.to_string()), line as u64);
+            self.send_event("breakpoint", json!({ "reason": "changed", "breakpoint": to_value(breakpoint) }));
+        }
     }
 
     /// Lets a thread go that stopped only for the adapter (a logpoint, a stale breakpoint),
@@ -378,7 +419,7 @@ impl Session {
 
     pub(super) fn resume_after_attach_stop(&mut self, tid: Tid) {
         let Some(link) = self.link.as_mut() else { return };
-        if link.config.stop_on_attach {
+        if link.config.stop_on_attach && !std::mem::replace(&mut link.attach_stop_shown, true) {
             self.report_stop(tid, "entry", Some("Stopped at attach".to_string()), None);
             return;
         }

@@ -53,8 +53,9 @@ impl Session {
     async fn detach(&mut self) {
         self.wait_for_evaluation().await;
         let Some(link) = self.link.as_mut() else { return };
-        for command in link.breakpoints.neutralise_unbound() {
-            link.send(command);
+        link.deferred_template_commands.clear();
+        for command in link.breakpoints.before_detach() {
+            link.send_breakpoint_command(command);
         }
         link.send(Command::Detach);
         let generation = link.generation;

@@ -54,6 +54,8 @@ pub struct Link {
     pub evaluations: Evaluations,
     pub pending_breakpoints: Vec<PendingBreakpoints>,
     pub exceptions: super::exceptions::ExceptionSettings,
+    /// Template breakpoint commands held until the release is known: 2.2 must not get them.
+    pub deferred_template_commands: Vec<Command>,
     /// `MODL`s: module id and remote file, in load order.
     pub modules: Vec<(i64, String)>,
     pub configuration_done: bool,
@@ -62,6 +64,10 @@ pub struct Link {
     pub stop_reported: bool,
     /// The editor asked for a pause that has not arrived yet.
     pub pause_requested: bool,
+    /// A `brka` was sent to probe the release at the next stop (the attach stop had no frame).
+    pub probe_at_pause: bool,
+    /// `stopOnAttach` has been honoured.
+    pub attach_stop_shown: bool,
     /// Counts stops and resumes, so a timer can tell whether the stop it was set for lasts.
     pub stop_generation: u64,
     /// The long-stop warning has been given this session.
@@ -99,10 +105,13 @@ impl Link {
             pending_breakpoints: Vec::new(),
             modules: Vec::new(),
             exceptions: Default::default(),
+            deferred_template_commands: Vec::new(),
             configuration_done: false,
             attach_stop: AttachStop::Awaited,
             stop_reported: false,
             pause_requested: false,
+            probe_at_pause: false,
+            attach_stop_shown: false,
             stop_generation: 0,
             warned_long_stop: false,
         }
@@ -124,6 +133,17 @@ impl Link {
 
     pub fn decode(&mut self) -> Result<Option<crate::wire::model::Event>, crate::wire::DecodeError> {
         self.codec.decode(&mut self.read_buf)
+    }
+
+    /// Sends a breakpoint command, holding Django template ones while a protocol 6 debuggee's
+    /// release is unknown (ptvsd 2.2's template hook breaks on current Django, §9.12.1).
+    pub fn send_breakpoint_command(&mut self, command: Command) {
+        let template = matches!(command, Command::SetDjangoBreakpoint { .. } | Command::RemoveDjangoBreakpoint { .. });
+        if template && self.release == Release::Protocol6Unknown {
+            self.deferred_template_commands.push(command);
+        } else {
+            self.send(command);
+        }
     }
 
     /// Closes the sending side: the writer flushes what is queued and then closes the link.

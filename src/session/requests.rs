@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::breakpoints::{BindState, BreakpointSpec, Outcome};
+use super::breakpoints::{is_template, BindState, BreakpointSpec, Outcome};
 use super::connection::{connect_and_attach, AttachPlan};
 use super::handles::{FrameRef, VariableSource};
 use super::link::{Link, PendingBreakpoints};
@@ -12,6 +12,7 @@ use crate::config::attach::AttachConfig;
 use crate::dap::bodies;
 use crate::dap::message::{to_value, Request, RequestError, ResponseBody};
 use crate::transport::{ConnectOptions, TlsOptions};
+use crate::wire::generation::Release;
 use crate::wire::model::Command;
 
 const HELIX_ATTACH_LIMIT: std::time::Duration = std::time::Duration::from_secs(15);
@@ -173,10 +174,15 @@ impl Session {
             .map(|bp| BreakpointSpec::from_dap(bp.line as i64, bp.condition.as_deref(), bp.hit_condition.as_deref(), bp.log_message.as_deref()))
             .collect();
         let remote = link.paths.to_remote(&path);
+        if is_template(&remote) && link.release == Release::Ptvsd22 {
+            let breakpoints: Vec<_> = lines.iter().map(|line| bodies::breakpoint(None, false, Some(TEMPLATES_ON_22.to_string()), *line as u64)).collect();
+            self.respond(&request, Ok(Some(json!({ "breakpoints": breakpoints }))));
+            return Flow::Continue;
+        }
         let (commands, outcomes) = link.breakpoints.set_for_file(&remote, specs);
         let awaits_reply = commands.iter().any(|command| matches!(command, Command::SetBreakpoint { .. }));
         for command in commands {
-            link.send(command);
+            link.send_breakpoint_command(command);
         }
         let pending = PendingBreakpoints { request, source_path: path, outcomes, lines };
         if awaits_reply {
@@ -392,12 +398,23 @@ fn scopes(link: &mut Link, request: &Request) -> Reply {
 
 fn pause(link: &mut Link) -> Reply {
     // A `brka` while everything is stopped leaves a flag set that fakes a later pause (§9.5).
-    if !link.stop_reported && !link.threads.any_blocked() && !link.pause_requested {
-        link.send(Command::BreakAll);
-        link.pause_requested = true;
+    if link.stop_reported || link.threads.any_blocked() || link.pause_requested {
+        return Ok(None);
     }
+    // A silent pause for the release probe is already on its way: it becomes this pause.
+    if !link.probe_at_pause {
+        link.send(Command::BreakAll);
+    }
+    link.pause_requested = true;
     Ok(None)
 }
+
+/// What a template breakpoint needs, said on every one until its first hit (§9.12.1).
+pub(super) const TEMPLATE_BREAKPOINT_NOTE: &str = "Django template breakpoint: confirmed when first hit. It needs the template \
+    engine's debug option (TEMPLATES OPTIONS 'debug': True, the default when DEBUG is on); in a template \
+    used through {% extends %} or {% include %} it does not bind";
+pub(super) const TEMPLATES_ON_22: &str = "ptvsd 2.2 cannot break in Django templates of Django 1.9 or later (it reads \
+    node.source, which Django removed): install ptvsd 3.0 or later in the remote app";
 
 fn breakpoints_body(link: &Link, pending: &PendingBreakpoints) -> Value {
     let file = std::path::Path::new(&pending.source_path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -411,11 +428,12 @@ fn breakpoints_body(link: &Link, pending: &PendingBreakpoints) -> Value {
                 let state = installed.map(|bp| bp.state);
                 let dap_id = installed.map(|bp| bp.dap_id);
                 let message = match state {
-                    Some(BindState::Bound) => None,
+                    Some(BindState::Bound | BindState::TemplateHit) => None,
                     Some(BindState::Pending) => Some(format!("pending: no module loaded in the debuggee matches {file} yet; it binds when the module is imported")),
+                    Some(BindState::Template) => Some(TEMPLATE_BREAKPOINT_NOTE.to_string()),
                     _ => Some("the debuggee has not confirmed this breakpoint".to_string()),
                 };
-                bodies::breakpoint(dap_id, state == Some(BindState::Bound), message, *line as u64)
+                bodies::breakpoint(dap_id, matches!(state, Some(BindState::Bound | BindState::TemplateHit)), message, *line as u64)
             }
             Outcome::Rejected { message } => bodies::breakpoint(None, false, Some(message.clone()), *line as u64),
         })

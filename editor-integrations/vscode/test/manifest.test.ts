@@ -15,7 +15,7 @@ const VOCABULARY = [
     'insecure',
 ];
 /** The arguments the adapter does not implement yet: their descriptions say so. */
-const PLANNED = ['debugOptions', 'django', 'stopOnAttach', 'justMyCode'];
+const PLANNED: string[] = [];
 const PLANNED_MARK = 'Planned: not implemented yet';
 
 const attach: Json = debuggerContribution.configurationAttributes.attach;
