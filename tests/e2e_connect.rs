@@ -201,3 +201,25 @@ fn keepalive_holds_an_idle_link_and_notices_a_dead_one() {
     let said = c.events_named("output").iter().any(|e| e["body"]["output"].as_str().is_some_and(|s| s.contains("went silent")));
     assert!(said, "the user was not told the link went silent");
 }
+
+/// A ptvsd too old to speak protocol 6 (2.0 greets with 2, 2.1 with 4): the adapter completes a
+/// handshake that ptvsd ends cleanly (never just closes after the greeting, which would wedge
+/// it), then names the release it found and the ones it supports.
+#[test]
+fn unsupported_protocol_is_named() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let backed_out = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().expect("accept");
+        let mut greeting = b"PTVSDBG".to_vec();
+        greeting.extend_from_slice(&4i64.to_be_bytes());
+        stream.write_all(&greeting).expect("greet");
+        let mut reply = [0u8; 23];
+        stream.read_exact(&mut reply).expect("the adapter's back-out handshake");
+        reply
+    });
+    let message = attach_error(json!({"url": format!("tcp://s@127.0.0.1:{port}")}));
+    assert!(message.contains("protocol 4") && message.contains("ptvsd 2.2, 3.0, 3.1 and 3.2"), "{message}");
+    let reply = backed_out.join().expect("fake ptvsd");
+    assert_eq!(&reply[..7], b"PTVSDBG");
+}

@@ -187,6 +187,28 @@ fn user_unhandled_exceptions(release: Release) {
     s.finish(&thread_id, "libcatch");
 }
 
+/// A condition stops only where it holds, a hit count only on its hit; a hit condition that
+/// cannot be understood is reported on the breakpoint.
+fn conditions_and_hit_counts(release: Release) {
+    let s = Session::start(release, &[("bp_work", json!({"condition": "n == 8"}))], &[]);
+    s.debuggee.send_line("hit");
+    s.debuggee.wait_stdout_contains("done hit\n", T);
+    assert!(s.c.events_named("stopped").is_empty(), "stopped although n == 7");
+    // Now on the second hit only, with a condition that holds. (A new breakpoint: its answer
+    // waits for ptvsd's, so the program cannot run past it before it is in place.)
+    let line = line("after_work");
+    s.c.request_ok("setBreakpoints", json!({"source": {"path": app_path()}, "breakpoints": [{"line": line, "condition": "n == 7", "hitCondition": "2"}]}));
+    s.debuggee.send_line("hit");
+    s.debuggee.wait_stdout_contains("done hit\n", T);
+    assert!(s.c.events_named("stopped").is_empty(), "stopped on the first hit");
+    let (thread_id, frame_id) = s.stop_on("hit", "breakpoint");
+    assert_eq!(s.evaluate("n", &frame_id), "7");
+    let bad = s.c.request_ok("setBreakpoints", json!({"source": {"path": app_path()}, "breakpoints": [{"line": line, "hitCondition": "<3"}]}));
+    assert_eq!(bad["breakpoints"][0]["verified"], false, "{bad}");
+    assert!(bad["breakpoints"][0]["message"].as_str().is_some_and(|m| m.contains("hit condition")), "{bad}");
+    s.finish(&thread_id, "hit");
+}
+
 /// `terminate` ends the session by detaching: the stopped program runs on, the editor gets
 /// `terminated`, and its `disconnect` then ends the adapter.
 fn terminate_detaches(release: Release) {
@@ -220,5 +242,6 @@ each_release!(
     hex_and_modules,
     terminate_detaches,
     uncaught_exceptions,
-    user_unhandled_exceptions
+    user_unhandled_exceptions,
+    conditions_and_hit_counts
 );
