@@ -245,3 +245,23 @@ each_release!(
     user_unhandled_exceptions,
     conditions_and_hit_counts
 );
+
+/// A stop that lasts past `longStopWarning` gets one warning about IIS's request timeout.
+#[test]
+fn long_stop_warns_about_the_fastcgi_timeout() {
+    let debuggee = Debuggee::start(Release::V3_2_1, "app.py");
+    let relay = Relay::websockify(debuggee.port());
+    let c = DapClient::spawn();
+    c.guard_secret(debuggee.secret());
+    c.attach_session(json!({"url": relay.ws_url(debuggee.secret()), "longStopWarning": 1}));
+    let line = line("bp_work");
+    c.request_ok("setBreakpoints", json!({"source": {"path": app_path()}, "breakpoints": [{"line": line}]}));
+    c.request_ok("configurationDone", json!({}));
+    debuggee.send_line("hit");
+    let stopped = c.wait_event("stopped", T);
+    let warning = c.wait_event_where("output", T, |e| e["body"]["output"].as_str().is_some_and(|s| s.contains("FastCGI")));
+    assert!(warning["body"]["output"].as_str().is_some_and(|s| s.contains("stopped for 1 s")), "{warning}");
+    c.request_ok("continue", json!({"threadId": stopped["body"]["threadId"]}));
+    debuggee.wait_stdout_contains("done hit\n", T);
+    c.request_ok("disconnect", json!({}));
+}

@@ -25,6 +25,8 @@ pub const APP_SERVICE_DOMAIN: &str = "azurewebsites.net";
 pub const SECRET_ENV: &str = "PTVSD_SECRET";
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
 pub const MAX_CONNECT_TIMEOUT_SECS: u64 = 600;
+/// IIS's FastCGI requestTimeout is 90 s by default: warn well before.
+pub const DEFAULT_LONG_STOP_WARNING: Duration = Duration::from_secs(60);
 /// The longest WebSocket ping interval accepted.
 pub const MAX_KEEP_ALIVE_SECS: u64 = 300;
 
@@ -34,6 +36,9 @@ pub struct AttachConfig {
     pub debug_options: String,
     /// `stopOnAttach`: show the attach-time stop as a `stopped` (entry) instead of resuming.
     pub stop_on_attach: bool,
+    /// `longStopWarning`: after this long stopped, warn about IIS's FastCGI request timeout.
+    /// Default 60 s over ws/wss (App Service), off over tcp; `0` turns it off.
+    pub long_stop_warning: Option<Duration>,
     pub target: Target,
     pub path_mappings: Vec<PathMapping>,
     /// Show the debuggee's stdout/stderr in the editor. ptvsd always redirects (§3.3); this only
@@ -132,11 +137,13 @@ impl AttachConfig {
         if let Some((local, remote)) = &url_query.mapping {
             path_mappings.push(PathMapping::new(local, remote));
         }
+        let scheme = target.scheme;
         Ok(AttachConfig {
             target,
             path_mappings,
             debug_options: debug_options::options_string(args, &url_query.debug_options)?,
             stop_on_attach: bool_argument(args, "stopOnAttach", false)?,
+            long_stop_warning: long_stop_warning(args, scheme)?,
             redirect_output: bool_argument(args, "redirectOutput", true)?,
             site,
             secret_source,
@@ -226,6 +233,15 @@ fn resolve_path(path: &str, cwd: Option<&str>, env: &impl Fn(&str) -> Option<Str
 
 fn connect_timeout(args: &Map<String, Value>) -> Result<Duration, String> {
     seconds_argument(args, "connectTimeout", DEFAULT_CONNECT_TIMEOUT, MAX_CONNECT_TIMEOUT_SECS)
+}
+
+fn long_stop_warning(args: &Map<String, Value>, scheme: Scheme) -> Result<Option<Duration>, String> {
+    if matches!(args.get("longStopWarning"), Some(Value::Number(n)) if n.as_f64() == Some(0.0)) {
+        return Ok(None);
+    }
+    let explicit = !matches!(args.get("longStopWarning"), None | Some(Value::Null));
+    let seconds = seconds_argument(args, "longStopWarning", DEFAULT_LONG_STOP_WARNING, MAX_CONNECT_TIMEOUT_SECS)?;
+    Ok((explicit || scheme != Scheme::Tcp).then_some(seconds))
 }
 
 /// A duration in seconds, at least 1 and at most `max_seconds`; numbers or numeric strings.

@@ -250,7 +250,7 @@ impl Session {
         }
         let dap_id = link.on_stopped(tid);
         let generation = link.stop_generation;
-        let warn_long_stops = link.config.target.scheme.is_websocket();
+        let long_stop_warning = link.config.long_stop_warning;
         self.send_event(
             "stopped",
             json!({
@@ -262,8 +262,8 @@ impl Session {
                 "hitBreakpointIds": hit_breakpoint.map(|id| vec![id]),
             }),
         );
-        if warn_long_stops {
-            self.after(super::LONG_STOP_WARNING, super::Internal::LongStop(generation));
+        if let Some(delay) = long_stop_warning {
+            self.after(delay, super::Internal::LongStop(generation));
         }
     }
 
@@ -274,12 +274,12 @@ impl Session {
             return;
         }
         link.warned_long_stop = true;
+        let stopped_for = link.config.long_stop_warning.unwrap_or_default().as_secs();
         self.console(format!(
-            "The program has been stopped for {} s. On App Service, IIS ends a request that takes longer than \
+            "The program has been stopped for {stopped_for} s. On App Service, IIS ends a request that takes longer than \
              the FastCGI requestTimeout (90 s by default) and may recycle the worker. To debug longer, raise \
              requestTimeout and activityTimeout of the <fastCgi> application (applicationHost.xdt) or the \
-             WSGI handler's timeouts in web.config.",
-            super::LONG_STOP_WARNING.as_secs()
+             WSGI handler's timeouts in web.config."
         ));
     }
 

@@ -29,8 +29,6 @@ use link::Link;
 /// After telling the editor the session is over, how long to wait for its `disconnect`
 /// before exiting anyway (Helix keeps stdin open: editor-clients.md).
 const EXIT_GRACE: Duration = Duration::from_secs(10);
-/// When a stop outlasts this on a WebSocket (App Service) target, warn about IIS's timeout.
-const LONG_STOP_WARNING: Duration = Duration::from_secs(60);
 
 /// Inputs the session produces for itself: connection results and timers.
 enum Internal {

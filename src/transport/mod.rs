@@ -1,7 +1,8 @@
-//! Byte pipes to the debuggee: tcp, ws and wss. Nothing here parses ptvsd.
+//! Byte pipes to the debuggee: tcp, tcps, ws and wss. Nothing here parses ptvsd.
 
 pub mod target;
 mod tcp;
+mod tcps;
 pub mod tls;
 mod wakeup;
 mod ws;
@@ -46,6 +47,8 @@ pub struct Connection {
     pub close_reason: CloseReason,
     /// Which instance of a scaled-out site answered (its `ARRAffinity`), when known.
     pub instance: Option<String>,
+    /// What the console must say about this link once attached (a weak TLS version, say).
+    pub warnings: Vec<String>,
 }
 
 /// Why a connection could not be made, in words that name the cause and the fix.
@@ -73,7 +76,12 @@ pub async fn connect(target: &Target, options: &ConnectOptions) -> Result<Connec
             pipe: Box::new(tcp::connect(&target.host, target.port).await?),
             close_reason: CloseReason::default(),
             instance: None,
+            warnings: Vec::new(),
         }),
+        Scheme::Tcps => {
+            let tls = tcps::connect(&target.host, target.port, &options.tls).await?;
+            Ok(Connection { pipe: Box::new(tls.stream), close_reason: CloseReason::default(), instance: None, warnings: tls.warning.into_iter().collect() })
+        }
         Scheme::Ws | Scheme::Wss => ws::connect(target, options).await,
     }
 }

@@ -1,4 +1,4 @@
-//! Where the debuggee is: a parsed `tcp://`, `ws://` or `wss://` target with the secret split off.
+//! Where the debuggee is: a parsed `tcp://`, `tcps://`, `ws://` or `wss://` target with the secret split off.
 
 use std::fmt;
 
@@ -12,6 +12,8 @@ pub const DEFAULT_WS_PATH: &str = "/ptvsd";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
     Tcp,
+    /// TLS straight to ptvsd (its `certfile`/`keyfile`), or to a TLS terminator in front of it.
+    Tcps,
     Ws,
     Wss,
 }
@@ -20,6 +22,7 @@ impl Scheme {
     pub fn parse(text: &str) -> Option<Scheme> {
         match text.to_ascii_lowercase().as_str() {
             "tcp" => Some(Scheme::Tcp),
+            "tcps" => Some(Scheme::Tcps),
             "ws" => Some(Scheme::Ws),
             "wss" => Some(Scheme::Wss),
             _ => None,
@@ -29,6 +32,7 @@ impl Scheme {
     pub fn name(self) -> &'static str {
         match self {
             Scheme::Tcp => "tcp",
+            Scheme::Tcps => "tcps",
             Scheme::Ws => "ws",
             Scheme::Wss => "wss",
         }
@@ -36,10 +40,16 @@ impl Scheme {
 
     pub fn default_port(self) -> u16 {
         match self {
-            Scheme::Tcp => DEFAULT_PTVSD_PORT,
+            Scheme::Tcp | Scheme::Tcps => DEFAULT_PTVSD_PORT,
             Scheme::Ws => 80,
             Scheme::Wss => 443,
         }
+    }
+
+    /// A WebSocket to a relay or the App Service proxy (a site that may be asleep), not a
+    /// connection straight to ptvsd's port.
+    pub fn is_websocket(self) -> bool {
+        matches!(self, Scheme::Ws | Scheme::Wss)
     }
 }
 
@@ -49,7 +59,7 @@ pub struct Target {
     pub scheme: Scheme,
     pub host: String,
     pub port: u16,
-    /// The HTTP path of the WebSocket proxy; empty for tcp.
+    /// The HTTP path of the WebSocket proxy; empty for tcp and tcps.
     pub path: String,
     pub secret: Secret,
 }
@@ -77,9 +87,9 @@ impl fmt::Debug for Target {
     }
 }
 
-const URL_FORMS: &str = "tcp://[secret@]host[:port], ws://[secret@]host[:port][/path] or wss://[secret@]host[:port][/path]";
+const URL_FORMS: &str = "tcp://[secret@]host[:port], tcps://[secret@]host[:port], ws://[secret@]host[:port][/path] or wss://[secret@]host[:port][/path]";
 
-/// Parses `tcp|ws|wss://[secret@]host[:port][/path]`; no scheme means tcp. The error text never
+/// Parses `tcp|tcps|ws|wss://[secret@]host[:port][/path]`; no scheme means tcp. The error text never
 /// repeats the URL (it may hold the secret).
 pub fn parse_url(text: &str) -> Result<Target, String> {
     let text = text.trim();
@@ -95,9 +105,12 @@ pub fn parse_url(text: &str) -> Result<Target, String> {
         secret = format!("{secret}:{}", percent_decode(password));
     }
     let path = match scheme {
-        Scheme::Tcp => {
+        Scheme::Tcp | Scheme::Tcps => {
             if !matches!(url.path(), "" | "/") {
-                return Err("'url': a tcp:// URL has no path (ptvsd listens on a bare port); use ws:// or wss:// for a WebSocket proxy path".into());
+                return Err(format!(
+                    "'url': a {}:// URL has no path (ptvsd listens on a bare port); use ws:// or wss:// for a WebSocket proxy path",
+                    scheme.name()
+                ));
             }
             String::new()
         }
@@ -106,9 +119,7 @@ pub fn parse_url(text: &str) -> Result<Target, String> {
             path => path.to_string(),
         },
     };
-    if url.query().is_some() {
-        return Err("'url': query parameters are not supported yet; remove the part after '?'".into());
-    }
+    // The query (Visual Studio's opt=, sd=, td=, host=) is read by `config::debug_options`.
     Ok(Target { scheme, host, port: url.port().unwrap_or(scheme.default_port()), path, secret: Secret::new(secret) })
 }
 
@@ -131,11 +142,22 @@ mod tests {
         assert_eq!(wss.websocket_url(), "wss://site.azurewebsites.net:443/ptvsd");
         let ws = parse_url("ws://x:y@h:8080").unwrap();
         assert_eq!((ws.path.as_str(), ws.secret.expose()), ("/ptvsd", "x:y"));
+        let tcps = parse_url("TCPS://s3cret@debug.example.com").unwrap();
+        assert_eq!((tcps.scheme, tcps.port, tcps.path.as_str(), tcps.secret.expose()), (Scheme::Tcps, 5678, "", "s3cret"));
+        assert_eq!(tcps.to_string(), "tcps://debug.example.com:5678");
+        assert_eq!(parse_url("tcps://h:5679/").unwrap().port, 5679);
+        assert!(!Scheme::Tcps.is_websocket() && !Scheme::Tcp.is_websocket() && Scheme::Ws.is_websocket() && Scheme::Wss.is_websocket());
+    }
+
+    #[test]
+    fn tcps_takes_no_path() {
+        let error = parse_url("tcps://topsecret@h/ptvsd").unwrap_err();
+        assert!(error.contains("tcps://") && error.contains("no path") && !error.contains("topsecret"), "{error}");
     }
 
     #[test]
     fn errors_never_repeat_the_secret() {
-        for bad in ["ftp://topsecret@h", "tcp://topsecret@h/path", "tcp://topsecret@", "tcp://topsecret@h:99999"] {
+        for bad in ["ftp://topsecret@h", "tcp://topsecret@h/path", "tcps://topsecret@h/path", "tcps://topsecret@h:99999", "tcp://topsecret@", "tcp://topsecret@h:99999"] {
             let error = parse_url(bad).unwrap_err();
             assert!(!error.contains("topsecret"), "{error}");
         }

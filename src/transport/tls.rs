@@ -1,5 +1,6 @@
 //! TLS for wss (and the wake-up request): rustls with the webpki roots, plus a user's `caFile`
 //! (a corporate or self-signed root), or no verification at all when `insecure` says so.
+//! [`TlsOptions`] serve tcps too, whose TLS is OpenSSL's (`tcps.rs`: TLS 1.0 for ptvsd's own).
 
 use std::path::PathBuf;
 use std::sync::Arc;

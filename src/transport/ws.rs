@@ -43,7 +43,7 @@ pub async fn connect(target: &Target, options: &ConnectOptions) -> Result<Connec
     let close_reason = CloseReason::default();
     tokio::spawn(bridge(socket, bridge_side, options.keepalive, close_reason.clone()));
     let instance = cookie.map(|c| c.trim_start_matches("ARRAffinity=").chars().take(12).collect());
-    Ok(Connection { pipe: Box::new(session_side), close_reason, instance })
+    Ok(Connection { pipe: Box::new(session_side), close_reason, instance, warnings: Vec::new() })
 }
 
 /// Moves bytes between the WebSocket and the session's pipe until either side ends. When the
