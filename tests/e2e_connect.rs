@@ -20,8 +20,6 @@ const T: Duration = Duration::from_secs(30);
 enum Answer {
     /// Reads the request head and answers with this status, a header block and a body.
     Http(u16, &'static str),
-    /// Accepts and never says anything.
-    Silent,
     /// Relays the connection to this port.
     Relay(u16),
 }
@@ -77,10 +75,6 @@ fn serve(mut stream: TcpStream, head: String, answer: Answer) {
         Answer::Http(status, body) => {
             let response = format!("HTTP/1.1 {status} X\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
             let _ = stream.write_all(response.as_bytes());
-        }
-        Answer::Silent => {
-            let mut sink = [0u8; 1024];
-            while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
         }
         Answer::Relay(port) => {
             let Ok(mut upstream) = TcpStream::connect(("127.0.0.1", port)) else { return };
