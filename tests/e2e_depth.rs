@@ -209,6 +209,25 @@ fn conditions_and_hit_counts(release: Release) {
     s.finish(&thread_id, "hit");
 }
 
+/// A long list is shown in pages: only the page the editor asks for crosses the link.
+fn long_lists_in_pages(release: Release) {
+    let s = Session::start(release, &[("bp_big", json!({}))], &[]);
+    let (thread_id, frame_id) = s.stop_on("big", "breakpoint");
+    let (_, variables) = s.locals(&frame_id);
+    let numbers = value_of(&variables, "numbers").clone();
+    assert_eq!(numbers["indexedVariables"], 100000, "{numbers}");
+    let page = s.c.request_ok("variables", json!({"variablesReference": numbers["variablesReference"], "filter": "indexed", "start": 99990, "count": 10}));
+    let page = page["variables"].as_array().cloned().unwrap_or_default();
+    assert_eq!(page.len(), 10, "{page:?}");
+    assert_eq!((page[0]["name"].as_str(), page[0]["value"].as_str()), (Some("[99990]"), Some("99990")));
+    assert_eq!(page[9]["name"], "[99999]");
+    let again = s.evaluate(page[3]["evaluateName"].as_str().unwrap_or_default(), &frame_id);
+    assert_eq!(again, "99993");
+    let named = s.c.request_ok("variables", json!({"variablesReference": numbers["variablesReference"], "filter": "named"}));
+    assert_eq!(named["variables"], json!([]));
+    s.finish(&thread_id, "big");
+}
+
 /// `terminate` ends the session by detaching: the stopped program runs on, the editor gets
 /// `terminated`, and its `disconnect` then ends the adapter.
 fn terminate_detaches(release: Release) {
@@ -243,7 +262,8 @@ each_release!(
     terminate_detaches,
     uncaught_exceptions,
     user_unhandled_exceptions,
-    conditions_and_hit_counts
+    conditions_and_hit_counts,
+    long_lists_in_pages
 );
 
 /// A stop that lasts past `longStopWarning` gets one warning about IIS's request timeout.

@@ -18,7 +18,17 @@ pub const EVALUATION_TIMEOUT: Duration = Duration::from_secs(30);
 pub enum Waiter {
     Evaluate { request: Request, expression: String, frame: FrameRef, kind: FrameKind, shape: ValueShape, hex: bool },
     /// `reference` is the parent's variables reference, to remember its children's expressions.
-    Variables { request: Request, frame: FrameRef, kind: FrameKind, start: usize, count: usize, hex: bool, reference: u64 },
+    /// `page`: a slice of a long list, whose children are renumbered.
+    Variables {
+        request: Request,
+        frame: FrameRef,
+        kind: FrameKind,
+        start: usize,
+        count: usize,
+        hex: bool,
+        reference: u64,
+        page: Option<super::values::Page>,
+    },
     /// The assignment of setVariable/setExpression; `target` is evaluated again afterwards.
     Assign { request: Request, target: String, frame: FrameRef, kind: FrameKind, hex: bool },
     /// A logpoint's message, evaluated on the thread that hit it.

@@ -16,7 +16,8 @@ pub enum VariableSource {
     /// The variables of a frame, straight from the `THRF` cache.
     FrameLocals(FrameRef),
     /// The children of an expression, enumerated by the debuggee (`chld`).
-    Children { frame: FrameRef, kind: FrameKind, expression: String },
+    /// `indexed`: the length of a list or tuple shown in pages (`expression[start:end]`).
+    Children { frame: FrameRef, kind: FrameKind, expression: String, indexed: Option<i64> },
 }
 
 impl VariableSource {

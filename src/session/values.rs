@@ -47,12 +47,24 @@ impl Session {
                     .collect();
                 Some(Ok(Some(json!({ "variables": variables }))))
             }
-            Some(VariableSource::Children { frame, kind, expression }) => {
+            Some(VariableSource::Children { frame, kind, expression, indexed }) => {
                 if let Err(error) = evaluable(link, &frame) {
                     return Some(Err(error));
                 }
-                let command = Command::EnumChildren { text: expression, tid: frame.tid, frame_id: frame.index as i64, exec_id: 0, frame_kind: kind };
-                let waiter = Waiter::Variables { request: request.clone(), frame, kind, start, count, hex, reference };
+                let filter = request.arguments.get("filter").and_then(Value::as_str);
+                let (text, page) = match (indexed, filter) {
+                    // A list or tuple has no named children worth a round trip.
+                    (Some(_), Some("named")) => return Some(Ok(Some(json!({ "variables": [] })))),
+                    // One page, sliced in the debuggee: only what the editor shows crosses the link.
+                    (Some(length), Some("indexed")) => {
+                        let end = (start as i64).saturating_add(count.min(MAX_PAGE) as i64).min(length);
+                        (format!("({expression})[{start}:{end}]"), Some(Page { parent: expression, first: start }))
+                    }
+                    _ => (expression, None),
+                };
+                let (start, count) = if page.is_some() { (0, usize::MAX) } else { (start, count) };
+                let command = Command::EnumChildren { text, tid: frame.tid, frame_id: frame.index as i64, exec_id: 0, frame_kind: kind };
+                let waiter = Waiter::Variables { request: request.clone(), frame, kind, start, count, hex, reference, page };
                 link.evaluations.push(Work { command, waiter });
                 self.pump_evaluations();
                 None
@@ -208,7 +220,7 @@ impl Session {
     }
 
     pub(super) fn on_children(&mut self, waiter: Waiter, children: Vec<Child>) {
-        let Waiter::Variables { request, frame, kind, start, count, hex, reference } = waiter else {
+        let Waiter::Variables { request, frame, kind, start, count, hex, reference, page } = waiter else {
             tracing::warn!("children arrived for an evaluation");
             return;
         };
@@ -217,7 +229,10 @@ impl Session {
             .into_iter()
             .skip(start)
             .take(count)
-            .map(|child| {
+            .map(|mut child| {
+                if let Some(page) = &page {
+                    page.renumber(&mut child);
+                }
                 if let Some(expression) = &child.expression {
                     link.handles.remember_child(reference, &child.name, expression);
                 }
@@ -337,9 +352,10 @@ fn dap_variable(
     expandable_as: Option<String>,
     hex: bool,
 ) -> dap_types::Variable {
+    let indexed = (matches!(obj.type_name.as_str(), "list" | "tuple") && obj.length > PAGED_FROM).then_some(obj.length);
     let reference = match expandable_as {
         Some(expression) if obj.is_expandable() => {
-            link.handles.variables_reference(VariableSource::Children { frame: frame.clone(), kind, expression })
+            link.handles.variables_reference(VariableSource::Children { frame: frame.clone(), kind, expression, indexed })
         }
         _ => 0,
     };
@@ -349,7 +365,35 @@ fn dap_variable(
         _ => obj.repr.clone().unwrap_or_default(),
     };
     let lazy = obj.flags & FLAG_SIDE_EFFECTS != 0;
-    bodies::variable(name, value, Some(obj.type_name.clone()), evaluate_name, reference, lazy)
+    let mut variable = bodies::variable(name, value, Some(obj.type_name.clone()), evaluate_name, reference, lazy);
+    if reference != 0 {
+        variable.indexed_variables = indexed.and_then(|length| u64::try_from(length).ok());
+    }
+    variable
+}
+
+/// Lists and tuples longer than this are shown in pages the editor asks for.
+const PAGED_FROM: i64 = 100;
+/// The most children one page asks ptvsd for (it stops at 10,000 anyway, §4.3).
+const MAX_PAGE: usize = 1000;
+
+/// A page of a long list: `(parent)[first:end]` enumerates as `[0]`, `[1]`, ...; shown as
+/// `[first]`, `[first + 1]`, ... with expressions on the parent itself.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub parent: String,
+    pub first: usize,
+}
+
+impl Page {
+    fn renumber(&self, child: &mut Child) {
+        let index = child.name.strip_prefix('[').and_then(|rest| rest.strip_suffix(']')).and_then(|n| n.parse::<usize>().ok());
+        if let Some(index) = index {
+            let absolute = self.first + index;
+            child.name = format!("[{absolute}]");
+            child.expression = Some(format!("({})[{absolute}]", self.parent));
+        }
+    }
 }
 
 #[cfg(test)]
