@@ -37,7 +37,12 @@ fn sd_td_mapping(release: Release) {
     debuggee.send_line("hit");
     let stopped = c.wait_event("stopped", T);
     let frames = c.request_ok("stackTrace", json!({"threadId": stopped["body"]["threadId"]}));
-    assert_eq!(frames["stackFrames"][0]["source"]["path"], json!(local_file), "{frames}");
+    let source = &frames["stackFrames"][0]["source"];
+    assert_eq!(source["path"], json!(local_file), "{frames}");
+    // No local copy: the editor gets the text through the debuggee.
+    let reference = source["sourceReference"].as_u64().filter(|r| *r > 0).unwrap_or_else(|| panic!("no sourceReference: {source}"));
+    let content = c.request_ok("source", json!({"sourceReference": reference, "source": source}));
+    assert!(content["content"].as_str().is_some_and(|text| text.contains("def work(n):")), "{content}");
     c.request_ok("continue", json!({"threadId": stopped["body"]["threadId"]}));
     debuggee.wait_stdout_contains("done hit\n", T);
     c.request_ok("disconnect", json!({}));

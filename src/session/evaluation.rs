@@ -31,6 +31,8 @@ pub enum Waiter {
     },
     /// The assignment of setVariable/setExpression; `target` is evaluated again afterwards.
     Assign { request: Request, target: String, frame: FrameRef, kind: FrameKind, hex: bool },
+    /// A remote file's text, for `source`.
+    Source { request: Request, file: String },
     /// A logpoint's message, evaluated on the thread that hit it.
     Logpoint { tid: Tid },
     /// The attach stop's probe: `TCP_NODELAY` on ptvsd's socket and its release (§1.2, §12).

@@ -439,7 +439,11 @@ impl Session {
         let mut waiters: Vec<Waiter> = link.evaluations.drain_queued().into_iter().map(|work| work.waiter).collect();
         waiters.extend(link.evaluations.complete_current());
         for waiter in waiters {
-            if let Waiter::Evaluate { request, .. } | Waiter::Variables { request, .. } = waiter {
+            if let Waiter::Evaluate { request, .. }
+            | Waiter::Variables { request, .. }
+            | Waiter::Assign { request, .. }
+            | Waiter::Source { request, .. } = waiter
+            {
                 self.respond(&request, Err(RequestError::new("the debug session ended")));
             }
         }

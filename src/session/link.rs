@@ -56,6 +56,8 @@ pub struct Link {
     pub exceptions: super::exceptions::ExceptionSettings,
     /// Template breakpoint commands held until the release is known: 2.2 must not get them.
     pub deferred_template_commands: Vec<Command>,
+    /// Remote files without a local copy, by the `sourceReference` the editor was given.
+    pub remote_sources: RemoteSources,
     /// `MODL`s: module id and remote file, in load order.
     pub modules: Vec<(i64, String)>,
     pub configuration_done: bool,
@@ -104,6 +106,7 @@ impl Link {
             evaluations: Evaluations::default(),
             pending_breakpoints: Vec::new(),
             modules: Vec::new(),
+            remote_sources: RemoteSources::default(),
             exceptions: Default::default(),
             deferred_template_commands: Vec::new(),
             configuration_done: false,
@@ -168,5 +171,28 @@ impl Link {
         }
         self.stop_reported = true;
         dap_id
+    }
+}
+
+/// `sourceReference`s for remote files: stable for the whole session (unlike frame ids).
+#[derive(Debug, Default)]
+pub struct RemoteSources {
+    files: Vec<String>,
+}
+
+impl RemoteSources {
+    pub fn reference(&mut self, remote_file: &str) -> u64 {
+        let index = match self.files.iter().position(|file| file == remote_file) {
+            Some(index) => index,
+            None => {
+                self.files.push(remote_file.to_string());
+                self.files.len() - 1
+            }
+        };
+        index as u64 + 1
+    }
+
+    pub fn file(&self, reference: u64) -> Option<&str> {
+        usize::try_from(reference).ok()?.checked_sub(1).and_then(|index| self.files.get(index)).map(String::as_str)
     }
 }

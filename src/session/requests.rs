@@ -57,6 +57,8 @@ impl Session {
                     "setVariable" | "setExpression" => return self.set_value(request),
                     "exceptionInfo" => exception_info(link, &request),
                     "modules" => Ok(modules(link, &request)),
+                    "loadedSources" => Ok(loaded_sources(link)),
+                    "source" => return self.source(request),
                     "continue" => self.resume(&request),
                     "next" | "stepIn" | "stepOut" => self.step(&request),
                     "pause" => pause(link),
@@ -68,7 +70,7 @@ impl Session {
                 None => match command {
                     "configurationDone" | "setBreakpoints" | "setExceptionBreakpoints" | "threads" | "stackTrace"
                     | "scopes" | "variables" | "evaluate" | "continue" | "next" | "stepIn" | "stepOut" | "pause"
-                    | "setVariable" | "setExpression" | "exceptionInfo" | "modules" => {
+                    | "setVariable" | "setExpression" | "exceptionInfo" | "modules" | "loadedSources" | "source" => {
                         Err(RequestError::new(format!("'{command}' needs an attached debuggee: send 'attach' first")))
                     }
                     other => Err(unsupported(other)),
@@ -92,6 +94,7 @@ impl Session {
             supports_set_expression: Some(true),
             supports_exception_info_request: Some(true),
             supports_modules_request: Some(true),
+            supports_loaded_sources_request: Some(true),
             supports_value_formatting_options: Some(true),
             supports_terminate_request: Some(true),
             support_terminate_debuggee: Some(false),
@@ -331,6 +334,13 @@ fn exception_info(link: &Link, request: &Request) -> Reply {
     })))
 }
 
+fn loaded_sources(link: &mut Link) -> ResponseBody {
+    let files: Vec<String> = link.modules.iter().map(|(_, file)| file.clone()).collect();
+    let mut seen = std::collections::HashSet::new();
+    let sources: Vec<_> = files.iter().filter(|file| seen.insert(file.as_str())).map(|file| frame_source(link, file)).collect();
+    Some(json!({ "sources": sources }))
+}
+
 fn modules(link: &Link, request: &Request) -> ResponseBody {
     let start = request.arguments.get("startModule").and_then(Value::as_u64).unwrap_or(0) as usize;
     let count = request.arguments.get("moduleCount").and_then(Value::as_u64).filter(|c| *c > 0).unwrap_or(u64::MAX) as usize;
@@ -380,12 +390,19 @@ fn stack_trace(link: &mut Link, request: &Request) -> Reply {
 
 /// The editor's source for a frame. Code without a file (`<frozen codecs>`, `<string>`) gets a
 /// name and no path: ptvsd reports it as `abspath("<frozen codecs>")`, which names no real file.
-fn frame_source(link: &Link, remote_file: &str) -> dap_types::Source {
+pub(super) fn frame_source(link: &mut Link, remote_file: &str) -> dap_types::Source {
     let base = remote_file.rsplit(['/', '\\']).next().unwrap_or(remote_file);
     if base.starts_with('<') && base.ends_with('>') {
         return bodies::pseudo_source(base.to_string());
     }
-    bodies::source(link.paths.to_local(remote_file))
+    let local = link.paths.to_local(remote_file);
+    let mut source = bodies::source(local.clone());
+    // No local copy: the editor can still show the file, fetched through the debuggee.
+    if !std::path::Path::new(&local).is_file() {
+        source.source_reference = Some(link.remote_sources.reference(remote_file));
+        source.origin = Some("remote".to_string());
+    }
+    source
 }
 
 fn scopes(link: &mut Link, request: &Request) -> Reply {

@@ -75,7 +75,7 @@ impl Session {
     pub(super) fn evaluate(&mut self, request: Request) -> Flow {
         let queued = request.arguments().and_then(|arguments: dap_types::EvaluateArguments| {
             let expression = arguments.expression.clone();
-            self.queue_on_frame(&request, arguments.frame_id, expression.clone(), |frame, kind| Waiter::Evaluate {
+            self.queue_on_frame(&request, arguments.frame_id, expression.clone(), ReprKind::Normal, |frame, kind| Waiter::Evaluate {
                 request: request.clone(),
                 expression,
                 frame,
@@ -86,6 +86,29 @@ impl Session {
         });
         if let Err(error) = queued {
             self.respond(&request, Err(error));
+        }
+        Flow::Continue
+    }
+
+    /// `source` for a file with no local copy: read through the debuggee, on a stopped thread.
+    pub(super) fn source(&mut self, request: Request) -> Flow {
+        let Some(link) = self.link.as_mut() else { return Flow::Continue };
+        let reference = request
+            .arguments
+            .get("sourceReference")
+            .or_else(|| request.arguments.pointer("/source/sourceReference"))
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        let Some(file) = link.remote_sources.file(reference).map(str::to_string) else {
+            self.respond(&request, Err(RequestError::new("no source is available for this reference")));
+            return Flow::Continue;
+        };
+        // The file's text, whatever its encoding; the path is a literal, never code.
+        let text = format!("open({}, 'rb').read().decode('utf-8', 'replace')", python_string(&file));
+        let queued = self.queue_on_frame(&request, None, text, ReprKind::Raw, |_, _| Waiter::Source { request: request.clone(), file: file.clone() });
+        if let Err(error) = queued {
+            let message = format!("{file} has no local copy, and it can be read through the debuggee only while the program is paused ({})", error.message);
+            self.respond(&request, Err(RequestError::new(message)));
         }
         Flow::Continue
     }
@@ -116,7 +139,7 @@ impl Session {
             (Some(link.handles.frame_id(frame)), target)
         };
         let hex = wants_hex(&request.arguments);
-        self.queue_on_frame(request, frame_id, format!("{target} = {value}"), |frame, kind| Waiter::Assign {
+        self.queue_on_frame(request, frame_id, format!("{target} = {value}"), ReprKind::Normal, |frame, kind| Waiter::Assign {
             request: request.clone(),
             target,
             frame,
@@ -132,6 +155,7 @@ impl Session {
         request: &Request,
         frame_id: Option<u64>,
         text: String,
+        repr_kind: ReprKind,
         waiter: impl FnOnce(FrameRef, FrameKind) -> Waiter,
     ) -> Result<(), RequestError> {
         let Some(link) = self.link.as_mut() else { return Ok(()) };
@@ -146,7 +170,7 @@ impl Session {
         };
         evaluable(link, &frame)?;
         let kind = link.threads.get(frame.tid).and_then(|t| t.frames.get(frame.index)).map(|f| f.kind).unwrap_or(1);
-        let command = execute(text, frame.tid, frame.index as i64, kind, ReprKind::Normal);
+        let command = execute(text, frame.tid, frame.index as i64, kind, repr_kind);
         link.evaluations.push(Work { command, waiter: waiter(frame, kind) });
         self.pump_evaluations();
         Ok(())
@@ -207,6 +231,13 @@ impl Session {
                 let message = result.err().unwrap_or_else(|| "unexpected evaluation result".to_string());
                 self.respond(&request, Err(RequestError::new(message)));
             }
+            Waiter::Source { request, file } => {
+                let reply = match result {
+                    Ok(obj) => Ok(Some(json!({ "content": obj.repr.unwrap_or_default(), "mimeType": "text/x-python" }))),
+                    Err(text) => Err(RequestError::new(format!("cannot read {file} in the debuggee: {text}"))),
+                };
+                self.respond(&request, reply);
+            }
             Waiter::Logpoint { tid } => {
                 let text = match result {
                     Ok(obj) => obj.repr.unwrap_or_default(),
@@ -245,9 +276,10 @@ impl Session {
 
     pub(super) fn fail_waiter(&mut self, waiter: Waiter, message: String) {
         match waiter {
-            Waiter::Evaluate { request, .. } | Waiter::Variables { request, .. } | Waiter::Assign { request, .. } => {
-                self.respond(&request, Err(RequestError::new(message)))
-            }
+            Waiter::Evaluate { request, .. }
+            | Waiter::Variables { request, .. }
+            | Waiter::Assign { request, .. }
+            | Waiter::Source { request, .. } => self.respond(&request, Err(RequestError::new(message))),
             Waiter::Logpoint { tid } => self.resume_silently(tid),
             Waiter::AttachProbe { tid } => self.resume_after_attach_stop(tid),
         }
