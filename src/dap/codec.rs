@@ -26,6 +26,10 @@ pub fn decode_frame(buf: &mut BytesMut) -> Result<Option<Vec<u8>>, FramingError>
     let Some(header_end) = find(buf, b"\r\n\r\n") else {
         return if buf.len() > MAX_HEADER_LEN { Err(FramingError::HeaderTooLong) } else { Ok(None) };
     };
+    // The same limit whether the header arrived in one piece or in many (found by fuzzing).
+    if header_end > MAX_HEADER_LEN {
+        return Err(FramingError::HeaderTooLong);
+    }
     let header = String::from_utf8_lossy(&buf[..header_end]);
     let mut content_length = None;
     for line in header.split("\r\n") {
@@ -100,5 +104,7 @@ mod tests {
         assert!(matches!(decode_frame(&mut garbage), Err(FramingError::BadContentLength(_))));
         let mut endless = BytesMut::from(vec![b'a'; MAX_HEADER_LEN + 1].as_slice());
         assert_eq!(decode_frame(&mut endless), Err(FramingError::HeaderTooLong));
+        let mut long_but_whole = BytesMut::from(format!("X-Pad: {}\r\nContent-Length: 2\r\n\r\n{{}}", "a".repeat(MAX_HEADER_LEN)).as_bytes());
+        assert_eq!(decode_frame(&mut long_but_whole), Err(FramingError::HeaderTooLong));
     }
 }
