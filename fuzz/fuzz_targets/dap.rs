@@ -1,0 +1,4 @@
+//! Fuzz target `dap`: see `Target::Dap` in `src/harness.rs`.
+#![cfg_attr(feature = "libfuzzer", no_main)]
+
+ptvsd_dap_fuzz::fuzz_main!(ptvsd_dap_fuzz::Target::Dap);

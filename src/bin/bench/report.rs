@@ -1,0 +1,240 @@
+//! Figures, ratios, targets: the table printed and written to BENCHMARKS.md.
+
+use std::fmt::Write;
+
+use crate::scenario::{Contender, Cycle, Session};
+
+/// Everything measured for one contender at one delay (`Err`: the run failed, and why).
+pub struct Measured {
+    pub delay_ms: u64,
+    pub who: Contender,
+    pub session: Result<Session, String>,
+    /// Attach times of every attach (the full session's first).
+    pub attaches: Vec<f64>,
+}
+
+pub fn percentile(values: &[f64], p: f64) -> f64 {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    // Nearest rank.
+    let rank = ((p / 100.0) * v.len() as f64).ceil().max(1.0) as usize;
+    v[rank.min(v.len()) - 1]
+}
+
+pub fn median(values: &[f64]) -> f64 {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+}
+
+fn totals(cycles: &[Cycle]) -> Vec<f64> {
+    cycles.iter().map(|c| c.variables).collect()
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+/// One row: a name, a figure per contender, and whether a ratio makes sense.
+struct Row {
+    name: String,
+    values: Vec<f64>,
+    text: Vec<String>,
+}
+
+fn fmt(v: f64, decimals: usize) -> String {
+    if v.is_finite() { format!("{v:.decimals$}") } else { "—".into() }
+}
+
+fn rows(runs: &[&Measured]) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let mut add = |name: &str, f: &dyn Fn(&Session, &Measured) -> (f64, String)| {
+        let (values, text) = runs
+            .iter()
+            .map(|m| match &m.session {
+                Ok(s) => f(s, m),
+                Err(_) => (f64::NAN, "failed".into()),
+            })
+            .unzip();
+        rows.push(Row { name: name.into(), values, text });
+    };
+    let t = |v: f64| (v, fmt(v, 1));
+    add("step: next → stop shown, median (ms)", &|s, _| t(median(&totals(&s.steps))));
+    add("step: p90 (ms)", &|s, _| t(percentile(&totals(&s.steps), 90.0)));
+    add("breakpoint loop: continue → hit shown, median (ms)", &|s, _| t(median(&totals(&s.breakpoints))));
+    add("breakpoint loop: p90 (ms)", &|s, _| t(percentile(&totals(&s.breakpoints), 90.0)));
+    add("attach: initialize → configurationDone answered, median (ms)", &|_, m| {
+        let v = median(&m.attaches);
+        (v, format!("{} (n={})", fmt(v, 1), m.attaches.len()))
+    });
+    add("  attach: initialize answered (adapter start-up) (ms)", &|s, _| t(s.initialize_ms));
+    add("  attach: `initialized` received (ms)", &|s, _| t(s.initialized_ms));
+    add("  attach: setBreakpoints answered (ms)", &|s, _| t(s.breakpoints_ms));
+    add("expand 1,000-element list (ms) [requests]", &|s, _| {
+        let e = &s.list;
+        (e.ms, format!("{} [{}]{}", fmt(e.ms, 1), e.requests, if e.complete { "" } else { " incomplete" }))
+    });
+    add("expand 100-key dict (ms) [requests]", &|s, _| {
+        let e = &s.dict;
+        (e.ms, format!("{} [{}]{}", fmt(e.ms, 1), e.requests, if e.complete { "" } else { " incomplete" }))
+    });
+    add("output: MB/s reaching the editor", &|s, _| {
+        let o = &s.output;
+        let v = o.received as f64 / 1e6 / o.seconds;
+        let lost = if o.received + 64 < o.sent { format!(" ({:.0}% shown)", 100.0 * o.received as f64 / o.sent as f64) } else { String::new() };
+        (v, format!("{}{}{}", fmt(v, 1), lost, if o.complete { "" } else { " unfinished" }))
+    });
+    add("output: debuggee print loop (s)", &|s, _| (s.output.loop_s, fmt(s.output.loop_s, 2)));
+    add("output: longest print() in the debuggee (ms)", &|s, _| (s.output.longest_print_s * 1e3, fmt(s.output.longest_print_s * 1e3, 1)));
+    add("output: time in prints > 10 ms (s)", &|s, _| (s.output.stalled_s, fmt(s.output.stalled_s, 2)));
+    add("output: CPU s of adapter front / owner / debuggee / relay", &|s, _| {
+        let o = &s.output;
+        let adapter = o.cpu_front + o.cpu_owner;
+        (adapter, format!("{} / {} / {} / {}", fmt(o.cpu_front, 2), fmt(o.cpu_owner, 2), fmt(o.cpu_debuggee, 2), fmt(o.cpu_relay, 2)))
+    });
+    let rss = |r: crate::sysinfo::Rss| {
+        let v = mib(r.sum());
+        let text = if r.owner > 0 { format!("{} (owner {})", fmt(v, 1), fmt(mib(r.owner), 1)) } else { fmt(v, 1) };
+        (v, text)
+    };
+    add("RSS idle after attach (MiB)", &|s, _| rss(s.rss_idle));
+    add("  of which anonymous (RssAnon, MiB)", &|s, _| rss(s.rss_idle_anon));
+    add("peak RSS: attach (MiB)", &|s, _| rss(s.rss_attach));
+    add("peak RSS: steps (MiB)", &|s, _| rss(s.rss_steps));
+    add("peak RSS: breakpoint loop (MiB)", &|s, _| rss(s.rss_breakpoints));
+    add("peak RSS: expand (MiB)", &|s, _| rss(s.rss_expand));
+    add("peak RSS: output (MiB)", &|s, _| rss(s.rss_output));
+    rows
+}
+
+/// The table of one delay: one column per contender, then each ptvsd-dap column / debugpy.
+pub fn table(delay_ms: u64, runs: &[&Measured]) -> String {
+    let mut out = String::new();
+    let debugpy = runs.iter().position(|m| m.who == Contender::Debugpy);
+    let others: Vec<usize> = (0..runs.len()).filter(|&i| Some(i) != debugpy).collect();
+    let _ = writeln!(out, "### One-way delay {delay_ms} ms (RTT {} ms)\n", delay_ms * 2);
+    let mut header = "| figure |".to_string();
+    for m in runs {
+        let _ = write!(header, " {} |", m.who.label());
+    }
+    for &i in &others {
+        let _ = write!(header, " ratio {} / debugpy |", short_label(runs[i].who));
+    }
+    let _ = writeln!(out, "{header}");
+    let _ = writeln!(out, "|{}", "---|".repeat(1 + runs.len() + others.len()));
+    for row in rows(runs) {
+        let mut line = format!("| {} |", row.name);
+        for text in &row.text {
+            let _ = write!(line, " {text} |");
+        }
+        for &i in &others {
+            let ratio = debugpy.map_or(f64::NAN, |d| row.values[i] / row.values[d]);
+            let _ = write!(line, " {} |", fmt(ratio, 2));
+        }
+        let _ = writeln!(out, "{line}");
+    }
+    for m in runs {
+        if let Err(e) = &m.session {
+            let _ = writeln!(out, "\n{} failed: {}", m.who.label(), e.replace('\n', " "));
+        }
+    }
+    out
+}
+
+fn short_label(who: Contender) -> &'static str {
+    match who {
+        Contender::Ptvsd300 => "3.0.0",
+        Contender::Ptvsd321 => "3.2.1",
+        Contender::Debugpy => "debugpy",
+    }
+}
+
+/// Medians of each segment of a stop cycle: where the time goes.
+pub fn breakdown(delay_ms: u64, runs: &[&Measured]) -> String {
+    let mut out = format!("#### Where a stop cycle's time goes at {delay_ms} ms (medians, ms after `next`/`continue` was sent)\n\n");
+    out.push_str("| contender | cycle | command answered | `stopped` received | stackTrace | scopes | variables |\n|---|---|---|---|---|---|---|\n");
+    for m in runs {
+        let Ok(s) = &m.session else { continue };
+        for (name, cycles) in [("step", &s.steps), ("breakpoint loop", &s.breakpoints)] {
+            let med = |f: fn(&Cycle) -> f64| fmt(median(&cycles.iter().map(f).collect::<Vec<_>>()), 1);
+            let _ = writeln!(
+                out,
+                "| {} | {name} | {} | {} | {} | {} | {} |",
+                m.who.label(),
+                med(|c| c.response),
+                med(|c| c.stopped),
+                med(|c| c.stack),
+                med(|c| c.scopes),
+                med(|c| c.variables)
+            );
+        }
+    }
+    out.push_str("\nTraffic on the delayed link while expanding (chunks / bytes as the proxy read them):\n\n| contender | list: adapter → debuggee, debuggee → adapter | dict: adapter → debuggee, debuggee → adapter |\n|---|---|---|\n");
+    for m in runs {
+        let Ok(s) = &m.session else { continue };
+        let t = |e: &crate::scenario::Expand| {
+            format!("{} / {}, {} / {}", e.traffic.up_chunks, e.traffic.up_bytes, e.traffic.down_chunks, e.traffic.down_bytes)
+        };
+        let _ = writeln!(out, "| {} | {} | {} |", m.who.label(), t(&s.list), t(&s.dict));
+    }
+    out
+}
+
+/// The targets, judged at the largest delay measured (they are stated for 50 ms).
+pub fn targets(all: &[Measured]) -> String {
+    let Some(delay) = all.iter().map(|m| m.delay_ms).max() else { return String::new() };
+    let rtt = 2.0 * delay as f64;
+    let mut out = format!("## Targets (judged at one-way {delay} ms, RTT {rtt} ms{})\n\n", if delay == 50 { "" } else { "; they are stated for 50 ms" });
+    out.push_str("| target | contender | measured | met |\n|---|---|---|---|\n");
+    let debugpy = all.iter().find(|m| m.delay_ms == delay && m.who == Contender::Debugpy).and_then(|m| m.session.as_ref().ok());
+    let mut line = |target: &str, who: Contender, measured: String, met: Option<bool>| {
+        let verdict = match met { Some(true) => "yes", Some(false) => "**no**", None => "—" };
+        let _ = writeln!(out, "| {target} | {} | {measured} | {verdict} |", who.label());
+    };
+    for m in all.iter().filter(|m| m.delay_ms == delay && m.who != Contender::Debugpy) {
+        let Ok(s) = &m.session else {
+            line("all", m.who, "run failed".into(), Some(false));
+            continue;
+        };
+        for (name, cycles, theirs) in [("step", &s.steps, debugpy.map(|d| &d.steps)), ("breakpoint loop", &s.breakpoints, debugpy.map(|d| &d.breakpoints))] {
+            let ours = median(&totals(cycles));
+            let bound = 1.15 * rtt + 3.0;
+            line(&format!("{name} ≤ 1.15 × RTT + 3 ms = {bound:.1} ms"), m.who, format!("{ours:.1} ms"), Some(ours <= bound));
+            if let Some(theirs) = theirs {
+                let r = ours / median(&totals(theirs));
+                line(&format!("{name} ≤ 0.35 × debugpy"), m.who, format!("{r:.2} ×"), Some(r <= 0.35));
+            }
+        }
+        let ours = median(&m.attaches);
+        let theirs = all.iter().find(|d| d.delay_ms == delay && d.who == Contender::Debugpy).map(|d| median(&d.attaches));
+        if let Some(theirs) = theirs {
+            line("attach no slower than debugpy", m.who, format!("{ours:.1} ms vs {theirs:.1} ms"), Some(ours <= theirs));
+        }
+        for (name, e) in [("list", &s.list), ("dict", &s.dict)] {
+            // A round trip is a burst the adapter sends towards the debuggee and waits on.
+            let trips = e.traffic.up_chunks;
+            let ok = e.complete && e.requests == 1 && trips <= 1;
+            line(
+                &format!("{name} in one round trip"),
+                m.who,
+                format!("{trips} adapter → debuggee send(s), {} request(s), {:.1} ms = {:.2} × RTT", e.requests, e.ms, e.ms / rtt),
+                Some(ok),
+            );
+        }
+        let o = &s.output;
+        let mbps = o.received as f64 / 1e6 / o.seconds;
+        line("output ≥ 50 MB/s", m.who, format!("{mbps:.1} MB/s"), Some(mbps >= 50.0 && o.complete));
+        let peak = mib(s.rss_output.sum());
+        line("RSS ≤ 40 MiB during output (front + owner)", m.who, format!("{peak:.1} MiB"), Some(peak <= 40.0));
+        let idle = mib(s.rss_idle.sum());
+        line("idle RSS ≤ 15 MiB (front + owner)", m.who, format!("{idle:.1} MiB (owner {:.1})", mib(s.rss_idle.owner)), Some(idle <= 15.0));
+    }
+    out
+}

@@ -1,0 +1,391 @@
+//! One contender at one delay: attach, then steps, the breakpoint loop, expanding the list and
+//! the dict, and the output burst, with the adapter's peak RSS for each phase.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::client::{received_at, DapClient, Res};
+use crate::procs::{self, Debuggee, Websockify};
+use crate::proxy::{DelayProxy, Traffic};
+use crate::sysinfo::{self, Rss};
+
+const T: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Contender {
+    Ptvsd300,
+    Ptvsd321,
+    Debugpy,
+}
+
+impl Contender {
+    pub fn label(self) -> &'static str {
+        match self {
+            Contender::Ptvsd300 => "ptvsd-dap + ptvsd 3.0.0",
+            Contender::Ptvsd321 => "ptvsd-dap + ptvsd 3.2.1",
+            Contender::Debugpy => "debugpy",
+        }
+    }
+}
+
+/// What every run shares.
+pub struct Env {
+    pub cache: PathBuf,
+    pub adapter: PathBuf,
+    pub debugpy: PathBuf,
+    pub logs: PathBuf,
+}
+
+pub struct Plan {
+    pub steps: usize,
+    pub output_bytes: u64,
+    pub print_size: u64,
+}
+
+/// Timestamps of one stop cycle, in ms after the command (`next` or `continue`) was sent.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Cycle {
+    pub response: f64,
+    pub stopped: f64,
+    pub stack: f64,
+    pub scopes: f64,
+    pub variables: f64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Expand {
+    pub ms: f64,
+    pub requests: u32,
+    pub elements: usize,
+    pub complete: bool,
+    pub traffic: Traffic,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OutputRun {
+    pub sent: u64,
+    pub received: u64,
+    pub events: u64,
+    pub seconds: f64,
+    pub complete: bool,
+    /// The debuggee's own view: its print loop, its longest print, its time in prints > 10 ms.
+    pub loop_s: f64,
+    pub longest_print_s: f64,
+    pub stalled_s: f64,
+    /// CPU seconds spent during the phase: the adapter's front and its owner, the debuggee, the relay.
+    pub cpu_front: f64,
+    pub cpu_owner: f64,
+    pub cpu_debuggee: f64,
+    pub cpu_relay: f64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Session {
+    pub initialize_ms: f64,
+    /// ms after `initialize` was sent: `initialized` received, `setBreakpoints` answered.
+    pub initialized_ms: f64,
+    pub breakpoints_ms: f64,
+    pub attach_ms: f64,
+    pub steps: Vec<Cycle>,
+    pub breakpoints: Vec<Cycle>,
+    pub list: Expand,
+    pub dict: Expand,
+    pub output: OutputRun,
+    pub rss_attach: Rss,
+    pub rss_idle: Rss,
+    pub rss_idle_anon: Rss,
+    pub rss_steps: Rss,
+    pub rss_breakpoints: Rss,
+    pub rss_expand: Rss,
+    pub rss_output: Rss,
+}
+
+/// The debuggee, the relay and the delay in front of it, and the adapter.
+struct Rig {
+    debuggee: Debuggee,
+    _relay: Option<Websockify>,
+    proxy: DelayProxy,
+    client: DapClient,
+    attach: Value,
+    /// The debuggee dialled the proxy (debugpy): its "up" direction is towards the adapter.
+    reversed: bool,
+}
+
+async fn start_rig(env: &Env, who: Contender, delay: Duration, tag: &str) -> Res<Rig> {
+    let log = env.logs.join(format!("{tag}.adapter.log"));
+    match who {
+        Contender::Ptvsd300 | Contender::Ptvsd321 => {
+            let version = if who == Contender::Ptvsd300 { "3.0.0" } else { "3.2.1" };
+            let python = env.cache.join(format!("ptvsd-{version}")).join("bin").join("python");
+            let secret = format!("Bench{:x}", epoch_nanos());
+            let mut last = String::new();
+            for _ in 0..5 {
+                let port = sysinfo::free_port();
+                let mut debuggee = Debuggee::ptvsd(&python, port, &secret)?;
+                debuggee.report("ready", T).await?;
+                let pid = debuggee.pid();
+                if !sysinfo::wait_listening(pid, port, procs::START_TIMEOUT, || true).await {
+                    last = format!("ptvsd did not listen on {port}");
+                    continue;
+                }
+                let relay = Websockify::start(&env.cache, port).await?;
+                let proxy = DelayProxy::start(relay.port, delay).map_err(|e| e.to_string())?;
+                let attach = json!({"url": format!("ws://{secret}@127.0.0.1:{}/ptvsd", proxy.port())});
+                let client = DapClient::spawn(procs::adapter_command(&env.adapter, &[], &log)?)?;
+                return Ok(Rig { debuggee, _relay: Some(relay), proxy, client, attach, reversed: false });
+            }
+            Err(last)
+        }
+        Contender::Debugpy => {
+            let python = env.debugpy.join("bin").join("python");
+            let mut debuggee = Debuggee::debugpy(&python)?;
+            debuggee.report("ready", T).await?;
+            let listen = sysinfo::free_port();
+            let proxy = DelayProxy::start(listen, delay).map_err(|e| e.to_string())?;
+            let attach = json!({"listen": {"host": "127.0.0.1", "port": listen}, "justMyCode": false, "redirectOutput": true});
+            let client = DapClient::spawn(procs::adapter_command(&python, &["-m", "debugpy.adapter"], &log)?)?;
+            Ok(Rig { debuggee, _relay: None, proxy, client, attach, reversed: true })
+        }
+    }
+}
+
+fn epoch_nanos() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+}
+
+fn ms(from: Instant, to: Instant) -> f64 {
+    to.saturating_duration_since(from).as_secs_f64() * 1000.0
+}
+
+/// initialize → attach → `initialized` → setBreakpoints → setExceptionBreakpoints →
+/// configurationDone, as VS Code sends them; fills the attach figures of `s`.
+async fn attach(rig: &mut Rig, who: Contender, s: &mut Session) -> Res<()> {
+    let c = &rig.client;
+    let start = Instant::now();
+    let init = c
+        .request(
+            "initialize",
+            json!({"clientID": "vscode", "clientName": "ptvsd-dap bench", "adapterID": "python", "linesStartAt1": true,
+                   "columnsStartAt1": true, "pathFormat": "path", "supportsVariableType": true, "supportsVariablePaging": true,
+                   "supportsRunInTerminalRequest": false, "supportsProgressReporting": false}),
+        )
+        .await?;
+    if init["success"] != true {
+        return Err(format!("initialize failed: {init}"));
+    }
+    s.initialize_ms = ms(start, received_at(&init));
+    let attach_rx = c.send("attach", rig.attach.clone()).await?;
+    if who == Contender::Debugpy {
+        // The adapter listens for the server now: the debuggee dials it through the proxy.
+        c.wait_event("debugpyWaitingForServer", T, |_| true).await?;
+        rig.debuggee.send(&format!("connect {}", rig.proxy.port())).await?;
+    }
+    let initialized = c.wait_event("initialized", T, |_| true).await?;
+    s.initialized_ms = ms(start, received_at(&initialized));
+    let lines = [procs::marker_line("bench_bp")?, procs::marker_line("bench_step_start")?];
+    let source = procs::fixture().to_string_lossy().into_owned();
+    let bps: Vec<Value> = lines.iter().map(|l| json!({"line": l})).collect();
+    let set = c.request("setBreakpoints", json!({"source": {"path": source}, "breakpoints": bps})).await?;
+    if set["success"] != true {
+        return Err(format!("setBreakpoints failed: {set}"));
+    }
+    s.breakpoints_ms = ms(start, received_at(&set));
+    c.request_ok("setExceptionBreakpoints", json!({"filters": []})).await?;
+    let done = c.request("configurationDone", json!({})).await?;
+    if done["success"] != true {
+        return Err(format!("configurationDone failed: {done}"));
+    }
+    s.attach_ms = ms(start, received_at(&done));
+    let attached = tokio::time::timeout(T, attach_rx).await.map_err(|_| "no answer to attach")?.map_err(|_| "adapter gone")?;
+    if attached["success"] != true {
+        return Err(format!("attach failed: {}", crate::client::short(&attached.to_string())));
+    }
+    Ok(())
+}
+
+/// After a `stopped` event: stackTrace, scopes, variables of the top frame, in that order.
+/// Returns the arrival time of each answer and the variables.
+async fn inspect(c: &DapClient, stopped: &Value) -> Res<([Instant; 3], Vec<Value>)> {
+    let thread = &stopped["body"]["threadId"];
+    let stack = c.request("stackTrace", json!({"threadId": thread, "startFrame": 0, "levels": 20})).await?;
+    let frame = stack["body"]["stackFrames"][0]["id"].clone();
+    if frame.is_null() {
+        return Err(format!("stackTrace without frames: {}", crate::client::short(&stack.to_string())));
+    }
+    let scopes = c.request("scopes", json!({"frameId": frame})).await?;
+    let reference = scopes["body"]["scopes"][0]["variablesReference"].clone();
+    let variables = c.request("variables", json!({"variablesReference": reference})).await?;
+    let vars = variables["body"]["variables"].as_array().cloned().ok_or("variables without a list")?;
+    Ok(([received_at(&stack), received_at(&scopes), received_at(&variables)], vars))
+}
+
+/// `command` (next or continue) on the stopped thread → the next stop → the three requests.
+async fn cycle(c: &DapClient, command: &str, stopped: &Value) -> Res<(Cycle, Value, Vec<Value>)> {
+    c.clear_events();
+    let start = Instant::now();
+    let rx = c.send(command, json!({"threadId": stopped["body"]["threadId"]})).await?;
+    let next_stop = c.wait_event("stopped", T, |_| true).await?;
+    let response = tokio::time::timeout(T, rx).await.map_err(|_| format!("no answer to {command}"))?.map_err(|_| "adapter gone")?;
+    if response["success"] != true {
+        return Err(format!("{command} failed: {response}"));
+    }
+    let ([stack, scopes, variables], vars) = inspect(c, &next_stop).await?;
+    let timing = Cycle {
+        response: ms(start, received_at(&response)),
+        stopped: ms(start, received_at(&next_stop)),
+        stack: ms(start, stack),
+        scopes: ms(start, scopes),
+        variables: ms(start, variables),
+    };
+    Ok((timing, next_stop, vars))
+}
+
+async fn resume(c: &DapClient, stopped: &Value) -> Res<()> {
+    c.request_ok("continue", json!({"threadId": stopped["body"]["threadId"]})).await.map(|_| ())
+}
+
+/// The whole run of one contender at one delay; `full` false stops after the attach.
+pub async fn run(env: &Env, who: Contender, delay: Duration, plan: &Plan, full: bool, tag: &str) -> Res<Session> {
+    let mut rig = start_rig(env, who, delay, tag).await?;
+    let pid = rig.client.pid();
+    let mut s = Session::default();
+    attach(&mut rig, who, &mut s).await?;
+    s.rss_attach = sysinfo::peak(pid);
+    if full {
+        phases(&mut rig, plan, &mut s, pid).await?;
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(10), rig.client.request("disconnect", json!({"terminateDebuggee": false}))).await;
+    Ok(s)
+}
+
+async fn phases(rig: &mut Rig, plan: &Plan, s: &mut Session, pid: u32) -> Res<()> {
+    // Warm-up: the first stop after attach also runs each adapter's one-time work (ptvsd-dap's
+    // attach stop and release probe, debugpy's first suspend).
+    rig.debuggee.send("loop 1").await?;
+    let stop = rig.client.wait_event("stopped", T, |_| true).await?;
+    inspect(&rig.client, &stop).await?;
+    resume(&rig.client, &stop).await?;
+    rig.debuggee.report("loop", T).await?;
+    s.rss_idle = sysinfo::current(pid);
+    s.rss_idle_anon = sysinfo::current_anon(pid);
+
+    // Steps, then the expansions at the last step's stop.
+    sysinfo::reset_peak(pid);
+    rig.debuggee.send(&format!("steps {}", plan.steps + 3)).await?;
+    let mut stop = rig.client.wait_event("stopped", T, |_| true).await?;
+    let mut vars = inspect(&rig.client, &stop).await?.1;
+    for _ in 0..plan.steps {
+        let (timing, next, next_vars) = cycle(&rig.client, "next", &stop).await?;
+        s.steps.push(timing);
+        (stop, vars) = (next, next_vars);
+    }
+    s.rss_steps = sysinfo::peak(pid);
+    sysinfo::reset_peak(pid);
+    s.list = expand(rig, &vars, "items", 1000).await?;
+    s.dict = expand(rig, &vars, "table", 100).await?;
+    s.rss_expand = sysinfo::peak(pid);
+    resume(&rig.client, &stop).await?;
+    rig.debuggee.report("steps", T).await?;
+
+    // The breakpoint loop: one unmeasured hit, then `steps` measured ones.
+    sysinfo::reset_peak(pid);
+    rig.debuggee.send(&format!("loop {}", plan.steps + 1)).await?;
+    let mut stop = rig.client.wait_event("stopped", T, |_| true).await?;
+    inspect(&rig.client, &stop).await?;
+    for _ in 0..plan.steps {
+        let (timing, next, _) = cycle(&rig.client, "continue", &stop).await?;
+        s.breakpoints.push(timing);
+        stop = next;
+    }
+    resume(&rig.client, &stop).await?;
+    rig.debuggee.report("loop", T).await?;
+    s.rss_breakpoints = sysinfo::peak(pid);
+
+    // The output burst.
+    sysinfo::reset_peak(pid);
+    s.output = output(rig, plan).await?;
+    s.rss_output = sysinfo::peak(pid);
+    Ok(())
+}
+
+/// Whether a child's name stands for an element of the collection (not `len()`, not a group).
+fn is_element(name: &str, list: bool) -> bool {
+    if list {
+        name.trim_matches(['[', ']']).parse::<usize>().is_ok()
+    } else {
+        name.contains("key")
+    }
+}
+
+/// Expands `name` as the editor does when the user clicks it: `variables` on its reference,
+/// then whatever more it offers: the pages announced by `indexedVariables` (100 at a time, as
+/// VS Code asks), or debugpy's "more" child (its next 100), until every element is shown.
+async fn expand(rig: &Rig, vars: &[Value], name: &str, len: usize) -> Res<Expand> {
+    let var = vars.iter().find(|v| v["name"] == name).ok_or_else(|| format!("no local `{name}` at the stop"))?;
+    let list = name == "items";
+    let before = rig.proxy.traffic();
+    let start = Instant::now();
+    let mut e = Expand::default();
+    let mut last = start;
+    let indexed = var["indexedVariables"].as_u64().unwrap_or(0) as usize;
+    let mut queue: Vec<Value> = if indexed > 0 {
+        (0..indexed)
+            .step_by(100)
+            .map(|page| json!({"variablesReference": var["variablesReference"], "filter": "indexed", "start": page, "count": 100.min(indexed - page)}))
+            .collect()
+    } else {
+        vec![json!({"variablesReference": var["variablesReference"]})]
+    };
+    while !queue.is_empty() {
+        let args = queue.remove(0);
+        let response = rig.client.request("variables", args).await?;
+        e.requests += 1;
+        last = received_at(&response);
+        let children = response["body"]["variables"].as_array().cloned().unwrap_or_default();
+        e.elements += children.iter().filter(|c| is_element(c["name"].as_str().unwrap_or(""), list)).count();
+        if let Some(more) = children.iter().find(|c| c["name"] == "more" && c["variablesReference"].as_u64().unwrap_or(0) > 0) {
+            queue.push(json!({"variablesReference": more["variablesReference"]}));
+        }
+        if std::env::var_os("BENCH_DEBUG").is_some() {
+            let names: Vec<&str> = children.iter().filter_map(|c| c["name"].as_str()).collect();
+            eprintln!("  expand {name}: {} children: {:?} ... {:?}", names.len(), &names[..names.len().min(4)], &names[names.len().saturating_sub(3)..]);
+        }
+    }
+    e.ms = ms(start, last);
+    e.complete = e.elements >= len;
+    let traffic = rig.proxy.traffic().since(before);
+    e.traffic = if rig.reversed { traffic.swapped() } else { traffic };
+    Ok(e)
+}
+
+async fn output(rig: &mut Rig, plan: &Plan) -> Res<OutputRun> {
+    let c = &rig.client;
+    c.reset_output();
+    let count = plan.output_bytes / plan.print_size;
+    let mut o = OutputRun { sent: count * plan.print_size, ..OutputRun::default() };
+    let pids = (c.pid(), rig.debuggee.pid(), rig._relay.as_ref().map_or(0, |r| r.pid()));
+    let total = |(own, children): (f64, f64)| own + children;
+    let cpu = |(a, d, r): (u32, u32, u32)| {
+        (sysinfo::cpu_seconds(a), total(sysinfo::cpu_seconds(d)), if r > 0 { total(sysinfo::cpu_seconds(r)) } else { 0.0 })
+    };
+    let cpu_before = cpu(pids);
+    let start = Instant::now();
+    rig.debuggee.send(&format!("output {} {}", o.sent, plan.print_size)).await?;
+    // Generous: 0.2 MB/s still finishes; a slower contender is reported as incomplete.
+    let limit = Duration::from_secs(60 + o.sent / 200_000);
+    match c.wait_output_end(limit).await {
+        Ok(_) => o.complete = true,
+        Err(error) => eprintln!("  output: {error}"),
+    }
+    o.seconds = start.elapsed().as_secs_f64();
+    (o.received, o.events) = c.output_received();
+    let cpu_after = cpu(pids);
+    (o.cpu_front, o.cpu_owner) = (cpu_after.0 .0 - cpu_before.0 .0, cpu_after.0 .1 - cpu_before.0 .1);
+    (o.cpu_debuggee, o.cpu_relay) = (cpu_after.1 - cpu_before.1, cpu_after.2 - cpu_before.2);
+    let words = rig.debuggee.report("output", limit).await?;
+    let num = |i: usize| words.get(i).and_then(|w| w.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    (o.loop_s, o.longest_print_s, o.stalled_s) = (num(0), num(1), num(2));
+    Ok(o)
+}
