@@ -14,6 +14,9 @@ fi
 status=0
 cargo nextest run --workspace --no-fail-fast --test-threads "${PTVSD_DAP_TEST_THREADS:-8}" "$@" || status=1
 
+# The benchmark once, short, to prove it runs (it asserts nothing about times).
+cargo run --quiet --bin bench -- --short --out "${TMPDIR:-/tmp}/ptvsd-dap-bench-short.md" || status=1
+
 # The editors' own DAP clients against the real adapter (each prints "<editor>: N passed, M failed").
 export PTVSD_DAP_BIN="$PWD/target/debug/ptvsd-dap"
 for editor in nvim vscode helix; do
@@ -21,4 +24,5 @@ for editor in nvim vscode helix; do
         "editor-integrations/$editor/test.sh" || status=1
     fi
 done
+
 exit $status
