@@ -55,9 +55,14 @@ pub async fn read_requests(
 }
 
 /// Writes messages until every sender is gone, then flushes.
-pub async fn write_messages(mut output: impl AsyncWrite + Unpin, mut messages: mpsc::UnboundedReceiver<Outgoing>) {
+pub async fn write_messages(
+    mut output: impl AsyncWrite + Unpin,
+    mut messages: mpsc::UnboundedReceiver<Outgoing>,
+    backlog: OutputBacklog,
+) {
     let mut seq = 0;
     while let Some(message) = messages.recv().await {
+        backlog.written(&message);
         seq += 1;
         let json = message.to_json(seq);
         tracing::debug!(target: "dap::out", message = %json, "to editor");
@@ -76,6 +81,38 @@ pub async fn write_messages(mut output: impl AsyncWrite + Unpin, mut messages: m
     let _ = output.flush().await;
 }
 
+/// Program output queued for the editor and not yet written, in bytes. The debuggee's socket is
+/// always drained (a reader that stops would stall the site's `print`, §9.11); when the editor
+/// reads slower than the program prints, output beyond the limit is dropped, and said so.
+#[derive(Clone, Default)]
+pub struct OutputBacklog(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl OutputBacklog {
+    /// The most output held for a slow editor.
+    pub const LIMIT: usize = 16 * 1024 * 1024;
+
+    /// Counts `text` in if there is room; false when it must be dropped.
+    pub fn admit(&self, text: &str) -> bool {
+        use std::sync::atomic::Ordering;
+        let queued = self.0.load(Ordering::Relaxed);
+        if queued.saturating_add(text.len()) > Self::LIMIT {
+            return false;
+        }
+        self.0.fetch_add(text.len(), Ordering::Relaxed);
+        true
+    }
+
+    fn written(&self, message: &Outgoing) {
+        use std::sync::atomic::Ordering;
+        if let Outgoing::Event { event, body: Some(body) } = message {
+            if event == "output" {
+                let len = body.get("output").and_then(serde_json::Value::as_str).map_or(0, str::len);
+                let _ = self.0.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |queued| Some(queued.saturating_sub(len)));
+            }
+        }
+    }
+}
+
 /// Stdout without std's line buffering, which would split each frame at its header's line
 /// breaks into two writes (a message cut in half if the process dies between them).
 pub fn raw_stdout() -> std::io::Result<tokio::fs::File> {
@@ -90,4 +127,20 @@ pub fn raw_stdout() -> std::io::Result<tokio::fs::File> {
         std::io::stdout().as_handle().try_clone_to_owned()?
     };
     Ok(tokio::fs::File::from_std(std::fs::File::from(owned)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backlog_admits_up_to_its_limit_and_frees_what_is_written() {
+        let backlog = OutputBacklog::default();
+        let chunk = "x".repeat(OutputBacklog::LIMIT / 2);
+        assert!(backlog.admit(&chunk));
+        assert!(backlog.admit(&chunk));
+        assert!(!backlog.admit("one more"), "over the limit");
+        backlog.written(&Outgoing::Event { event: "output".into(), body: Some(serde_json::json!({ "output": chunk })) });
+        assert!(backlog.admit("one more"));
+    }
 }

@@ -158,7 +158,7 @@ impl Session {
                     _ => dap_types::OutputEventCategory::Stdout,
                 };
                 if link.config.redirect_output || channel == Some(OutputChannel::Debug) {
-                    self.send_event("output", bodies::output(category, text));
+                    self.program_output(category, text);
                 }
             }
             Event::RequestHandlers { file } => {

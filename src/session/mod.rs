@@ -22,7 +22,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 
 use crate::dap::message::{Outgoing, Request, RequestError, ResponseBody};
-use crate::dap::server::{read_requests, write_messages, DapInput};
+use crate::dap::server::{read_requests, write_messages, DapInput, OutputBacklog};
 use connection::{Attached, WireInput};
 use link::Link;
 
@@ -59,6 +59,9 @@ pub struct Session {
     link: Option<Link>,
     client_id: Option<String>,
     supports_progress: bool,
+    backlog: OutputBacklog,
+    /// Bytes of program output dropped since the editor last kept up.
+    dropped_output: usize,
     /// The debug session is over (terminated sent); only `disconnect` is left to answer.
     ended: bool,
 }
@@ -66,7 +69,8 @@ pub struct Session {
 /// Runs the DAP server on the given streams (stdin/stdout) until the session ends.
 pub async fn run(input: impl AsyncRead + Unpin + Send + 'static, output: impl AsyncWrite + Unpin + Send + 'static) {
     let (out_tx, out_rx) = mpsc::unbounded_channel();
-    let writer = tokio::spawn(write_messages(output, out_rx));
+    let backlog = OutputBacklog::default();
+    let writer = tokio::spawn(write_messages(output, out_rx, backlog.clone()));
     let (dap_tx, dap_rx) = mpsc::channel(64);
     let reader = tokio::spawn(read_requests(input, dap_tx, out_tx.clone()));
     let (internal_tx, internal_rx) = mpsc::unbounded_channel();
@@ -81,6 +85,8 @@ pub async fn run(input: impl AsyncRead + Unpin + Send + 'static, output: impl As
         client_id: None,
         supports_progress: false,
         ended: false,
+        backlog,
+        dropped_output: 0,
     };
     session.run_loop(dap_rx).await;
     // The reader holds a sender too (to answer malformed requests): stop it, so the writer
@@ -157,6 +163,23 @@ impl Session {
             tracing::info!(command = %request.command, seq = request.seq, error = %error.message, "request failed");
         }
         let _ = self.out.send(Outgoing::Response { request_seq: request.seq, command: request.command.clone(), result });
+    }
+
+    /// Program output, dropped (and later said so) while the editor is far behind.
+    fn program_output(&mut self, category: dap_types::OutputEventCategory, text: String) {
+        if !self.backlog.admit(&text) {
+            self.dropped_output += text.len();
+            return;
+        }
+        if self.dropped_output > 0 {
+            let notice = format!(
+                "[ptvsd-dap: {} bytes of program output were dropped: the editor could not keep up]\n",
+                std::mem::take(&mut self.dropped_output)
+            );
+            self.backlog.admit(&notice);
+            self.send_event("output", crate::dap::bodies::output(dap_types::OutputEventCategory::Console, notice));
+        }
+        self.send_event("output", crate::dap::bodies::output(category, text));
     }
 
     fn send_event(&self, event: &str, body: impl serde::Serialize) {
