@@ -90,8 +90,6 @@ fn build_adapter() -> Result<PathBuf, String> {
 }
 
 async fn run(args: Args) -> Result<(), String> {
-    let began = Instant::now();
-    let load_before = loadavg();
     let delays = args.delays.clone().unwrap_or(if args.short { vec![25] } else { vec![0, 25, 50] });
     let plan = Plan {
         steps: args.steps.unwrap_or(if args.short { 10 } else { 50 }),
@@ -109,6 +107,9 @@ async fn run(args: Args) -> Result<(), String> {
     std::fs::create_dir_all(&logs).map_err(|e| e.to_string())?;
     let env = Env { cache, adapter, debugpy, logs };
     let contenders = [Contender::Ptvsd300, Contender::Ptvsd321, Contender::Debugpy];
+    // Measurements only: building the adapter and preparing the venvs are not counted.
+    let began = Instant::now();
+    let load_before = loadavg();
 
     let mut all: Vec<Measured> = Vec::new();
     for &delay_ms in &delays {
@@ -182,7 +183,7 @@ fn document(args: &Args, delays: &[u64], plan: &Plan, attaches: usize, env: &Env
          so the editor-side adapter attaches with `listen` and the debuggee dials it, on the bench's cue `debugpyWaitingForServer`).\n\
          - Editor: the bench's DAP client plays VS Code: after each `stopped` it sends `stackTrace` (20 levels), `scopes`, `variables` of the first scope, in that order, each after the previous answer.\n\
          - Steps: {} `next`s in a loop (`tests/fixtures/bench_app.py`, `stepper`); breakpoint loop: {} `continue`s to a breakpoint hit once per call (`hit`). \
-         Both stops have a 1,000-element list and a 100-key dict among their locals, which are then expanded (`variables` on their reference, plus the pages announced by `indexedVariables`, 100 at a time).\n\
+         Both stops have a 1,000-element list and a 100-key dict among their locals, which are then expanded: as VS Code does (the pages of 100 that `indexedVariables` announces, one `variables` each, or debugpy's \"more\" child), and the list also with one `variables` request on its reference, as editors that ignore paging do (nvim-dap, Helix).\n\
          - Attach: `initialize` sent (right after the adapter was spawned, as editors do) → `configurationDone` answered, with one `setBreakpoints` and `setExceptionBreakpoints` in between; median of {attaches} attaches, each to a fresh debuggee.\n\
          - Output: the debuggee prints {} MB in `print()` calls of {} bytes each (newline included); MB/s = bytes received in `output` events / time from the command to the last one. \
          The debuggee times each print itself.\n\

@@ -90,7 +90,10 @@ pub struct Session {
     pub attach_ms: f64,
     pub steps: Vec<Cycle>,
     pub breakpoints: Vec<Cycle>,
+    /// The list as VS Code shows it (the pages of 100 that `indexedVariables` announces), and
+    /// with one `variables` request (editors that ignore paging: nvim-dap, Helix).
     pub list: Expand,
+    pub list_whole: Expand,
     pub dict: Expand,
     pub output: OutputRun,
     pub rss_attach: Rss,
@@ -283,8 +286,9 @@ async fn phases(rig: &mut Rig, plan: &Plan, s: &mut Session, pid: u32) -> Res<()
     }
     s.rss_steps = sysinfo::peak(pid);
     sysinfo::reset_peak(pid);
-    s.list = expand(rig, &vars, "items", 1000).await?;
-    s.dict = expand(rig, &vars, "table", 100).await?;
+    s.list = expand(rig, &vars, "items", 1000, true).await?;
+    s.list_whole = expand(rig, &vars, "items", 1000, false).await?;
+    s.dict = expand(rig, &vars, "table", 100, true).await?;
     s.rss_expand = sysinfo::peak(pid);
     resume(&rig.client, &stop).await?;
     rig.debuggee.report("steps", T).await?;
@@ -322,14 +326,14 @@ fn is_element(name: &str, list: bool) -> bool {
 /// Expands `name` as the editor does when the user clicks it: `variables` on its reference,
 /// then whatever more it offers: the pages announced by `indexedVariables` (100 at a time, as
 /// VS Code asks), or debugpy's "more" child (its next 100), until every element is shown.
-async fn expand(rig: &Rig, vars: &[Value], name: &str, len: usize) -> Res<Expand> {
+async fn expand(rig: &Rig, vars: &[Value], name: &str, len: usize, paged: bool) -> Res<Expand> {
     let var = vars.iter().find(|v| v["name"] == name).ok_or_else(|| format!("no local `{name}` at the stop"))?;
     let list = name == "items";
     let before = rig.proxy.traffic();
     let start = Instant::now();
     let mut e = Expand::default();
     let mut last = start;
-    let indexed = var["indexedVariables"].as_u64().unwrap_or(0) as usize;
+    let indexed = if paged { var["indexedVariables"].as_u64().unwrap_or(0) as usize } else { 0 };
     let mut queue: Vec<Value> = if indexed > 0 {
         (0..indexed)
             .step_by(100)
