@@ -223,6 +223,16 @@ fn long_lists_in_pages(release: Release) {
     assert_eq!(page[9]["name"], "[99999]");
     let again = s.evaluate(page[3]["evaluateName"].as_str().unwrap_or_default(), &frame_id);
     assert_eq!(again, "99993");
+    // Pages of 100, as VS Code asks: the first fetches a block, the next nine cost no round trip.
+    for first in (0..1000).step_by(100) {
+        let page = s.c.request_ok("variables", json!({"variablesReference": numbers["variablesReference"], "filter": "indexed", "start": first, "count": 100}));
+        let page = page["variables"].as_array().cloned().unwrap_or_default();
+        assert_eq!(page.len(), 100);
+        assert_eq!(page[99]["name"], json!(format!("[{}]", first + 99)));
+        assert_eq!(page[99]["value"], json!((first + 99).to_string()));
+    }
+    let fetches = s.c.log_text().matches("EnumChildren { text: \"(numbers)[0:").count();
+    assert_eq!(fetches, 1, "ten pages of 100 should cost one fetch");
     let named = s.c.request_ok("variables", json!({"variablesReference": numbers["variablesReference"], "filter": "named"}));
     assert_eq!(named["variables"], json!([]));
     s.finish(&thread_id, "big");

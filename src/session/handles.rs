@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::wire::model::{FrameKind, Tid};
+use crate::wire::model::{Child, FrameKind, Tid};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct FrameRef {
@@ -36,6 +36,8 @@ pub struct Handles {
     variable_ids: HashMap<VariableSource, u64>,
     /// The expression of each child shown under a reference, for setVariable.
     child_expressions: HashMap<(u64, String), String>,
+    /// Blocks of a paged list fetched ahead: the reference, the first index, the children.
+    pages: HashMap<u64, (usize, Vec<Child>)>,
 }
 
 impl Handles {
@@ -66,6 +68,17 @@ impl Handles {
             VariableSource::FrameLocals(_) => Some(name.to_string()),
             VariableSource::Children { .. } => self.child_expressions.get(&(reference, name.to_string())).cloned(),
         }
+    }
+
+    pub fn cache_page(&mut self, reference: u64, first: usize, children: Vec<Child>) {
+        self.pages.insert(reference, (first, children));
+    }
+
+    /// `count` children from index `start`, if a block fetched earlier holds them all.
+    pub fn cached_page(&self, reference: u64, start: usize, count: usize) -> Option<Vec<Child>> {
+        let (first, children) = self.pages.get(&reference)?;
+        let offset = start.checked_sub(*first)?;
+        children.get(offset..offset.checked_add(count)?).map(<[Child]>::to_vec)
     }
 
     pub fn clear(&mut self) {

@@ -55,14 +55,21 @@ impl Session {
                 let (text, page) = match (indexed, filter) {
                     // A list or tuple has no named children worth a round trip.
                     (Some(_), Some("named")) => return Some(Ok(Some(json!({ "variables": [] })))),
-                    // One page, sliced in the debuggee: only what the editor shows crosses the link.
+                    // Pages, sliced in the debuggee: only what the editor shows crosses the link.
+                    // Editors ask for 100 at a time, so a block of pages is fetched at once and the
+                    // following pages are answered without a round trip.
                     (Some(length), Some("indexed")) => {
-                        let end = (start as i64).saturating_add(count.min(MAX_PAGE) as i64).min(length);
+                        let count = count.min(MAX_PAGE);
+                        if let Some(children) = link.handles.cached_page(reference, start, count) {
+                            let variables = self.dap_children(&frame, kind, hex, reference, children);
+                            return Some(Ok(Some(json!({ "variables": variables }))));
+                        }
+                        let end = (start as i64).saturating_add(count.max(PAGE_BLOCK) as i64).min(length);
                         (format!("({expression})[{start}:{end}]"), Some(Page { parent: expression, first: start }))
                     }
                     _ => (expression, None),
                 };
-                let (start, count) = if page.is_some() { (0, usize::MAX) } else { (start, count) };
+                let start = if page.is_some() { 0 } else { start };
                 let command = Command::EnumChildren { text, tid: frame.tid, frame_id: frame.index as i64, exec_id: 0, frame_kind: kind };
                 let waiter = Waiter::Variables { request: request.clone(), frame, kind, start, count, hex, reference, page };
                 link.evaluations.push(Work { command, waiter });
@@ -256,22 +263,31 @@ impl Session {
             return;
         };
         let Some(link) = self.link.as_mut() else { return };
-        let variables: Vec<_> = children
+        let shown: Vec<Child> = match &page {
+            Some(page) => {
+                let block: Vec<Child> = children.into_iter().map(|mut child| { page.renumber(&mut child); child }).collect();
+                let shown = block.iter().take(count).cloned().collect();
+                link.handles.cache_page(reference, page.first, block);
+                shown
+            }
+            None => children.into_iter().skip(start).take(count).collect(),
+        };
+        let variables = self.dap_children(&frame, kind, hex, reference, shown);
+        self.respond(&request, Ok(Some(json!({ "variables": variables }))));
+    }
+
+    fn dap_children(&mut self, frame: &FrameRef, kind: FrameKind, hex: bool, reference: u64, children: Vec<Child>) -> Vec<dap_types::Variable> {
+        let Some(link) = self.link.as_mut() else { return Vec::new() };
+        children
             .into_iter()
-            .skip(start)
-            .take(count)
-            .map(|mut child| {
-                if let Some(page) = &page {
-                    page.renumber(&mut child);
-                }
+            .map(|child| {
                 if let Some(expression) = &child.expression {
                     link.handles.remember_child(reference, &child.name, expression);
                 }
                 let expression = child.expression.clone();
-                dap_variable(link, &frame, kind, child.name, expression.clone(), &child.obj, expression, hex)
+                dap_variable(link, frame, kind, child.name, expression.clone(), &child.obj, expression, hex)
             })
-            .collect();
-        self.respond(&request, Ok(Some(json!({ "variables": variables }))));
+            .collect()
     }
 
     pub(super) fn fail_waiter(&mut self, waiter: Waiter, message: String) {
@@ -408,6 +424,8 @@ fn dap_variable(
 const PAGED_FROM: i64 = 100;
 /// The most children one page asks ptvsd for (it stops at 10,000 anyway, §4.3).
 const MAX_PAGE: usize = 1000;
+/// How many items one round trip fetches for a paged list: ten of an editor's pages of 100.
+const PAGE_BLOCK: usize = 1000;
 
 /// A page of a long list: `(parent)[first:end]` enumerates as `[0]`, `[1]`, ...; shown as
 /// `[first]`, `[first + 1]`, ... with expressions on the parent itself.
