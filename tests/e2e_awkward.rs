@@ -113,16 +113,4 @@ fn link_cut_while_stopped(release: Release) {
     assert!(c.wait_exit(Duration::from_secs(10)).is_some());
 }
 
-macro_rules! each_release {
-    ($($case:ident),* $(,)?) => {$(
-        mod $case {
-            use super::*;
-            #[test] fn v2_2_0() { super::$case(Release::V2_2_0) }
-            #[test] fn v3_0_0() { super::$case(Release::V3_0_0) }
-            #[test] fn v3_1_0() { super::$case(Release::V3_1_0) }
-            #[test] fn v3_2_1() { super::$case(Release::V3_2_1) }
-        }
-    )*};
-}
-
-each_release!(awkward_requests, debuggee_killed_while_stopped, link_cut_while_stopped);
+each_supported_release!(awkward_requests, debuggee_killed_while_stopped, link_cut_while_stopped);

@@ -252,19 +252,7 @@ fn terminate_detaches(release: Release) {
     assert!(s.c.wait_exit(Duration::from_secs(10)).is_some(), "the adapter did not exit after disconnect");
 }
 
-macro_rules! each_release {
-    ($($case:ident),* $(,)?) => {$(
-        mod $case {
-            use super::*;
-            #[test] fn v2_2_0() { super::$case(Release::V2_2_0) }
-            #[test] fn v3_0_0() { super::$case(Release::V3_0_0) }
-            #[test] fn v3_1_0() { super::$case(Release::V3_1_0) }
-            #[test] fn v3_2_1() { super::$case(Release::V3_2_1) }
-        }
-    )*};
-}
-
-each_release!(
+each_supported_release!(
     set_variable_and_expression,
     logpoint_prints_without_stopping,
     exception_stop_and_info,

@@ -80,16 +80,4 @@ fn detach_leaves_no_spinning_loop(release: Release) {
     assert!(c.wait_exit(EXIT).is_some());
 }
 
-macro_rules! each_release {
-    ($($case:ident),* $(,)?) => {$(
-        mod $case {
-            use super::*;
-            #[test] fn v2_2_0() { super::$case(Release::V2_2_0) }
-            #[test] fn v3_0_0() { super::$case(Release::V3_0_0) }
-            #[test] fn v3_1_0() { super::$case(Release::V3_1_0) }
-            #[test] fn v3_2_1() { super::$case(Release::V3_2_1) }
-        }
-    )*};
-}
-
-each_release!(release_is_named, detach_leaves_no_spinning_loop);
+each_supported_release!(release_is_named, detach_leaves_no_spinning_loop);

@@ -94,16 +94,4 @@ fn refused_options_and_keys_are_named() {
     }
 }
 
-macro_rules! each_release {
-    ($($case:ident),* $(,)?) => {$(
-        mod $case {
-            use super::*;
-            #[test] fn v2_2_0() { super::$case(Release::V2_2_0) }
-            #[test] fn v3_0_0() { super::$case(Release::V3_0_0) }
-            #[test] fn v3_1_0() { super::$case(Release::V3_1_0) }
-            #[test] fn v3_2_1() { super::$case(Release::V3_2_1) }
-        }
-    )*};
-}
-
-each_release!(sd_td_mapping, stop_on_attach, options_reach_the_attach);
+each_supported_release!(sd_td_mapping, stop_on_attach, options_reach_the_attach);

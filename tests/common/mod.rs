@@ -284,3 +284,18 @@ pub fn signal_group(pgid: u32, signal: &str) {
         .arg(format!("-{pgid}"))
         .status();
 }
+
+/// Expands each case `fn case(release: Release)` of the calling file into a module with one
+/// `#[test]` per supported release (`case::v3_0_0`), so that nextest runs them in parallel.
+#[macro_export]
+macro_rules! each_supported_release {
+    ($($case:ident),* $(,)?) => {$(
+        mod $case {
+            use super::*;
+            #[test] fn v2_2_0() { super::$case(Release::V2_2_0) }
+            #[test] fn v3_0_0() { super::$case(Release::V3_0_0) }
+            #[test] fn v3_1_0() { super::$case(Release::V3_1_0) }
+            #[test] fn v3_2_1() { super::$case(Release::V3_2_1) }
+        }
+    )*};
+}
