@@ -60,19 +60,31 @@ fuzz_one() {
         "$work/$t" "$here/corpus/$t"
 }
 
-# Minimises the committed corpus (keeping only files that add coverage, under their own names),
-# then adds what fuzzing found in $work/TARGET that covers still more (named by SHA-1).
+# Minimises the corpus to a small set that covers the same edges (greedy set cover, edges
+# without hit counts): first the named seeds (from real sessions), kept under their names, then
+# the inputs named by SHA-1 (earlier finds) and $work/TARGET (this machine's finds) that cover
+# still more edges.
+merge_opts=(-set_cover_merge=1 -use_counters=0 -rss_limit_mb=512 -max_len=16384)
+
 merge_one() {
-    local t=$1 merged=$here/corpus/$t.merged f h
-    rm -rf "$merged" && mkdir -p "$merged" "$work/$t"
-    "$libfuzzer_bin/$t" "${libfuzzer_opts[@]}" -merge=1 "$merged" "$here/corpus/$t"
+    local t=$1 merged=$here/corpus/$t.merged found=$work/merge-found-$t f h
+    rm -rf "$merged" "$found" && mkdir -p "$merged" "$found" "$work/$t"
     for f in "$here/corpus/$t"/*; do
+        if [[ $(basename "$f") =~ ^[0-9a-f]{40}$ ]]; then cp "$f" "$found/"; fi
+    done
+    local seeds=$work/merge-seeds-$t
+    rm -rf "$seeds" && mkdir -p "$seeds"
+    for f in "$here/corpus/$t"/*; do
+        if ! [[ $(basename "$f") =~ ^[0-9a-f]{40}$ ]]; then cp "$f" "$seeds/"; fi
+    done
+    "$libfuzzer_bin/$t" "${merge_opts[@]}" "$merged" "$seeds" 2>&1 | grep 'MERGE-OUTER: [0-9]* new'
+    for f in "$seeds"/*; do
         h=$(sha1sum "$f" | cut -d' ' -f1)
         if [ -e "$merged/$h" ]; then mv "$merged/$h" "$merged/$(basename "$f")"; fi
     done
-    "$libfuzzer_bin/$t" "${libfuzzer_opts[@]}" -merge=1 "$merged" "$work/$t"
-    rm -rf "$here/corpus/$t" && mv "$merged" "$here/corpus/$t"
-    echo "$t: $(ls "$here/corpus/$t" | wc -l) files, $(du -sk "$here/corpus/$t" | cut -f1) KiB"
+    "$libfuzzer_bin/$t" "${merge_opts[@]}" "$merged" "$found" "$work/$t" 2>&1 | grep 'MERGE-OUTER: [0-9]* new'
+    rm -rf "$here/corpus/$t" "$seeds" "$found" && mv "$merged" "$here/corpus/$t"
+    echo "$t: $(ls "$here/corpus/$t" | wc -l) files, $(cat "$here/corpus/$t"/* | wc -c) bytes"
 }
 
 replay_one() {

@@ -480,6 +480,12 @@ fn oversized_content_lengths_are_refused_before_the_body() {
     }
     let endless = vec![b'a'; 9000];
     assert_eq!(outcome_end(Target::Dap, &endless), Some(End::Framing(FramingError::HeaderTooLong)));
+    // The same limit when the long header arrives whole, blank line included
+    // (fuzz/crashes/dap-long-header-accepted-only-in-one-piece).
+    let long = [b"X-Pad: ".to_vec(), vec![b'a'; 9000], b"\r\nContent-Length: 2\r\n\r\n{}".to_vec()].concat();
+    let (outcome, _) = decode(Target::Dap, 0, &long);
+    assert_eq!(outcome.end, Some(End::Framing(FramingError::HeaderTooLong)));
+    assert!(outcome.requests.is_empty());
 }
 
 fn outcome_end(target: Target, stream: &[u8]) -> Option<End> {
