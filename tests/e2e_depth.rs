@@ -64,6 +64,12 @@ impl Session {
         (reference, body["variables"].as_array().cloned().unwrap_or_default())
     }
 
+    /// The variables under an expandable variable.
+    fn children(&self, variable: &Value) -> Vec<Value> {
+        let body = self.c.request_ok("variables", json!({"variablesReference": variable["variablesReference"]}));
+        body["variables"].as_array().cloned().unwrap_or_default()
+    }
+
     fn evaluate(&self, expression: &str, frame_id: &Value) -> String {
         let body = self.c.request_ok("evaluate", json!({"expression": expression, "frameId": frame_id, "context": "watch"}));
         body["result"].as_str().unwrap_or_default().to_string()
@@ -238,6 +244,47 @@ fn long_lists_in_pages(release: Release) {
     s.finish(&thread_id, "big");
 }
 
+/// Variables as debugpy shows them: dunders under "special variables", functions under
+/// "function variables" (both opened without a round trip), hints for classes, methods and
+/// private names. ptvsd lists an instance's own attributes only; a module's frame and a class
+/// have both kinds.
+fn grouped_variables(release: Release) {
+    let s = Session::start(release, &[("bp_work", json!({}))], &[]);
+    let (thread_id, frame_id) = s.stop_on("hit", "breakpoint");
+    let (_, variables) = s.locals(&frame_id);
+    assert!(!variables.iter().any(|v| v["name"] == "special variables"), "a function's locals have no dunders: {variables:?}");
+    let obj = s.children(value_of(&variables, "obj"));
+    let names: Vec<&str> = obj.iter().filter_map(|v| v["name"].as_str()).collect();
+    assert_eq!(names, ["_hits", "inner", "label"], "{obj:?}");
+    assert_eq!(value_of(&obj, "_hits")["presentationHint"]["visibility"], "private");
+
+    let frames = s.c.request_ok("stackTrace", json!({"threadId": thread_id}));
+    let module = frames["stackFrames"].as_array().and_then(|f| f.last()).cloned().unwrap_or_default();
+    assert_eq!(module["name"], "<module>", "{frames}");
+    let (_, globals) = s.locals(&module["id"]);
+    let names: Vec<&str> = globals.iter().filter_map(|v| v["name"].as_str()).collect();
+    assert_eq!(names.get(..2), Some(&["special variables", "function variables"][..]), "{globals:?}");
+    assert!(!names.iter().any(|n| n.starts_with("__") || *n == "work"), "dunders and functions belong in groups: {names:?}");
+    assert_eq!(value_of(&globals, "special variables")["presentationHint"]["kind"], "virtual");
+    let outer = value_of(&globals, "Outer");
+    assert_eq!(outer["presentationHint"]["kind"], "class", "{outer}");
+    let special = s.children(value_of(&globals, "special variables"));
+    assert_eq!(value_of(&special, "__name__")["value"], "'__main__'");
+    let functions = s.children(value_of(&globals, "function variables"));
+    assert_eq!(value_of(&functions, "work")["presentationHint"]["kind"], "method");
+    assert!(functions.iter().any(|f| f["name"] == "main"), "{functions:?}");
+
+    let class = s.children(outer);
+    let class_names: Vec<&str> = class.iter().filter_map(|v| v["name"].as_str()).collect();
+    assert_eq!(class_names, ["function variables"], "ptvsd leaves out a class's dunders: {class:?}");
+    let fetched = s.c.log_text().matches("EnumChildren").count();
+    let methods = s.children(value_of(&class, "function variables"));
+    let describe = value_of(&methods, "describe");
+    assert_eq!(s.c.log_text().matches("EnumChildren").count(), fetched, "opening a group cost a round trip");
+    assert!(s.evaluate(describe["evaluateName"].as_str().unwrap_or_default(), &module["id"]).contains("describe"), "{describe}");
+    s.finish(&thread_id, "hit");
+}
+
 /// `terminate` ends the session by detaching: the stopped program runs on, the editor gets
 /// `terminated`, and its `disconnect` then ends the adapter.
 fn terminate_detaches(release: Release) {
@@ -261,7 +308,8 @@ each_supported_release!(
     uncaught_exceptions,
     user_unhandled_exceptions,
     conditions_and_hit_counts,
-    long_lists_in_pages
+    long_lists_in_pages,
+    grouped_variables
 );
 
 /// A stop that lasts past `longStopWarning` gets one warning about IIS's request timeout.

@@ -3,7 +3,7 @@
 
 use dap_types::{
     Breakpoint, OutputEvent, OutputEventCategory, Scope, Source, StackFrame, Thread, Variable,
-    VariablePresentationHint, VariablePresentationHintAttributes, VariablePresentationHintKind,
+    VariablePresentationHint,
 };
 
 pub fn source(path: String) -> Source {
@@ -70,26 +70,20 @@ pub fn scope(name: &str, variables_reference: u64, named_variables: usize) -> Sc
     }
 }
 
-/// A variable as the editor shows it; `lazy` marks values whose evaluation has side effects
-/// or calls code (ptvsd's MethodCall/SideEffects flags), fetched only when the user asks.
+/// A variable as the editor shows it.
 pub fn variable(
     name: String,
     value: String,
     type_name: Option<String>,
     evaluate_name: Option<String>,
     variables_reference: u64,
-    lazy: bool,
+    presentation_hint: Option<VariablePresentationHint>,
 ) -> Variable {
     Variable {
         name,
         value,
         type_: type_name.filter(|t| !t.is_empty()),
-        presentation_hint: lazy.then(|| VariablePresentationHint {
-            kind: Some(VariablePresentationHintKind::Method),
-            attributes: Some(vec![VariablePresentationHintAttributes::HasSideEffects]),
-            visibility: None,
-            lazy: Some(true),
-        }),
+        presentation_hint,
         evaluate_name,
         variables_reference,
         named_variables: None,

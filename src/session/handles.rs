@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use super::grouping::Group;
 use crate::wire::model::{Child, FrameKind, Tid};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -18,12 +19,16 @@ pub enum VariableSource {
     /// The children of an expression, enumerated by the debuggee (`chld`).
     /// `indexed`: the length of a list or tuple shown in pages (`expression[start:end]`).
     Children { frame: FrameRef, kind: FrameKind, expression: String, indexed: Option<i64> },
+    /// One group ("special variables", ...) of the variables listed under `parent`.
+    Group { frame: FrameRef, kind: FrameKind, parent: u64, group: Group },
 }
 
 impl VariableSource {
     pub fn frame(&self) -> &FrameRef {
         match self {
-            VariableSource::FrameLocals(frame) | VariableSource::Children { frame, .. } => frame,
+            VariableSource::FrameLocals(frame) | VariableSource::Children { frame, .. } | VariableSource::Group { frame, .. } => {
+                frame
+            }
         }
     }
 }
@@ -38,6 +43,8 @@ pub struct Handles {
     child_expressions: HashMap<(u64, String), String>,
     /// Blocks of a paged list fetched ahead: the reference, the first index, the children.
     pages: HashMap<u64, (usize, Vec<Child>)>,
+    /// Everything enumerated under a reference, for the groups shown under it.
+    listed: HashMap<u64, Vec<Child>>,
 }
 
 impl Handles {
@@ -66,7 +73,9 @@ impl Handles {
     pub fn assignable_expression(&self, reference: u64, name: &str) -> Option<String> {
         match self.variables(reference)? {
             VariableSource::FrameLocals(_) => Some(name.to_string()),
-            VariableSource::Children { .. } => self.child_expressions.get(&(reference, name.to_string())).cloned(),
+            VariableSource::Children { .. } | VariableSource::Group { .. } => {
+                self.child_expressions.get(&(reference, name.to_string())).cloned()
+            }
         }
     }
 
@@ -79,6 +88,15 @@ impl Handles {
         let (first, children) = self.pages.get(&reference)?;
         let offset = start.checked_sub(*first)?;
         children.get(offset..offset.checked_add(count)?).map(<[Child]>::to_vec)
+    }
+
+    pub fn remember_listed(&mut self, reference: u64, children: Vec<Child>) {
+        self.listed.insert(reference, children);
+    }
+
+    /// The children enumerated under `reference` earlier in this stop.
+    pub fn listed(&self, reference: u64) -> Option<&[Child]> {
+        self.listed.get(&reference).map(Vec::as_slice)
     }
 
     pub fn clear(&mut self) {

@@ -7,6 +7,7 @@ mod evaluation;
 mod events;
 mod exceptions;
 mod finalize;
+mod grouping;
 mod handlers;
 mod handles;
 mod link;

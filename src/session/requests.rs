@@ -408,7 +408,8 @@ pub(super) fn frame_source(link: &mut Link, remote_file: &str) -> dap_types::Sou
 fn scopes(link: &mut Link, request: &Request) -> Reply {
     let frame_id = request.arguments.get("frameId").and_then(Value::as_u64).unwrap_or(0);
     let frame = link.handles.frame(frame_id).cloned().ok_or_else(|| stale("frameId"))?;
-    let n_variables = link.threads.get(frame.tid).and_then(|t| t.frames.get(frame.index)).map(|f| f.variables.len()).ok_or_else(|| stale("frameId"))?;
+    let n_variables = link.threads.get(frame.tid).and_then(|t| t.frames.get(frame.index)).map(|f| super::grouping::row_count(f.variables.iter().map(|v| (v.name.as_str(), &v.obj))))
+        .ok_or_else(|| stale("frameId"))?;
     let reference = link.handles.variables_reference(VariableSource::FrameLocals(frame));
     Ok(Some(json!({ "scopes": [bodies::scope("Locals", reference, n_variables)] })))
 }

@@ -5,12 +5,13 @@
 use serde_json::{json, Value};
 
 use super::evaluation::{ValueShape, Waiter, Work, EVALUATION_TIMEOUT};
+use super::grouping;
 use super::handles::{FrameRef, VariableSource};
 use super::link::Link;
 use super::{Flow, Internal, Session};
 use crate::dap::bodies;
 use crate::dap::message::{Request, RequestError, ResponseBody};
-use crate::wire::model::{Child, Command, FrameKind, Obj, ReprKind, Tid, FLAG_SIDE_EFFECTS};
+use crate::wire::model::{Child, Command, Frame, FrameKind, Obj, ReprKind, Tid};
 
 type Reply = Result<ResponseBody, RequestError>;
 
@@ -32,19 +33,23 @@ impl Session {
         match link.handles.variables(reference).cloned() {
             None => Some(Err(stale("variablesReference"))),
             Some(VariableSource::FrameLocals(frame)) => {
-                let Some(thread_frame) = link.threads.get(frame.tid).and_then(|t| t.frames.get(frame.index)).cloned() else {
+                let Some(thread_frame) = link.threads.get(frame.tid).and_then(|t| t.frames.get(frame.index)) else {
                     return Some(Err(stale("variablesReference")));
                 };
-                let variables: Vec<_> = thread_frame
-                    .variables
-                    .iter()
-                    .skip(start)
-                    .take(count)
-                    .map(|variable| {
-                        let name = variable.name.clone();
-                        dap_variable(link, &frame, thread_frame.kind, name.clone(), Some(name.clone()), &variable.obj, Some(name), hex)
-                    })
-                    .collect();
+                let (kind, children) = (thread_frame.kind, frame_children(thread_frame));
+                let variables = self.lay_out(&frame, kind, hex, reference, children, start, count);
+                Some(Ok(Some(json!({ "variables": variables }))))
+            }
+            Some(VariableSource::Group { frame, kind, parent, group }) => {
+                let listed = match link.handles.variables(parent) {
+                    Some(VariableSource::FrameLocals(frame)) => {
+                        link.threads.get(frame.tid).and_then(|t| t.frames.get(frame.index)).map(frame_children)
+                    }
+                    _ => link.handles.listed(parent).map(<[Child]>::to_vec),
+                };
+                let Some(listed) = listed else { return Some(Err(stale("variablesReference"))) };
+                let members = grouping::members(&listed, group).into_iter().skip(start).take(count).collect();
+                let variables = self.dap_children(&frame, kind, hex, reference, members);
                 Some(Ok(Some(json!({ "variables": variables }))))
             }
             Some(VariableSource::Children { frame, kind, expression, indexed }) => {
@@ -270,10 +275,44 @@ impl Session {
                 link.handles.cache_page(reference, page.first, block);
                 shown
             }
-            None => children.into_iter().skip(start).take(count).collect(),
+            None => {
+                let variables = self.lay_out(&frame, kind, hex, reference, children, start, count);
+                self.respond(&request, Ok(Some(json!({ "variables": variables }))));
+                return;
+            }
         };
         let variables = self.dap_children(&frame, kind, hex, reference, shown);
         self.respond(&request, Ok(Some(json!({ "variables": variables }))));
+    }
+
+    /// One level of variables as the editor lists it: the groups first, then the rest; `start`
+    /// and `count` page through that list. The children are kept so a group opens at once.
+    #[allow(clippy::too_many_arguments)]
+    fn lay_out(
+        &mut self,
+        frame: &FrameRef,
+        kind: FrameKind,
+        hex: bool,
+        reference: u64,
+        children: Vec<Child>,
+        start: usize,
+        count: usize,
+    ) -> Vec<dap_types::Variable> {
+        let Some(link) = self.link.as_mut() else { return Vec::new() };
+        let layout = grouping::layout(&children);
+        link.handles.remember_listed(reference, children);
+        let group_count = layout.groups.len();
+        let mut rows: Vec<dap_types::Variable> = Vec::new();
+        for (group, members) in layout.groups.into_iter().skip(start).take(count) {
+            let source = VariableSource::Group { frame: frame.clone(), kind, parent: reference, group };
+            let group_reference = link.handles.variables_reference(source);
+            let mut row = bodies::variable(group.label().to_string(), String::new(), None, None, group_reference, Some(grouping::group_hint()));
+            row.named_variables = u64::try_from(members).ok();
+            rows.push(row);
+        }
+        let plain = layout.plain.into_iter().skip(start.saturating_sub(group_count)).take(count - rows.len()).collect();
+        rows.extend(self.dap_children(frame, kind, hex, reference, plain));
+        rows
     }
 
     fn dap_children(&mut self, frame: &FrameRef, kind: FrameKind, hex: bool, reference: u64, children: Vec<Child>) -> Vec<dap_types::Variable> {
@@ -311,6 +350,11 @@ impl Session {
             self.fail_waiter(waiter, message);
         }
     }
+}
+
+/// A frame's variables as children whose expression is their own name.
+fn frame_children(frame: &Frame) -> Vec<Child> {
+    frame.variables.iter().map(|v| Child { name: v.name.clone(), expression: Some(v.name.clone()), obj: v.obj.clone() }).collect()
 }
 
 fn execute(text: String, tid: Tid, frame_id: i64, frame_kind: FrameKind, repr_kind: ReprKind) -> Command {
@@ -412,8 +456,8 @@ fn dap_variable(
         (Some(hex_repr), true) if obj.type_name != "bool" => hex_repr.clone(),
         _ => obj.repr.clone().unwrap_or_default(),
     };
-    let lazy = obj.flags & FLAG_SIDE_EFFECTS != 0;
-    let mut variable = bodies::variable(name, value, Some(obj.type_name.clone()), evaluate_name, reference, lazy);
+    let hint = grouping::hint(&name, obj);
+    let mut variable = bodies::variable(name, value, Some(obj.type_name.clone()), evaluate_name, reference, hint);
     if reference != 0 {
         variable.indexed_variables = indexed.and_then(|length| u64::try_from(length).ok());
     }
