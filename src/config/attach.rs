@@ -115,7 +115,7 @@ impl AttachConfig {
                 }
                 let host = site_host(&name)?;
                 site = Some(host.clone());
-                Target { scheme: Scheme::Wss, port: Scheme::Wss.default_port(), host, path: DEFAULT_WS_PATH.to_string(), secret: Secret::default() }
+                Target { scheme: Scheme::Wss, port: Scheme::Wss.default_port(), host, path: DEFAULT_WS_PATH.to_string(), secret: Secret::default(), escaped_secret: None }
             }
             (Some(Value::Null) | None, None) => target_from_parts(args)?,
             (Some(_), _) => return Err(format!("'url' must be a string, e.g. {EXAMPLE}")),
@@ -291,7 +291,7 @@ fn target_from_parts(args: &Map<String, Value>) -> Result<Target, String> {
         (_, Some(path)) if path.starts_with('/') => path,
         (_, Some(path)) => format!("/{path}"),
     };
-    Ok(Target { scheme, host, port, path, secret: Secret::default() })
+    Ok(Target { scheme, host, port, path, secret: Secret::default(), escaped_secret: None })
 }
 
 /// A string argument; numbers are accepted as their decimal text (Helix sends `007` as `7`).

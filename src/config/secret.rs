@@ -2,10 +2,11 @@
 
 use std::fmt;
 
-/// The shared secret of `ptvsd.enable_attach(secret)`.
+/// The shared secret of `ptvsd.enable_attach(secret)`; also a proxy's `Proxy-Authorization`.
 ///
 /// `Debug` and `Display` print `<redacted>`, and there is deliberately no `Serialize`:
-/// the only way to read the value is [`Secret::expose`], which the handshake encoder calls.
+/// the only way to read the value is [`Secret::expose`], which the handshake encoder (and the
+/// proxy's CONNECT request) calls.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(String);
 
@@ -14,7 +15,7 @@ impl Secret {
         Secret(value.into())
     }
 
-    /// The raw value, for the ptvsd handshake and nothing else.
+    /// The raw value, for the ptvsd handshake (or the proxy's CONNECT) and nothing else.
     pub fn expose(&self) -> &str {
         &self.0
     }

@@ -79,9 +79,28 @@ async fn connect_with_retries(plan: &AttachPlan, goal: Goal, progress: &(dyn Fn(
     let retries = plan.target.scheme.is_websocket();
     let mut delay = FIRST_RETRY_DELAY;
     let mut attempt = 1;
+    let mut target = plan.target.clone();
     loop {
-        match attach_once(plan, goal, progress, attempt).await {
-            Ok(attached) => return Ok(attached),
+        match attach_once(plan, &target, goal, progress, attempt).await {
+            Ok(None) => match target.escaped_secret.take() {
+                // A refused handshake ends cleanly (§3.1.1): one more with the VS-era form is harmless.
+                Some(escaped) => {
+                    progress("The secret was refused; trying it as written in the URL, percent-escapes kept (as Visual Studio sent it)".to_string());
+                    target.secret = escaped;
+                    attempt += 1;
+                }
+                None => return Err(secret_refused(&plan.target)),
+            },
+            Ok(Some(mut reached)) => {
+                if target.secret != plan.target.secret {
+                    match &mut reached {
+                        Reached::Attached(attached) => attached.warnings.push(ESCAPED_SECRET_ACCEPTED.to_string()),
+                        // A probe says its warnings as it goes.
+                        Reached::Info { .. } => progress(format!("Warning: {ESCAPED_SECRET_ACCEPTED}")),
+                    }
+                }
+                return Ok(reached);
+            }
             Err(error) if error.retry && retries && tokio::time::Instant::now() + delay < deadline => {
                 progress(format!("{}; trying again in {} s", error.message, delay.as_secs()));
                 tokio::time::sleep(delay).await;
@@ -96,16 +115,41 @@ async fn connect_with_retries(plan: &AttachPlan, goal: Goal, progress: &(dyn Fn(
     }
 }
 
-/// One attempt. Once the greeting has been read, every way out completes a handshake that ptvsd
-/// ends cleanly: abandoning it would wedge its attach server for good (§3.1.1).
-async fn attach_once(plan: &AttachPlan, goal: Goal, progress: &(dyn Fn(String) + Send + Sync), attempt: u32) -> Result<Reached, ConnectError> {
-    let target = &plan.target;
+const ESCAPED_SECRET_ACCEPTED: &str = "the debuggee accepted the secret only as written in the URL, percent-escapes kept (as Visual \
+     Studio sent it), not decoded: this works, but other tools decode it; writing each '%' of the secret as %25 in the URL suits both";
+
+/// The refused-secret message; `target` is as configured, so it tells whether both URL forms were tried.
+fn secret_refused(target: &Target) -> String {
+    let forms = if target.escaped_secret.is_some() {
+        " (both as decoded from the URL and as written there, percent-escapes kept, as Visual Studio sent it)"
+    } else {
+        ""
+    };
+    format!(
+        "the debuggee at {target} refused the secret{forms}: use the secret the app passes to \
+         ptvsd.enable_attach() (on App Service, the WSGI_PTVSD_SECRET app setting of web.debug.config), \
+         in the URL as <scheme>://<secret>@host or in the 'secret' argument"
+    )
+}
+
+/// One attempt; `None` when ptvsd refused the secret. Once the greeting has been read, every way
+/// out completes a handshake that ptvsd ends cleanly: abandoning it would wedge its attach server
+/// for good (§3.1.1).
+async fn attach_once(
+    plan: &AttachPlan,
+    target: &Target,
+    goal: Goal,
+    progress: &(dyn Fn(String) + Send + Sync),
+    attempt: u32,
+) -> Result<Option<Reached>, ConnectError> {
+    let proxy = transport::proxy_from_env(target)?;
+    let through = proxy.as_ref().map_or(String::new(), |proxy| format!(" through the proxy {proxy} (from {})", proxy.variable));
     progress(match (target.scheme, attempt) {
         (Scheme::Tcp | Scheme::Tcps, _) => format!("Connecting to {target}"),
-        (_, 1) => format!("Waking the site and opening the WebSocket to {target}"),
-        (_, n) => format!("Opening the WebSocket to {target} (attempt {n})"),
+        (_, 1) => format!("Waking the site and opening the WebSocket to {target}{through}"),
+        (_, n) => format!("Opening the WebSocket to {target}{through} (attempt {n})"),
     });
-    let Connection { mut pipe, close_reason, instance, warnings } = transport::connect(target, &plan.options).await?;
+    let Connection { mut pipe, close_reason, instance, warnings } = transport::connect(target, &plan.options, proxy.as_ref()).await?;
     if goal == Goal::Info {
         // An attach says these on the console once attached; a probe says them now.
         warnings.iter().for_each(|warning| progress(format!("Warning: {warning}")));
@@ -130,17 +174,19 @@ async fn attach_once(plan: &AttachPlan, goal: Goal, progress: &(dyn Fn(String) +
             GREETING_TIMEOUT.as_secs()
         ))
     })??;
-    match finish_handshake(pipe, buf, greeting, plan, goal, progress).await.map_err(ConnectError::fatal)? {
+    match finish_handshake(pipe, buf, greeting, plan, target, goal, progress).await.map_err(ConnectError::fatal)? {
         Handshaken::Attached(pipe, codec, leftover, generation, info) => {
-            Ok(Reached::Attached(Box::new(Attached { pipe, close_reason, codec, leftover, generation, info, instance, warnings })))
+            Ok(Some(Reached::Attached(Box::new(Attached { pipe, close_reason, codec, leftover, generation, info, instance, warnings }))))
         }
-        Handshaken::Info(generation, info) => Ok(Reached::Info { generation, info }),
+        Handshaken::Info(generation, info) => Ok(Some(Reached::Info { generation, info })),
+        Handshaken::SecretRefused => Ok(None),
     }
 }
 
 enum Handshaken {
     Attached(BoxedPipe, Box<dyn Codec>, BytesMut, Generation, AttachInfo),
     Info(Generation, RemoteProcessInfo),
+    SecretRefused,
 }
 
 async fn finish_handshake(
@@ -148,10 +194,10 @@ async fn finish_handshake(
     mut buf: BytesMut,
     greeting: Greeting,
     plan: &AttachPlan,
+    target: &Target,
     goal: Goal,
     progress: &(dyn Fn(String) + Send + Sync),
 ) -> Result<Handshaken, String> {
-    let target = &plan.target;
     let mut codec = greeting.codec();
     let generation = match greeting {
         Greeting::Supported(generation) => generation,
@@ -167,13 +213,7 @@ async fn finish_handshake(
     let secret = target.secret.clone();
     match exchange(&mut pipe, codec.as_mut(), &mut buf, Command::Authenticate { secret }).await? {
         Event::Authenticated { accepted: true } => {}
-        Event::Authenticated { accepted: false } => {
-            return Err(format!(
-                "the debuggee at {target} refused the secret: use the secret the app passes to \
-                 ptvsd.enable_attach() (on App Service, the WSGI_PTVSD_SECRET app setting of web.debug.config), \
-                 in the URL as <scheme>://<secret>@host or in the 'secret' argument"
-            ))
-        }
+        Event::Authenticated { accepted: false } => return Ok(Handshaken::SecretRefused),
         other => return Err(unexpected("authentication", &other)),
     }
     if goal == Goal::Info {

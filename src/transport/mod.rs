@@ -1,5 +1,6 @@
 //! Byte pipes to the debuggee: tcp, tcps, ws and wss. Nothing here parses ptvsd.
 
+mod http_proxy;
 pub mod target;
 mod tcp;
 mod tcps;
@@ -12,6 +13,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
+pub use http_proxy::{from_env as proxy_from_env, Proxy};
 pub use target::{parse_url, Scheme, Target};
 pub use tls::TlsOptions;
 
@@ -70,7 +72,8 @@ impl ConnectError {
     }
 }
 
-pub async fn connect(target: &Target, options: &ConnectOptions) -> Result<Connection, ConnectError> {
+/// Connects to `target`; ws and wss go through `proxy` when one is given (see [`proxy_from_env`]).
+pub async fn connect(target: &Target, options: &ConnectOptions, proxy: Option<&Proxy>) -> Result<Connection, ConnectError> {
     match target.scheme {
         Scheme::Tcp => Ok(Connection {
             pipe: Box::new(tcp::connect(&target.host, target.port).await?),
@@ -82,6 +85,6 @@ pub async fn connect(target: &Target, options: &ConnectOptions) -> Result<Connec
             let tls = tcps::connect(&target.host, target.port, &options.tls).await?;
             Ok(Connection { pipe: Box::new(tls.stream), close_reason: CloseReason::default(), instance: None, warnings: tls.warning.into_iter().collect() })
         }
-        Scheme::Ws | Scheme::Wss => ws::connect(target, options).await,
+        Scheme::Ws | Scheme::Wss => ws::connect(target, options, proxy).await,
     }
 }

@@ -62,6 +62,9 @@ pub struct Target {
     /// The HTTP path of the WebSocket proxy; empty for tcp and tcps.
     pub path: String,
     pub secret: Secret,
+    /// The URL's user-info as written, percent-escapes kept, when it differs from the decoded
+    /// `secret`: Visual Studio sent this form verbatim, so a debuggee may expect it.
+    pub escaped_secret: Option<Secret>,
 }
 
 impl Target {
@@ -100,10 +103,13 @@ pub fn parse_url(text: &str) -> Result<Target, String> {
     let host = url.host_str().filter(|h| !h.is_empty()).ok_or_else(|| format!("'url' has no host; expected {URL_FORMS}"))?;
     let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
     let mut secret = percent_decode(url.username());
+    let mut escaped = url.username().to_string();
     if let Some(password) = url.password() {
         // A secret containing ':' arrives split into user and password.
         secret = format!("{secret}:{}", percent_decode(password));
+        escaped = format!("{escaped}:{password}");
     }
+    let escaped_secret = (escaped != secret).then(|| Secret::new(escaped));
     let path = match scheme {
         Scheme::Tcp | Scheme::Tcps => {
             if !matches!(url.path(), "" | "/") {
@@ -120,7 +126,7 @@ pub fn parse_url(text: &str) -> Result<Target, String> {
         },
     };
     // The query (Visual Studio's opt=, sd=, td=, host=) is read by `config::debug_options`.
-    Ok(Target { scheme, host, port: url.port().unwrap_or(scheme.default_port()), path, secret: Secret::new(secret) })
+    Ok(Target { scheme, host, port: url.port().unwrap_or(scheme.default_port()), path, secret: Secret::new(secret), escaped_secret })
 }
 
 fn percent_decode(text: &str) -> String {
@@ -146,6 +152,9 @@ mod tests {
         assert_eq!((tcps.scheme, tcps.port, tcps.path.as_str(), tcps.secret.expose()), (Scheme::Tcps, 5678, "", "s3cret"));
         assert_eq!(tcps.to_string(), "tcps://debug.example.com:5678");
         assert_eq!(parse_url("tcps://h:5679/").unwrap().port, 5679);
+        assert_eq!(wss.escaped_secret.as_ref().map(Secret::expose), Some("a%40b"));
+        assert_eq!(parse_url("ws://a%2Fb:c%25d@h").unwrap().escaped_secret.as_ref().map(Secret::expose), Some("a%2Fb:c%25d"));
+        assert_eq!((tcp.escaped_secret.clone(), bare.escaped_secret.clone(), ws.escaped_secret.clone()), (None, None, None));
         assert!(!Scheme::Tcps.is_websocket() && !Scheme::Tcp.is_websocket() && Scheme::Ws.is_websocket() && Scheme::Wss.is_websocket());
     }
 

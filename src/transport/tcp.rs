@@ -6,9 +6,16 @@ use tokio::net::{lookup_host, TcpStream};
 
 use super::{ConnectError, CONNECT_TIMEOUT};
 
+const PTVSD_HINT: &str = "Is the program running with ptvsd.enable_attach() on that port (default 5678)?";
+
 /// Connects, preferring IPv4 (ptvsd binds an IPv4 socket, §1.1), with `TCP_NODELAY` set so our
 /// small commands are not held back by Nagle (§1.2).
 pub async fn connect(host: &str, port: u16) -> Result<TcpStream, ConnectError> {
+    connect_with_hint(host, port, PTVSD_HINT).await
+}
+
+/// [`connect`] to something other than ptvsd (a proxy): `refused_hint` says what should listen.
+pub async fn connect_with_hint(host: &str, port: u16, refused_hint: &str) -> Result<TcpStream, ConnectError> {
     let mut addresses: Vec<SocketAddr> = lookup_host((host, port))
         .await
         .map_err(|error| ConnectError::fatal(format!("cannot resolve host '{host}': {error}; check the host name")))?
@@ -23,7 +30,7 @@ pub async fn connect(host: &str, port: u16) -> Result<TcpStream, ConnectError> {
                 }
                 return Ok(stream);
             }
-            Ok(Err(error)) => last_error = Some(describe(host, port, &error)),
+            Ok(Err(error)) => last_error = Some(describe(host, port, &error, refused_hint)),
             Err(_) => {
                 last_error = Some(ConnectError::transient(format!(
                     "connecting to {host}:{port} timed out after {} s: a firewall may drop the packets, or the host is down",
@@ -36,12 +43,11 @@ pub async fn connect(host: &str, port: u16) -> Result<TcpStream, ConnectError> {
 }
 
 /// A refused connection is worth retrying: the program (or the site) may be starting.
-fn describe(host: &str, port: u16, error: &std::io::Error) -> ConnectError {
+fn describe(host: &str, port: u16, error: &std::io::Error, refused_hint: &str) -> ConnectError {
     match error.kind() {
-        std::io::ErrorKind::ConnectionRefused => ConnectError::transient(format!(
-            "connection to {host}:{port} refused: nothing listens there. Is the program running with \
-             ptvsd.enable_attach() on that port (default 5678)?"
-        )),
+        std::io::ErrorKind::ConnectionRefused => {
+            ConnectError::transient(format!("connection to {host}:{port} refused: nothing listens there. {refused_hint}"))
+        }
         _ => ConnectError::transient(format!("cannot connect to {host}:{port}: {error}")),
     }
 }

@@ -1,14 +1,15 @@
 //! The wake-up request before a WebSocket (§1.4): IIS starts the site's Python worker lazily on
 //! the first HTTP request, and nothing listens for ptvsd until it runs. A `HEAD /` wakes it.
 //! Failures are ignored; the answer's `ARRAffinity` cookie pins the upgrade to the same
-//! instance of a scaled-out site. The secret is never part of this request.
+//! instance of a scaled-out site. The secret is never part of this request. It goes through the
+//! same proxy as the upgrade, so that a proxied network wakes the site too.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use super::{tcp, Scheme, Target};
+use super::{http_proxy, Proxy, Scheme, Target};
 
 const WAKE_UP_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_RESPONSE_HEAD: usize = 16 * 1024;
@@ -20,8 +21,8 @@ pub struct WakeUp {
     pub affinity_cookie: Option<String>,
 }
 
-pub async fn wake_up(target: &Target, tls: Arc<rustls::ClientConfig>) -> Option<WakeUp> {
-    match tokio::time::timeout(WAKE_UP_TIMEOUT, send_head(target, tls)).await {
+pub async fn wake_up(target: &Target, tls: Arc<rustls::ClientConfig>, proxy: Option<&Proxy>) -> Option<WakeUp> {
+    match tokio::time::timeout(WAKE_UP_TIMEOUT, send_head(target, tls, proxy)).await {
         Ok(Ok(wake_up)) => Some(wake_up),
         Ok(Err(problem)) => {
             tracing::debug!(%problem, "wake-up request failed (ignored)");
@@ -34,8 +35,8 @@ pub async fn wake_up(target: &Target, tls: Arc<rustls::ClientConfig>) -> Option<
     }
 }
 
-async fn send_head(target: &Target, tls: Arc<rustls::ClientConfig>) -> Result<WakeUp, String> {
-    let stream = tcp::connect(&target.host, target.port).await.map_err(|error| error.message)?;
+async fn send_head(target: &Target, tls: Arc<rustls::ClientConfig>, proxy: Option<&Proxy>) -> Result<WakeUp, String> {
+    let stream = http_proxy::open(target, proxy).await.map_err(|error| error.message)?;
     let request = format!(
         "HEAD / HTTP/1.1\r\nHost: {}\r\nUser-Agent: ptvsd-dap\r\nConnection: close\r\n\r\n",
         target.host

@@ -15,15 +15,15 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::Connector;
 
-use super::{tcp, tls, wakeup, CloseReason, ConnectError, ConnectOptions, Connection, Scheme, Target};
+use super::{http_proxy, tls, wakeup, CloseReason, ConnectError, ConnectOptions, Connection, Proxy, Scheme, Target};
 
 const BRIDGE_BUFFER: usize = 256 * 1024;
 const READ_CHUNK: usize = 64 * 1024;
 
-pub async fn connect(target: &Target, options: &ConnectOptions) -> Result<Connection, ConnectError> {
+pub async fn connect(target: &Target, options: &ConnectOptions, proxy: Option<&Proxy>) -> Result<Connection, ConnectError> {
     let tls_config = tls::client_config(&options.tls)?;
-    let wake_up = wakeup::wake_up(target, tls_config.clone()).await;
-    let stream = tcp::connect(&target.host, target.port).await?;
+    let wake_up = wakeup::wake_up(target, tls_config.clone(), proxy).await;
+    let stream = http_proxy::open(target, proxy).await?;
     let mut request = target
         .websocket_url()
         .into_client_request()
