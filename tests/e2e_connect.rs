@@ -88,7 +88,10 @@ fn serve(mut stream: TcpStream, head: String, answer: Answer) {
 
 /// Attaches and returns the failed response's message.
 fn attach_error(args: Value) -> String {
-    let c = DapClient::spawn();
+    attach_error_with(&DapClient::spawn(), args)
+}
+
+fn attach_error_with(c: &DapClient, args: Value) -> String {
     c.request_ok("initialize", json!({"clientID": "test", "adapterID": "ptvsd"}));
     let response = c.request_timeout("attach", args, Duration::from_secs(60));
     assert_eq!(response["success"], false, "attach unexpectedly succeeded: {response}");
@@ -217,3 +220,32 @@ fn unsupported_protocol_is_named() {
     let reply = backed_out.join().expect("fake ptvsd");
     assert_eq!(&reply[..7], b"PTVSDBG");
 }
+
+/// A secret with a character that needs escaping, written into the URL as Visual Studio did
+/// (`a%2Fb` verbatim, which the URL standard decodes to `a/b`): the decoded form is refused, the
+/// form as written is tried once and accepted, and the console says so without the secret. A
+/// wrong secret is refused in both forms, and the message says both were tried.
+fn escaped_secret_as_visual_studio_wrote_it(release: Release) {
+    let secret = format!("a%2Fb{}", unique_secret());
+    let debuggee = Debuggee::start_with_secret(release, "app.py", &secret);
+    let wrong = format!("wrong%2F{}", unique_secret());
+    let c = DapClient::spawn();
+    c.guard_secret(&wrong);
+    c.guard_secret(&wrong.replace("%2F", "/"));
+    let message = attach_error_with(&c, json!({"url": format!("tcp://{wrong}@127.0.0.1:{}", debuggee.port())}));
+    assert!(message.contains("refused the secret") && message.contains("both as decoded from the URL and as written there"), "{message}");
+
+    let c = DapClient::spawn();
+    c.guard_secret(&secret);
+    c.guard_secret(&secret.replace("%2F", "/"));
+    c.attach_session(json!({"url": format!("tcp://{secret}@127.0.0.1:{}", debuggee.port())}));
+    let accepted = c.wait_event_where("output", T, |e| e["body"]["output"].as_str().is_some_and(|s| s.contains("accepted the secret only as written in the URL")));
+    assert!(accepted["body"]["output"].as_str().is_some_and(|s| s.contains("%25")), "{accepted}");
+    c.request_ok("configurationDone", json!({}));
+    debuggee.send_line("print escaped-ok");
+    c.wait_event_where("output", T, |e| e["body"]["output"] == "escaped-ok");
+    c.request_ok("disconnect", json!({}));
+    c.check_no_secret();
+}
+
+each_supported_release!(escaped_secret_as_visual_studio_wrote_it);

@@ -47,7 +47,19 @@ pub struct DapClient {
 impl DapClient {
     /// Spawns `ptvsd-dap` with `PTVSD_DAP_LOG=<temp file>` and `PTVSD_DAP_LOG_LEVEL=trace`.
     pub fn spawn() -> DapClient {
-        Self::spawn_command(Command::new(env!("CARGO_BIN_EXE_ptvsd-dap")))
+        Self::spawn_with_env(&[])
+    }
+
+    /// [`DapClient::spawn`] with these variables set for the adapter only (tests run in parallel:
+    /// never `set_var`). Proxy variables inherited from the test's own environment are removed,
+    /// so that loopback targets are reached straight unless a test names a proxy.
+    pub fn spawn_with_env(vars: &[(&str, &str)]) -> DapClient {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ptvsd-dap"));
+        for name in ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"] {
+            cmd.env_remove(name);
+        }
+        cmd.envs(vars.iter().copied());
+        Self::spawn_command(cmd)
     }
 
     /// Runs another program as the adapter (the harness self-tests use a fake one).

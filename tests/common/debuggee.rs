@@ -66,9 +66,14 @@ impl Debuggee {
     /// Spawns and waits until ptvsd listens; retries on another port if the picked one was
     /// taken in between (parallel tests pick ports too).
     pub fn start(release: Release, script: &str) -> Debuggee {
+        Self::start_with_secret(release, script, &unique_secret())
+    }
+
+    /// Like [`Debuggee::start`] with a given secret.
+    pub fn start_with_secret(release: Release, script: &str, secret: &str) -> Debuggee {
         let mut last = String::new();
         for _ in 0..5 {
-            let d = Self::spawn(release, script);
+            let d = Self::spawn_with(release, script, free_port(), secret);
             if d.try_wait_listening(LISTEN_TIMEOUT) {
                 return d;
             }

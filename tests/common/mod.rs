@@ -5,12 +5,14 @@
 //! - [`Debuggee`]: `python -m ptvsd` running a fixture script, driven through its stdin.
 //! - [`Relay`]: websockify in front of a TCP port (the `ws` transport).
 //! - [`StallingProxy`]: a TCP proxy that can hold all traffic (proves answers come from a cache).
+//! - [`ConnectProxy`]: an HTTP CONNECT proxy that records what it is asked.
 //! - [`DapClient`]: the adapter binary over stdio, every message schema-checked.
 //!
 //! Nothing here sleeps to wait for something: every wait polls a condition against a deadline or
 //! blocks on a condition variable with a timeout, and a timeout panics with what was captured.
 #![allow(dead_code)]
 
+pub mod connect_proxy;
 pub mod dap;
 pub mod debuggee;
 pub mod frames;
@@ -20,6 +22,8 @@ pub mod relay;
 pub mod schema;
 pub mod selftest;
 
+#[allow(unused_imports)]
+pub use connect_proxy::{ConnectProxy, Policy};
 #[allow(unused_imports)]
 pub use dap::{DapClient, Signal};
 #[allow(unused_imports)]
