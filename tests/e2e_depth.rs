@@ -285,6 +285,37 @@ fn grouped_variables(release: Release) {
     s.finish(&thread_id, "hit");
 }
 
+/// Debug console completions: the frame's names and builtins, attributes after a dot, typed;
+/// nothing to offer (not an error) for unknown names and while the program runs.
+fn console_completions(release: Release) {
+    let s = Session::start(release, &[("bp_work", json!({}))], &[]);
+    let (thread_id, frame_id) = s.stop_on("hit", "breakpoint");
+    let complete = |text: &str| {
+        let body = s.c.request_ok("completions", json!({"text": text, "column": text.encode_utf16().count() + 1, "frameId": frame_id}));
+        body["targets"].as_array().cloned().unwrap_or_default()
+    };
+    let target = |targets: &[Value], label: &str| targets.iter().find(|t| t["label"] == label).cloned().unwrap_or_else(|| panic!("no {label} in {targets:?}"));
+    let names = complete("x = cou");
+    assert_eq!(target(&names, "count")["type"], "variable");
+    assert_eq!((target(&names, "count")["start"].as_u64(), target(&names, "count")["length"].as_u64()), (Some(5), Some(3)));
+    assert_eq!(target(&complete("le"), "len")["type"], "function");
+    assert_eq!(target(&complete("Out"), "Outer")["type"], "class");
+    let attributes = complete("obj.");
+    let labels: Vec<&str> = attributes.iter().filter_map(|t| t["label"].as_str()).collect();
+    assert!(labels.contains(&"inner") && labels.contains(&"label"), "{labels:?}");
+    assert!(!labels.iter().any(|l| l.starts_with('_')), "private names only after '_': {labels:?}");
+    assert_eq!(target(&attributes, "describe")["type"], "method");
+    assert_eq!(target(&complete("obj.inner.va"), "value")["type"], "field");
+    assert!(complete("obj._").iter().any(|t| t["label"] == "_hits"));
+    assert_eq!(complete("nosuch.x"), Vec::<Value>::new());
+    assert_eq!(complete("f()."), Vec::<Value>::new());
+    s.c.request_ok("continue", json!({"threadId": thread_id}));
+    s.debuggee.wait_stdout_contains("done hit\n", T);
+    let running = s.c.request_ok("completions", json!({"text": "obj.", "column": 5}));
+    assert_eq!(running["targets"], json!([]), "{running}");
+    s.c.request_ok("disconnect", json!({}));
+}
+
 /// `terminate` ends the session by detaching: the stopped program runs on, the editor gets
 /// `terminated`, and its `disconnect` then ends the adapter.
 fn terminate_detaches(release: Release) {
@@ -309,7 +340,8 @@ each_supported_release!(
     user_unhandled_exceptions,
     conditions_and_hit_counts,
     long_lists_in_pages,
-    grouped_variables
+    grouped_variables,
+    console_completions
 );
 
 /// A stop that lasts past `longStopWarning` gets one warning about IIS's request timeout.

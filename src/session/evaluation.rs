@@ -35,6 +35,8 @@ pub enum Waiter {
     Source { request: Request, file: String },
     /// A logpoint's message, evaluated on the thread that hit it.
     Logpoint { tid: Tid },
+    /// The names to offer for `completions`.
+    Completions { request: Request, query: super::completions::Query },
     /// The attach stop's probe: `TCP_NODELAY` on ptvsd's socket and its release (§1.2, §12).
     AttachProbe { tid: Tid },
 }

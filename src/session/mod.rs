@@ -2,6 +2,7 @@
 //! machine, fed by a closed set of inputs. Only this module knows both protocols.
 
 pub mod breakpoints;
+mod completions;
 pub mod connection;
 mod evaluation;
 mod events;
@@ -60,6 +61,8 @@ pub struct Session {
     link: Option<Link>,
     client_id: Option<String>,
     supports_progress: bool,
+    /// Whether the editor counts columns from 1 (the DAP default) or 0.
+    columns_start_at_1: bool,
     backlog: OutputBacklog,
     /// Bytes of program output dropped since the editor last kept up.
     dropped_output: usize,
@@ -85,6 +88,7 @@ pub async fn run(input: impl AsyncRead + Unpin + Send + 'static, output: impl As
         link: None,
         client_id: None,
         supports_progress: false,
+        columns_start_at_1: true,
         ended: false,
         backlog,
         dropped_output: 0,

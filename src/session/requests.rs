@@ -59,6 +59,7 @@ impl Session {
                     "modules" => Ok(modules(link, &request)),
                     "loadedSources" => Ok(loaded_sources(link)),
                     "source" => return self.source(request),
+                    "completions" => return self.completions(request),
                     "continue" => self.resume(&request),
                     "next" | "stepIn" | "stepOut" => self.step(&request),
                     "pause" => pause(link),
@@ -70,7 +71,7 @@ impl Session {
                 None => match command {
                     "configurationDone" | "setBreakpoints" | "setExceptionBreakpoints" | "threads" | "stackTrace"
                     | "scopes" | "variables" | "evaluate" | "continue" | "next" | "stepIn" | "stepOut" | "pause"
-                    | "setVariable" | "setExpression" | "exceptionInfo" | "modules" | "loadedSources" | "source" => {
+                    | "setVariable" | "setExpression" | "exceptionInfo" | "modules" | "loadedSources" | "source" | "completions" => {
                         Err(RequestError::new(format!("'{command}' needs an attached debuggee: send 'attach' first")))
                     }
                     other => Err(unsupported(other)),
@@ -84,6 +85,7 @@ impl Session {
     fn initialize(&mut self, request: &Request) -> Reply {
         self.client_id = request.arguments.get("clientID").and_then(Value::as_str).map(str::to_string);
         self.supports_progress = request.arguments.get("supportsProgressReporting").and_then(Value::as_bool).unwrap_or(false);
+        self.columns_start_at_1 = request.arguments.get("columnsStartAt1").and_then(Value::as_bool).unwrap_or(true);
         let capabilities = dap_types::Capabilities {
             supports_configuration_done_request: Some(true),
             supports_conditional_breakpoints: Some(true),
@@ -96,6 +98,8 @@ impl Session {
             supports_modules_request: Some(true),
             supports_loaded_sources_request: Some(true),
             supports_value_formatting_options: Some(true),
+            supports_completions_request: Some(true),
+            completion_trigger_characters: Some(vec![".".to_string()]),
             supports_terminate_request: Some(true),
             support_terminate_debuggee: Some(false),
             exception_breakpoint_filters: Some(

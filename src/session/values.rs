@@ -162,7 +162,7 @@ impl Session {
 
     /// Queues an `exec` of `text` on the given frame (or the top frame of the first stopped
     /// thread) once it is safe there.
-    fn queue_on_frame(
+    pub(super) fn queue_on_frame(
         &mut self,
         request: &Request,
         frame_id: Option<u64>,
@@ -258,6 +258,7 @@ impl Session {
                 self.send_event("output", bodies::output(dap_types::OutputEventCategory::Console, format!("{text}\n")));
                 self.resume_silently(tid);
             }
+            Waiter::Completions { request, query } => self.on_completions(request, query, result),
             Waiter::AttachProbe { tid } => self.on_attach_probe(tid, result),
         }
     }
@@ -334,7 +335,8 @@ impl Session {
             Waiter::Evaluate { request, .. }
             | Waiter::Variables { request, .. }
             | Waiter::Assign { request, .. }
-            | Waiter::Source { request, .. } => self.respond(&request, Err(RequestError::new(message))),
+            | Waiter::Source { request, .. }
+            | Waiter::Completions { request, .. } => self.respond(&request, Err(RequestError::new(message))),
             Waiter::Logpoint { tid } => self.resume_silently(tid),
             Waiter::AttachProbe { tid } => self.resume_after_attach_stop(tid),
         }
