@@ -173,7 +173,7 @@ impl Session {
                 // Unasked: the program is exiting (ptvsd's atexit hook detaches, §9.13).
                 link.close_writer();
                 self.console("The program is exiting: ptvsd detached.");
-                self.link_closed();
+                self.link_closed("the program is exiting");
                 self.announce_end();
             }
             Event::CommandFailed { command, message } => {
@@ -432,8 +432,8 @@ impl Session {
         link.on_resumed();
     }
 
-    /// Forgets the link after it closed; pending requests get failed responses.
-    pub(super) fn link_closed(&mut self) {
+    /// Forgets the link after it closed; pending requests get failed responses that say `why`.
+    pub(super) fn link_closed(&mut self, why: &str) {
         self.wire_rx = None;
         let Some(mut link) = self.link.take() else { return };
         let mut waiters: Vec<Waiter> = link.evaluations.drain_queued().into_iter().map(|work| work.waiter).collect();
@@ -444,7 +444,7 @@ impl Session {
             | Waiter::Assign { request, .. }
             | Waiter::Source { request, .. } = waiter
             {
-                self.respond(&request, Err(RequestError::new("the debug session ended")));
+                self.respond(&request, Err(RequestError::new(format!("the debug session ended: {why}"))));
             }
         }
     }

@@ -29,7 +29,7 @@ impl Session {
             return;
         }
         self.detach().await;
-        self.link_closed();
+        self.link_closed(reason);
     }
 
     async fn wait_for_connection(&mut self) {
@@ -128,15 +128,31 @@ impl Session {
 
     /// The link failed or closed without a detach.
     pub(super) async fn lose_link(&mut self, problem: &str) {
-        let Some(link) = self.link.as_ref() else { return };
+        let Some(link) = self.link.as_mut() else { return };
         let transport_reason = link.close_reason.lock().ok().and_then(|reason| reason.clone());
-        let problem = transport_reason.as_deref().unwrap_or(problem);
+        let problem = transport_reason.unwrap_or_else(|| problem.to_string());
         tracing::warn!(%problem, "link to the debuggee lost");
+        // Only the way back may have ended (a half-closed TCP link): a detach sent blind then
+        // still releases the threads stopped in ptvsd; on a dead link it goes nowhere. Not while
+        // an evaluation runs, which a detach harms on protocol 6 (see `wait_for_evaluation`).
+        if !link.evaluations.in_flight() {
+            for command in link.breakpoints.before_detach() {
+                link.send_breakpoint_command(command);
+            }
+            link.send(Command::Detach);
+            if link.generation != Generation::V6 {
+                link.send(Command::ShutdownLoop);
+            }
+        }
+        link.close_writer();
+        if let Some(writer) = link.writer_task.take() {
+            let _ = tokio::time::timeout(CLOSE_TIMEOUT, writer).await;
+        }
         self.console(format!(
             "Lost the connection to the debuggee: {problem}. If the program is still running, ptvsd may \
              consider itself attached until it next writes output; restart the remote app if a new attach is refused."
         ));
-        self.link_closed();
+        self.link_closed(&format!("the connection to the debuggee was lost ({problem})"));
         self.announce_end();
     }
 }

@@ -13,8 +13,10 @@
 #![allow(dead_code)]
 
 pub mod connect_proxy;
+pub mod chunking_relay;
 pub mod dap;
 pub mod debuggee;
+pub mod fault_proxy;
 pub mod frames;
 pub mod net;
 pub mod proxy;
