@@ -26,7 +26,10 @@ struct Session {
 impl Session {
     /// Attached, with these breakpoints (`(marker, extra fields)`) and exception filters.
     fn start(release: Release, breakpoints: &[(&str, Value)], filters: &[&str]) -> Session {
-        let debuggee = Debuggee::start(release, "app.py");
+        Self::start_on(Debuggee::start(release, "app.py"), breakpoints, filters)
+    }
+
+    fn start_on(debuggee: Debuggee, breakpoints: &[(&str, Value)], filters: &[&str]) -> Session {
         let c = DapClient::spawn();
         c.guard_secret(debuggee.secret());
         c.attach_session(json!({"url": format!("tcp://{}@127.0.0.1:{}", debuggee.secret(), debuggee.port())}));
@@ -316,6 +319,63 @@ fn console_completions(release: Release) {
     s.c.request_ok("disconnect", json!({}));
 }
 
+/// Set next statement cannot work on Python 3.11 (ptvsd sets the line from its own thread) and
+/// deadlocks protocol 6 when it fails: it is not offered, both requests are refused with the
+/// reason, nothing reaches ptvsd, and the program runs on.
+fn set_next_statement_refused(release: Release) {
+    let s = Session::start(release, &[("bp_work", json!({}))], &[]);
+    let (thread_id, _) = s.stop_on("hit", "breakpoint");
+    let expected = if release.protocol() == 6 { "deadlocks the remote program" } else { "not possible on Python 3.11" };
+    let targets = s.c.request("gotoTargets", json!({"source": {"path": app_path()}, "line": line("after_work")}));
+    assert_eq!(targets["success"], false, "{targets}");
+    assert!(targets["message"].as_str().is_some_and(|m| m.contains(expected)), "{targets}");
+    let goto = s.c.request("goto", json!({"threadId": thread_id, "targetId": line("after_work")}));
+    assert!(goto["message"].as_str().is_some_and(|m| m.contains(expected)), "{goto}");
+    assert!(s.c.events_named("capabilities").is_empty(), "goto must not be offered");
+    assert!(!s.c.log_text().contains("SetLineNumber"), "a set-line command reached ptvsd");
+    s.finish(&thread_id, "hit");
+}
+
+/// On Python 3.9 or older, protocol 7/8 can move the line: goto back to a line re-runs it with
+/// a changed variable, and the program goes on from there.
+fn set_next_statement_on_older_python(release: Release) {
+    let s = Session::start_on(Debuggee::start_on_older_python(release, "app.py"), &[("after_work", json!({}))], &[]);
+    let offered = s.c.wait_event("capabilities", T);
+    assert_eq!(offered["body"]["capabilities"]["supportsGotoTargetsRequest"], true, "{offered}");
+    let (thread_id, frame_id) = s.stop_on("hit", "breakpoint");
+    assert_eq!(s.evaluate("total", &frame_id), "11");
+    s.c.request_ok("setExpression", json!({"expression": "count", "value": "100", "frameId": frame_id}));
+    let outside = s.c.request("gotoTargets", json!({"source": {"path": app_path()}, "line": line("call_work")}));
+    assert!(outside["message"].as_str().is_some_and(|m| m.contains("outside work()")), "{outside}");
+    let targets = s.c.request_ok("gotoTargets", json!({"source": {"path": app_path()}, "line": line("bp_work")}));
+    let target = targets["targets"][0].clone();
+    assert_eq!(target["line"], line("bp_work"), "{targets}");
+    s.c.request_ok("goto", json!({"threadId": thread_id, "targetId": target["id"]}));
+    let moved = s.c.wait_event_where("stopped", T, |e| e["body"]["reason"] == "goto");
+    assert_eq!(moved["body"]["threadId"], thread_id);
+    let frames = s.c.request_ok("stackTrace", json!({"threadId": thread_id}));
+    assert_eq!(frames["stackFrames"][0]["line"], line("bp_work"), "{frames}");
+    s.c.request_ok("next", json!({"threadId": thread_id}));
+    // The step ends on the breakpoint's line, so ptvsd reports the breakpoint (§9.4).
+    let stepped = s.c.wait_event("stopped", T);
+    let frames = s.c.request_ok("stackTrace", json!({"threadId": stepped["body"]["threadId"]}));
+    assert_eq!(frames["stackFrames"][0]["line"], line("after_work"), "{frames}");
+    assert_eq!(s.evaluate("total", &frames["stackFrames"][0]["id"]), "103", "the line did not run again");
+    s.finish(&thread_id, "hit");
+}
+
+mod set_next_statement_on_older_python {
+    use super::*;
+    #[test]
+    fn v3_1_0() {
+        super::set_next_statement_on_older_python(Release::V3_1_0)
+    }
+    #[test]
+    fn v3_2_1() {
+        super::set_next_statement_on_older_python(Release::V3_2_1)
+    }
+}
+
 /// `terminate` ends the session by detaching: the stopped program runs on, the editor gets
 /// `terminated`, and its `disconnect` then ends the adapter.
 fn terminate_detaches(release: Release) {
@@ -341,7 +401,8 @@ each_supported_release!(
     conditions_and_hit_counts,
     long_lists_in_pages,
     grouped_variables,
-    console_completions
+    console_completions,
+    set_next_statement_refused
 );
 
 /// A stop that lasts past `longStopWarning` gets one warning about IIS's request timeout.

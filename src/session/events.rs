@@ -49,6 +49,7 @@ impl Session {
         for warning in warnings {
             self.console(format!("Warning: {warning}"));
         }
+        self.announce_goto();
         if let Err(problem) = self.process_wire_buffer() {
             tracing::warn!(%problem, "decoding the first events failed");
         }
@@ -194,9 +195,9 @@ impl Session {
                 link.modules.push((id, file));
                 self.send_event("module", json!({ "reason": "new", "module": module }));
             }
+            Event::SetLineNumberResult { success, tid, .. } => self.on_line_set(success, tid),
             Event::ModulesChanged
             | Event::BreakpointHitCount { .. }
-            | Event::SetLineNumberResult { .. }
             | Event::Ignored { .. } => {}
         }
     }
@@ -442,10 +443,14 @@ impl Session {
             if let Waiter::Evaluate { request, .. }
             | Waiter::Variables { request, .. }
             | Waiter::Assign { request, .. }
-            | Waiter::Source { request, .. } = waiter
+            | Waiter::Source { request, .. }
+            | Waiter::Completions { request, .. } = waiter
             {
                 self.respond(&request, Err(RequestError::new(format!("the debug session ended: {why}"))));
             }
+        }
+        if let Some(goto) = link.pending_goto.take() {
+            self.respond(&goto.request, Err(RequestError::new("the debug session ended before ptvsd answered set next statement")));
         }
     }
 }

@@ -68,6 +68,8 @@ pub struct Link {
     pub pause_requested: bool,
     /// A `brka` was sent to probe the release at the next stop (the attach stop had no frame).
     pub probe_at_pause: bool,
+    /// A `goto` waiting for ptvsd's answer.
+    pub pending_goto: Option<super::goto::PendingGoto>,
     /// `stopOnAttach` has been honoured.
     pub attach_stop_shown: bool,
     /// Counts stops and resumes, so a timer can tell whether the stop it was set for lasts.
@@ -114,6 +116,7 @@ impl Link {
             stop_reported: false,
             pause_requested: false,
             probe_at_pause: false,
+            pending_goto: None,
             attach_stop_shown: false,
             stop_generation: 0,
             warned_long_stop: false,

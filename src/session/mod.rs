@@ -8,6 +8,7 @@ mod evaluation;
 mod events;
 mod exceptions;
 mod finalize;
+mod goto;
 mod grouping;
 mod handlers;
 mod handles;
@@ -37,6 +38,7 @@ enum Internal {
     Connected(Box<Result<Attached, String>>),
     EvaluationTimeout(i64),
     BreakpointsTimeout(i64),
+    GotoTimeout(i64),
     LongStop(u64),
     /// Send the next queued evaluation (after ptvsd said it was busy).
     PumpEvaluations,
@@ -139,6 +141,7 @@ impl Session {
             Internal::Connected(result) => self.on_connected(*result),
             Internal::EvaluationTimeout(exec_id) => self.on_evaluation_timeout(exec_id),
             Internal::BreakpointsTimeout(request_seq) => self.on_breakpoints_timeout(request_seq),
+            Internal::GotoTimeout(request_seq) => self.on_goto_timeout(request_seq),
             Internal::LongStop(generation) => self.on_long_stop(generation),
             Internal::PumpEvaluations => self.pump_evaluations(),
             Internal::ExitGrace => return Flow::Exit,

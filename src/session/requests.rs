@@ -60,6 +60,11 @@ impl Session {
                     "loadedSources" => Ok(loaded_sources(link)),
                     "source" => return self.source(request),
                     "completions" => return self.completions(request),
+                    "gotoTargets" => self.goto_targets(&request),
+                    "goto" => {
+                        self.goto(request);
+                        return Flow::Continue;
+                    }
                     "continue" => self.resume(&request),
                     "next" | "stepIn" | "stepOut" => self.step(&request),
                     "pause" => pause(link),
@@ -71,7 +76,7 @@ impl Session {
                 None => match command {
                     "configurationDone" | "setBreakpoints" | "setExceptionBreakpoints" | "threads" | "stackTrace"
                     | "scopes" | "variables" | "evaluate" | "continue" | "next" | "stepIn" | "stepOut" | "pause"
-                    | "setVariable" | "setExpression" | "exceptionInfo" | "modules" | "loadedSources" | "source" | "completions" => {
+                    | "setVariable" | "setExpression" | "exceptionInfo" | "modules" | "loadedSources" | "source" | "completions" | "gotoTargets" | "goto" => {
                         Err(RequestError::new(format!("'{command}' needs an attached debuggee: send 'attach' first")))
                     }
                     other => Err(unsupported(other)),

@@ -1,6 +1,8 @@
 //! A Python process running a fixture script under `python -m ptvsd`, driven through stdin.
 
+use super::old_python::{older_python, site_packages};
 use super::{capture, fixture_path, fixtures_dir, free_port, net, poll_until, unique_secret, Release, SharedBuf};
+use std::path::Path;
 use std::io::Write;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
@@ -31,10 +33,19 @@ impl Debuggee {
 
     /// Like [`Debuggee::spawn`] with a given port and secret.
     pub fn spawn_with(release: Release, script: &str, port: u16, secret: &str) -> Debuggee {
-        let python = release.python();
+        Self::spawn_using(&release.python(), None, release, script, port, secret)
+    }
+
+    /// Like [`Debuggee::spawn_with`] on a given interpreter, with the release's ptvsd on
+    /// `python_path` when it is not the release's own venv.
+    fn spawn_using(python: &Path, python_path: Option<&Path>, release: Release, script: &str, port: u16, secret: &str) -> Debuggee {
         let script_path = fixture_path(script);
         assert!(script_path.exists(), "no fixture {}", script_path.display());
-        let mut child = Command::new(&python)
+        let mut command = Command::new(python);
+        if let Some(python_path) = python_path {
+            command.env("PYTHONPATH", python_path);
+        }
+        let mut child = command
             .args(["-u", "-m", "ptvsd", "--port", &port.to_string(), "--interface", "127.0.0.1"])
             .args(["--secret", secret])
             .arg(&script_path)
@@ -71,9 +82,21 @@ impl Debuggee {
 
     /// Like [`Debuggee::start`] with a given secret.
     pub fn start_with_secret(release: Release, script: &str, secret: &str) -> Debuggee {
+        Self::start_by(|port| Self::spawn_with(release, script, port, secret))
+    }
+
+    /// Like [`Debuggee::start`] on a Python 3.9 or older (see [`older_python`]), with the
+    /// release's ptvsd (pure Python) from its venv.
+    pub fn start_on_older_python(release: Release, script: &str) -> Debuggee {
+        let python = older_python();
+        let python_path = site_packages(release);
+        Self::start_by(|port| Self::spawn_using(&python, Some(&python_path), release, script, port, &unique_secret()))
+    }
+
+    fn start_by(spawn: impl Fn(u16) -> Debuggee) -> Debuggee {
         let mut last = String::new();
         for _ in 0..5 {
-            let d = Self::spawn_with(release, script, free_port(), secret);
+            let d = spawn(free_port());
             if d.try_wait_listening(LISTEN_TIMEOUT) {
                 return d;
             }

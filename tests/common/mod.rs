@@ -19,6 +19,7 @@ pub mod debuggee;
 pub mod fault_proxy;
 pub mod frames;
 pub mod net;
+pub mod old_python;
 pub mod proxy;
 pub mod relay;
 pub mod schema;
@@ -32,6 +33,8 @@ pub use dap::{DapClient, Signal};
 pub use debuggee::Debuggee;
 #[allow(unused_imports)]
 pub use net::free_port;
+#[allow(unused_imports)]
+pub use old_python::{older_python, site_packages};
 #[allow(unused_imports)]
 pub use proxy::StallingProxy;
 #[allow(unused_imports)]

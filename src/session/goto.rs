@@ -1,0 +1,154 @@
+//! Set next statement (`gotoTargets`/`goto`) through `setl` (§9.10). It is offered only where
+//! it can work: protocol 7/8 on Python 3.9 or older. On protocol 6 a jump ptvsd cannot make
+//! deadlocks the remote program, and on Python 3.10+ every jump fails; there both requests are
+//! refused with the reason and nothing is sent.
+
+use serde_json::{json, Value};
+
+use super::{Internal, Session};
+use crate::dap::message::{Request, RequestError, ResponseBody};
+use crate::wire::generation::Release;
+use crate::wire::model::{Command, Tid};
+
+/// VS waited 2 s for ptvsd's answer; a slow link gets more.
+const GOTO_REPLY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A `goto` sent to ptvsd, waiting for its `SETL` answer.
+#[derive(Debug)]
+pub struct PendingGoto {
+    pub request: Request,
+    pub tid: Tid,
+    pub line: i64,
+}
+
+/// Why set next statement cannot be offered for this debuggee, or `None` when it can.
+pub fn refusal(release: Release, python_version: (i64, i64, i64)) -> Option<String> {
+    let (major, minor, _) = python_version;
+    if !release.can_set_next_statement() {
+        return Some(format!(
+            "Set next statement is not available with {}: when it cannot move to a line, ptvsd's protocol 6 \
+             deadlocks the remote program, so ptvsd-dap never asks",
+            release.name()
+        ));
+    }
+    if (major, minor) >= (3, 10) {
+        return Some(format!(
+            "Set next statement is not possible on Python {major}.{minor}: since Python 3.10 only the program's own \
+             thread may change its line, and ptvsd changes it from its debugger thread"
+        ));
+    }
+    None
+}
+
+impl Session {
+    /// The `capabilities` event for a debuggee where set next statement works (the
+    /// `initialize` answer went out before the debuggee was known).
+    pub(super) fn announce_goto(&mut self) {
+        let Some(link) = self.link.as_ref() else { return };
+        if refusal(link.release, link.info.python_version).is_none() {
+            self.send_event("capabilities", json!({ "capabilities": { "supportsGotoTargetsRequest": true } }));
+        }
+    }
+
+    /// One target per line, in the innermost frame of a paused thread in that file: the only
+    /// frame ptvsd can move (§9.10).
+    pub(super) fn goto_targets(&mut self, request: &Request) -> Result<ResponseBody, RequestError> {
+        let Some(link) = self.link.as_ref() else { return Err(RequestError::new("not attached")) };
+        if let Some(reason) = refusal(link.release, link.info.python_version) {
+            return Err(RequestError::new(reason));
+        }
+        let path = request.arguments.pointer("/source/path").and_then(Value::as_str).unwrap_or_default();
+        let line = request.arguments.get("line").and_then(Value::as_i64).unwrap_or(0);
+        let top_frame = link
+            .threads
+            .iter()
+            .filter(|(_, thread)| thread.blocked)
+            .filter_map(|(_, thread)| thread.frames.first())
+            .find(|frame| link.paths.to_local(&frame.file) == path)
+            .ok_or_else(|| RequestError::new(format!("no paused thread is in {path}: set next statement moves within the current function")))?;
+        let inside = line >= top_frame.start_line && (top_frame.end_line < top_frame.start_line || line <= top_frame.end_line);
+        if !inside {
+            return Err(RequestError::new(format!("line {line} is outside {}(), the function the program is paused in", top_frame.name)));
+        }
+        Ok(Some(json!({ "targets": [{ "id": line, "label": format!("Line {line}"), "line": line }] })))
+    }
+
+    pub(super) fn goto(&mut self, request: Request) {
+        if let Err(error) = self.send_goto(&request) {
+            self.respond(&request, Err(error));
+        }
+    }
+
+    fn send_goto(&mut self, request: &Request) -> Result<(), RequestError> {
+        let Some(link) = self.link.as_mut() else { return Err(RequestError::new("not attached")) };
+        if let Some(reason) = refusal(link.release, link.info.python_version) {
+            return Err(RequestError::new(reason));
+        }
+        if link.pending_goto.is_some() {
+            return Err(RequestError::new("an earlier set next statement has not been answered yet"));
+        }
+        let thread_id = request.arguments.get("threadId").and_then(Value::as_u64).unwrap_or(0);
+        let line = request.arguments.get("targetId").and_then(Value::as_i64).unwrap_or(0);
+        let tid = link.threads.tid_of(thread_id).ok_or_else(|| RequestError::new(format!("unknown threadId {thread_id}")))?;
+        let thread = link.threads.get(tid).ok_or_else(|| RequestError::new(format!("unknown threadId {thread_id}")))?;
+        if !thread.blocked {
+            return Err(RequestError::new("that thread is running: set next statement needs it to be paused"));
+        }
+        if thread.exception.is_some() {
+            return Err(RequestError::new("set next statement is not possible while stopped on an exception"));
+        }
+        link.send(Command::SetLineNumber { tid, frame_id: 0, line });
+        link.pending_goto = Some(PendingGoto { request: request.clone(), tid, line });
+        self.after(GOTO_REPLY_TIMEOUT, Internal::GotoTimeout(request.seq));
+        Ok(())
+    }
+
+    /// ptvsd's `SETL`: the response, then a `stopped` with reason `goto` at the new line.
+    pub(super) fn on_line_set(&mut self, success: bool, tid: Tid) {
+        let Some(link) = self.link.as_mut() else { return };
+        let Some(pending) = link.pending_goto.take_if(|pending| pending.tid == tid) else { return };
+        if !success {
+            let message = format!(
+                "Python refused to jump to line {}: a jump cannot enter or leave a loop, a try block or a with block, \
+                 and must land on a line with code",
+                pending.line
+            );
+            self.respond(&pending.request, Err(RequestError::new(message)));
+            return;
+        }
+        let dap_id = match link.threads.get_mut(tid) {
+            Some(thread) => {
+                if let Some(frame) = thread.frames.first_mut() {
+                    frame.line = pending.line;
+                }
+                thread.dap_id
+            }
+            None => 0,
+        };
+        self.respond(&pending.request, Ok(None));
+        self.send_event("stopped", json!({ "reason": "goto", "threadId": dap_id, "allThreadsStopped": true }));
+    }
+
+    pub(super) fn on_goto_timeout(&mut self, request_seq: i64) {
+        let Some(link) = self.link.as_mut() else { return };
+        let Some(pending) = link.pending_goto.take_if(|pending| pending.request.seq == request_seq) else { return };
+        let message = format!("ptvsd did not answer set next statement within {} s", GOTO_REPLY_TIMEOUT.as_secs());
+        self.respond(&pending.request, Err(RequestError::new(message)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offered_only_on_protocol_7_and_8_before_python_3_10() {
+        assert_eq!(refusal(Release::Ptvsd31, (3, 9, 18)), None);
+        assert_eq!(refusal(Release::Ptvsd32, (2, 7, 18)), None);
+        let v6 = refusal(Release::Ptvsd30, (3, 9, 18)).unwrap_or_default();
+        assert!(v6.contains("ptvsd 3.0") && v6.contains("deadlocks"), "{v6}");
+        assert!(refusal(Release::Protocol6Unknown, (2, 7, 18)).is_some());
+        let new_python = refusal(Release::Ptvsd32, (3, 11, 7)).unwrap_or_default();
+        assert!(new_python.contains("Python 3.11") && new_python.contains("own thread"), "{new_python}");
+    }
+}
