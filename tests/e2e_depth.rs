@@ -300,7 +300,7 @@ fn console_completions(release: Release) {
     let target = |targets: &[Value], label: &str| targets.iter().find(|t| t["label"] == label).cloned().unwrap_or_else(|| panic!("no {label} in {targets:?}"));
     let names = complete("x = cou");
     assert_eq!(target(&names, "count")["type"], "variable");
-    assert_eq!((target(&names, "count")["start"].as_u64(), target(&names, "count")["length"].as_u64()), (Some(5), Some(3)));
+    assert_eq!((target(&names, "count")["start"].as_u64(), target(&names, "count")["length"].as_u64()), (Some(4), Some(3)), "0-based, as debugpy sends and clients read");
     assert_eq!(target(&complete("le"), "len")["type"], "function");
     assert_eq!(target(&complete("Out"), "Outer")["type"], "class");
     let attributes = complete("obj.");

@@ -65,7 +65,9 @@ impl Query {
 }
 
 /// The completion items of an evaluated listing; private names only when the user typed `_`.
-pub fn items(query: &Query, listing: &str, position_base: u64) -> Vec<CompletionItem> {
+/// `start` counts from 0 whatever `columnsStartAt1` says: that is what debugpy sends and what
+/// VS Code (a substring of the text) and nvim-dap (`start + 1` for Vim) read.
+pub fn items(query: &Query, listing: &str) -> Vec<CompletionItem> {
     let show_private = query.prefix.starts_with('_');
     listing
         .split_whitespace()
@@ -85,7 +87,7 @@ pub fn items(query: &Query, listing: &str, position_base: u64) -> Vec<Completion
                 (_, true) => CompletionItemType::Field,
                 (_, false) => CompletionItemType::Variable,
             }),
-            start: Some(query.start as u64 + position_base),
+            start: Some(query.start as u64),
             length: Some(utf16_len(&query.prefix) as u64),
             selection_start: None,
             selection_length: None,
@@ -145,7 +147,7 @@ impl Session {
                 String::new()
             }
         };
-        let targets = items(&query, &listing, u64::from(self.columns_start_at_1));
+        let targets = items(&query, &listing);
         self.respond(&request, Ok(Some(json!({ "targets": targets }))));
     }
 }
@@ -185,14 +187,14 @@ mod tests {
     #[test]
     fn listings_become_typed_items_replacing_the_prefix() {
         let q = Query { object: Some("obj".into()), prefix: "de".into(), start: 4 };
-        let listed = items(&q, "describe:f depth:v _private:v", 1);
+        let listed = items(&q, "describe:f depth:v _private:v");
         let labels: Vec<_> = listed.iter().map(|i| i.label.as_str()).collect();
         assert_eq!(labels, ["describe", "depth"]);
         assert_eq!(listed[0].type_, Some(CompletionItemType::Method));
         assert_eq!(listed[1].type_, Some(CompletionItemType::Field));
-        assert_eq!((listed[0].start, listed[0].length), (Some(5), Some(2)));
+        assert_eq!((listed[0].start, listed[0].length), (Some(4), Some(2)));
         let q = Query { object: None, prefix: "_".into(), start: 0 };
-        assert_eq!(items(&q, "_private:v", 0).len(), 1);
+        assert_eq!(items(&q, "_private:v").len(), 1);
     }
 
     #[test]
