@@ -475,24 +475,4 @@ each_supported_release!(
     rechunked_session_matches_websockify,
 );
 
-/// Expands handshake cases whose assertions fail today, ignored with `$reason`.
-macro_rules! each_supported_release_ignored {
-    ($reason:literal: $($case:ident),* $(,)?) => {$(
-        mod $case {
-            use super::*;
-            #[test] #[ignore = $reason] fn v2_2_0() { super::$case(Release::V2_2_0) }
-            #[test] #[ignore = $reason] fn v3_0_0() { super::$case(Release::V3_0_0) }
-            #[test] #[ignore = $reason] fn v3_1_0() { super::$case(Release::V3_1_0) }
-            #[test] #[ignore = $reason] fn v3_2_1() { super::$case(Release::V3_2_1) }
-        }
-    )*};
-}
-
-each_supported_release_ignored!(
-    "after a handshake cut the next attach says 'no ptvsd greeting' or 'nothing listens there' \
-     without naming the earlier cut or the restart (src/session/connection.rs, src/transport/tcp.rs)":
-    cut_after_greeting,
-    cut_mid_secret,
-    cut_after_accept,
-    cut_mid_attach,
-);
+each_supported_release!(cut_after_greeting, cut_mid_secret, cut_after_accept, cut_mid_attach);

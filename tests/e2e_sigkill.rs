@@ -116,7 +116,9 @@ fn killed_during_evaluate(release: Release, ws: bool) {
     let frame_id = frames["stackFrames"][0]["id"].clone();
     // The evaluation blocks the stopped thread until the test writes a line to the program.
     c.send_request("evaluate", json!({"expression": "__import__('sys').stdin.readline()", "frameId": frame_id, "context": "repl"}));
-    poll_until(T, || c.log_text().contains("Execute {").then_some(()))
+    // The adapter's own evaluation at the attach stop is an `Execute` too: look for this one.
+    let sent = || c.log_text().lines().any(|line| line.contains("Execute {") && line.contains("stdin.readline()"));
+    poll_until(T, || sent().then_some(()))
         .unwrap_or_else(|| panic!("the evaluation never reached ptvsd"));
     c.signal(Signal::Kill);
     rig.debuggee.send_line("unblock");

@@ -170,7 +170,8 @@ async fn attach_once(
         // Nothing was read: closing now is harmless to ptvsd (§3.1.1).
         ConnectError::transient(format!(
             "connected to {target}, but no ptvsd greeting arrived within {} s: is the program running with \
-             ptvsd.enable_attach(), and is its worker started (send a request to the site first)?",
+             ptvsd.enable_attach(), and is its worker started (send a request to the site first)? If a previous \
+             connection was cut during its handshake, ptvsd's attach server is stuck: restart the remote program.",
             GREETING_TIMEOUT.as_secs()
         ))
     })??;
@@ -264,7 +265,11 @@ async fn exchange(pipe: &mut BoxedPipe, codec: &mut dyn Codec, buf: &mut BytesMu
 
 async fn read_more(pipe: &mut BoxedPipe, buf: &mut BytesMut) -> Result<(), String> {
     match pipe.read_buf(buf).await {
-        Ok(0) => Err("the debuggee closed the connection during the handshake (wrong protocol version, or the secret was refused)".to_string()),
+        Ok(0) => Err(
+            "the debuggee closed the connection during the handshake (wrong protocol version, the secret was refused, \
+             or the connection was cut)"
+                .to_string(),
+        ),
         Ok(_) => Ok(()),
         Err(error) => Err(format!("reading from the debuggee failed during the handshake: {error}")),
     }

@@ -6,7 +6,9 @@ use tokio::net::{lookup_host, TcpStream};
 
 use super::{ConnectError, CONNECT_TIMEOUT};
 
-const PTVSD_HINT: &str = "Is the program running with ptvsd.enable_attach() on that port (default 5678)?";
+const PTVSD_HINT: &str = "Is the program running with ptvsd.enable_attach() on that port (default 5678)? If it was \
+     listening before, a previous connection cut during its handshake can stop ptvsd 3.1/3.2 listening for good: \
+     restart the remote program.";
 
 /// Connects, preferring IPv4 (ptvsd binds an IPv4 socket, §1.1), with `TCP_NODELAY` set so our
 /// small commands are not held back by Nagle (§1.2).
