@@ -376,6 +376,31 @@ mod set_next_statement_on_older_python {
     }
 }
 
+/// `continue` with `singleThread`: the worker stopped at a breakpoint runs to its end while the
+/// main thread stays paused (it can still be evaluated, and sees what the worker did).
+fn continue_one_thread(release: Release) {
+    let s = Session::start(release, &[("bp_work", json!({"condition": "n == 7"}))], &[]);
+    let (worker, _) = s.stop_on("pair", "breakpoint");
+    let threads = s.c.request_ok("threads", json!({}));
+    let main = threads["threads"].as_array().and_then(|t| t.iter().find(|t| t["id"] != worker)).map(|t| t["id"].clone()).unwrap_or_default();
+    // The main thread pauses at its next line of Python, in the loop that waits for the worker.
+    let main_frame = poll_until(T, || {
+        let frames = s.c.request_ok("stackTrace", json!({"threadId": main}));
+        let top = frames["stackFrames"][0].clone();
+        let probe = s.c.request("evaluate", json!({"expression": "PAIR['done']", "frameId": top["id"], "context": "watch"}));
+        (probe["success"] == true && top["name"] == "pair").then_some(top["id"].clone())
+    })
+    .unwrap_or_else(|| panic!("the main thread never paused in pair()"));
+    let continued = s.c.request_ok("continue", json!({"threadId": worker, "singleThread": true}));
+    assert_eq!(continued["allThreadsContinued"], false, "{continued}");
+    s.debuggee.wait_stdout_contains("worker result 22\n", T);
+    let done = poll_until(T, || (s.evaluate("PAIR['done']", &main_frame) == "True").then_some(()));
+    assert!(done.is_some(), "the paused main thread should see the worker's result");
+    let step = s.c.request("next", json!({"threadId": main, "singleThread": true}));
+    assert!(step["message"].as_str().is_some_and(|m| m.contains("every thread")), "{step}");
+    s.finish(&main, "pair");
+}
+
 /// `terminate` ends the session by detaching: the stopped program runs on, the editor gets
 /// `terminated`, and its `disconnect` then ends the adapter.
 fn terminate_detaches(release: Release) {
@@ -402,7 +427,8 @@ each_supported_release!(
     long_lists_in_pages,
     grouped_variables,
     console_completions,
-    set_next_statement_refused
+    set_next_statement_refused,
+    continue_one_thread
 );
 
 /// A stop that lasts past `longStopWarning` gets one warning about IIS's request timeout.

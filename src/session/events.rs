@@ -105,6 +105,7 @@ impl Session {
             }
             Event::ProcessLoad { tid } => {
                 link.attach_stop = AttachStop::Arrived(tid);
+                link.attach_thread = Some(tid);
                 if link.configuration_done {
                     self.start_attach_probe(tid);
                 }

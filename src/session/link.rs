@@ -68,6 +68,8 @@ pub struct Link {
     pub pause_requested: bool,
     /// A `brka` was sent to probe the release at the next stop (the attach stop had no frame).
     pub probe_at_pause: bool,
+    /// The thread that reported `LOAD`: resuming it alone resumes every thread (§8.2).
+    pub attach_thread: Option<Tid>,
     /// A `goto` waiting for ptvsd's answer.
     pub pending_goto: Option<super::goto::PendingGoto>,
     /// `stopOnAttach` has been honoured.
@@ -117,6 +119,7 @@ impl Link {
             pause_requested: false,
             probe_at_pause: false,
             pending_goto: None,
+            attach_thread: None,
             attach_stop_shown: false,
             stop_generation: 0,
             warned_long_stop: false,

@@ -104,6 +104,7 @@ impl Session {
             supports_loaded_sources_request: Some(true),
             supports_value_formatting_options: Some(true),
             supports_completions_request: Some(true),
+            supports_single_thread_execution_requests: Some(true),
             completion_trigger_characters: Some(vec![".".to_string()]),
             supports_terminate_request: Some(true),
             support_terminate_debuggee: Some(false),
@@ -244,8 +245,21 @@ impl Session {
     fn resume(&mut self, request: &Request) -> Reply {
         let Some(link) = self.link.as_mut() else { return Ok(None) };
         let requested = request.arguments.get("threadId").and_then(Value::as_u64).and_then(|id| link.threads.tid_of(id));
-        let blocked = requested.filter(|tid| link.threads.get(*tid).is_some_and(|t| t.blocked)).or(link.threads.first_blocked());
-        if let Some(tid) = blocked {
+        let requested_blocked = requested.filter(|tid| link.threads.get(*tid).is_some_and(|t| t.blocked));
+        let single_thread = request.arguments.get("singleThread").and_then(Value::as_bool).unwrap_or(false);
+        if let (true, Some(tid)) = (single_thread, requested_blocked) {
+            if link.attach_thread != Some(tid) {
+                // `rest`: this thread runs, the others stay paused (§9.6).
+                link.send(Command::ClearStepping { tid });
+                link.send(Command::ResumeThread { tid });
+                if let Some(thread) = link.threads.get_mut(tid) {
+                    thread.blocked = false;
+                    thread.exception = None;
+                }
+                return Ok(Some(json!({ "allThreadsContinued": false })));
+            }
+        }
+        if let Some(tid) = requested_blocked.or(link.threads.first_blocked()) {
             // Continue = clst + resa: without clst a pending step reports a stray stop (§9.6).
             link.send(Command::ClearStepping { tid });
             link.send(Command::ResumeAll);
@@ -258,6 +272,9 @@ impl Session {
         let Some(link) = self.link.as_mut() else { return Ok(None) };
         let thread_id = request.arguments.get("threadId").and_then(Value::as_u64).unwrap_or(0);
         let tid = link.threads.tid_of(thread_id).ok_or_else(|| RequestError::new(format!("unknown threadId {thread_id}")))?;
+        if request.arguments.get("singleThread").and_then(Value::as_bool).unwrap_or(false) {
+            return Err(RequestError::new("ptvsd resumes every thread for a step: step without 'single thread', or continue this thread alone"));
+        }
         // A step on a thread that is not blocked kills ptvsd's debugger loop (§9.4).
         if !link.threads.get(tid).is_some_and(|t| t.blocked) {
             return Err(RequestError::new(format!(
