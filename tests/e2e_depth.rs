@@ -149,6 +149,32 @@ fn exception_stop_and_info(release: Release) {
     s.finish(&thread_id, "raise");
 }
 
+/// Exception breakpoints limited to named types: a filter's condition, and `exceptionOptions`
+/// per type, on top of ptvsd's never-break defaults.
+fn exception_types(release: Release) {
+    let s = Session::start(release, &[], &[]);
+    let limited = |types: &str| json!({"filters": [], "filterOptions": [{"filterId": "raised", "condition": types}]});
+    s.c.request_ok("setExceptionBreakpoints", limited("KeyError, myapp.errors.PaymentError"));
+    s.debuggee.send_line("raise");
+    s.debuggee.wait_stdout_contains("done raise\n", T);
+    assert!(s.c.events_named("stopped").is_empty(), "a ValueError stopped with the filter limited to other types");
+    s.c.request_ok("setExceptionBreakpoints", limited("builtins.ValueError"));
+    let (thread_id, _) = s.stop_on("raise", "exception");
+    let info = s.c.request_ok("exceptionInfo", json!({"threadId": thread_id}));
+    assert_eq!(info["exceptionId"], "ValueError", "{info}");
+    s.c.request_ok("continue", json!({"threadId": thread_id}));
+    s.debuggee.wait_stdout_contains("done raise\n", T);
+    let never_value_error = json!({"filters": ["raised"], "exceptionOptions": [
+        {"path": [{"names": ["Python Exceptions"]}, {"names": ["ValueError"]}], "breakMode": "never"}]});
+    s.c.request_ok("setExceptionBreakpoints", never_value_error);
+    s.debuggee.send_line("raise");
+    s.debuggee.wait_stdout_contains("done raise\n", T);
+    assert_eq!(s.c.events_named("stopped").len(), 1, "ValueError is set to never break");
+    let bad = s.c.request("setExceptionBreakpoints", limited("n > 3"));
+    assert!(bad["message"].as_str().is_some_and(|m| m.contains("'n > 3' is not an exception type name")), "{bad}");
+    s.c.request_ok("disconnect", json!({}));
+}
+
 /// Hex formatting and the module list.
 fn hex_and_modules(release: Release) {
     let s = Session::start(release, &[("bp_work", json!({}))], &[]);
@@ -428,7 +454,8 @@ each_supported_release!(
     grouped_variables,
     console_completions,
     set_next_statement_refused,
-    continue_one_thread
+    continue_one_thread,
+    exception_types
 );
 
 /// A stop that lasts past `longStopWarning` gets one warning about IIS's request timeout.

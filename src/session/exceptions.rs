@@ -8,7 +8,7 @@
 //! - `userUnhandled`: user files get their real ranges and library files none, so an exception
 //!   that leaves user code into a library (a view raising into Django) stops (§9.8.1).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::handlers::{catch_all, handler_statements};
 use super::paths::PathMapper;
@@ -21,6 +21,10 @@ const MODE_RAISED: i64 = 1;
 const MODE_UNHANDLED: i64 = 32;
 /// Sources larger than this are not parsed (answered as "everything handled").
 const MAX_SOURCE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// What a filter's condition holds, for the editor's input box.
+pub const CONDITION_DESCRIPTION: &str =
+    "Exception types, comma-separated (ValueError, myapp.errors.PaymentError): break only for these exact types";
 
 pub const FILTERS: [(&str, &str, &str); 3] = [
     ("raised", "Raised Exceptions", "Break whenever an exception is raised, even if it is caught"),
@@ -39,26 +43,63 @@ pub struct ExceptionSettings {
 }
 
 impl ExceptionSettings {
-    /// The table for these DAP filters; unknown filters are an error naming them.
-    pub fn set_filters(&mut self, filters: &[String]) -> Result<Command, String> {
-        let mut mode = 0;
+    /// The table for the editor's choice, on top of ptvsd's never-break defaults (§7.3):
+    /// - each filter, with an optional condition naming the exception types it is limited to;
+    /// - `exceptionOptions`: a break mode for a category (one path segment, the default) or for
+    ///   exception types (the last segment's names).
+    ///
+    /// Unknown filters, break modes and names that are not exception types are errors.
+    pub fn configure(&mut self, filters: &[(String, Option<String>)], options: &[ExceptionOption]) -> Result<Command, String> {
+        let mut default_mode = 0;
         let mut user_unhandled = false;
-        for filter in filters {
-            match filter.as_str() {
-                "raised" => mode |= MODE_RAISED,
-                "uncaught" => mode |= MODE_UNHANDLED,
+        let mut break_on: BTreeMap<String, i64> = NEVER_BREAK.iter().map(|name| (name.to_string(), 0)).collect();
+        for (filter, condition) in filters {
+            let mode = match filter.as_str() {
+                "raised" => MODE_RAISED,
+                "uncaught" => MODE_UNHANDLED,
                 "userUnhandled" => {
-                    mode |= MODE_UNHANDLED;
                     user_unhandled = true;
+                    MODE_UNHANDLED
                 }
                 other => return Err(format!("unknown exception filter '{other}': use raised, uncaught or userUnhandled")),
+            };
+            match condition.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+                None => default_mode |= mode,
+                Some(condition) => {
+                    for name in exception_names(condition)? {
+                        *break_on.entry(name).or_insert(0) |= mode;
+                    }
+                }
             }
         }
-        self.default_mode = mode;
+        for option in options {
+            let mode = match option.break_mode.as_str() {
+                "never" => 0,
+                "always" => MODE_RAISED,
+                "unhandled" => MODE_UNHANDLED,
+                "userUnhandled" => {
+                    user_unhandled = true;
+                    MODE_UNHANDLED
+                }
+                other => return Err(format!("unknown break mode '{other}': use never, always, unhandled or userUnhandled")),
+            };
+            match option.path.as_slice() {
+                [] => {}
+                [_category] => default_mode = mode,
+                [.., types] => {
+                    for name in types {
+                        for name in exception_names(name)? {
+                            break_on.insert(name, mode);
+                        }
+                    }
+                }
+            }
+        }
+        self.default_mode = default_mode;
         self.user_unhandled = user_unhandled;
         // `sexi` clears ptvsd's handler cache: ours goes with it.
         self.answered.clear();
-        Ok(table(mode))
+        Ok(Command::SetExceptionInfo { default_mode, break_on: break_on.into_iter().collect() })
     }
 
     /// The answer to `REQH file`, and a console notice when "uncaught" is blind for that file.
@@ -97,6 +138,32 @@ pub fn table(default_mode: i64) -> Command {
     Command::SetExceptionInfo { default_mode, break_on: NEVER_BREAK.iter().map(|name| (name.to_string(), 0)).collect() }
 }
 
+/// One of DAP's `exceptionOptions`: the names of each path segment, and the break mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExceptionOption {
+    pub path: Vec<Vec<String>>,
+    pub break_mode: String,
+}
+
+/// `ValueError, builtins.KeyError, myapp.errors.PaymentError` as ptvsd's table names them:
+/// builtins without their module (§9.8), others `module.Class`.
+fn exception_names(list: &str) -> Result<Vec<String>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(|name| {
+            let is_identifier = |part: &str| {
+                part.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_') && part.chars().all(|c| c.is_alphanumeric() || c == '_')
+            };
+            if !name.split('.').all(is_identifier) {
+                return Err(format!("'{name}' is not an exception type name (write ValueError or package.module.ErrorClass)"));
+            }
+            let bare = name.strip_prefix("builtins.").or_else(|| name.strip_prefix("exceptions.")).unwrap_or(name);
+            Ok(bare.to_string())
+        })
+        .collect()
+}
+
 fn is_pseudo_file(file: &str) -> bool {
     let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
     base.starts_with('<') && base.ends_with('>')
@@ -120,18 +187,40 @@ fn read_source(path: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    fn filters(names: &[&str]) -> Vec<(String, Option<String>)> {
+        names.iter().map(|name| (name.to_string(), None)).collect()
+    }
+
+    #[test]
+    fn conditions_and_options_name_exception_types() {
+        let mut settings = ExceptionSettings::default();
+        let conditioned = vec![("raised".to_string(), Some("ValueError, builtins.KeyError".to_string())), ("uncaught".to_string(), None)];
+        let option = ExceptionOption { path: vec![vec!["Python Exceptions".into()], vec!["myapp.PaymentError".into()]], break_mode: "never".into() };
+        let Ok(Command::SetExceptionInfo { default_mode, break_on }) = settings.configure(&conditioned, &[option]) else { panic!() };
+        assert_eq!(default_mode, MODE_UNHANDLED);
+        let modes: HashMap<_, _> = break_on.into_iter().collect();
+        assert_eq!(modes["ValueError"], MODE_RAISED);
+        assert_eq!(modes["KeyError"], MODE_RAISED, "named explicitly: the never-break default gives way");
+        assert_eq!(modes["StopIteration"], 0);
+        assert_eq!(modes["myapp.PaymentError"], 0);
+        let category = ExceptionOption { path: vec![vec!["Python Exceptions".into()]], break_mode: "always".into() };
+        assert!(matches!(settings.configure(&[], &[category]), Ok(Command::SetExceptionInfo { default_mode: MODE_RAISED, .. })));
+        let bad = vec![("raised".to_string(), Some("x == 1".to_string()))];
+        assert!(settings.configure(&bad, &[]).is_err_and(|e| e.contains("'x == 1' is not an exception type")));
+    }
+
     #[test]
     fn filters_become_modes_and_answers() {
         let mut settings = ExceptionSettings::default();
-        assert!(matches!(settings.set_filters(&["uncaught".into()]), Ok(Command::SetExceptionInfo { default_mode: 32, .. })));
-        assert!(settings.set_filters(&["bogus".into()]).is_err());
+        assert!(matches!(settings.configure(&filters(&["uncaught"]), &[]), Ok(Command::SetExceptionInfo { default_mode: 32, .. })));
+        assert!(settings.configure(&filters(&["bogus"]), &[]).is_err());
         let paths = PathMapper::default();
         assert_eq!(settings.answer("<frozen importlib._bootstrap>", &paths).0, catch_all());
         let (answer, notice) = settings.answer("/no/such/file.py", &paths);
         assert_eq!(answer, catch_all());
         assert!(notice.is_some_and(|n| n.contains("/no/such/file.py")));
         assert!(settings.answer("/no/such/file.py", &paths).1.is_none(), "said once");
-        settings.set_filters(&["userUnhandled".into()]).ok();
+        settings.configure(&filters(&["userUnhandled"]), &[]).ok();
         assert!(settings.answer("/srv/venv/lib/python3.11/site-packages/django/core/handlers/base.py", &paths).0.is_empty());
     }
 }

@@ -105,6 +105,8 @@ impl Session {
             supports_value_formatting_options: Some(true),
             supports_completions_request: Some(true),
             supports_single_thread_execution_requests: Some(true),
+            supports_exception_options: Some(true),
+            supports_exception_filter_options: Some(true),
             completion_trigger_characters: Some(vec![".".to_string()]),
             supports_terminate_request: Some(true),
             support_terminate_debuggee: Some(false),
@@ -312,8 +314,8 @@ fn exception_filter(filter: &str, label: &str, description: &str) -> dap_types::
         label: label.to_string(),
         description: Some(description.to_string()),
         default: Some(false),
-        supports_condition: Some(false),
-        condition_description: None,
+        supports_condition: Some(true),
+        condition_description: Some(super::exceptions::CONDITION_DESCRIPTION.to_string()),
     }
 }
 
@@ -326,13 +328,26 @@ fn stale(what: &str) -> RequestError {
 }
 
 fn set_exception_breakpoints(link: &mut Link, request: &Request) -> Reply {
-    let filters: Vec<String> = request
-        .arguments
-        .get("filters")
-        .and_then(Value::as_array)
-        .map(|items| items.iter().filter_map(|f| f.as_str().map(str::to_string)).collect())
-        .unwrap_or_default();
-    let table = link.exceptions.set_filters(&filters).map_err(RequestError::new)?;
+    let list = |key: &str| request.arguments.get(key).and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut filters: Vec<(String, Option<String>)> = list("filters").iter().filter_map(|f| f.as_str().map(|f| (f.to_string(), None))).collect();
+    for option in list("filterOptions") {
+        let Some(filter) = option.get("filterId").and_then(Value::as_str) else { continue };
+        filters.push((filter.to_string(), option.get("condition").and_then(Value::as_str).map(str::to_string)));
+    }
+    let mut options = Vec::new();
+    for option in list("exceptionOptions") {
+        let segments = option.get("path").and_then(Value::as_array).cloned().unwrap_or_default();
+        if segments.iter().any(|segment| segment.get("negate").and_then(Value::as_bool) == Some(true)) {
+            return Err(RequestError::new("exception options with 'negate' are not supported: name the exception types to break on"));
+        }
+        let path = segments
+            .iter()
+            .map(|segment| segment.get("names").and_then(Value::as_array).map(|names| names.iter().filter_map(Value::as_str).map(str::to_string).collect()).unwrap_or_default())
+            .collect();
+        let break_mode = option.get("breakMode").and_then(Value::as_str).unwrap_or("never").to_string();
+        options.push(super::exceptions::ExceptionOption { path, break_mode });
+    }
+    let table = link.exceptions.configure(&filters, &options).map_err(RequestError::new)?;
     link.send(table);
     Ok(Some(json!({})))
 }
