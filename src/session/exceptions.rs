@@ -54,15 +54,10 @@ impl ExceptionSettings {
         let mut user_unhandled = false;
         let mut break_on: BTreeMap<String, i64> = NEVER_BREAK.iter().map(|name| (name.to_string(), 0)).collect();
         for (filter, condition) in filters {
-            let mode = match filter.as_str() {
-                "raised" => MODE_RAISED,
-                "uncaught" => MODE_UNHANDLED,
-                "userUnhandled" => {
-                    user_unhandled = true;
-                    MODE_UNHANDLED
-                }
-                other => return Err(format!("unknown exception filter '{other}': use raised, uncaught or userUnhandled")),
-            };
+            let (mode, user) = ptvsd_mode(filter)
+                .filter(|_| filter != "never")
+                .ok_or_else(|| format!("unknown exception filter '{filter}': use raised, uncaught or userUnhandled"))?;
+            user_unhandled |= user;
             match condition.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
                 None => default_mode |= mode,
                 Some(condition) => {
@@ -73,16 +68,10 @@ impl ExceptionSettings {
             }
         }
         for option in options {
-            let mode = match option.break_mode.as_str() {
-                "never" => 0,
-                "always" => MODE_RAISED,
-                "unhandled" => MODE_UNHANDLED,
-                "userUnhandled" => {
-                    user_unhandled = true;
-                    MODE_UNHANDLED
-                }
-                other => return Err(format!("unknown break mode '{other}': use never, always, unhandled or userUnhandled")),
-            };
+            let (mode, user) = ptvsd_mode(&option.break_mode).ok_or_else(|| {
+                format!("unknown break mode '{}': use never, always, unhandled or userUnhandled", option.break_mode)
+            })?;
+            user_unhandled |= user;
             match option.path.as_slice() {
                 [] => {}
                 [_category] => default_mode = mode,
@@ -136,6 +125,18 @@ impl ExceptionSettings {
 /// `sexi` replaces the whole table, so the defaults go with every one (§7.3).
 pub fn table(default_mode: i64) -> Command {
     Command::SetExceptionInfo { default_mode, break_on: NEVER_BREAK.iter().map(|name| (name.to_string(), 0)).collect() }
+}
+
+/// ptvsd's mode for a DAP filter or break mode (they name the same three modes), and whether
+/// it means user-unhandled (built from the `REQH` answers, §9.8.1).
+fn ptvsd_mode(name: &str) -> Option<(i64, bool)> {
+    match name {
+        "never" => Some((0, false)),
+        "raised" | "always" => Some((MODE_RAISED, false)),
+        "uncaught" | "unhandled" => Some((MODE_UNHANDLED, false)),
+        "userUnhandled" => Some((MODE_UNHANDLED, true)),
+        _ => None,
+    }
 }
 
 /// One of DAP's `exceptionOptions`: the names of each path segment, and the break mode.
