@@ -31,6 +31,8 @@ struct State {
     output_end: bool,
     /// The end of the last output text, so a marker split across two events is still seen.
     output_tail: String,
+    /// Program output the adapter said it dropped (its console notice), in bytes.
+    output_dropped: u64,
     eof: bool,
 }
 
@@ -40,6 +42,8 @@ pub struct DapClient {
     state: Arc<Mutex<State>>,
     tick: Arc<watch::Sender<u64>>,
     seq: std::sync::atomic::AtomicI64,
+    /// The most bytes per second the reader takes from the adapter (0: as fast as it can).
+    pace: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl DapClient {
@@ -52,8 +56,9 @@ impl DapClient {
         let state = Arc::new(Mutex::new(State::default()));
         let (tick, _) = watch::channel(0u64);
         let tick = Arc::new(tick);
-        tokio::spawn(read_loop(stdout, state.clone(), tick.clone()));
-        Ok(DapClient { child, stdin: tokio::sync::Mutex::new(stdin), state, tick, seq: 1.into() })
+        let pace = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        tokio::spawn(read_loop(stdout, state.clone(), tick.clone(), pace.clone()));
+        Ok(DapClient { child, stdin: tokio::sync::Mutex::new(stdin), state, tick, seq: 1.into(), pace })
     }
 
     pub fn pid(&self) -> u32 {
@@ -117,10 +122,22 @@ impl DapClient {
         self.wait_for(timeout, "the end of the program's output", |st| st.output_end.then_some(st.output_bytes)).await
     }
 
+    /// Reads the adapter's stdout at most at `bytes_per_second` (0: at full speed), as a slow
+    /// editor would.
+    pub fn set_pace(&self, bytes_per_second: u64) {
+        self.pace.store(bytes_per_second, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Bytes of program output the adapter reported dropped since `reset_output`.
+    pub fn output_dropped(&self) -> u64 {
+        self.state.lock().unwrap().output_dropped
+    }
+
     pub fn reset_output(&self) {
         let mut st = self.state.lock().unwrap();
         st.output_bytes = 0;
         st.output_events = 0;
+        st.output_dropped = 0;
         st.output_end = false;
         st.output_tail.clear();
     }
@@ -145,10 +162,12 @@ impl DapClient {
     }
 }
 
-async fn read_loop(stdout: ChildStdout, state: Arc<Mutex<State>>, tick: Arc<watch::Sender<u64>>) {
+async fn read_loop(stdout: ChildStdout, state: Arc<Mutex<State>>, tick: Arc<watch::Sender<u64>>, pace: Arc<std::sync::atomic::AtomicU64>) {
     let mut reader = BufReader::with_capacity(1 << 16, stdout);
     let mut line = String::new();
     let mut body = Vec::new();
+    // While paced: the rate, when the pacing began, the bytes read since.
+    let mut paced: Option<(u64, tokio::time::Instant, u64)> = None;
     loop {
         let mut length = None;
         loop {
@@ -171,6 +190,21 @@ async fn read_loop(stdout: ChildStdout, state: Arc<Mutex<State>>, tick: Arc<watc
         body.resize(length, 0);
         if reader.read_exact(&mut body).await.is_err() {
             return finish(&state, &tick);
+        }
+        let rate = pace.load(std::sync::atomic::Ordering::SeqCst);
+        if rate == 0 {
+            paced = None;
+        } else {
+            let now = tokio::time::Instant::now();
+            let (_, since, bytes) = paced.get_or_insert((rate, now, 0));
+            *bytes += length as u64;
+            let due = *since + Duration::from_secs_f64(*bytes as f64 / rate as f64);
+            if paced.is_some_and(|(r, _, _)| r != rate) {
+                paced = Some((rate, now, 0));
+            } else {
+                // The slow editor: it takes the next message only when its budget allows.
+                tokio::time::sleep_until(due).await;
+            }
         }
         let Ok(message) = serde_json::from_slice::<Value>(&body) else { continue };
         dispatch(message, &state);
@@ -215,7 +249,12 @@ fn dispatch(mut message: Value, state: &Mutex<State>) {
                     }
                     st.output_tail = joined[floor_boundary(&joined, joined.len().saturating_sub(64))..].to_string();
                 }
-                // Console notices and telemetry are not program output.
+                // The adapter's notice of output it dropped for an editor that fell behind.
+                "console" if text.contains("bytes of program output were dropped") => {
+                    let bytes = text.split_whitespace().find_map(|w| w.parse::<u64>().ok()).unwrap_or(0);
+                    st.output_dropped += bytes;
+                }
+                // Other console notices and telemetry are not program output.
                 _ => {}
             }
         }

@@ -13,8 +13,11 @@
 //! the process the editor started and its descendants, i.e. ptvsd-dap's connection owner), then
 //! prints a table with each ptvsd-dap figure / debugpy's, and writes it to BENCHMARKS.md.
 //! It asserts nothing about times: `--short` is what CI runs to prove it works.
+//!
+//! `bench load` is the load run instead (see load.rs): a long session per ptvsd release.
 
 mod client;
+mod load;
 mod procs;
 mod proxy;
 mod report;
@@ -51,11 +54,49 @@ struct Args {
     #[arg(long, default_value_t = 4096)]
     print_size: u64,
     /// Where to write the report (relative to the repository root).
-    #[arg(long, default_value = "BENCHMARKS.md")]
+    #[arg(long, default_value = "BENCHMARKS.md", global = true)]
     out: PathBuf,
     /// The ptvsd-dap binary (default: built with `cargo build --release --bin ptvsd-dap`).
-    #[arg(long)]
+    #[arg(long, global = true)]
     adapter: Option<PathBuf>,
+    #[command(subcommand)]
+    mode: Option<Mode>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Mode {
+    /// The load run: per ptvsd release, one session with thousands of stops, 100 threads, a
+    /// 1,000,000-element list paged and an output flood, with the adapter's RSS throughout;
+    /// writes the "Load" section of BENCHMARKS.md.
+    Load(LoadArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct LoadArgs {
+    /// The ptvsd releases to run against, each in its own session.
+    #[arg(long, value_delimiter = ',', default_value = "2.2.0,3.0.0,3.1.0,3.2.1")]
+    release: Vec<String>,
+    /// 500 stops, a 100,000-element list, 10 MB of output: a quick proof that it works.
+    #[arg(long)]
+    short: bool,
+    /// Breakpoint stops in the session (10,000 for the published figures).
+    #[arg(long)]
+    stops: Option<usize>,
+    /// Threads alive when one of them stops.
+    #[arg(long, default_value_t = 100)]
+    threads: usize,
+    /// Length of the list that is paged.
+    #[arg(long)]
+    list: Option<u64>,
+    /// Program output of the flood, in MB (10^6 bytes).
+    #[arg(long)]
+    output_mb: Option<u64>,
+    /// Size of each print() of the flood, in bytes (newline included, at least 16).
+    #[arg(long, default_value_t = 4096)]
+    print_size: u64,
+    /// The slow editor's reading speed for the second flood, in MB/s (0: no slow run).
+    #[arg(long, default_value_t = 2.0)]
+    slow_mbps: f64,
 }
 
 fn main() -> std::process::ExitCode {
@@ -90,6 +131,9 @@ fn build_adapter() -> Result<PathBuf, String> {
 }
 
 async fn run(args: Args) -> Result<(), String> {
+    if let Some(Mode::Load(load)) = &args.mode {
+        return run_load(&args, load).await;
+    }
     let delays = args.delays.clone().unwrap_or(if args.short { vec![25] } else { vec![0, 25, 50] });
     let plan = Plan {
         steps: args.steps.unwrap_or(if args.short { 10 } else { 50 }),
@@ -145,13 +189,102 @@ async fn run(args: Args) -> Result<(), String> {
     let load = format!("{load_before} at the start, {} at the end", loadavg());
     let text = document(&args, &delays, &plan, attaches, &env, &all, began.elapsed(), &load);
     println!("{text}");
-    let out = if args.out.is_absolute() { args.out.clone() } else { procs::repo_root().join(&args.out) };
+    let out = out_path(&args);
+    // The load section comes from `bench load`: keep it.
+    let old = std::fs::read_to_string(&out).unwrap_or_default();
+    let text = match load::section_of(&old) {
+        Some(section) => load::splice(&text, section),
+        None => text,
+    };
     std::fs::write(&out, &text).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
     eprintln!("bench: wrote {} in {:.0} s", out.display(), began.elapsed().as_secs_f64());
     if all.iter().any(|m| m.session.is_err()) {
         return Err("some runs failed (see the table)".into());
     }
     Ok(())
+}
+
+fn out_path(args: &Args) -> PathBuf {
+    if args.out.is_absolute() { args.out.clone() } else { procs::repo_root().join(&args.out) }
+}
+
+async fn run_load(args: &Args, l: &LoadArgs) -> Result<(), String> {
+    let plan = load::LoadPlan {
+        stops: l.stops.unwrap_or(if l.short { 500 } else { 10_000 }).max(1),
+        threads: l.threads.max(1),
+        list_len: l.list.unwrap_or(if l.short { 100_000 } else { 1_000_000 }).max(100),
+        output_bytes: l.output_mb.unwrap_or(if l.short { 10 } else { 100 }) * 1_000_000,
+        print_size: l.print_size.max(16),
+        slow_rate: (l.slow_mbps.max(0.0) * 1e6) as u64,
+    };
+    let adapter = match &args.adapter {
+        Some(path) => path.clone(),
+        None => build_adapter()?,
+    };
+    let cache = procs::test_env()?;
+    let logs = std::env::temp_dir().join(format!("ptvsd-dap-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&logs).map_err(|e| e.to_string())?;
+    let began = Instant::now();
+    let load_before = loadavg();
+    let mut runs = Vec::new();
+    for version in &l.release {
+        if !load::python(&cache, version).exists() {
+            return Err(format!("no venv for ptvsd {version} in {}", cache.display()));
+        }
+        eprintln!("bench: load, ptvsd {version} ...");
+        let run = load::run(&cache, &adapter, &logs, version, &plan).await;
+        if let Err(e) = &run {
+            eprintln!("bench:   FAILED: {e} (adapter log: {}/load-{version}.adapter.log)", logs.display());
+        }
+        runs.push((version.clone(), run));
+    }
+    let python = load::python(&cache, l.release.first().map_or("3.2.1", String::as_str));
+    let header = format!(
+        "Written by `{}` (or `scripts/bench.sh load`), {}, in {:.0} s.\n\n\
+         - Machine: {} (load average {load_before} at the start, {} at the end: the 2 cores are shared with other builds)\n\
+         - ptvsd-dap {} (release build); websockify 0.13.0; {}\n\
+         - Link: the bench's client on the adapter's stdio → ptvsd-dap → `ws://` → websockify → ptvsd running `tests/fixtures/load_app.py`, on loopback, no injected delay. \
+         One session per release; the phases run in the order of the table, in that one session.\n\
+         - Stops: `continue` → the next breakpoint stop → `stackTrace` (20 levels), `scopes`, `variables` of the locals, each after the previous answer, as VS Code does; a cycle ends with the `variables` answer.\n\
+         - Threads: {} threads idle in Python (awake every 100 ms); one stops at a breakpoint; `threads` is asked every 20 ms until it lists every worker by name; then `stackTrace` of every tenth worker.\n\
+         - List: a local list of {} ints; `variables` with `filter: indexed`, `start`, `count: 100` as VS Code pages it: the first ten pages, one page at each tenth of the list, and the last page.\n\
+         - Output: the debuggee prints {} MB in `print()` calls of {} bytes; the client reads at full speed, then (second flood) at {:.1} MB/s, an editor too slow for it (the adapter holds at most 16 MiB of output for it and drops the rest, saying so).\n\
+         - RSS: VmRSS from /proc of the front plus the connection owner, in MiB, shown as \"sum (owner N)\"; peaks are VmHWM since the phase began; \"highest sample\" is VmRSS sampled every 100 ms.\n\n",
+        load_command(l, &plan),
+        sysinfo::command_output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
+        began.elapsed().as_secs_f64(),
+        sysinfo::machine(),
+        loadavg(),
+        env!("CARGO_PKG_VERSION"),
+        sysinfo::command_output(&python.to_string_lossy(), &["--version"]),
+        plan.threads,
+        plan.list_len,
+        plan.output_bytes / 1_000_000,
+        plan.print_size,
+        plan.slow_rate as f64 / 1e6,
+    );
+    let section = load::section(&runs, &plan, &header);
+    println!("{section}");
+    let out = out_path(args);
+    let old = std::fs::read_to_string(&out).unwrap_or_default();
+    std::fs::write(&out, load::splice(&old, &section)).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    eprintln!("bench: wrote the load section of {} in {:.0} s", out.display(), began.elapsed().as_secs_f64());
+    if runs.iter().any(|(_, r)| r.is_err()) {
+        return Err("some runs failed (see the table)".into());
+    }
+    Ok(())
+}
+
+fn load_command(l: &LoadArgs, plan: &load::LoadPlan) -> String {
+    format!(
+        "cargo run --release --bin bench -- load --release {} --stops {} --threads {} --list {} --output-mb {} --slow-mbps {}",
+        l.release.join(","),
+        plan.stops,
+        plan.threads,
+        plan.list_len,
+        plan.output_bytes / 1_000_000,
+        plan.slow_rate as f64 / 1e6
+    )
 }
 
 /// The 1-minute load average: other work on the machine skews every figure.

@@ -18,17 +18,27 @@ pub fn repo_root() -> &'static Path {
 }
 
 pub fn fixture() -> PathBuf {
-    repo_root().join("tests").join("fixtures").join("bench_app.py")
+    fixture_named("bench_app.py")
+}
+
+/// `tests/fixtures/<name>`.
+pub fn fixture_named(name: &str) -> PathBuf {
+    repo_root().join("tests").join("fixtures").join(name)
 }
 
 /// The 1-based line of bench_app.py that carries `# @<marker>`.
 pub fn marker_line(marker: &str) -> Res<u64> {
-    let text = std::fs::read_to_string(fixture()).map_err(|e| format!("cannot read bench_app.py: {e}"))?;
+    marker_line_in(&fixture(), marker)
+}
+
+/// The 1-based line of `script` that carries `# @<marker>`.
+pub fn marker_line_in(script: &Path, marker: &str) -> Res<u64> {
+    let text = std::fs::read_to_string(script).map_err(|e| format!("cannot read {}: {e}", script.display()))?;
     let tag = format!("# @{marker}");
     text.lines()
         .position(|l| l.split(&tag).nth(1).is_some_and(|rest| !rest.starts_with(|c: char| c.is_alphanumeric() || c == '_')))
         .map(|i| i as u64 + 1)
-        .ok_or_else(|| format!("no `{tag}` in bench_app.py"))
+        .ok_or_else(|| format!("no `{tag}` in {}", script.display()))
 }
 
 /// Runs scripts/setup-test-env.sh (idempotent) and returns the cache directory it prints.
@@ -78,8 +88,13 @@ pub struct Debuggee {
 impl Debuggee {
     /// `python -u -m ptvsd --port P --interface 127.0.0.1 --secret S bench_app.py`
     pub fn ptvsd(python: &Path, port: u16, secret: &str) -> Res<Debuggee> {
+        Self::ptvsd_running(python, &fixture(), port, secret)
+    }
+
+    /// Like [`Debuggee::ptvsd`], running `script`.
+    pub fn ptvsd_running(python: &Path, script: &Path, port: u16, secret: &str) -> Res<Debuggee> {
         let mut cmd = Command::new(python);
-        cmd.args(["-u", "-m", "ptvsd", "--port", &port.to_string(), "--interface", "127.0.0.1", "--secret", secret]).arg(fixture());
+        cmd.args(["-u", "-m", "ptvsd", "--port", &port.to_string(), "--interface", "127.0.0.1", "--secret", secret]).arg(script);
         Self::spawn(cmd)
     }
 

@@ -154,11 +154,11 @@ async fn start_rig(env: &Env, who: Contender, delay: Duration, tag: &str) -> Res
     }
 }
 
-fn epoch_nanos() -> u128 {
+pub fn epoch_nanos() -> u128 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
 }
 
-fn ms(from: Instant, to: Instant) -> f64 {
+pub fn ms(from: Instant, to: Instant) -> f64 {
     to.saturating_duration_since(from).as_secs_f64() * 1000.0
 }
 
@@ -210,7 +210,7 @@ async fn attach(rig: &mut Rig, who: Contender, s: &mut Session) -> Res<()> {
 
 /// After a `stopped` event: stackTrace, scopes, variables of the top frame, in that order.
 /// Returns the arrival time of each answer and the variables.
-async fn inspect(c: &DapClient, stopped: &Value) -> Res<([Instant; 3], Vec<Value>)> {
+pub async fn inspect(c: &DapClient, stopped: &Value) -> Res<([Instant; 3], Vec<Value>)> {
     let thread = &stopped["body"]["threadId"];
     let stack = c.request("stackTrace", json!({"threadId": thread, "startFrame": 0, "levels": 20})).await?;
     let frame = stack["body"]["stackFrames"][0]["id"].clone();
@@ -225,7 +225,7 @@ async fn inspect(c: &DapClient, stopped: &Value) -> Res<([Instant; 3], Vec<Value
 }
 
 /// `command` (next or continue) on the stopped thread → the next stop → the three requests.
-async fn cycle(c: &DapClient, command: &str, stopped: &Value) -> Res<(Cycle, Value, Vec<Value>)> {
+pub async fn cycle(c: &DapClient, command: &str, stopped: &Value) -> Res<(Cycle, Value, Vec<Value>)> {
     c.clear_events();
     let start = Instant::now();
     let rx = c.send(command, json!({"threadId": stopped["body"]["threadId"]})).await?;
@@ -245,7 +245,7 @@ async fn cycle(c: &DapClient, command: &str, stopped: &Value) -> Res<(Cycle, Val
     Ok((timing, next_stop, vars))
 }
 
-async fn resume(c: &DapClient, stopped: &Value) -> Res<()> {
+pub async fn resume(c: &DapClient, stopped: &Value) -> Res<()> {
     c.request_ok("continue", json!({"threadId": stopped["body"]["threadId"]})).await.map(|_| ())
 }
 
