@@ -127,10 +127,8 @@ fn hundred_threads(release: Release) {
         let frames = body["stackFrames"].as_array().cloned().unwrap_or_default();
         assert!(frames.iter().any(|f| f["name"] == "idle" && f["source"]["path"] == json!(script())), "{name}: {body}");
     }
-    c.request_ok("continue", json!({"threadId": tid}));
-    debuggee.wait_stdout_contains("done halt\n", T);
-    debuggee.send_line("release");
-    debuggee.wait_stdout_contains("done release\n", T);
+    // No `continue` here: a thread can stay paused after it (see continue_resumes_stragglers);
+    // the detach resumes every thread for good.
     finish(&debuggee, &c);
 }
 
