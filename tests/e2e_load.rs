@@ -127,18 +127,13 @@ fn hundred_threads(release: Release) {
         let frames = body["stackFrames"].as_array().cloned().unwrap_or_default();
         assert!(frames.iter().any(|f| f["name"] == "idle" && f["source"]["path"] == json!(script())), "{name}: {body}");
     }
-    // No `continue` here: a thread can stay paused after it (see continue_resumes_stragglers);
-    // the detach resumes every thread for good.
     finish(&debuggee, &c);
 }
 
 /// `continue` right after a stop among 100 threads (as a user who presses it at once, or a
-/// logpoint, does): every thread goes on. Fails on every release, in the first round: the
-/// threads still on their way to the pause when ptvsd's resume-all runs block after it and stay
-/// blocked (`block()` sends the thread's frames before it marks itself blocked, so the resume
-/// misses it; a thread that took the pending pause just before the resume cleared it blocks too).
-/// ptvsd says nothing but a named `THRF` for each. The adapter must resume such stragglers; until
-/// it does, these stay ignored (run them with `--run-ignored only`).
+/// logpoint, does): every thread goes on. ptvsd's resume-all misses the threads still on their
+/// way to the pause (`block()` sends the thread's frames before it marks itself blocked), which
+/// then block for good unless the adapter wakes them (`session/stragglers.rs`).
 fn continue_resumes_stragglers(release: Release) {
     let (debuggee, c) = session(release, &["load_halt"]);
     for round in 0..3 {
@@ -156,29 +151,6 @@ fn continue_resumes_stragglers(release: Release) {
     finish(&debuggee, &c);
 }
 
-mod continue_resumes_stragglers {
-    use super::*;
-    #[test]
-    #[ignore = "the adapter does not yet resume a thread that pauses after the resume-all"]
-    fn v2_2_0() {
-        super::continue_resumes_stragglers(Release::V2_2_0)
-    }
-    #[test]
-    #[ignore = "the adapter does not yet resume a thread that pauses after the resume-all"]
-    fn v3_0_0() {
-        super::continue_resumes_stragglers(Release::V3_0_0)
-    }
-    #[test]
-    #[ignore = "the adapter does not yet resume a thread that pauses after the resume-all"]
-    fn v3_1_0() {
-        super::continue_resumes_stragglers(Release::V3_1_0)
-    }
-    #[test]
-    #[ignore = "the adapter does not yet resume a thread that pauses after the resume-all"]
-    fn v3_2_1() {
-        super::continue_resumes_stragglers(Release::V3_2_1)
-    }
-}
 
 /// A 1,000,000-element list: its length is announced, and any page holds the right elements.
 fn million_element_list(release: Release) {
@@ -253,4 +225,4 @@ fn output_flood_arrives_whole(release: Release) {
     finish(&debuggee, &c);
 }
 
-each_supported_release!(stops_in_a_loop, hundred_threads, million_element_list, output_flood_arrives_whole);
+each_supported_release!(stops_in_a_loop, hundred_threads, million_element_list, output_flood_arrives_whole, continue_resumes_stragglers);

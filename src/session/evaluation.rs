@@ -37,6 +37,8 @@ pub enum Waiter {
     Logpoint { tid: Tid },
     /// The names to offer for `completions`.
     Completions { request: Request, query: super::completions::Query },
+    /// Whether a thread that paused after a resume-all is blocked (`stragglers.rs`).
+    Straggler { tid: Tid },
     /// The attach stop's probe: `TCP_NODELAY` on ptvsd's socket and its release (§1.2, §12).
     AttachProbe { tid: Tid },
 }
@@ -93,6 +95,7 @@ impl Evaluations {
         self.queue.push_back((work, 0));
     }
 
+
     /// The next command to send, with its execution id set, if nothing is in flight.
     pub fn next_to_send(&mut self) -> Option<(i64, Command)> {
         if self.in_flight.is_some() || self.not_before.is_some_and(|t| tokio::time::Instant::now() < t) {
@@ -147,6 +150,29 @@ impl Evaluations {
         }
     }
 
+    /// Takes back all work on a thread that exited, sent or not: ptvsd never answers for an
+    /// unknown thread (§9.9), and the id may soon name a new thread.
+    pub fn abandon_on_thread(&mut self, tid: Tid) -> Vec<Waiter> {
+        let mut waiters = Vec::new();
+        if self.in_flight.as_ref().is_some_and(|f| on_thread(&f.command, tid)) {
+            waiters.extend(self.in_flight.take().and_then(|f| f.waiter));
+        }
+        let (gone, kept): (Vec<_>, Vec<_>) = self.queue.drain(..).partition(|(work, _)| on_thread(&work.command, tid));
+        self.queue = kept.into();
+        waiters.extend(gone.into_iter().map(|(work, _)| work.waiter));
+        waiters
+    }
+
+    /// Nothing is in flight or waiting: work pushed now is sent at once.
+    pub fn idle(&self) -> bool {
+        self.in_flight.is_none() && self.queue.is_empty() && self.not_before.is_none_or(|t| tokio::time::Instant::now() >= t)
+    }
+
+    /// Something the editor asked for is being evaluated (not one of the adapter's checks).
+    pub fn editor_work_in_flight(&self) -> bool {
+        self.in_flight.as_ref().is_some_and(|f| !matches!(f.waiter, Some(Waiter::Straggler { .. })))
+    }
+
     pub fn in_flight(&self) -> bool {
         self.in_flight.is_some()
     }
@@ -160,8 +186,12 @@ impl Evaluations {
         matches!(self.in_flight, Some(InFlight { waiter: None, .. }))
     }
 
-    /// Everything still queued (not sent): the program resumed, so none of it can run.
+    /// Everything the editor queued (not sent): the program resumed, so none of it can run.
     pub fn drain_queued(&mut self) -> Vec<Work> {
         self.queue.drain(..).map(|(work, _)| work).collect()
     }
+}
+
+fn on_thread(command: &Command, tid: Tid) -> bool {
+    matches!(command, Command::Execute { tid: on, .. } | Command::EnumChildren { tid: on, .. } if *on == tid)
 }

@@ -92,15 +92,25 @@ impl Session {
                 }
             }
             Event::ThreadExit { tid } => {
+                let abandoned = link.evaluations.abandon_on_thread(tid);
+                link.stragglers.forget(Some(tid));
                 if let Some(dap_id) = link.threads.remove(tid) {
                     self.thread_event("exited", dap_id);
                 }
+                for waiter in abandoned {
+                    self.fail_waiter(waiter, "the thread exited before the debuggee answered".to_string());
+                }
+                self.pump_evaluations();
             }
             Event::ThreadFrames { tid, name, frames } => {
                 let known = link.threads.get(tid).is_some();
+                let pausing = name.is_some();
                 let dap_id = link.threads.record_frames(tid, name, frames);
                 if !known {
                     self.thread_event("started", dap_id);
+                }
+                if pausing {
+                    self.watch_for_straggler(tid);
                 }
             }
             Event::ProcessLoad { tid } => {
@@ -221,6 +231,7 @@ impl Session {
         thread.exception_stop = Some(super::threads::ExceptionStop::new(&info, &thread.frames));
         if unwinding {
             tracing::debug!(tid, "the same exception unwinding into the caller: not shown again");
+            link.threads.record_blocked(tid);
             self.resume_silently(tid);
             return;
         }
@@ -251,6 +262,8 @@ impl Session {
             }
         }
         let dap_id = link.on_stopped(tid);
+        // Every thread pauses for a reported stop: nothing is a straggler any more.
+        link.stragglers.forget(None);
         let generation = link.stop_generation;
         let long_stop_warning = link.config.long_stop_warning;
         self.send_event(
@@ -408,14 +421,14 @@ impl Session {
     pub(super) fn resume_silently(&mut self, tid: Tid) {
         let Some(link) = self.link.as_mut() else { return };
         if link.stop_reported {
-            link.send(Command::ResumeThread { tid });
+            link.resume_thread(tid);
             if let Some(thread) = link.threads.get_mut(tid) {
                 thread.blocked = false;
             }
         } else {
             link.send(Command::ClearStepping { tid });
             link.send(Command::ResumeAll);
-            link.on_resumed();
+            self.resumed_all();
         }
     }
 
@@ -431,7 +444,7 @@ impl Session {
             return;
         }
         link.send(Command::ResumeAll);
-        link.on_resumed();
+        self.resumed_all();
     }
 
     /// Forgets the link after it closed; pending requests get failed responses that say `why`.

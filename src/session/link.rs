@@ -68,6 +68,8 @@ pub struct Link {
     pub pause_requested: bool,
     /// A `brka` was sent to probe the release at the next stop (the attach stop had no frame).
     pub probe_at_pause: bool,
+    /// Threads that may have paused after a resume-all, and when threads were woken.
+    pub stragglers: super::stragglers::StragglerWatch,
     /// The thread that reported `LOAD`: resuming it alone resumes every thread (§8.2).
     pub attach_thread: Option<Tid>,
     /// A `goto` waiting for ptvsd's answer.
@@ -120,6 +122,7 @@ impl Link {
             probe_at_pause: false,
             pending_goto: None,
             attach_thread: None,
+            stragglers: super::stragglers::StragglerWatch::default(),
             attach_stop_shown: false,
             stop_generation: 0,
             warned_long_stop: false,
@@ -166,6 +169,12 @@ impl Link {
         self.handles.clear();
         self.stop_reported = false;
         self.stop_generation += 1;
+    }
+
+    /// `rest`: this thread alone runs again.
+    pub fn resume_thread(&mut self, tid: Tid) {
+        self.send(Command::ResumeThread { tid });
+        self.stragglers.woke(tid);
     }
 
     /// A stop to report: the thread is blocked; returns its DAP id.

@@ -15,6 +15,7 @@ mod handles;
 mod link;
 pub mod paths;
 mod requests;
+mod stragglers;
 mod threads;
 mod traceback;
 mod values;
@@ -39,6 +40,8 @@ enum Internal {
     EvaluationTimeout(i64),
     BreakpointsTimeout(i64),
     GotoTimeout(i64),
+    /// Probe a thread that may have paused after a resume-all (`stragglers.rs`).
+    CheckStraggler(crate::wire::model::Tid),
     LongStop(u64),
     /// Send the next queued evaluation (after ptvsd said it was busy).
     PumpEvaluations,
@@ -142,6 +145,7 @@ impl Session {
             Internal::EvaluationTimeout(exec_id) => self.on_evaluation_timeout(exec_id),
             Internal::BreakpointsTimeout(request_seq) => self.on_breakpoints_timeout(request_seq),
             Internal::GotoTimeout(request_seq) => self.on_goto_timeout(request_seq),
+            Internal::CheckStraggler(tid) => self.check_straggler(tid),
             Internal::LongStop(generation) => self.on_long_stop(generation),
             Internal::PumpEvaluations => self.pump_evaluations(),
             Internal::ExitGrace => return Flow::Exit,

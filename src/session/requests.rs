@@ -253,7 +253,7 @@ impl Session {
             if link.attach_thread != Some(tid) {
                 // `rest`: this thread runs, the others stay paused (§9.6).
                 link.send(Command::ClearStepping { tid });
-                link.send(Command::ResumeThread { tid });
+                link.resume_thread(tid);
                 if let Some(thread) = link.threads.get_mut(tid) {
                     thread.blocked = false;
                     thread.exception = None;
@@ -299,8 +299,8 @@ impl Session {
     /// The program runs again: queued evaluations cannot run, and every id the editor holds
     /// for this stop is stale.
     pub(super) fn after_resume(&mut self) {
+        self.resumed_all();
         let Some(link) = self.link.as_mut() else { return };
-        link.on_resumed();
         let dropped = link.evaluations.drain_queued();
         for work in dropped {
             self.fail_waiter(work.waiter, "the program resumed before this could be evaluated".into());

@@ -2,6 +2,7 @@
 //! latest frames (the `THRF` cache that answers `stackTrace`/`scopes`/`variables` at once).
 
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 use crate::wire::model::{ExceptionInfo, Frame, Tid};
 
@@ -17,6 +18,17 @@ pub struct ThreadState {
     /// The last exception stop of this thread, kept across the resume to recognise the same
     /// exception unwinding into the caller.
     pub exception_stop: Option<ExceptionStop>,
+    /// When the thread last sent its own frames, i.e. started to pause (see `stragglers.rs`).
+    pub paused_at: Option<Instant>,
+    /// When it last reported a stop event (it was blocked for sure by then).
+    pub stop_event_at: Option<Instant>,
+}
+
+impl ThreadState {
+    /// Its latest pause came with a stop event: the adapter knows why it paused.
+    pub fn pause_explained(&self) -> bool {
+        matches!((self.stop_event_at, self.paused_at), (Some(stopped), Some(paused)) if stopped >= paused)
+    }
 }
 
 /// An exception stop: what was raised, and where (each frame's file and function).
@@ -88,6 +100,7 @@ impl ThreadTable {
             thread.blocked = name.is_some();
             if name.is_some() {
                 thread.name = name;
+                thread.paused_at = Some(Instant::now());
             }
             thread.frames = frames;
         }
@@ -106,6 +119,7 @@ impl ThreadTable {
         self.add(tid);
         if let Some(thread) = self.by_tid.get_mut(&tid) {
             thread.blocked = true;
+            thread.stop_event_at = Some(Instant::now());
         }
     }
 

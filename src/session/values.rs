@@ -259,6 +259,7 @@ impl Session {
                 self.resume_silently(tid);
             }
             Waiter::Completions { request, query } => self.on_completions(request, query, result),
+            Waiter::Straggler { tid } => self.on_straggler_probe(tid, result),
             Waiter::AttachProbe { tid } => self.on_attach_probe(tid, result),
         }
     }
@@ -339,6 +340,7 @@ impl Session {
             | Waiter::Completions { request, .. } => self.respond(&request, Err(RequestError::new(message))),
             Waiter::Logpoint { tid } => self.resume_silently(tid),
             Waiter::AttachProbe { tid } => self.resume_after_attach_stop(tid),
+            Waiter::Straggler { tid } => self.on_straggler_probe(tid, Err(message)),
         }
     }
 

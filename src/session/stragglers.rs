@@ -1,0 +1,178 @@
+//! Threads a resume-all left paused. When the program resumes just after a stop, threads that
+//! were on their way to pause send their frames, and ptvsd's `resa` runs before they mark
+//! themselves blocked: they then block with nobody to wake them, a web worker hung for good.
+//! ptvsd says nothing but the thread's own `THRF`, so the adapter watches the threads whose
+//! frames came just before a resume-all or while the program runs, unless a stop explains them.
+//!
+//! Waking such a thread takes care, because of two ptvsd races that end its debugger loop:
+//! - `rest` on a thread that is not blocked yet fails an assertion;
+//! - `exec` or `rest` on a thread that was just woken but has not run yet releases its
+//!   already released lock ("release unlocked lock"). A woken thread may wait for the
+//!   interpreter lock for a long time when many threads run.
+//!
+//! So a watched thread is probed with an evaluation only once every wake-up that could concern
+//! it is [`WAKE_LATENCY`] old. ptvsd answers an evaluation only on a blocked thread (otherwise it
+//! says "cannot be evaluated at this time"), and after any stop event the thread sent; `rest`
+//! then wakes it, and only while the program is still meant to run.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use super::evaluation::{Waiter, Work};
+use super::{Internal, Session};
+use crate::wire::model::{Command, Obj, ReprKind, Tid};
+
+/// A thread whose frames came this close before a resume-all may have missed it.
+const RACE_MARGIN: Duration = Duration::from_secs(1);
+/// How long a woken thread may take to run again, before it is safe to send it anything.
+const WAKE_LATENCY: Duration = Duration::from_secs(2);
+/// When a watched thread is looked at again while other evaluations run.
+const BUSY_DELAY: Duration = Duration::from_millis(20);
+/// When a watched thread is looked at again after an answer "not blocked": it may have been
+/// about to mark itself blocked.
+const LOOK_AGAIN: [Duration; 2] = [Duration::from_millis(250), Duration::from_secs(1)];
+
+/// What the adapter knows about wake-ups and the threads it watches.
+#[derive(Debug, Default)]
+pub struct StragglerWatch {
+    /// Watched threads and how many "not blocked" answers each has had.
+    watched: HashMap<Tid, usize>,
+    resumed_all_at: Option<Instant>,
+    woken_at: HashMap<Tid, Instant>,
+}
+
+impl StragglerWatch {
+    pub fn resumed_all(&mut self) {
+        self.resumed_all_at = Some(Instant::now());
+        self.woken_at.clear();
+    }
+
+    pub fn woke(&mut self, tid: Tid) {
+        self.woken_at.insert(tid, Instant::now());
+    }
+
+    /// A stop explains every pause, and a thread that exited is gone.
+    pub fn forget(&mut self, tid: Option<Tid>) {
+        match tid {
+            Some(tid) => {
+                self.watched.remove(&tid);
+                self.woken_at.remove(&tid);
+            }
+            None => self.watched.clear(),
+        }
+    }
+
+    /// How long until `tid` may be sent anything (zero when it may now).
+    fn wait_before_probing(&self, tid: Tid) -> Duration {
+        let last_wake = self.resumed_all_at.into_iter().chain(self.woken_at.get(&tid).copied()).max();
+        last_wake.map_or(Duration::ZERO, |at| WAKE_LATENCY.saturating_sub(at.elapsed()))
+    }
+}
+
+impl Session {
+    /// After a resume-all: the threads that started to pause just before it are watched.
+    pub(super) fn resumed_all(&mut self) {
+        let Some(link) = self.link.as_mut() else { return };
+        let recent: Vec<Tid> = link
+            .threads
+            .iter()
+            .filter(|(_, thread)| !thread.pause_explained() && thread.paused_at.is_some_and(|at| at.elapsed() < RACE_MARGIN))
+            .map(|(tid, _)| *tid)
+            .collect();
+        link.on_resumed();
+        link.stragglers.resumed_all();
+        for tid in recent {
+            self.watch(tid);
+        }
+    }
+
+    /// A thread sent its own frames (it is pausing): watched if the program is running.
+    pub(super) fn watch_for_straggler(&mut self, tid: Tid) {
+        let Some(link) = self.link.as_ref() else { return };
+        let pausing_expected = link.stop_reported
+            || link.pause_requested
+            || link.probe_at_pause
+            || link.attach_stop != super::link::AttachStop::Done
+            || link.evaluations.editor_work_in_flight();
+        if !pausing_expected {
+            self.watch(tid);
+        }
+    }
+
+    fn watch(&mut self, tid: Tid) {
+        let Some(link) = self.link.as_mut() else { return };
+        if link.stragglers.watched.contains_key(&tid) {
+            return;
+        }
+        link.stragglers.watched.insert(tid, 0);
+        let delay = link.stragglers.wait_before_probing(tid);
+        self.after(delay, Internal::CheckStraggler(tid));
+    }
+
+    /// Probes the thread with an evaluation, unless a stop has explained its pause.
+    pub(super) fn check_straggler(&mut self, tid: Tid) {
+        let Some(link) = self.link.as_mut() else { return };
+        if link.stop_reported {
+            link.stragglers.forget(None);
+            return;
+        }
+        if !link.stragglers.watched.contains_key(&tid) {
+            return;
+        }
+        if link.threads.get(tid).is_none_or(|thread| thread.pause_explained()) {
+            link.stragglers.forget(Some(tid));
+            return;
+        }
+        let delay = link.stragglers.wait_before_probing(tid);
+        if !delay.is_zero() {
+            // Woken again since it was watched: wait until that wake-up is safely old.
+            self.after(delay, Internal::CheckStraggler(tid));
+            return;
+        }
+        // The probe goes out now or not at all: in a queue it could outlive a wake-up. The
+        // editor's evaluations go first.
+        if !link.evaluations.idle() {
+            self.after(BUSY_DELAY, Internal::CheckStraggler(tid));
+            return;
+        }
+        let kind = link.threads.get(tid).and_then(|thread| thread.frames.first()).map_or(1, |frame| frame.kind);
+        let command = Command::Execute {
+            text: "None".to_string(),
+            tid,
+            frame_id: 0,
+            exec_id: 0,
+            frame_kind: kind,
+            repr_kind: ReprKind::Normal,
+            module_name: None,
+            print_result: false,
+        };
+        link.evaluations.push(Work { command, waiter: Waiter::Straggler { tid } });
+        self.pump_evaluations();
+    }
+
+    /// The probe answered: the thread is blocked in ptvsd. Resume it alone if the program is
+    /// still meant to run; look again later if it was not blocked.
+    pub(super) fn on_straggler_probe(&mut self, tid: Tid, result: Result<Obj, String>) {
+        let Some(link) = self.link.as_mut() else { return };
+        if link.stop_reported {
+            link.stragglers.forget(None);
+            return;
+        }
+        let Some(not_blocked) = link.stragglers.watched.get_mut(&tid) else { return };
+        match result {
+            Ok(_) => {
+                tracing::info!(tid, "resuming a thread left paused after the program resumed");
+                link.stragglers.forget(Some(tid));
+                link.resume_thread(tid);
+            }
+            // Not blocked: the resume-all caught it, or it had not marked itself blocked yet.
+            Err(_) => match LOOK_AGAIN.get(*not_blocked) {
+                Some(delay) => {
+                    *not_blocked += 1;
+                    self.after(*delay, Internal::CheckStraggler(tid));
+                }
+                None => link.stragglers.forget(Some(tid)),
+            },
+        }
+    }
+}
