@@ -277,8 +277,14 @@ impl Session {
                 "hitBreakpointIds": hit_breakpoint.map(|id| vec![id]),
             }),
         );
-        if let Some(delay) = long_stop_warning {
-            self.after(delay, super::Internal::LongStop(generation));
+        let timer_running = self.link.as_ref().is_some_and(|link| link.long_stop_timer.as_ref().is_some_and(|(g, _)| *g == generation));
+        if let (Some(delay), false) = (long_stop_warning, timer_running) {
+            let timer = self.after(delay, super::Internal::LongStop(generation));
+            if let Some(link) = self.link.as_mut() {
+                if let Some((_, previous)) = link.long_stop_timer.replace((generation, timer)) {
+                    previous.abort();
+                }
+            }
         }
     }
 

@@ -70,6 +70,10 @@ pub struct Link {
     pub probe_at_pause: bool,
     /// Threads that may have paused after a resume-all, and when threads were woken.
     pub stragglers: super::stragglers::StragglerWatch,
+    /// The long-stop warning's timer, for the stop (generation) it belongs to.
+    pub long_stop_timer: Option<(u64, tokio::task::AbortHandle)>,
+    /// The timeout of the evaluation in flight.
+    pub evaluation_timer: Option<tokio::task::AbortHandle>,
     /// The thread that reported `LOAD`: resuming it alone resumes every thread (§8.2).
     pub attach_thread: Option<Tid>,
     /// A `goto` waiting for ptvsd's answer.
@@ -122,6 +126,8 @@ impl Link {
             probe_at_pause: false,
             pending_goto: None,
             attach_thread: None,
+            long_stop_timer: None,
+            evaluation_timer: None,
             stragglers: super::stragglers::StragglerWatch::default(),
             attach_stop_shown: false,
             stop_generation: 0,
@@ -165,6 +171,9 @@ impl Link {
 
     /// Forgets the stop: every frame id and variable reference the editor holds is now stale.
     pub fn on_resumed(&mut self) {
+        if let Some((_, timer)) = self.long_stop_timer.take() {
+            timer.abort();
+        }
         self.threads.mark_all_running();
         self.handles.clear();
         self.stop_reported = false;

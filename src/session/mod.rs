@@ -250,12 +250,16 @@ impl Session {
         });
     }
 
-    fn after(&self, delay: Duration, internal: Internal) {
+    /// Sends `internal` to the session after `delay`; the handle cancels it. A timer that is
+    /// not cancelled lives its whole delay, so per-stop and per-evaluation timers are cancelled
+    /// when they no longer matter (10,000 stops must not leave 10,000 sleeping tasks).
+    fn after(&self, delay: Duration, internal: Internal) -> tokio::task::AbortHandle {
         let sender = self.internal_tx.clone();
         tokio::spawn(async move {
             tokio::time::sleep(delay).await;
             let _ = sender.send(internal);
-        });
+        })
+        .abort_handle()
     }
 }
 

@@ -193,7 +193,11 @@ impl Session {
         let Some(link) = self.link.as_mut() else { return };
         if let Some((exec_id, command)) = link.evaluations.next_to_send() {
             link.send(command);
-            self.after(EVALUATION_TIMEOUT, Internal::EvaluationTimeout(exec_id));
+            let timer = self.after(EVALUATION_TIMEOUT, Internal::EvaluationTimeout(exec_id));
+            // The previous evaluation has been answered (or has timed out): its timer is moot.
+            if let Some(previous) = self.link.as_mut().and_then(|link| link.evaluation_timer.replace(timer)) {
+                previous.abort();
+            }
         }
     }
 
