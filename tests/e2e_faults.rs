@@ -476,3 +476,53 @@ each_supported_release!(
 );
 
 each_supported_release!(cut_after_greeting, cut_mid_secret, cut_after_accept, cut_mid_attach);
+
+/// A scripted protocol 6 peer whose debugger loop "crashes" after the attach: it prints the
+/// traceback ptvsd prints then. The adapter shows it, says what happened and what to do, ends
+/// the session and closes the connection (ptvsd's next write then fails and it lets go).
+#[test]
+fn debugger_loop_crash_ends_the_session_and_closes_the_link() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let peer = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().expect("accept");
+        let int = |n: i64| n.to_be_bytes().to_vec();
+        let text = |s: &str| [vec![b'U'], int(s.len() as i64), s.as_bytes().to_vec()].concat();
+        let read_string = |stream: &mut std::net::TcpStream| {
+            let mut length = [0u8; 8];
+            stream.read_exact(&mut length).expect("string length");
+            let mut bytes = vec![0u8; i64::from_be_bytes(length) as usize];
+            stream.read_exact(&mut bytes).expect("string");
+        };
+        stream.write_all(&[b"PTVSDBG".to_vec(), int(6)].concat()).expect("greet");
+        let mut greeting = [0u8; 15];
+        stream.read_exact(&mut greeting).expect("the adapter's greeting");
+        read_string(&mut stream);
+        stream.write_all(b"ACPT").expect("accept the secret");
+        let mut atch = [0u8; 4];
+        stream.read_exact(&mut atch).expect("ATCH");
+        read_string(&mut stream);
+        let tid = 0x7f51_c5dc_3b80;
+        stream.write_all(&[b"ACPT".to_vec(), int(4242), int(3), int(11), int(7), b"NEWT".to_vec(), int(tid)].concat()).expect("attach");
+        let traceback = "  File \"/srv/venv/lib/python3.11/site-packages/ptvsd/visualstudio_py_debugger.py\", line 1623, in loop\n    cmd()\n";
+        for line in ["Traceback (most recent call last):\n", traceback, "RuntimeError: release unlocked lock\n"] {
+            stream.write_all(&[b"OUTP".to_vec(), int(tid), text(line)].concat()).expect("output");
+        }
+        // The adapter closes the connection: reading ends (EOF or reset), within the test's wait.
+        stream.set_read_timeout(Some(T)).expect("timeout");
+        let mut sink = Vec::new();
+        let _ = stream.read_to_end(&mut sink);
+        sink.len()
+    });
+    let c = DapClient::spawn();
+    c.attach_session(json!({"url": format!("tcp://s3cret@127.0.0.1:{port}")}));
+    let notice = c.wait_event_where("output", T, |e| e["body"]["output"].as_str().is_some_and(|o| o.contains("debugger loop")));
+    let text = notice["body"]["output"].as_str().unwrap_or_default();
+    assert!(text.contains("crashed") && text.contains("restart"), "{notice}");
+    let shown = c.events_named("output").iter().any(|e| e["body"]["output"].as_str().is_some_and(|o| o.contains("release unlocked lock")));
+    assert!(shown, "the traceback should be shown");
+    c.wait_event("terminated", T);
+    peer.join().expect("the scripted peer");
+    finish(&c);
+}

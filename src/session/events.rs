@@ -169,8 +169,13 @@ impl Session {
                     Some(OutputChannel::Debug) => dap_types::OutputEventCategory::Console,
                     _ => dap_types::OutputEventCategory::Stdout,
                 };
-                if link.config.redirect_output || channel == Some(OutputChannel::Debug) {
+                let loop_crashed = is_debugger_loop_crash(&text);
+                if link.config.redirect_output || channel == Some(OutputChannel::Debug) || loop_crashed {
                     self.program_output(category, text);
+                }
+                if loop_crashed {
+                    // The rest of the traceback (the error itself) follows at once: show it too.
+                    self.after(TRACEBACK_REST, super::Internal::DebuggerLoopCrashed);
                 }
             }
             Event::RequestHandlers { file } => {
@@ -453,6 +458,22 @@ impl Session {
         self.resumed_all();
     }
 
+    /// ptvsd's debugger loop died: it executes nothing any more, and a thread that reaches a
+    /// breakpoint would wait forever. Closing the connection makes ptvsd's next write fail,
+    /// which detaches it from the program (§9.13).
+    pub(super) fn on_debugger_loop_crash(&mut self) {
+        let Some(link) = self.link.as_mut() else { return };
+        tracing::error!("ptvsd's debugger loop crashed");
+        link.close_writer();
+        self.console(
+            "ptvsd's debugger loop in the remote program crashed (its traceback is above; a ptvsd bug, often two \
+             resumes in quick succession while many threads run). The session ends: ptvsd lets go of the program \
+             the next time it writes output or reaches a breakpoint. If the program seems stuck, restart it.",
+        );
+        self.link_closed("ptvsd's debugger loop crashed");
+        self.announce_end();
+    }
+
     /// Forgets the link after it closed; pending requests get failed responses that say `why`.
     pub(super) fn link_closed(&mut self, why: &str) {
         self.wire_rx = None;
@@ -475,7 +496,32 @@ impl Session {
     }
 }
 
+/// How long the rest of a crash traceback may take to arrive.
+const TRACEBACK_REST: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// A line of the traceback ptvsd prints when its debugger loop dies (§11 item 6): the frame of
+/// `DebuggerLoop.loop` in ptvsd's own module.
+fn is_debugger_loop_crash(text: &str) -> bool {
+    let ptvsd_module = text.contains("visualstudio_py_debugger.py\"") || text.contains("debugger.py\"");
+    ptvsd_module && text.contains(", in loop\n") && (text.contains("cmd()") || text.contains("process_one_message"))
+}
+
 /// A Python traceback's last line is the error ("NameError: name 'x' is not defined").
 fn last_line(text: &str) -> String {
     text.trim_end().lines().last().unwrap_or(text).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_debugger_loop_crash;
+
+    #[test]
+    fn the_loop_frame_of_ptvsds_traceback_is_recognised() {
+        let v6 = "  File \"/srv/venv/lib/python3.11/site-packages/ptvsd/visualstudio_py_debugger.py\", line 1623, in loop\n    cmd()\n";
+        let v8 = "  File \"C:\\home\\python\\ptvsd\\debugger.py\", line 1687, in loop\n    if self.process_one_message():\n";
+        assert!(is_debugger_loop_crash(v6));
+        assert!(is_debugger_loop_crash(v8));
+        assert!(!is_debugger_loop_crash("  File \"/srv/app/views.py\", line 12, in loop\n    cmd()\n"), "the program's own loop");
+        assert!(!is_debugger_loop_crash("Traceback (most recent call last):\n"));
+    }
 }

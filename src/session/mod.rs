@@ -40,6 +40,8 @@ enum Internal {
     EvaluationTimeout(i64),
     BreakpointsTimeout(i64),
     GotoTimeout(i64),
+    /// ptvsd printed that its debugger loop died.
+    DebuggerLoopCrashed,
     /// Probe a thread that may have paused after a resume-all (`stragglers.rs`).
     CheckStraggler(crate::wire::model::Tid),
     LongStop(u64),
@@ -146,6 +148,7 @@ impl Session {
             Internal::BreakpointsTimeout(request_seq) => self.on_breakpoints_timeout(request_seq),
             Internal::GotoTimeout(request_seq) => self.on_goto_timeout(request_seq),
             Internal::CheckStraggler(tid) => self.check_straggler(tid),
+            Internal::DebuggerLoopCrashed => self.on_debugger_loop_crash(),
             Internal::LongStop(generation) => self.on_long_stop(generation),
             Internal::PumpEvaluations => self.pump_evaluations(),
             Internal::ExitGrace => return Flow::Exit,

@@ -258,7 +258,7 @@ async fn stops(rig: &mut Rig, plan: &LoadPlan, pid: u32) -> Res<Stops> {
     resume(c, &stop).await?;
     rig.debuggee.report("loop", T).await?;
     s.seconds = began.elapsed().as_secs_f64();
-    if plan.stops % 1000 != 0 {
+    if !plan.stops.is_multiple_of(1000) {
         s.rss.push((plan.stops, sysinfo::current(pid)));
     }
     s.peak = sysinfo::peak(pid);
@@ -419,10 +419,13 @@ fn mib(r: Rss) -> String {
     format!("{:.1} (owner {:.1})", r.sum() as f64 / 1024.0, r.owner as f64 / 1024.0)
 }
 
+/// A table row: its label and how to show one release's figure.
+type Row = (String, Box<dyn Fn(&LoadRun) -> String>);
+
 /// The section for BENCHMARKS.md: one column per release.
 pub fn section(runs: &[(String, Result<LoadRun, String>)], plan: &LoadPlan, header: &str) -> String {
     let mut text = format!("{HEADING}\n\n{header}");
-    let mut table = |rows: Vec<(String, Box<dyn Fn(&LoadRun) -> String>)>| {
+    let mut table = |rows: Vec<Row>| {
         text.push_str("| figure |");
         for (version, _) in runs {
             text.push_str(&format!(" ptvsd {version} |"));
