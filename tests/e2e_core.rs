@@ -105,7 +105,7 @@ pub fn configure(c: &DapClient, attach_args: Value, markers: &[&str]) {
     let caps = c.attach_session(attach_args);
     assert_eq!(caps["supportsConfigurationDoneRequest"], true, "capabilities: {caps}");
     c.wait_event_where("output", T, |e| {
-        e["body"]["output"].as_str().map_or(false, |s| s.starts_with("Attached to ptvsd protocol "))
+        e["body"]["output"].as_str().is_some_and(|s| s.starts_with("Attached to ptvsd protocol "))
     });
     set_breakpoints(c, markers);
     c.request_ok("setExceptionBreakpoints", json!({"filters": []}));
@@ -173,7 +173,7 @@ pub fn children_of(c: &DapClient, reference: &Value) -> Vec<Value> {
 pub fn var<'a>(vars: &'a [Value], name: &str) -> &'a Value {
     let norm = |s: &str| s.trim().trim_start_matches('[').trim_end_matches(']').to_string();
     vars.iter()
-        .find(|v| v["name"].as_str().map_or(false, |n| norm(n) == norm(name)))
+        .find(|v| v["name"].as_str().is_some_and(|n| norm(n) == norm(name)))
         .unwrap_or_else(|| panic!("no variable {name:?} in {}", Value::Array(vars.to_vec())))
 }
 
@@ -537,7 +537,7 @@ mod cases {
         rig.send("print hello-output");
         rig.done("print");
         let ev = c.wait_event_where("output", T, |e| {
-            e["body"]["output"].as_str().map_or(false, |s| s.contains("hello-output"))
+            e["body"]["output"].as_str().is_some_and(|s| s.contains("hello-output"))
         });
         assert_eq!(ev["body"]["category"], "stdout", "{ev}");
         finish(&c);
@@ -555,7 +555,7 @@ mod cases {
         rig.send("hit");
         let tid = wait_stopped(&c, "breakpoint"); // everything ptvsd sent before the stop is in
         let shown: Vec<Value> = c.events_named("output").into_iter()
-            .filter(|e| e["body"]["output"].as_str().map_or(false, |s| s.contains("hello-hidden")))
+            .filter(|e| e["body"]["output"].as_str().is_some_and(|s| s.contains("hello-hidden")))
             .collect();
         assert!(shown.is_empty(), "output shown despite redirectOutput false: {shown:?}");
         resume(&c, tid);

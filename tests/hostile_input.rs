@@ -153,11 +153,11 @@ const HOSTILE_INTS: [i64; 9] = [
 fn mutation() -> impl Strategy<Value = Mutation> {
     let at = any::<usize>();
     prop_oneof![
-        (at.clone(), 0u8..8).prop_map(|(at, bit)| Mutation::FlipBit { at, bit }),
-        (at.clone(), any::<u8>()).prop_map(|(at, value)| Mutation::SetByte { at, value }),
-        at.clone().prop_map(|at| Mutation::Truncate { at }),
-        (at.clone(), prop::sample::select(HOSTILE_INTS.to_vec())).prop_map(|(at, value)| Mutation::OverwriteInt { at, value }),
-        (at.clone(), prop::sample::select(HOSTILE_INTS.to_vec())).prop_map(|(at, value)| Mutation::InsertInt { at, value }),
+        (at, 0u8..8).prop_map(|(at, bit)| Mutation::FlipBit { at, bit }),
+        (at, any::<u8>()).prop_map(|(at, value)| Mutation::SetByte { at, value }),
+        at.prop_map(|at| Mutation::Truncate { at }),
+        (at, prop::sample::select(HOSTILE_INTS.to_vec())).prop_map(|(at, value)| Mutation::OverwriteInt { at, value }),
+        (at, prop::sample::select(HOSTILE_INTS.to_vec())).prop_map(|(at, value)| Mutation::InsertInt { at, value }),
         (
             any::<usize>(),
             prop_oneof![
@@ -169,9 +169,9 @@ fn mutation() -> impl Strategy<Value = Mutation> {
             ]
         )
             .prop_map(|(which, value)| Mutation::ContentLength { which, value }),
-        (at.clone(), 1usize..512, at.clone()).prop_map(|(from, len, to)| Mutation::Duplicate { from, len, to }),
-        (at.clone(), 1usize..64).prop_map(|(at, len)| Mutation::Delete { at, len }),
-        (at.clone(), prop::collection::vec(any::<u8>(), 1..32)).prop_map(|(at, bytes)| Mutation::Insert { at, bytes }),
+        (at, 1usize..512, at).prop_map(|(from, len, to)| Mutation::Duplicate { from, len, to }),
+        (at, 1usize..64).prop_map(|(at, len)| Mutation::Delete { at, len }),
+        (at, prop::collection::vec(any::<u8>(), 1..32)).prop_map(|(at, bytes)| Mutation::Insert { at, bytes }),
         (2usize..8, 1usize..8).prop_map(|(pieces, by)| Mutation::Shuffle { pieces, by }),
     ]
 }

@@ -276,7 +276,7 @@ impl DapClient {
             }
             for (what, text) in [("stdout", &garbage), ("its log file", &log), ("stderr", &stderr)] {
                 if let Some(i) = text.find(s.as_str()) {
-                    let line = text[..i].rsplit('\n').next().unwrap_or("").to_string() + &text[i..].split('\n').next().unwrap_or("").to_string();
+                    let line = text[..i].rsplit('\n').next().unwrap_or("").to_string() + text[i..].split('\n').next().unwrap_or("");
                     self.fail(&format!("the secret {s:?} appears in the adapter's {what}: {line}"));
                 }
             }

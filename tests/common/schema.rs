@@ -86,10 +86,10 @@ pub fn editor_rules(msg: &Value) -> Vec<String> {
         let body = msg.get("body");
         if msg.get("success") == Some(&Value::Bool(false)) {
             let text = body.and_then(|b| b.get("error")).and_then(|e| e.get("format")).and_then(Value::as_str);
-            if text.map_or(true, |t| t.trim().is_empty()) {
+            if text.is_none_or(|t| t.trim().is_empty()) {
                 errors.push("failed response without readable `body.error.format` (Helix shows the body)".into());
             }
-            if msg.get("message").and_then(Value::as_str).map_or(true, |m| m.trim().is_empty()) {
+            if msg.get("message").and_then(Value::as_str).is_none_or(|m| m.trim().is_empty()) {
                 errors.push("failed response without a `message`".into());
             }
         } else {
@@ -103,7 +103,7 @@ pub fn editor_rules(msg: &Value) -> Vec<String> {
             }
             if cmd == "stackTrace" {
                 for f in body.and_then(|b| b.get("stackFrames")).and_then(Value::as_array).into_iter().flatten() {
-                    if f.get("line").and_then(Value::as_i64).map_or(false, |l| l <= 0) {
+                    if f.get("line").and_then(Value::as_i64).is_some_and(|l| l <= 0) {
                         errors.push(format!("stack frame with line <= 0 (Helix panics): {f}"));
                     }
                 }
@@ -129,7 +129,7 @@ fn type_matches(t: &str, v: &Value) -> bool {
         "array" => v.is_array(),
         "string" => v.is_string(),
         "number" => v.is_number(),
-        "integer" => v.is_i64() || v.is_u64() || v.as_f64().map_or(false, |f| f.fract() == 0.0),
+        "integer" => v.is_i64() || v.is_u64() || v.as_f64().is_some_and(|f| f.fract() == 0.0),
         _ => true,
     }
 }
@@ -230,7 +230,7 @@ fn check_value(schema: &Value, v: &Value, path: &str, errors: &mut Vec<String>, 
                 }
             }
         }
-        let declared = |k: &str| props.map_or(false, |p| p.contains_key(k));
+        let declared = |k: &str| props.is_some_and(|p| p.contains_key(k));
         match obj.get("additionalProperties") {
             Some(Value::Bool(false)) => {
                 for k in map.keys().filter(|k| !declared(k)) {
@@ -244,15 +244,14 @@ fn check_value(schema: &Value, v: &Value, path: &str, errors: &mut Vec<String>, 
             }
             _ => {}
         }
-        if whole && (props.is_some() || obj.contains_key("allOf") || obj.contains_key("$ref")) {
-            if !matches!(obj.get("additionalProperties"), Some(Value::Bool(true) | Value::Object(_))) {
+        if whole && (props.is_some() || obj.contains_key("allOf") || obj.contains_key("$ref"))
+            && !matches!(obj.get("additionalProperties"), Some(Value::Bool(true) | Value::Object(_))) {
                 for (k, child) in map.iter() {
                     if child.is_null() && !declared_anywhere(schema, k) {
                         errors.push(format!("{path}.{k}: null in a property the schema does not declare"));
                     }
                 }
             }
-        }
     }
     if let (Some(items), Some(arr)) = (obj.get("items"), v.as_array()) {
         for (i, child) in arr.iter().enumerate() {
@@ -275,7 +274,7 @@ fn declared_anywhere(schema: &Value, key: &str) -> bool {
                 return true;
             }
         }
-        s.get("allOf").and_then(Value::as_array).map_or(false, |a| a.iter().any(|x| walk(x, key, depth + 1)))
+        s.get("allOf").and_then(Value::as_array).is_some_and(|a| a.iter().any(|x| walk(x, key, depth + 1)))
     }
     walk(schema, key, 0)
 }
