@@ -8,7 +8,7 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{ExitStatus, Stdio};
 
 use bytes::BytesMut;
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
 
@@ -124,21 +124,36 @@ async fn owner_to_editor(mut from_owner: tokio::net::unix::OwnedReadHalf) -> Rel
     loop {
         match decode_frame(&mut buf) {
             Ok(Some(body)) => {
-                if let Ok(message) = serde_json::from_slice::<Value>(&body) {
-                    end.last_seq = message.get("seq").and_then(Value::as_i64).unwrap_or(end.last_seq);
-                    end.saw_terminated |= message.get("event").and_then(Value::as_str) == Some("terminated");
+                if let Ok(envelope) = serde_json::from_slice::<Envelope>(&body) {
+                    end.last_seq = envelope.seq.unwrap_or(end.last_seq);
+                    end.saw_terminated |= envelope.event.as_deref() == Some("terminated");
                 }
-                if stdout.write_all(&encode_frame(&body)).await.is_err() || stdout.flush().await.is_err() {
+                if stdout.write_all(&encode_frame(&body)).await.is_err() {
                     return end;
                 }
             }
-            Ok(None) => match from_owner.read_buf(&mut buf).await {
-                Ok(0) | Err(_) => return end,
-                Ok(_) => {}
-            },
+            // Everything read so far is written: flush once, then wait for more.
+            Ok(None) => {
+                if stdout.flush().await.is_err() {
+                    return end;
+                }
+                match from_owner.read_buf(&mut buf).await {
+                    Ok(0) | Err(_) => return end,
+                    Ok(_) => {}
+                }
+            }
             Err(_) => return end,
         }
     }
+}
+
+/// The two fields the front needs from a message; serde skips the rest (a program's output
+/// can be large) without building it.
+#[derive(serde::Deserialize)]
+struct Envelope<'a> {
+    seq: Option<i64>,
+    #[serde(borrow)]
+    event: Option<std::borrow::Cow<'a, str>>,
 }
 
 async fn tell_editor_owner_died(last_seq: i64, status: Option<ExitStatus>) {
