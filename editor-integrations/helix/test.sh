@@ -71,6 +71,10 @@ helix_dir=$cache/helix-$helix_commit
 ) 9>"$cache/.helix-$helix_commit.lock"
 ln -sfn "$helix_dir/helix" "$here/client/helix-src"
 say "building the Helix test client (the first build compiles helix-core and helix-dap: minutes)"
+# Every checkout shares this target directory (helix-core takes minutes to build), but one
+# checkout's sources can be older than another's build, which cargo would then keep: the client
+# alone is cleaned, so that it is built from this checkout (seconds).
+(cd "$here/client" && RUSTUP_TOOLCHAIN=stable CARGO_TARGET_DIR="$helix_dir/target" cargo clean --quiet -p ptvsd-dap-helix-client)
 (cd "$here/client" && RUSTUP_TOOLCHAIN=stable CARGO_TARGET_DIR="$helix_dir/target" cargo build --locked --quiet)
 client=$helix_dir/target/debug/ptvsd-dap-helix-client
 if [ -n "${PTVSD_DAP_BIN:-}" ]; then
