@@ -152,24 +152,31 @@ fn exception_stop_and_info(release: Release) {
 /// Exception breakpoints limited to named types: a filter's condition, and `exceptionOptions`
 /// per type, on top of ptvsd's never-break defaults.
 fn exception_types(release: Release) {
-    let s = Session::start(release, &[], &[]);
+    // Each setting is made while the program is paused just before the raise: ptvsd applies a
+    // table when its loop reads it, which is then certainly before the raise.
+    let s = Session::start(release, &[("catch_call", json!({}))], &[]);
+    let set_then_raise = |settings: Value| {
+        let (thread_id, _) = s.stop_on("raise", "breakpoint");
+        s.c.request_ok("setExceptionBreakpoints", settings);
+        s.c.request_ok("continue", json!({"threadId": thread_id}));
+    };
     let limited = |types: &str| json!({"filters": [], "filterOptions": [{"filterId": "raised", "condition": types}]});
-    s.c.request_ok("setExceptionBreakpoints", limited("KeyError, myapp.errors.PaymentError"));
-    s.debuggee.send_line("raise");
+    set_then_raise(limited("KeyError, myapp.errors.PaymentError"));
     s.debuggee.wait_stdout_contains("done raise\n", T);
-    assert!(s.c.events_named("stopped").is_empty(), "a ValueError stopped with the filter limited to other types");
-    s.c.request_ok("setExceptionBreakpoints", limited("builtins.ValueError"));
-    let (thread_id, _) = s.stop_on("raise", "exception");
-    let info = s.c.request_ok("exceptionInfo", json!({"threadId": thread_id}));
+    assert_eq!(s.c.events_named("stopped").len(), 1, "a ValueError stopped with the filter limited to other types");
+
+    set_then_raise(limited("builtins.ValueError"));
+    let stopped = s.c.wait_event("stopped", T);
+    assert_eq!(stopped["body"]["reason"], "exception", "{stopped}");
+    let info = s.c.request_ok("exceptionInfo", json!({"threadId": stopped["body"]["threadId"]}));
     assert_eq!(info["exceptionId"], "ValueError", "{info}");
-    s.c.request_ok("continue", json!({"threadId": thread_id}));
+    s.c.request_ok("continue", json!({"threadId": stopped["body"]["threadId"]}));
     s.debuggee.wait_stdout_contains("done raise\n", T);
-    let never_value_error = json!({"filters": ["raised"], "exceptionOptions": [
-        {"path": [{"names": ["Python Exceptions"]}, {"names": ["ValueError"]}], "breakMode": "never"}]});
-    s.c.request_ok("setExceptionBreakpoints", never_value_error);
-    s.debuggee.send_line("raise");
+
+    set_then_raise(json!({"filters": ["raised"], "exceptionOptions": [
+        {"path": [{"names": ["Python Exceptions"]}, {"names": ["ValueError"]}], "breakMode": "never"}]}));
     s.debuggee.wait_stdout_contains("done raise\n", T);
-    assert_eq!(s.c.events_named("stopped").len(), 1, "ValueError is set to never break");
+    assert_eq!(s.c.events_named("stopped").len(), 4, "ValueError is set to never break");
     let bad = s.c.request("setExceptionBreakpoints", limited("n > 3"));
     assert!(bad["message"].as_str().is_some_and(|m| m.contains("'n > 3' is not an exception type name")), "{bad}");
     s.c.request_ok("disconnect", json!({}));
