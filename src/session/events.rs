@@ -377,16 +377,7 @@ impl Session {
             "[getattr(__import__('sys').modules.get('ptvsd'), '__version__', None), \
              getattr({socket}, 'setsockopt', lambda *args: None)(6, 1, 1)][0]"
         );
-        let command = Command::Execute {
-            text,
-            tid,
-            frame_id: 0,
-            exec_id: 0,
-            frame_kind: kind,
-            repr_kind: ReprKind::Normal,
-            module_name: None,
-            print_result: false,
-        };
+        let command = super::values::execute(text, tid, 0, kind, ReprKind::Normal);
         link.evaluations.push(Work { command, waiter: Waiter::AttachProbe { tid } });
         self.pump_evaluations();
     }

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use super::evaluation::{Waiter, Work};
 use super::{Internal, Session};
-use crate::wire::model::{Command, Obj, ReprKind, Tid};
+use crate::wire::model::{Obj, ReprKind, Tid};
 
 /// A thread whose frames came this close before a resume-all may have missed it.
 const RACE_MARGIN: Duration = Duration::from_secs(1);
@@ -136,16 +136,7 @@ impl Session {
             return;
         }
         let kind = link.threads.get(tid).and_then(|thread| thread.frames.first()).map_or(1, |frame| frame.kind);
-        let command = Command::Execute {
-            text: "None".to_string(),
-            tid,
-            frame_id: 0,
-            exec_id: 0,
-            frame_kind: kind,
-            repr_kind: ReprKind::Normal,
-            module_name: None,
-            print_result: false,
-        };
+        let command = super::values::execute("None".to_string(), tid, 0, kind, ReprKind::Normal);
         link.evaluations.push(Work { command, waiter: Waiter::Straggler { tid } });
         self.pump_evaluations();
     }

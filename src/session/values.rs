@@ -365,7 +365,8 @@ fn frame_children(frame: &Frame) -> Vec<Child> {
     frame.variables.iter().map(|v| Child { name: v.name.clone(), expression: Some(v.name.clone()), obj: v.obj.clone() }).collect()
 }
 
-fn execute(text: String, tid: Tid, frame_id: i64, frame_kind: FrameKind, repr_kind: ReprKind) -> Command {
+/// An evaluation of `text` in a frame; its execution id is set when it is sent.
+pub(super) fn execute(text: String, tid: Tid, frame_id: i64, frame_kind: FrameKind, repr_kind: ReprKind) -> Command {
     Command::Execute { text, tid, frame_id, exec_id: 0, frame_kind, repr_kind, module_name: None, print_result: false }
 }
 
