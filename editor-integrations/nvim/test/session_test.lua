@@ -478,6 +478,19 @@ check(not eval_err, 'evaluate failed: %s', vim.inspect(eval_err))
 check(eval_resp and eval_resp.result == '24', 'count * 3 = %s', vim.inspect(eval_resp))
 say('ok: evaluate count * 3 = 24')
 
+-- REPL completions: nvim-dap's REPL asks only when the adapter says it can, from the frame.
+check(session.capabilities.supportsCompletionsRequest == true, 'completions are not offered: %s', vim.inspect(session.capabilities))
+local c_err, c_resp = request(session, 'completions', { frameId = session.current_frame.id, text = 'obj.la', column = 7 })
+check(not c_err, 'completions failed: %s', vim.inspect(c_err))
+local label
+for _, item in ipairs((c_resp or {}).targets or {}) do
+  if item.label == 'label' then
+    label = item
+  end
+end
+check(label and label.start == 4 and label.length == 2, 'completions of obj.la: %s', vim.inspect(c_resp))
+say('ok: completions of obj.la offer label')
+
 ---------------------------------------------------------------------------------------------
 -- Step over.
 dap.step_over()
