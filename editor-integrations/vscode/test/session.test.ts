@@ -236,6 +236,15 @@ async function fullSession(rig: Rig): Promise<void> {
     assert.equal(watch.success, false, `a watch of an undefined name fails: ${JSON.stringify(watch)}`);
     assert.match(vscodeErrorText(watch), /no_such_name/, 'VS Code shows the Python error in the Watch view');
 
+    // Debug Console completions as VS Code asks for them: the text typed so far, the cursor
+    // column (1-based), the frame; VS Code replaces `length` characters before the cursor and
+    // filters with the text from `start` (0-based).
+    assert.equal(rig.caps.supportsCompletionsRequest, true, 'the Debug Console offers completions');
+    const completions = await dc.request<P.CompletionsResponse>('completions', { text: 'obj.inner.va', column: 13, frameId: top.id });
+    const value = completions.body.targets.find((t) => t.label === 'value');
+    assert.ok(value, `obj.inner.va completes to value: ${JSON.stringify(completions.body)}`);
+    assert.deepEqual([value.start, value.length], [10, 2], `the range replaced: ${JSON.stringify(value)}`);
+
     // Step over: answered before the stop it causes, one line down.
     const stepped = dc.waitForEvent('stopped', T) as Promise<P.StoppedEvent>;
     const next = await dc.request<P.NextResponse>('next', { threadId });
