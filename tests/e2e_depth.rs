@@ -434,6 +434,31 @@ fn continue_one_thread(release: Release) {
     s.finish(&main, "pair");
 }
 
+/// A thread that runs on while another is stopped on an exception (§8.3): on 3.1/3.2 its stack
+/// is fetched when asked for, so its variables move on with it; 2.2 and 3.0 (where `thrf` can
+/// kill ptvsd's loop) show the snapshot taken at the stop.
+fn running_thread_stack_during_exception_stop(release: Release) {
+    let s = Session::start(release, &[], &["raised"]);
+    let (raiser, raiser_frame) = s.stop_on("spinraise", "exception");
+    let threads = s.c.request_ok("threads", json!({}));
+    let main = threads["threads"].as_array().and_then(|t| t.iter().find(|t| t["name"] == "MainThread")).map(|t| t["id"].clone()).unwrap_or_default();
+    let rounds = || {
+        let frames = s.c.request_ok("stackTrace", json!({"threadId": main}));
+        assert_eq!(frames["stackFrames"][0]["name"], "spin", "{frames}");
+        let (_, variables) = s.locals(&frames["stackFrames"][0]["id"]);
+        value_of(&variables, "rounds")["value"].as_str().and_then(|v| v.parse::<u64>().ok()).unwrap_or_default()
+    };
+    let first = rounds();
+    if release.protocol() == 6 {
+        assert_eq!(rounds(), first, "the snapshot does not change");
+        assert!(!s.c.log_text().contains("GetThreadFrames"), "thrf must not be sent to protocol 6");
+    } else {
+        assert!(poll_until(T, || (rounds() > first).then_some(())).is_some(), "the running thread's stack was not fetched again");
+    }
+    s.evaluate("SPIN.__setitem__('stop', True)", &raiser_frame);
+    s.finish(&raiser, "spinraise");
+}
+
 /// `terminate` ends the session by detaching: the stopped program runs on, the editor gets
 /// `terminated`, and its `disconnect` then ends the adapter.
 fn terminate_detaches(release: Release) {
@@ -462,7 +487,8 @@ each_supported_release!(
     console_completions,
     set_next_statement_refused,
     continue_one_thread,
-    exception_types
+    exception_types,
+    running_thread_stack_during_exception_stop
 );
 
 /// A stop that lasts past `longStopWarning` gets one warning about IIS's request timeout.

@@ -102,6 +102,11 @@ impl Session {
                 }
                 self.pump_evaluations();
             }
+            Event::ThreadFrames { tid, frames, .. } if link.pending_stacks.iter().any(|(_, waiting)| *waiting == tid) => {
+                // The reply to `thrf`: its name is ptvsd's own thread's (§6.1), and the thread runs.
+                link.threads.record_frames(tid, None, frames);
+                self.answer_pending_stacks(|waiting, _| waiting == tid);
+            }
             Event::ThreadFrames { tid, name, frames } => {
                 let known = link.threads.get(tid).is_some();
                 let pausing = name.is_some();
@@ -267,6 +272,7 @@ impl Session {
             }
         }
         let dap_id = link.on_stopped(tid);
+        link.others_running = all_threads == Some(false);
         // Every thread pauses for a reported stop: nothing is a straggler any more.
         link.stragglers.forget(None);
         let generation = link.stop_generation;
@@ -480,6 +486,9 @@ impl Session {
             {
                 self.respond(&request, Err(RequestError::new(format!("the debug session ended: {why}"))));
             }
+        }
+        for (request, _) in link.pending_stacks.drain(..) {
+            self.respond(&request, Err(RequestError::new(format!("the debug session ended: {why}"))));
         }
         if let Some(goto) = link.pending_goto.take() {
             self.respond(&goto.request, Err(RequestError::new("the debug session ended before ptvsd answered set next statement")));

@@ -70,6 +70,10 @@ pub struct Link {
     pub probe_at_pause: bool,
     /// Threads that may have paused after a resume-all, and when threads were woken.
     pub stragglers: super::stragglers::StragglerWatch,
+    /// The reported stop left the other threads running (an exception stop, §8.3).
+    pub others_running: bool,
+    /// `stackTrace` requests waiting for the frames of a running thread (`thrf`).
+    pub pending_stacks: Vec<(crate::dap::message::Request, Tid)>,
     /// The long-stop warning's timer, for the stop (generation) it belongs to.
     pub long_stop_timer: Option<(u64, tokio::task::AbortHandle)>,
     /// The timeout of the evaluation in flight.
@@ -127,6 +131,8 @@ impl Link {
             pending_goto: None,
             attach_thread: None,
             long_stop_timer: None,
+            others_running: false,
+            pending_stacks: Vec::new(),
             evaluation_timer: None,
             stragglers: super::stragglers::StragglerWatch::default(),
             attach_stop_shown: false,
@@ -171,6 +177,7 @@ impl Link {
 
     /// Forgets the stop: every frame id and variable reference the editor holds is now stale.
     pub fn on_resumed(&mut self) {
+        self.others_running = false;
         if let Some((_, timer)) = self.long_stop_timer.take() {
             timer.abort();
         }

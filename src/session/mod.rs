@@ -42,6 +42,8 @@ enum Internal {
     GotoTimeout(i64),
     /// ptvsd printed that its debugger loop died.
     DebuggerLoopCrashed,
+    /// A running thread's frames did not come in time: answer from its snapshot.
+    StackTimeout(i64),
     /// Probe a thread that may have paused after a resume-all (`stragglers.rs`).
     CheckStraggler(crate::wire::model::Tid),
     LongStop(u64),
@@ -149,6 +151,7 @@ impl Session {
             Internal::GotoTimeout(request_seq) => self.on_goto_timeout(request_seq),
             Internal::CheckStraggler(tid) => self.check_straggler(tid),
             Internal::DebuggerLoopCrashed => self.on_debugger_loop_crash(),
+            Internal::StackTimeout(seq) => self.answer_pending_stacks(|_, waiting| waiting == seq),
             Internal::LongStop(generation) => self.on_long_stop(generation),
             Internal::PumpEvaluations => self.pump_evaluations(),
             Internal::ExitGrace => return Flow::Exit,

@@ -13,7 +13,7 @@ use crate::dap::bodies;
 use crate::dap::message::{to_value, Request, RequestError, ResponseBody};
 use crate::transport::{ConnectOptions, TlsOptions};
 use crate::wire::generation::Release;
-use crate::wire::model::Command;
+use crate::wire::model::{Command, Tid};
 
 const HELIX_ATTACH_LIMIT: std::time::Duration = std::time::Duration::from_secs(15);
 const BREAKPOINT_REPLY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
@@ -50,7 +50,7 @@ impl Session {
                     "setBreakpoints" => return self.set_breakpoints(request),
                     "setExceptionBreakpoints" => set_exception_breakpoints(link, &request),
                     "threads" => Ok(threads(link)),
-                    "stackTrace" => stack_trace(link, &request),
+                    "stackTrace" => return self.stack_trace(request),
                     "scopes" => scopes(link, &request),
                     "variables" => return self.variables(request),
                     "evaluate" => return self.evaluate(request),
@@ -407,7 +407,47 @@ fn threads(link: &Link) -> ResponseBody {
     Some(json!({ "threads": threads }))
 }
 
-fn stack_trace(link: &mut Link, request: &Request) -> Reply {
+/// How long a running thread's frames may take before the stack is answered from its snapshot.
+const STACK_REPLY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+impl Session {
+    /// A thread that runs while another is stopped on an exception (§8.3) has moved on since
+    /// ptvsd's snapshot: on 3.1/3.2 its frames are fetched (`thrf`, fatal to 2.2 and, should the
+    /// thread exit meanwhile, to 3.0's loop). Every other stack comes from the frames at hand.
+    fn stack_trace(&mut self, request: Request) -> Flow {
+        let Some(link) = self.link.as_mut() else { return Flow::Continue };
+        let thread_id = request.arguments.get("threadId").and_then(Value::as_u64).unwrap_or(0);
+        let running = link.threads.tid_of(thread_id).filter(|tid| link.threads.get(*tid).is_some_and(|t| !t.blocked));
+        let fetchable = link.others_running && matches!(link.release, Release::Ptvsd31 | Release::Ptvsd32);
+        if let (Some(tid), true) = (running, fetchable) {
+            if !link.pending_stacks.iter().any(|(_, waiting)| *waiting == tid) {
+                link.send(Command::GetThreadFrames { tid });
+            }
+            let seq = request.seq;
+            link.pending_stacks.push((request, tid));
+            self.after(STACK_REPLY_TIMEOUT, Internal::StackTimeout(seq));
+            return Flow::Continue;
+        }
+        let reply = stack_trace_from_cache(link, &request);
+        self.respond(&request, reply);
+        Flow::Continue
+    }
+
+    /// Answers the waiting `stackTrace` requests that `which(tid, seq)` selects, from the frames
+    /// now at hand.
+    pub(super) fn answer_pending_stacks(&mut self, which: impl Fn(Tid, i64) -> bool) {
+        let Some(link) = self.link.as_mut() else { return };
+        let (ready, waiting): (Vec<_>, Vec<_>) = link.pending_stacks.drain(..).partition(|(request, tid)| which(*tid, request.seq));
+        link.pending_stacks = waiting;
+        for (request, _) in ready {
+            let Some(link) = self.link.as_mut() else { return };
+            let reply = stack_trace_from_cache(link, &request);
+            self.respond(&request, reply);
+        }
+    }
+}
+
+fn stack_trace_from_cache(link: &mut Link, request: &Request) -> Reply {
     let thread_id = request.arguments.get("threadId").and_then(Value::as_u64).unwrap_or(0);
     let tid = link.threads.tid_of(thread_id).ok_or_else(|| RequestError::new(format!("unknown threadId {thread_id}")))?;
     let frames = link.threads.get(tid).map(|t| t.frames.clone()).unwrap_or_default();
