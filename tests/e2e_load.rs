@@ -150,6 +150,8 @@ fn continue_resumes_stragglers(release: Release) {
             debuggee.fail(&format!("round {round}: a thread stayed paused after `continue`"));
         }
     }
+    let tracebacks: Vec<Value> = c.events_named("output").into_iter().filter(|e| e["body"]["output"].as_str().is_some_and(|o| o.contains("Traceback"))).collect();
+    assert!(tracebacks.is_empty(), "ptvsd printed a traceback (its debugger loop may have died): {tracebacks:?}");
     finish(&debuggee, &c);
 }
 

@@ -26,6 +26,8 @@ use crate::wire::model::{Obj, ReprKind, Tid};
 const RACE_MARGIN: Duration = Duration::from_secs(1);
 /// How long a woken thread may take to run again, before it is safe to send it anything.
 const WAKE_LATENCY: Duration = Duration::from_secs(2);
+/// A stop event has this long to follow a thread's frames before the thread is probed.
+const SETTLE: Duration = Duration::from_millis(50);
 /// When a watched thread is looked at again while other evaluations run.
 const BUSY_DELAY: Duration = Duration::from_millis(20);
 /// When a watched thread is looked at again after an answer "not blocked": it may have been
@@ -35,10 +37,17 @@ const LOOK_AGAIN: [Duration; 2] = [Duration::from_millis(250), Duration::from_se
 /// What the adapter knows about wake-ups and the threads it watches.
 #[derive(Debug, Default)]
 pub struct StragglerWatch {
-    /// Watched threads and how many "not blocked" answers each has had.
-    watched: HashMap<Tid, usize>,
+    watched: HashMap<Tid, Watched>,
     resumed_all_at: Option<Instant>,
     woken_at: HashMap<Tid, Instant>,
+}
+
+#[derive(Debug, Default)]
+struct Watched {
+    /// "Not blocked" answers so far.
+    not_blocked: usize,
+    /// When the probe now awaited was sent.
+    probed_at: Option<Instant>,
 }
 
 impl StragglerWatch {
@@ -62,10 +71,20 @@ impl StragglerWatch {
         }
     }
 
+    fn last_wake(&self, tid: Tid) -> Option<Instant> {
+        self.resumed_all_at.into_iter().chain(self.woken_at.get(&tid).copied()).max()
+    }
+
     /// How long until `tid` may be sent anything (zero when it may now).
     fn wait_before_probing(&self, tid: Tid) -> Duration {
-        let last_wake = self.resumed_all_at.into_iter().chain(self.woken_at.get(&tid).copied()).max();
-        last_wake.map_or(Duration::ZERO, |at| WAKE_LATENCY.saturating_sub(at.elapsed()))
+        self.last_wake(tid).map_or(Duration::ZERO, |at| WAKE_LATENCY.saturating_sub(at.elapsed()))
+    }
+
+    /// An answer tells the thread's state only if it answers our probe and no wake-up came
+    /// after the probe was sent (the answer then describes a thread that has been woken).
+    fn answer_is_current(&self, tid: Tid) -> bool {
+        let probed_at = self.watched.get(&tid).and_then(|watched| watched.probed_at);
+        probed_at.is_some_and(|probed| self.last_wake(tid).is_none_or(|woken| woken < probed))
     }
 }
 
@@ -104,8 +123,8 @@ impl Session {
         if link.stragglers.watched.contains_key(&tid) {
             return;
         }
-        link.stragglers.watched.insert(tid, 0);
-        let delay = link.stragglers.wait_before_probing(tid);
+        link.stragglers.watched.insert(tid, Watched::default());
+        let delay = link.stragglers.wait_before_probing(tid).max(SETTLE);
         self.after(delay, Internal::CheckStraggler(tid));
     }
 
@@ -116,7 +135,7 @@ impl Session {
             link.stragglers.forget(None);
             return;
         }
-        if !link.stragglers.watched.contains_key(&tid) {
+        if link.stragglers.watched.get(&tid).is_none_or(|watched| watched.probed_at.is_some()) {
             return;
         }
         if link.threads.get(tid).is_none_or(|thread| thread.pause_explained()) {
@@ -136,6 +155,9 @@ impl Session {
             return;
         }
         let kind = link.threads.get(tid).and_then(|thread| thread.frames.first()).map_or(1, |frame| frame.kind);
+        if let Some(watched) = link.stragglers.watched.get_mut(&tid) {
+            watched.probed_at = Some(Instant::now());
+        }
         let command = super::values::execute("None".to_string(), tid, 0, kind, ReprKind::Normal);
         link.evaluations.push(Work { command, waiter: Waiter::Straggler { tid } });
         self.pump_evaluations();
@@ -149,7 +171,17 @@ impl Session {
             link.stragglers.forget(None);
             return;
         }
-        let Some(not_blocked) = link.stragglers.watched.get_mut(&tid) else { return };
+        if !link.stragglers.answer_is_current(tid) {
+            // A wake-up came after the probe: look again once it is safely old.
+            if let Some(watched) = link.stragglers.watched.get_mut(&tid) {
+                watched.probed_at = None;
+                let delay = link.stragglers.wait_before_probing(tid).max(SETTLE);
+                self.after(delay, Internal::CheckStraggler(tid));
+            }
+            return;
+        }
+        let Some(watched) = link.stragglers.watched.get_mut(&tid) else { return };
+        watched.probed_at = None;
         match result {
             Ok(_) => {
                 tracing::info!(tid, "resuming a thread left paused after the program resumed");
@@ -157,9 +189,9 @@ impl Session {
                 link.resume_thread(tid);
             }
             // Not blocked: the resume-all caught it, or it had not marked itself blocked yet.
-            Err(_) => match LOOK_AGAIN.get(*not_blocked) {
+            Err(_) => match LOOK_AGAIN.get(watched.not_blocked) {
                 Some(delay) => {
-                    *not_blocked += 1;
+                    watched.not_blocked += 1;
                     self.after(*delay, Internal::CheckStraggler(tid));
                 }
                 None => link.stragglers.forget(Some(tid)),
