@@ -459,6 +459,22 @@ fn running_thread_stack_during_exception_stop(release: Release) {
     s.finish(&raiser, "spinraise");
 }
 
+/// "Copy Value" (evaluate in the clipboard context) gets the whole repr, which the other
+/// contexts show shortened.
+fn copy_value_is_whole(release: Release) {
+    let s = Session::start(release, &[("bp_work", json!({}))], &[]);
+    let (thread_id, frame_id) = s.stop_on("hit", "breakpoint");
+    let evaluate = |expression: &str, context: &str| {
+        let body = s.c.request_ok("evaluate", json!({"expression": expression, "frameId": frame_id, "context": context}));
+        body["result"].as_str().unwrap_or_default().to_string()
+    };
+    let shown = evaluate("'x' * 100000", "repl");
+    assert!(shown.len() < 100_002, "ptvsd shortens long values for display: {} bytes", shown.len());
+    assert_eq!(evaluate("'x' * 100000", "clipboard"), format!("'{}'", "x".repeat(100_000)));
+    assert_eq!(evaluate("mapping  # a comment", "clipboard"), "{'a': 1, 'b': [4, 5]}");
+    s.finish(&thread_id, "hit");
+}
+
 /// `terminate` ends the session by detaching: the stopped program runs on, the editor gets
 /// `terminated`, and its `disconnect` then ends the adapter.
 fn terminate_detaches(release: Release) {
@@ -488,7 +504,8 @@ each_supported_release!(
     set_next_statement_refused,
     continue_one_thread,
     exception_types,
-    running_thread_stack_during_exception_stop
+    running_thread_stack_during_exception_stop,
+    copy_value_is_whole
 );
 
 /// A stop that lasts past `longStopWarning` gets one warning about IIS's request timeout.

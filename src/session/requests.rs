@@ -104,6 +104,7 @@ impl Session {
             supports_loaded_sources_request: Some(true),
             supports_value_formatting_options: Some(true),
             supports_completions_request: Some(true),
+            supports_clipboard_context: Some(true),
             supports_single_thread_execution_requests: Some(true),
             supports_exception_options: Some(true),
             supports_exception_filter_options: Some(true),

@@ -87,7 +87,13 @@ impl Session {
     pub(super) fn evaluate(&mut self, request: Request) -> Flow {
         let queued = request.arguments().and_then(|arguments: dap_types::EvaluateArguments| {
             let expression = arguments.expression.clone();
-            self.queue_on_frame(&request, arguments.frame_id, expression.clone(), ReprKind::Normal, |frame, kind| Waiter::Evaluate {
+            // "Copy Value": the whole repr, which ptvsd shortens for display; a raw view of the
+            // repr string gives it uncut (ptvsd has raw views of strings only).
+            let (text, repr_kind) = match request.arguments.get("context").and_then(Value::as_str) {
+                Some("clipboard") => (format!("repr(({expression}\n))"), ReprKind::Raw),
+                _ => (expression.clone(), ReprKind::Normal),
+            };
+            self.queue_on_frame(&request, arguments.frame_id, text, repr_kind, |frame, kind| Waiter::Evaluate {
                 request: request.clone(),
                 expression,
                 frame,
