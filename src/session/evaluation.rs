@@ -95,7 +95,6 @@ impl Evaluations {
         self.queue.push_back((work, 0));
     }
 
-
     /// The next command to send, with its execution id set, if nothing is in flight.
     pub fn next_to_send(&mut self) -> Option<(i64, Command)> {
         if self.in_flight.is_some() || self.not_before.is_some_and(|t| tokio::time::Instant::now() < t) {

@@ -276,7 +276,9 @@ impl Session {
         // Every thread pauses for a reported stop: nothing is a straggler any more.
         link.stragglers.forget(None);
         let generation = link.stop_generation;
-        let long_stop_warning = link.config.long_stop_warning;
+        // One warning timer per stop, however many threads report stopping in it.
+        let long_stop_warning =
+            link.config.long_stop_warning.filter(|_| link.long_stop_timer.as_ref().is_none_or(|(timed, _)| *timed != generation));
         self.send_event(
             "stopped",
             json!({
@@ -288,8 +290,7 @@ impl Session {
                 "hitBreakpointIds": hit_breakpoint.map(|id| vec![id]),
             }),
         );
-        let timer_running = self.link.as_ref().is_some_and(|link| link.long_stop_timer.as_ref().is_some_and(|(g, _)| *g == generation));
-        if let (Some(delay), false) = (long_stop_warning, timer_running) {
+        if let Some(delay) = long_stop_warning {
             let timer = self.after(delay, super::Internal::LongStop(generation));
             if let Some(link) = self.link.as_mut() {
                 if let Some((_, previous)) = link.long_stop_timer.replace((generation, timer)) {
@@ -360,7 +361,7 @@ impl Session {
     pub(super) fn start_attach_probe(&mut self, tid: Tid) {
         let Some(link) = self.link.as_mut() else { return };
         link.attach_stop = AttachStop::Done;
-        let kind = link.threads.get(tid).and_then(|t| t.frames.first()).map(|f| f.kind);
+        let kind = link.threads.frame_kind(tid, 0);
         let Some(kind) = kind else {
             // No user frame to evaluate in (the attach caught the thread outside user code):
             // let the program run, and if the release is still unknown, probe at a silent

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use super::evaluation::{Waiter, Work};
 use super::{Internal, Session};
-use crate::wire::model::{Obj, ReprKind, Tid};
+use crate::wire::model::{Obj, ReprKind, Tid, FRAME_KIND_PYTHON};
 
 /// A thread whose frames came this close before a resume-all may have missed it.
 const RACE_MARGIN: Duration = Duration::from_secs(1);
@@ -154,7 +154,7 @@ impl Session {
             self.after(BUSY_DELAY, Internal::CheckStraggler(tid));
             return;
         }
-        let kind = link.threads.get(tid).and_then(|thread| thread.frames.first()).map_or(1, |frame| frame.kind);
+        let kind = link.threads.frame_kind(tid, 0).unwrap_or(FRAME_KIND_PYTHON);
         if let Some(watched) = link.stragglers.watched.get_mut(&tid) {
             watched.probed_at = Some(Instant::now());
         }

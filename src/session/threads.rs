@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use crate::wire::model::{ExceptionInfo, Frame, Tid};
+use crate::wire::model::{ExceptionInfo, Frame, FrameKind, Tid};
 
 #[derive(Debug, Default)]
 pub struct ThreadState {
@@ -82,6 +82,11 @@ impl ThreadTable {
 
     pub fn get(&self, tid: Tid) -> Option<&ThreadState> {
         self.by_tid.get(&tid)
+    }
+
+    /// The kind (Python or Django) of a thread's frame `index` in its latest frames.
+    pub fn frame_kind(&self, tid: Tid, index: usize) -> Option<FrameKind> {
+        self.get(tid).and_then(|thread| thread.frames.get(index)).map(|frame| frame.kind)
     }
 
     pub fn get_mut(&mut self, tid: Tid) -> Option<&mut ThreadState> {

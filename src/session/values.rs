@@ -11,7 +11,7 @@ use super::link::Link;
 use super::{Flow, Internal, Session};
 use crate::dap::bodies;
 use crate::dap::message::{Request, RequestError, ResponseBody};
-use crate::wire::model::{Child, Command, Frame, FrameKind, Obj, ReprKind, Tid};
+use crate::wire::model::{Child, Command, Frame, FrameKind, Obj, ReprKind, Tid, FRAME_KIND_PYTHON};
 
 type Reply = Result<ResponseBody, RequestError>;
 
@@ -187,7 +187,7 @@ impl Session {
             },
         };
         evaluable(link, &frame)?;
-        let kind = link.threads.get(frame.tid).and_then(|t| t.frames.get(frame.index)).map(|f| f.kind).unwrap_or(1);
+        let kind = link.threads.frame_kind(frame.tid, frame.index).unwrap_or(FRAME_KIND_PYTHON);
         let command = execute(text, frame.tid, frame.index as i64, kind, repr_kind);
         link.evaluations.push(Work { command, waiter: waiter(frame, kind) });
         self.pump_evaluations();
@@ -211,7 +211,7 @@ impl Session {
     /// thread resumed, without the editor ever seeing a stop. It costs one round trip of pause.
     pub(super) fn run_logpoint(&mut self, tid: Tid, message: &str) {
         let Some(link) = self.link.as_mut() else { return };
-        let kind = link.threads.get(tid).and_then(|t| t.frames.first()).map(|f| f.kind).unwrap_or(1);
+        let kind = link.threads.frame_kind(tid, 0).unwrap_or(FRAME_KIND_PYTHON);
         let command = execute(logpoint_expression(message), tid, 0, kind, ReprKind::Raw);
         link.evaluations.push(Work { command, waiter: Waiter::Logpoint { tid } });
         self.pump_evaluations();
@@ -280,20 +280,15 @@ impl Session {
             return;
         };
         let Some(link) = self.link.as_mut() else { return };
-        let shown: Vec<Child> = match &page {
+        let variables = match &page {
             Some(page) => {
                 let block: Vec<Child> = children.into_iter().map(|mut child| { page.renumber(&mut child); child }).collect();
                 let shown = block.iter().take(count).cloned().collect();
                 link.handles.cache_page(reference, page.first, block);
-                shown
+                self.dap_children(&frame, kind, hex, reference, shown)
             }
-            None => {
-                let variables = self.lay_out(&frame, kind, hex, reference, children, start, count);
-                self.respond(&request, Ok(Some(json!({ "variables": variables }))));
-                return;
-            }
+            None => self.lay_out(&frame, kind, hex, reference, children, start, count),
         };
-        let variables = self.dap_children(&frame, kind, hex, reference, shown);
         self.respond(&request, Ok(Some(json!({ "variables": variables }))));
     }
 
