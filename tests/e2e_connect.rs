@@ -38,7 +38,7 @@ impl FakeFrontEnd {
         std::thread::spawn(move || {
             let mut index = 0;
             for stream in listener.incoming().flatten() {
-                let head = read_head(&stream);
+                let head = net::read_http_head(&stream);
                 // Wake-up requests (HEAD /) are answered 200 and do not count.
                 if head.starts_with("HEAD ") {
                     let _ = (&stream).write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
@@ -56,18 +56,6 @@ impl FakeFrontEnd {
     fn url(&self, secret: &str) -> String {
         format!("ws://{secret}@127.0.0.1:{}/ptvsd", self.port)
     }
-}
-
-fn read_head(mut stream: &TcpStream) -> String {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") && head.len() < 16384 {
-        match stream.read(&mut byte) {
-            Ok(1) => head.push(byte[0]),
-            _ => break,
-        }
-    }
-    String::from_utf8_lossy(&head).into_owned()
 }
 
 fn serve(mut stream: TcpStream, head: String, answer: Answer) {

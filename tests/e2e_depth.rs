@@ -397,17 +397,7 @@ fn set_next_statement_on_older_python(release: Release) {
     s.finish(&thread_id, "hit");
 }
 
-mod set_next_statement_on_older_python {
-    use super::*;
-    #[test]
-    fn v3_1_0() {
-        super::set_next_statement_on_older_python(Release::V3_1_0)
-    }
-    #[test]
-    fn v3_2_1() {
-        super::set_next_statement_on_older_python(Release::V3_2_1)
-    }
-}
+for_releases!(set_next_statement_on_older_python: v3_1_0, v3_2_1);
 
 /// `continue` with `singleThread`: the worker stopped at a breakpoint runs to its end while the
 /// main thread stays paused (it can still be evaluated, and sees what the worker did).

@@ -544,25 +544,7 @@ fn debug_session_through_the_relay(release: Release) {
     assert!(!relay.stderr.text().contains(debuggee.secret()), "the secret is on the relay's stderr");
 }
 
-mod debug_session_through_the_relay {
-    use super::*;
-    #[test]
-    fn v2_2_0() {
-        super::debug_session_through_the_relay(Release::V2_2_0)
-    }
-    #[test]
-    fn v3_0_0() {
-        super::debug_session_through_the_relay(Release::V3_0_0)
-    }
-    #[test]
-    fn v3_1_0() {
-        super::debug_session_through_the_relay(Release::V3_1_0)
-    }
-    #[test]
-    fn v3_2_1() {
-        super::debug_session_through_the_relay(Release::V3_2_1)
-    }
-}
+each_supported_release!(debug_session_through_the_relay);
 
 /// A wss relay with a self-signed certificate: trusted through `caFile`, or with `insecure`
 /// (which the console then says), the session works end to end.

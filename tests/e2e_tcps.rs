@@ -497,21 +497,7 @@ fn ptvsd_own_tls_on_older_python(release: Release) {
     assert!(warnings.len() == 1 && warnings[0].starts_with(&expected), "expected one line starting {expected:?}: {warnings:?}");
 }
 
-mod ptvsd_own_tls_on_older_python {
-    use super::*;
-    #[test]
-    fn v3_0_0() {
-        super::ptvsd_own_tls_on_older_python(Release::V3_0_0)
-    }
-    #[test]
-    fn v3_1_0() {
-        super::ptvsd_own_tls_on_older_python(Release::V3_1_0)
-    }
-    #[test]
-    fn v3_2_1() {
-        super::ptvsd_own_tls_on_older_python(Release::V3_2_1)
-    }
-}
+for_releases!(ptvsd_own_tls_on_older_python: v3_0_0, v3_1_0, v3_2_1);
 
 /// ptvsd's own TLS on Python 3.11 cannot complete a handshake (§1.3): the attach fails with
 /// the reason and the way out in plain words.

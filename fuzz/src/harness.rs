@@ -343,13 +343,13 @@ fn session_commands() -> Vec<Command> {
 /// Hands out the stream in the planned pieces and checks the buffer against what was fed.
 struct Feeder<'a> {
     stream: &'a [u8],
-    sizes: std::vec::IntoIter<usize>,
+    sizes: std::iter::Copied<std::slice::Iter<'a, usize>>,
     fed: usize,
 }
 
 impl<'a> Feeder<'a> {
-    fn new(stream: &'a [u8], sizes: &[usize]) -> Self {
-        Feeder { stream, sizes: sizes.to_vec().into_iter(), fed: 0 }
+    fn new(stream: &'a [u8], sizes: &'a [usize]) -> Self {
+        Feeder { stream, sizes: sizes.iter().copied(), fed: 0 }
     }
 
     /// Appends the next piece to `buf`; false once everything has been fed.

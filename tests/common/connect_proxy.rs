@@ -92,7 +92,7 @@ pub fn basic(user: &str, password: &str) -> String {
 }
 
 fn serve(mut client: TcpStream, policy: &Policy, shared: &Shared) {
-    let head = read_head(&client);
+    let head = super::net::read_http_head(&client);
     if head.is_empty() {
         return;
     }
@@ -141,16 +141,4 @@ fn serve(mut client: TcpStream, policy: &Policy, shared: &Shared) {
         }
     }
     let _ = upstream.shutdown(Shutdown::Write);
-}
-
-fn read_head(mut stream: &TcpStream) -> String {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") && head.len() < 16384 {
-        match stream.read(&mut byte) {
-            Ok(1) => head.push(byte[0]),
-            _ => break,
-        }
-    }
-    String::from_utf8_lossy(&head).into_owned()
 }

@@ -299,12 +299,27 @@ pub fn signal_group(pgid: u32, signal: &str) {
 #[macro_export]
 macro_rules! each_supported_release {
     ($($case:ident),* $(,)?) => {$(
+        $crate::for_releases!($case: v2_2_0, v3_0_0, v3_1_0, v3_2_1);
+    )*};
+}
+
+/// Like [`each_supported_release!`] for the releases named (`case: v3_1_0, v3_2_1`), for a
+/// case that only some releases can run.
+#[macro_export]
+macro_rules! for_releases {
+    ($case:ident: $($release:ident),+ $(,)?) => {
         mod $case {
             use super::*;
-            #[test] fn v2_2_0() { super::$case(Release::V2_2_0) }
-            #[test] fn v3_0_0() { super::$case(Release::V3_0_0) }
-            #[test] fn v3_1_0() { super::$case(Release::V3_1_0) }
-            #[test] fn v3_2_1() { super::$case(Release::V3_2_1) }
+            $($crate::release_test!($case, $release);)+
         }
-    )*};
+    };
+}
+
+/// One `#[test]` named after the release, running the case against it.
+#[macro_export]
+macro_rules! release_test {
+    ($case:ident, v2_2_0) => { #[test] fn v2_2_0() { super::$case(Release::V2_2_0) } };
+    ($case:ident, v3_0_0) => { #[test] fn v3_0_0() { super::$case(Release::V3_0_0) } };
+    ($case:ident, v3_1_0) => { #[test] fn v3_1_0() { super::$case(Release::V3_1_0) } };
+    ($case:ident, v3_2_1) => { #[test] fn v3_2_1() { super::$case(Release::V3_2_1) } };
 }

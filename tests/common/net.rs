@@ -100,3 +100,18 @@ pub fn wait_listening_by(pid: u32, port: u16, timeout: Duration, mut alive: impl
     })
     .unwrap_or(false)
 }
+
+/// An HTTP request or response head, read byte by byte so that nothing after it is consumed
+/// (at most 16 KiB; shorter if the peer stops).
+pub fn read_http_head(mut stream: &std::net::TcpStream) -> String {
+    use std::io::Read;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && head.len() < 16384 {
+        match stream.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}
