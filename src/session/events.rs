@@ -431,9 +431,6 @@ impl Session {
         let Some(link) = self.link.as_mut() else { return };
         if link.stop_reported {
             link.resume_thread(tid);
-            if let Some(thread) = link.threads.get_mut(tid) {
-                thread.blocked = false;
-            }
         } else {
             link.send(Command::ClearStepping { tid });
             link.send(Command::ResumeAll);

@@ -187,10 +187,14 @@ impl Link {
         self.stop_generation += 1;
     }
 
-    /// `rest`: this thread alone runs again.
+    /// `rest`: this thread alone runs again; nothing may be sent to it as to a paused thread.
     pub fn resume_thread(&mut self, tid: Tid) {
         self.send(Command::ResumeThread { tid });
         self.stragglers.woke(tid);
+        if let Some(thread) = self.threads.get_mut(tid) {
+            thread.blocked = false;
+            thread.exception = None;
+        }
     }
 
     /// A stop to report: the thread is blocked; returns its DAP id.

@@ -255,10 +255,6 @@ impl Session {
                 // `rest`: this thread runs, the others stay paused (§9.6).
                 link.send(Command::ClearStepping { tid });
                 link.resume_thread(tid);
-                if let Some(thread) = link.threads.get_mut(tid) {
-                    thread.blocked = false;
-                    thread.exception = None;
-                }
                 return Ok(Some(json!({ "allThreadsContinued": false })));
             }
         }
