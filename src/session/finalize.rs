@@ -53,11 +53,7 @@ impl Session {
     async fn detach(&mut self) {
         self.wait_for_evaluation().await;
         let Some(link) = self.link.as_mut() else { return };
-        link.deferred_template_commands.clear();
-        for command in link.breakpoints.before_detach() {
-            link.send_breakpoint_command(command);
-        }
-        link.send(Command::Detach);
+        link.send_detach();
         let generation = link.generation;
         let detached = self.wait_for_detached().await;
         let Some(link) = self.link.as_mut() else { return };
@@ -71,10 +67,7 @@ impl Session {
             tracing::warn!("ptvsd did not confirm the detach");
         }
         let Some(link) = self.link.as_mut() else { return };
-        link.close_writer();
-        if let Some(writer) = link.writer_task.take() {
-            let _ = tokio::time::timeout(CLOSE_TIMEOUT, writer).await;
-        }
+        flush_and_close(link).await;
     }
 
     /// A detach while an evaluation runs on a thread releases a lock that thread no longer
@@ -136,23 +129,25 @@ impl Session {
         // still releases the threads stopped in ptvsd; on a dead link it goes nowhere. Not while
         // an evaluation runs, which a detach harms on protocol 6 (see `wait_for_evaluation`).
         if !link.evaluations.in_flight() {
-            for command in link.breakpoints.before_detach() {
-                link.send_breakpoint_command(command);
-            }
-            link.send(Command::Detach);
+            link.send_detach();
             if link.generation != Generation::V6 {
                 link.send(Command::ShutdownLoop);
             }
         }
-        link.close_writer();
-        if let Some(writer) = link.writer_task.take() {
-            let _ = tokio::time::timeout(CLOSE_TIMEOUT, writer).await;
-        }
+        flush_and_close(link).await;
         self.console(format!(
             "Lost the connection to the debuggee: {problem}. If the program is still running, ptvsd may \
              consider itself attached until it next writes output; restart the remote app if a new attach is refused."
         ));
         self.link_closed(&format!("the connection to the debuggee was lost ({problem})"));
         self.announce_end();
+    }
+}
+
+/// Closes the link's sending side and waits, for a bounded time, until what was queued is written.
+async fn flush_and_close(link: &mut super::link::Link) {
+    link.close_writer();
+    if let Some(writer) = link.writer_task.take() {
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, writer).await;
     }
 }

@@ -170,6 +170,16 @@ impl Link {
         }
     }
 
+    /// The detach (§9.13), after taking back what would outlive the session: pending
+    /// breakpoints ptvsd keeps, and template breakpoints still held for an unknown release.
+    pub fn send_detach(&mut self) {
+        self.deferred_template_commands.clear();
+        for command in self.breakpoints.before_detach() {
+            self.send_breakpoint_command(command);
+        }
+        self.send(Command::Detach);
+    }
+
     /// Closes the sending side: the writer flushes what is queued and then closes the link.
     pub fn close_writer(&mut self) {
         self.writer = None;
