@@ -201,7 +201,7 @@ fn encoding(c: &mut Criterion) {
         })
     });
     let variables: Vec<dap_types::Variable> = (0..CHILDREN)
-        .map(|i| bodies::variable(format!("[{i}]"), i.to_string(), Some("int".into()), Some(format!("items[{i}]")), 0, false))
+        .map(|i| bodies::variable(format!("[{i}]"), i.to_string(), Some("int".into()), Some(format!("items[{i}]")), 0, None))
         .collect();
     group.bench_function("DAP variables response (1,000 children)", |b| {
         b.iter(|| {
