@@ -113,7 +113,9 @@ fn json_children() -> BytesMut {
     let children: Vec<Value> = (0..CHILDREN)
         .map(|i| json!({"name": format!("[{i}]"), "expression": format!("items[{i}]"), "obj": obj_json(&i.to_string(), "int", 0, 0)}))
         .collect();
-    json_frame(&json!({"type": "event", "seq": 9, "event": "legacyEnumChildrenResult", "body": {"executionId": 7, "children": children}}))
+    json_frame(
+        &json!({"type": "event", "seq": 9, "event": "legacyEnumChildrenResult", "body": {"executionId": 7, "children": children}}),
+    )
 }
 
 /// A v6 codec past its handshake: it has sent ATCH and read the ACPT reply.
@@ -156,7 +158,9 @@ fn decoding(c: &mut Criterion) {
     }
     // The same messages as they reach the adapter through a relay from ptvsd 3.0.0, which
     // writes every field with its own sendall: in pieces of ~150 bytes, decoded after each.
-    for (name, bytes) in [("v6 THRF+BRKH in 150-byte pieces", v6_stop()), ("v6 CHLD (1,000 children) in 150-byte pieces", v6_children())] {
+    for (name, bytes) in
+        [("v6 THRF+BRKH in 150-byte pieces", v6_stop()), ("v6 CHLD (1,000 children) in 150-byte pieces", v6_children())]
+    {
         let mut codec = v6_session();
         group.throughput(Throughput::Bytes(bytes.len() as u64));
         group.bench_function(name, |b| {
@@ -201,7 +205,9 @@ fn encoding(c: &mut Criterion) {
         })
     });
     let variables: Vec<dap_types::Variable> = (0..CHILDREN)
-        .map(|i| bodies::variable(format!("[{i}]"), i.to_string(), Some("int".into()), Some(format!("items[{i}]")), 0, None))
+        .map(|i| {
+            bodies::variable(format!("[{i}]"), i.to_string(), Some("int".into()), Some(format!("items[{i}]")), 0, None)
+        })
         .collect();
     group.bench_function("DAP variables response (1,000 children)", |b| {
         b.iter(|| {
@@ -234,7 +240,9 @@ fn stack_trace(c: &mut Criterion) {
         Ok(Some(Event::ThreadFrames { frames, .. })) => frames,
         other => panic!("expected THRF, got {other:?}"),
     };
-    let request = encode_frame(br#"{"seq":31,"type":"request","command":"stackTrace","arguments":{"threadId":1,"startFrame":0,"levels":20}}"#);
+    let request = encode_frame(
+        br#"{"seq":31,"type":"request","command":"stackTrace","arguments":{"threadId":1,"startFrame":0,"levels":20}}"#,
+    );
     c.bench_function("stackTrace from cache (20 of 30 frames)", |b| {
         b.iter(|| {
             let mut input = BytesMut::from(&request[..]);
@@ -245,7 +253,9 @@ fn stack_trace(c: &mut Criterion) {
                 .iter()
                 .enumerate()
                 .take(levels)
-                .map(|(i, f)| bodies::stack_frame(i as u64 + 1, f.name.clone(), bodies::source(f.file.clone()), f.line as u64))
+                .map(|(i, f)| {
+                    bodies::stack_frame(i as u64 + 1, f.name.clone(), bodies::source(f.file.clone()), f.line as u64)
+                })
                 .collect();
             let response = Outgoing::Response {
                 request_seq: request.seq,

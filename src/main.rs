@@ -89,7 +89,11 @@ fn init_logging(cli: &Cli) {
     match &cli.log_file {
         Some(path) => match std::fs::OpenOptions::new().create(true).append(true).open(path) {
             Ok(file) => {
-                tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false).with_writer(std::sync::Mutex::new(file)).init();
+                tracing_subscriber::fmt()
+                    .with_env_filter(filter)
+                    .with_ansi(false)
+                    .with_writer(std::sync::Mutex::new(file))
+                    .init();
             }
             Err(error) => eprintln!("ptvsd-dap: cannot open log file {}: {error}", path.display()),
         },

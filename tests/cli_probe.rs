@@ -9,7 +9,10 @@ use std::process::Command;
 use std::time::Duration;
 
 fn probe(url: &str) -> (i32, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_ptvsd-dap")).args(["probe", url, "--connect-timeout", "5"]).output().expect("run probe");
+    let output = Command::new(env!("CARGO_BIN_EXE_ptvsd-dap"))
+        .args(["probe", url, "--connect-timeout", "5"])
+        .output()
+        .expect("run probe");
     let text = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
     (output.status.code().unwrap_or(-1), text)
 }

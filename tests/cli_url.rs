@@ -68,7 +68,14 @@ fn url_is_redacted_by_default() {
 fn url_shows_the_encoded_secret_when_asked() {
     let dir = temp_dir("shown");
     let config = web_debug_config(&dir, &secret_setting());
-    let output = ptvsd_dap(&["url", "--site", "https://myapp.azurewebsites.net/", "--web-debug-config", config.to_str().unwrap(), "--show-secret"]);
+    let output = ptvsd_dap(&[
+        "url",
+        "--site",
+        "https://myapp.azurewebsites.net/",
+        "--web-debug-config",
+        config.to_str().unwrap(),
+        "--show-secret",
+    ]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert_eq!(text(&output.stdout), format!("wss://{ENCODED}@myapp.azurewebsites.net/ptvsd\n"));
     assert!(!text(&output.stderr).contains("Tr0ub4dor"));
@@ -78,7 +85,8 @@ fn url_shows_the_encoded_secret_when_asked() {
 fn a_missing_key_names_the_file_and_the_key() {
     let dir = temp_dir("missing-key");
     let config = web_debug_config(&dir, r#"<add key="WSGI_ALT_VIRTUALENV_HANDLER" value="app.wsgi_app" />"#);
-    let output = ptvsd_dap(&["url", "--site", "myapp", "--web-debug-config", config.to_str().unwrap(), "--show-secret"]);
+    let output =
+        ptvsd_dap(&["url", "--site", "myapp", "--web-debug-config", config.to_str().unwrap(), "--show-secret"]);
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(output.stdout.is_empty());
@@ -95,14 +103,20 @@ fn other_mistakes_are_named_without_the_secret() {
     assert!(text(&output.stderr).contains(missing.to_str().unwrap()), "{}", text(&output.stderr));
 
     let config = web_debug_config(&dir, &secret_setting());
-    let output = ptvsd_dap(&["url", "--site", "hush@myapp", "--web-debug-config", config.to_str().unwrap(), "--show-secret"]);
+    let output =
+        ptvsd_dap(&["url", "--site", "hush@myapp", "--web-debug-config", config.to_str().unwrap(), "--show-secret"]);
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("--site") && !stderr.contains("hush") && !stderr.contains("Tr0ub4dor"), "{stderr}");
 
     let broken = dir.join("broken.config");
-    std::fs::write(&broken, format!(r#"<configuration><appSettings><add key="WSGI_PTVSD_SECRET" value="{ENCODED}"></appSettings>"#)).unwrap();
-    let output = ptvsd_dap(&["url", "--site", "myapp", "--web-debug-config", broken.to_str().unwrap(), "--show-secret"]);
+    std::fs::write(
+        &broken,
+        format!(r#"<configuration><appSettings><add key="WSGI_PTVSD_SECRET" value="{ENCODED}"></appSettings>"#),
+    )
+    .unwrap();
+    let output =
+        ptvsd_dap(&["url", "--site", "myapp", "--web-debug-config", broken.to_str().unwrap(), "--show-secret"]);
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("XML") && !stderr.contains("Tr0ub4dor"), "{stderr}");
@@ -128,7 +142,8 @@ fn secret_looking(help: &str) -> Vec<String> {
     for key in ["\"secret\":", "secret=", "--secret "] {
         for (index, _) in lower.match_indices(key) {
             let value = help[index + key.len()..].trim_start().trim_start_matches('"');
-            let value = value.split(|c: char| c.is_whitespace() || matches!(c, '"' | ',' | '}' | '&')).next().unwrap_or("");
+            let value =
+                value.split(|c: char| c.is_whitespace() || matches!(c, '"' | ',' | '}' | '&')).next().unwrap_or("");
             if !placeholder(value) {
                 found.push(format!("{key} {value:?}"));
             }
@@ -174,5 +189,8 @@ fn help_texts_carry_no_secret() {
         assert!(found.is_empty(), "`ptvsd-dap {what}` shows a secret-looking example: {found:?}\n{help}");
     }
     let url_help = text(&ptvsd_dap(&["url", "--help"]).stdout);
-    assert!(url_help.contains("wss://<secret>@myapp.azurewebsites.net/ptvsd") && url_help.contains("--show-secret"), "{url_help}");
+    assert!(
+        url_help.contains("wss://<secret>@myapp.azurewebsites.net/ptvsd") && url_help.contains("--show-secret"),
+        "{url_help}"
+    );
 }

@@ -49,12 +49,21 @@ fn awkward_requests(release: Release) {
     let (thread_id, frame_id, locals) = stop(&debuggee, &c);
     // A burst, as an editor refreshing several panes sends it: every one answered right.
     let variables = c.request_ok("variables", json!({"variablesReference": locals}));
-    let obj = variables["variables"].as_array().and_then(|v| v.iter().find(|v| v["name"] == "obj")).map(|v| v["variablesReference"].clone());
+    let obj = variables["variables"]
+        .as_array()
+        .and_then(|v| v.iter().find(|v| v["name"] == "obj"))
+        .map(|v| v["variablesReference"].clone());
     let obj = obj.unwrap_or_else(|| panic!("no obj in {variables}"));
     let seqs: Vec<(i64, &str)> = (0..4)
         .flat_map(|i| {
             [
-                (c.send_request("evaluate", json!({"expression": format!("n + {i}"), "frameId": frame_id, "context": "watch"})), "evaluate"),
+                (
+                    c.send_request(
+                        "evaluate",
+                        json!({"expression": format!("n + {i}"), "frameId": frame_id, "context": "watch"}),
+                    ),
+                    "evaluate",
+                ),
                 (c.send_request("variables", json!({"variablesReference": obj})), "variables"),
             ]
         })
@@ -65,7 +74,12 @@ fn awkward_requests(release: Release) {
         if *command == "evaluate" {
             assert_eq!(response["body"]["result"], json!((7 + index / 2).to_string()), "{response}");
         } else {
-            let names: Vec<&str> = response["body"]["variables"].as_array().into_iter().flatten().filter_map(|v| v["name"].as_str()).collect();
+            let names: Vec<&str> = response["body"]["variables"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v["name"].as_str())
+                .collect();
             assert!(names.contains(&"inner") && names.contains(&"label"), "{response}");
         }
     }
@@ -107,7 +121,9 @@ fn link_cut_while_stopped(release: Release) {
     stop(&debuggee, &c);
     drop(proxy);
     c.wait_event("terminated", T);
-    let told = c.events_named("output").iter().any(|e| e["body"]["output"].as_str().is_some_and(|s| s.contains("Lost the connection") && s.contains("restart")));
+    let told = c.events_named("output").iter().any(|e| {
+        e["body"]["output"].as_str().is_some_and(|s| s.contains("Lost the connection") && s.contains("restart"))
+    });
     assert!(told, "the user was not told what the link loss leaves behind");
     c.request_ok("disconnect", json!({}));
     assert!(c.wait_exit(Duration::from_secs(10)).is_some());

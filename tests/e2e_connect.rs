@@ -139,12 +139,19 @@ fn unknown_host_is_named() {
 fn slow_start_succeeds_on_the_third_upgrade() {
     let debuggee = Debuggee::start(Release::V3_0_0, "app.py");
     let relay = Relay::websockify(debuggee.port());
-    let front = FakeFrontEnd::start(vec![Answer::Http(503, "starting"), Answer::Http(503, "starting"), Answer::Relay(relay.port())]);
+    let front = FakeFrontEnd::start(vec![
+        Answer::Http(503, "starting"),
+        Answer::Http(503, "starting"),
+        Answer::Relay(relay.port()),
+    ]);
     let c = DapClient::spawn();
     c.guard_secret(debuggee.secret());
     c.attach_session(json!({"url": front.url(debuggee.secret())}));
     assert_eq!(front.upgrades.load(Ordering::SeqCst), 3);
-    let retried = c.events_named("output").iter().any(|e| e["body"]["output"].as_str().is_some_and(|s| s.contains("trying again")));
+    let retried = c
+        .events_named("output")
+        .iter()
+        .any(|e| e["body"]["output"].as_str().is_some_and(|s| s.contains("trying again")));
     assert!(retried, "the user was not told the adapter is retrying");
     c.request_ok("disconnect", json!({}));
     assert!(c.wait_exit(Duration::from_secs(10)).is_some());
@@ -174,7 +181,9 @@ fn keepalive_holds_an_idle_link_and_notices_a_dead_one() {
     let proxy = StallingProxy::start(relay.port());
     let c = DapClient::spawn();
     c.guard_secret(debuggee.secret());
-    c.attach_session(json!({"url": format!("ws://{}@127.0.0.1:{}/ptvsd", debuggee.secret(), proxy.port()), "keepAlive": 1}));
+    c.attach_session(
+        json!({"url": format!("ws://{}@127.0.0.1:{}/ptvsd", debuggee.secret(), proxy.port()), "keepAlive": 1}),
+    );
     c.request_ok("configurationDone", json!({}));
     // Idle for several intervals (a measurement window: pings must flow meanwhile).
     std::thread::sleep(Duration::from_millis(3500));
@@ -183,7 +192,10 @@ fn keepalive_holds_an_idle_link_and_notices_a_dead_one() {
     c.wait_event_where("output", T, |e| e["body"]["output"] == "alive");
     proxy.stall();
     c.wait_event("terminated", Duration::from_secs(10));
-    let said = c.events_named("output").iter().any(|e| e["body"]["output"].as_str().is_some_and(|s| s.contains("went silent")));
+    let said = c
+        .events_named("output")
+        .iter()
+        .any(|e| e["body"]["output"].as_str().is_some_and(|s| s.contains("went silent")));
     assert!(said, "the user was not told the link went silent");
 }
 
@@ -221,13 +233,18 @@ fn escaped_secret_as_visual_studio_wrote_it(release: Release) {
     c.guard_secret(&wrong);
     c.guard_secret(&wrong.replace("%2F", "/"));
     let message = attach_error_with(&c, json!({"url": format!("tcp://{wrong}@127.0.0.1:{}", debuggee.port())}));
-    assert!(message.contains("refused the secret") && message.contains("both as decoded from the URL and as written there"), "{message}");
+    assert!(
+        message.contains("refused the secret") && message.contains("both as decoded from the URL and as written there"),
+        "{message}"
+    );
 
     let c = DapClient::spawn();
     c.guard_secret(&secret);
     c.guard_secret(&secret.replace("%2F", "/"));
     c.attach_session(json!({"url": format!("tcp://{secret}@127.0.0.1:{}", debuggee.port())}));
-    let accepted = c.wait_event_where("output", T, |e| e["body"]["output"].as_str().is_some_and(|s| s.contains("accepted the secret only as written in the URL")));
+    let accepted = c.wait_event_where("output", T, |e| {
+        e["body"]["output"].as_str().is_some_and(|s| s.contains("accepted the secret only as written in the URL"))
+    });
     assert!(accepted["body"]["output"].as_str().is_some_and(|s| s.contains("%25")), "{accepted}");
     c.request_ok("configurationDone", json!({}));
     debuggee.send_line("print escaped-ok");

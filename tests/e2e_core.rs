@@ -507,7 +507,11 @@ mod cases {
         let c = rig.session(&["bp_work"]);
         let names = |c: &DapClient| -> Vec<(i64, String)> {
             let body = c.request_ok("threads", json!({}));
-            body["threads"].as_array().cloned().unwrap_or_default().iter()
+            body["threads"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
                 .map(|t| (t["id"].as_i64().unwrap_or(-1), t["name"].as_str().unwrap_or_default().to_string()))
                 .collect()
         };
@@ -554,7 +558,9 @@ mod cases {
         rig.done("print");
         rig.send("hit");
         let tid = wait_stopped(&c, "breakpoint"); // everything ptvsd sent before the stop is in
-        let shown: Vec<Value> = c.events_named("output").into_iter()
+        let shown: Vec<Value> = c
+            .events_named("output")
+            .into_iter()
             .filter(|e| e["body"]["output"].as_str().is_some_and(|s| s.contains("hello-hidden")))
             .collect();
         assert!(shown.is_empty(), "output shown despite redirectOutput false: {shown:?}");
@@ -582,7 +588,9 @@ mod cases {
             End::CloseStdin => c.close_stdin(),
             End::Signal(s) => c.signal(s),
         }
-        let st = c.wait_exit(EXIT).unwrap_or_else(|| c.fail(&format!("the adapter did not exit within {EXIT:?} after {how:?}")));
+        let st = c
+            .wait_exit(EXIT)
+            .unwrap_or_else(|| c.fail(&format!("the adapter did not exit within {EXIT:?} after {how:?}")));
         if matches!(how, End::Disconnect) {
             assert!(st.success(), "exit status after disconnect: {st}");
         }
@@ -648,8 +656,11 @@ mod cases {
         let wrong = format!("wrong{}", unique_secret());
         let c = rig.adapter();
         c.guard_secret(&wrong);
-        c.request_ok("initialize", json!({"clientID": "test", "adapterID": "ptvsd", "linesStartAt1": true,
-                                          "columnsStartAt1": true, "pathFormat": "path"}));
+        c.request_ok(
+            "initialize",
+            json!({"clientID": "test", "adapterID": "ptvsd", "linesStartAt1": true,
+                                          "columnsStartAt1": true, "pathFormat": "path"}),
+        );
         let r = c.request("attach", json!({"url": rig.url_with_secret(&wrong)}));
         assert_eq!(r["success"], false, "attach with a wrong secret: {r}");
         let msg = r["message"].as_str().unwrap_or_default().to_lowercase();
@@ -756,8 +767,11 @@ mod cases {
         ] {
             let c = DapClient::spawn();
             c.guard_secret(&secret);
-            c.request_ok("initialize", json!({"clientID": "test", "adapterID": "ptvsd", "linesStartAt1": true,
-                                              "columnsStartAt1": true, "pathFormat": "path"}));
+            c.request_ok(
+                "initialize",
+                json!({"clientID": "test", "adapterID": "ptvsd", "linesStartAt1": true,
+                                              "columnsStartAt1": true, "pathFormat": "path"}),
+            );
             let r = c.request("attach", args.clone());
             assert_eq!(r["success"], false, "attach {args} should fail: {r}");
             let msg = r["message"].as_str().unwrap_or_default();

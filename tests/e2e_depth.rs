@@ -44,7 +44,10 @@ impl Session {
             })
             .collect();
         let body = c.request_ok("setBreakpoints", json!({"source": {"path": app_path()}, "breakpoints": breakpoints}));
-        assert!(body["breakpoints"].as_array().is_some_and(|bps| bps.iter().all(|bp| bp["verified"] == true)), "{body}");
+        assert!(
+            body["breakpoints"].as_array().is_some_and(|bps| bps.iter().all(|bp| bp["verified"] == true)),
+            "{body}"
+        );
         c.request_ok("setExceptionBreakpoints", json!({"filters": filters}));
         c.request_ok("configurationDone", json!({}));
         Session { debuggee, c }
@@ -74,7 +77,8 @@ impl Session {
     }
 
     fn evaluate(&self, expression: &str, frame_id: &Value) -> String {
-        let body = self.c.request_ok("evaluate", json!({"expression": expression, "frameId": frame_id, "context": "watch"}));
+        let body =
+            self.c.request_ok("evaluate", json!({"expression": expression, "frameId": frame_id, "context": "watch"}));
         body["result"].as_str().unwrap_or_default().to_string()
     }
 
@@ -99,9 +103,13 @@ fn set_variable_and_expression(release: Release) {
     assert_eq!(set["value"], "100", "{set}");
     let mapping = value_of(&variables, "mapping")["variablesReference"].clone();
     let children = s.c.request_ok("variables", json!({"variablesReference": mapping}));
-    let entry = children["variables"].as_array().and_then(|c| c.iter().find(|v| v["name"].as_str().is_some_and(|n| n.contains("'a'")))).cloned();
+    let entry = children["variables"]
+        .as_array()
+        .and_then(|c| c.iter().find(|v| v["name"].as_str().is_some_and(|n| n.contains("'a'"))))
+        .cloned();
     let entry = entry.unwrap_or_else(|| panic!("no 'a' entry in {children}"));
-    let set = s.c.request_ok("setVariable", json!({"variablesReference": mapping, "name": entry["name"], "value": "9"}));
+    let set =
+        s.c.request_ok("setVariable", json!({"variablesReference": mapping, "name": entry["name"], "value": "9"}));
     assert_eq!(set["value"], "9", "{set}");
     assert_eq!(s.evaluate("mapping['a']", &frame_id), "9");
     let set = s.c.request_ok("setExpression", json!({"expression": "text", "value": "'bye'", "frameId": frame_id}));
@@ -123,7 +131,8 @@ fn logpoint_prints_without_stopping(release: Release) {
     let s = Session::start(release, &[("after_work", json!({"logMessage": "total={total} n={n} {{literal}}"}))], &[]);
     s.debuggee.send_line("hit");
     s.debuggee.wait_stdout_contains("done hit\n", T);
-    let printed = s.c.wait_event_where("output", T, |e| e["body"]["output"].as_str().is_some_and(|t| t.starts_with("total=")));
+    let printed =
+        s.c.wait_event_where("output", T, |e| e["body"]["output"].as_str().is_some_and(|t| t.starts_with("total=")));
     assert_eq!(printed["body"]["output"], "total=11 n=7 {literal}\n");
     assert_eq!(printed["body"]["category"], "console");
     assert!(s.c.events_named("stopped").is_empty(), "a logpoint stopped the program");
@@ -207,7 +216,11 @@ fn uncaught_exceptions(release: Release) {
     let frames = s.c.request_ok("stackTrace", json!({"threadId": thread_id}));
     assert_eq!(frames["stackFrames"][0]["line"], line("raise_line"));
     let info = s.c.request_ok("exceptionInfo", json!({"threadId": thread_id}));
-    assert_eq!((info["exceptionId"].as_str(), info["breakMode"].as_str()), (Some("ValueError"), Some("unhandled")), "{info}");
+    assert_eq!(
+        (info["exceptionId"].as_str(), info["breakMode"].as_str()),
+        (Some("ValueError"), Some("unhandled")),
+        "{info}"
+    );
     s.c.request_ok("continue", json!({"threadId": thread_id}));
     // The program ends with the traceback; the session with it.
     s.c.wait_event("terminated", T);
@@ -245,7 +258,10 @@ fn conditions_and_hit_counts(release: Release) {
     assert!(s.c.events_named("stopped").is_empty(), "stopped on the first hit");
     let (thread_id, frame_id) = s.stop_on("hit", "breakpoint");
     assert_eq!(s.evaluate("n", &frame_id), "7");
-    let bad = s.c.request_ok("setBreakpoints", json!({"source": {"path": app_path()}, "breakpoints": [{"line": line, "hitCondition": "<3"}]}));
+    let bad = s.c.request_ok(
+        "setBreakpoints",
+        json!({"source": {"path": app_path()}, "breakpoints": [{"line": line, "hitCondition": "<3"}]}),
+    );
     assert_eq!(bad["breakpoints"][0]["verified"], false, "{bad}");
     assert!(bad["breakpoints"][0]["message"].as_str().is_some_and(|m| m.contains("hit condition")), "{bad}");
     s.finish(&thread_id, "hit");
@@ -258,7 +274,10 @@ fn long_lists_in_pages(release: Release) {
     let (_, variables) = s.locals(&frame_id);
     let numbers = value_of(&variables, "numbers").clone();
     assert_eq!(numbers["indexedVariables"], 100000, "{numbers}");
-    let page = s.c.request_ok("variables", json!({"variablesReference": numbers["variablesReference"], "filter": "indexed", "start": 99990, "count": 10}));
+    let page = s.c.request_ok(
+        "variables",
+        json!({"variablesReference": numbers["variablesReference"], "filter": "indexed", "start": 99990, "count": 10}),
+    );
     let page = page["variables"].as_array().cloned().unwrap_or_default();
     assert_eq!(page.len(), 10, "{page:?}");
     assert_eq!((page[0]["name"].as_str(), page[0]["value"].as_str()), (Some("[99990]"), Some("99990")));
@@ -275,7 +294,8 @@ fn long_lists_in_pages(release: Release) {
     }
     let fetches = s.c.log_text().matches("EnumChildren { text: \"(numbers)[0:").count();
     assert_eq!(fetches, 1, "ten pages of 100 should cost one fetch");
-    let named = s.c.request_ok("variables", json!({"variablesReference": numbers["variablesReference"], "filter": "named"}));
+    let named =
+        s.c.request_ok("variables", json!({"variablesReference": numbers["variablesReference"], "filter": "named"}));
     assert_eq!(named["variables"], json!([]));
     s.finish(&thread_id, "big");
 }
@@ -288,7 +308,10 @@ fn grouped_variables(release: Release) {
     let s = Session::start(release, &[("bp_work", json!({}))], &[]);
     let (thread_id, frame_id) = s.stop_on("hit", "breakpoint");
     let (_, variables) = s.locals(&frame_id);
-    assert!(!variables.iter().any(|v| v["name"] == "special variables"), "a function's locals have no dunders: {variables:?}");
+    assert!(
+        !variables.iter().any(|v| v["name"] == "special variables"),
+        "a function's locals have no dunders: {variables:?}"
+    );
     let obj = s.children(value_of(&variables, "obj"));
     let names: Vec<&str> = obj.iter().filter_map(|v| v["name"].as_str()).collect();
     assert_eq!(names, ["_hits", "inner", "label"], "{obj:?}");
@@ -300,7 +323,10 @@ fn grouped_variables(release: Release) {
     let (_, globals) = s.locals(&module["id"]);
     let names: Vec<&str> = globals.iter().filter_map(|v| v["name"].as_str()).collect();
     assert_eq!(names.get(..2), Some(&["special variables", "function variables"][..]), "{globals:?}");
-    assert!(!names.iter().any(|n| n.starts_with("__") || *n == "work"), "dunders and functions belong in groups: {names:?}");
+    assert!(
+        !names.iter().any(|n| n.starts_with("__") || *n == "work"),
+        "dunders and functions belong in groups: {names:?}"
+    );
     assert_eq!(value_of(&globals, "special variables")["presentationHint"]["kind"], "virtual");
     let outer = value_of(&globals, "Outer");
     assert_eq!(outer["presentationHint"]["kind"], "class", "{outer}");
@@ -317,7 +343,10 @@ fn grouped_variables(release: Release) {
     let methods = s.children(value_of(&class, "function variables"));
     let describe = value_of(&methods, "describe");
     assert_eq!(s.c.log_text().matches("EnumChildren").count(), fetched, "opening a group cost a round trip");
-    assert!(s.evaluate(describe["evaluateName"].as_str().unwrap_or_default(), &module["id"]).contains("describe"), "{describe}");
+    assert!(
+        s.evaluate(describe["evaluateName"].as_str().unwrap_or_default(), &module["id"]).contains("describe"),
+        "{describe}"
+    );
     s.finish(&thread_id, "hit");
 }
 
@@ -327,13 +356,22 @@ fn console_completions(release: Release) {
     let s = Session::start(release, &[("bp_work", json!({}))], &[]);
     let (thread_id, frame_id) = s.stop_on("hit", "breakpoint");
     let complete = |text: &str| {
-        let body = s.c.request_ok("completions", json!({"text": text, "column": text.encode_utf16().count() + 1, "frameId": frame_id}));
+        let body = s.c.request_ok(
+            "completions",
+            json!({"text": text, "column": text.encode_utf16().count() + 1, "frameId": frame_id}),
+        );
         body["targets"].as_array().cloned().unwrap_or_default()
     };
-    let target = |targets: &[Value], label: &str| targets.iter().find(|t| t["label"] == label).cloned().unwrap_or_else(|| panic!("no {label} in {targets:?}"));
+    let target = |targets: &[Value], label: &str| {
+        targets.iter().find(|t| t["label"] == label).cloned().unwrap_or_else(|| panic!("no {label} in {targets:?}"))
+    };
     let names = complete("x = cou");
     assert_eq!(target(&names, "count")["type"], "variable");
-    assert_eq!((target(&names, "count")["start"].as_u64(), target(&names, "count")["length"].as_u64()), (Some(4), Some(3)), "0-based, as debugpy sends and clients read");
+    assert_eq!(
+        (target(&names, "count")["start"].as_u64(), target(&names, "count")["length"].as_u64()),
+        (Some(4), Some(3)),
+        "0-based, as debugpy sends and clients read"
+    );
     assert_eq!(target(&complete("le"), "len")["type"], "function");
     assert_eq!(target(&complete("Out"), "Outer")["type"], "class");
     let attributes = complete("obj.");
@@ -405,12 +443,17 @@ fn continue_one_thread(release: Release) {
     let s = Session::start(release, &[("bp_work", json!({"condition": "n == 7"}))], &[]);
     let (worker, _) = s.stop_on("pair", "breakpoint");
     let threads = s.c.request_ok("threads", json!({}));
-    let main = threads["threads"].as_array().and_then(|t| t.iter().find(|t| t["id"] != worker)).map(|t| t["id"].clone()).unwrap_or_default();
+    let main = threads["threads"]
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["id"] != worker))
+        .map(|t| t["id"].clone())
+        .unwrap_or_default();
     // The main thread pauses at its next line of Python, in the loop that waits for the worker.
     let main_frame = poll_until(T, || {
         let frames = s.c.request_ok("stackTrace", json!({"threadId": main}));
         let top = frames["stackFrames"][0].clone();
-        let probe = s.c.request("evaluate", json!({"expression": "PAIR['done']", "frameId": top["id"], "context": "watch"}));
+        let probe =
+            s.c.request("evaluate", json!({"expression": "PAIR['done']", "frameId": top["id"], "context": "watch"}));
         (probe["success"] == true && top["name"] == "pair").then_some(top["id"].clone())
     })
     .unwrap_or_else(|| panic!("the main thread never paused in pair()"));
@@ -431,7 +474,11 @@ fn running_thread_stack_during_exception_stop(release: Release) {
     let s = Session::start(release, &[], &["raised"]);
     let (raiser, raiser_frame) = s.stop_on("spinraise", "exception");
     let threads = s.c.request_ok("threads", json!({}));
-    let main = threads["threads"].as_array().and_then(|t| t.iter().find(|t| t["name"] == "MainThread")).map(|t| t["id"].clone()).unwrap_or_default();
+    let main = threads["threads"]
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["name"] == "MainThread"))
+        .map(|t| t["id"].clone())
+        .unwrap_or_default();
     let rounds = || {
         let frames = s.c.request_ok("stackTrace", json!({"threadId": main}));
         assert_eq!(frames["stackFrames"][0]["name"], "spin", "{frames}");
@@ -443,7 +490,10 @@ fn running_thread_stack_during_exception_stop(release: Release) {
         assert_eq!(rounds(), first, "the snapshot does not change");
         assert!(!s.c.log_text().contains("GetThreadFrames"), "thrf must not be sent to protocol 6");
     } else {
-        assert!(poll_until(T, || (rounds() > first).then_some(())).is_some(), "the running thread's stack was not fetched again");
+        assert!(
+            poll_until(T, || (rounds() > first).then_some(())).is_some(),
+            "the running thread's stack was not fetched again"
+        );
     }
     s.evaluate("SPIN.__setitem__('stop', True)", &raiser_frame);
     s.finish(&raiser, "spinraise");
@@ -455,7 +505,8 @@ fn copy_value_is_whole(release: Release) {
     let s = Session::start(release, &[("bp_work", json!({}))], &[]);
     let (thread_id, frame_id) = s.stop_on("hit", "breakpoint");
     let evaluate = |expression: &str, context: &str| {
-        let body = s.c.request_ok("evaluate", json!({"expression": expression, "frameId": frame_id, "context": context}));
+        let body =
+            s.c.request_ok("evaluate", json!({"expression": expression, "frameId": frame_id, "context": context}));
         body["result"].as_str().unwrap_or_default().to_string()
     };
     let shown = evaluate("'x' * 100000", "repl");
@@ -511,7 +562,8 @@ fn long_stop_warns_about_the_fastcgi_timeout() {
     c.request_ok("configurationDone", json!({}));
     debuggee.send_line("hit");
     let stopped = c.wait_event("stopped", T);
-    let warning = c.wait_event_where("output", T, |e| e["body"]["output"].as_str().is_some_and(|s| s.contains("FastCGI")));
+    let warning =
+        c.wait_event_where("output", T, |e| e["body"]["output"].as_str().is_some_and(|s| s.contains("FastCGI")));
     assert!(warning["body"]["output"].as_str().is_some_and(|s| s.contains("stopped for 1 s")), "{warning}");
     c.request_ok("continue", json!({"threadId": stopped["body"]["threadId"]}));
     debuggee.wait_stdout_contains("done hit\n", T);

@@ -18,9 +18,12 @@ fn start(release: Release) -> (Debuggee, DapClient, u32) {
     let debuggee = Debuggee::start(release, "django_app.py");
     let c = DapClient::spawn();
     c.guard_secret(debuggee.secret());
-    c.attach_session(json!({"url": format!("tcp://{}@127.0.0.1:{}", debuggee.secret(), debuggee.port()), "django": true}));
+    c.attach_session(
+        json!({"url": format!("tcp://{}@127.0.0.1:{}", debuggee.secret(), debuggee.port()), "django": true}),
+    );
     let line = fixture_line("templates/page.html", "tpl_item");
-    let body = c.request_ok("setBreakpoints", json!({"source": {"path": template_path()}, "breakpoints": [{"line": line}]}));
+    let body =
+        c.request_ok("setBreakpoints", json!({"source": {"path": template_path()}, "breakpoints": [{"line": line}]}));
     let message = body["breakpoints"][0]["message"].as_str().unwrap_or_default().to_string();
     assert!(message.contains("Django template breakpoint"), "{body}");
     c.request_ok("configurationDone", json!({}));
@@ -42,8 +45,10 @@ fn template_breakpoint_stops_in_the_template(release: Release) {
         assert_eq!(frame["source"]["path"], json!(template_path()), "{frame}");
         assert_eq!(frame["line"], json!(line), "{frame}");
         let scopes = c.request_ok("scopes", json!({"frameId": frame["id"]}));
-        let variables = c.request_ok("variables", json!({"variablesReference": scopes["scopes"][0]["variablesReference"]}));
-        let item = variables["variables"].as_array().and_then(|vars| vars.iter().find(|v| v["name"] == "item")).cloned();
+        let variables =
+            c.request_ok("variables", json!({"variablesReference": scopes["scopes"][0]["variablesReference"]}));
+        let item =
+            variables["variables"].as_array().and_then(|vars| vars.iter().find(|v| v["name"] == "item")).cloned();
         assert_eq!(item.map(|v| v["value"].clone()), Some(json!(expected)), "{variables}");
         c.request_ok("continue", json!({"threadId": stopped["body"]["threadId"]}));
     }
@@ -58,7 +63,10 @@ fn ptvsd_2_2_refuses_template_breakpoints() {
     debuggee.send_line("render");
     let refused = c.wait_event("breakpoint", T);
     assert_eq!(refused["body"]["breakpoint"]["verified"], false, "{refused}");
-    assert!(refused["body"]["breakpoint"]["message"].as_str().is_some_and(|m| m.contains("ptvsd 2.2 cannot")), "{refused}");
+    assert!(
+        refused["body"]["breakpoint"]["message"].as_str().is_some_and(|m| m.contains("ptvsd 2.2 cannot")),
+        "{refused}"
+    );
     debuggee.wait_stdout_contains("done render\n", T);
     assert!(c.events_named("stopped").is_empty(), "ptvsd 2.2 stopped in a template");
     c.request_ok("disconnect", json!({}));

@@ -30,8 +30,11 @@ fn tcp_url(debuggee: &Debuggee, port: u16) -> String {
 }
 
 fn initialize(c: &DapClient) {
-    c.request_ok("initialize", json!({"clientID": "test", "adapterID": "ptvsd", "linesStartAt1": true,
-                                      "columnsStartAt1": true, "pathFormat": "path"}));
+    c.request_ok(
+        "initialize",
+        json!({"clientID": "test", "adapterID": "ptvsd", "linesStartAt1": true,
+                                      "columnsStartAt1": true, "pathFormat": "path"}),
+    );
 }
 
 /// An adapter attached to `url` with a breakpoint on `# @bp_work`, configured.
@@ -153,7 +156,9 @@ fn json_frames(bytes: &[u8]) -> Vec<Range<usize>> {
     let mut at = 0;
     while let Some(end_of_header) = bytes[at..].windows(4).position(|w| w == b"\r\n\r\n") {
         let header = String::from_utf8_lossy(&bytes[at..at + end_of_header]);
-        let Some(length) = header.strip_prefix("Content-Length:").and_then(|n| n.trim().parse::<usize>().ok()) else { break };
+        let Some(length) = header.strip_prefix("Content-Length:").and_then(|n| n.trim().parse::<usize>().ok()) else {
+            break;
+        };
         let end = at + end_of_header + 4 + length;
         if end > bytes.len() {
             break;
@@ -375,7 +380,10 @@ fn debuggee_killed_during_evaluate(release: Release) {
     let debuggee = Debuggee::start(release, "app.py");
     let c = session(&debuggee, &tcp_url(&debuggee, debuggee.port()));
     let (_, frame_id) = stop_at_breakpoint(&debuggee, &c);
-    let seq = c.send_request("evaluate", json!({"expression": "__import__('time').sleep(60)", "frameId": frame_id, "context": "repl"}));
+    let seq = c.send_request(
+        "evaluate",
+        json!({"expression": "__import__('time').sleep(60)", "frameId": frame_id, "context": "repl"}),
+    );
     // The adapter's own evaluation at the attach stop logs an `Execute` too: wait for this one.
     let sent = || c.log_text().lines().any(|line| line.contains("Execute {") && line.contains("sleep(60)"));
     poll_until(T, || sent().then_some(())).unwrap_or_else(|| c.fail("the evaluation never reached ptvsd"));
@@ -395,7 +403,9 @@ fn session_transcript(debuggee: &Debuggee, url: &str) -> Vec<String> {
     c.guard_secret(debuggee.secret());
     let mut facts = Vec::new();
     c.attach_session(json!({"url": url}));
-    let attached = c.wait_event_where("output", T, |e| e["body"]["output"].as_str().is_some_and(|s| s.starts_with("Attached to ptvsd")));
+    let attached = c.wait_event_where("output", T, |e| {
+        e["body"]["output"].as_str().is_some_and(|s| s.starts_with("Attached to ptvsd"))
+    });
     facts.push(attached["body"]["output"].to_string());
     let line = fixture_line("app.py", "bp_work");
     let body = c.request_ok("setBreakpoints", json!({"source": {"path": app_path()}, "breakpoints": [{"line": line}]}));
@@ -441,7 +451,13 @@ fn session_transcript(debuggee: &Debuggee, url: &str) -> Vec<String> {
 fn without_addresses(text: &str) -> String {
     text.split(" at 0x")
         .enumerate()
-        .map(|(i, part)| if i == 0 { part.to_string() } else { format!(" at 0x_{}", part.trim_start_matches(|c: char| c.is_ascii_hexdigit())) })
+        .map(|(i, part)| {
+            if i == 0 {
+                part.to_string()
+            } else {
+                format!(" at 0x_{}", part.trim_start_matches(|c: char| c.is_ascii_hexdigit()))
+            }
+        })
         .collect()
 }
 
@@ -449,7 +465,7 @@ fn without_addresses(text: &str) -> String {
 /// and writes the adapter's bytes to ptvsd in 1-byte (then random-sized) TCP writes, a whole
 /// session shows the editor exactly what it shows through websockify.
 fn rechunked_session_matches_websockify(release: Release) {
-    use common::chunking_relay::{ChunkingRelay, Chunking};
+    use common::chunking_relay::{Chunking, ChunkingRelay};
     let debuggee = Debuggee::start(release, "app.py");
     let websockify = Relay::websockify(debuggee.port());
     let reference = session_transcript(&debuggee, &websockify.ws_url(debuggee.secret()));
@@ -460,7 +476,11 @@ fn rechunked_session_matches_websockify(release: Release) {
         let relay = ChunkingRelay::start(debuggee.port(), chunking);
         let transcript = session_transcript(&debuggee, &relay.ws_url(debuggee.secret()));
         assert_eq!(transcript, reference, "{chunking:?} relay: the session differs from the one through websockify");
-        assert!(relay.messages_out() > 1000, "{chunking:?}: only {} messages: nothing was re-chunked", relay.messages_out());
+        assert!(
+            relay.messages_out() > 1000,
+            "{chunking:?}: only {} messages: nothing was re-chunked",
+            relay.messages_out()
+        );
     }
 }
 
@@ -504,7 +524,9 @@ fn debugger_loop_crash_ends_the_session_and_closes_the_link() {
         stream.read_exact(&mut atch).expect("ATCH");
         read_string(&mut stream);
         let tid = 0x7f51_c5dc_3b80;
-        stream.write_all(&[b"ACPT".to_vec(), int(4242), int(3), int(11), int(7), b"NEWT".to_vec(), int(tid)].concat()).expect("attach");
+        stream
+            .write_all(&[b"ACPT".to_vec(), int(4242), int(3), int(11), int(7), b"NEWT".to_vec(), int(tid)].concat())
+            .expect("attach");
         let traceback = "  File \"/srv/venv/lib/python3.11/site-packages/ptvsd/visualstudio_py_debugger.py\", line 1623, in loop\n    cmd()\n";
         for line in ["Traceback (most recent call last):\n", traceback, "RuntimeError: release unlocked lock\n"] {
             stream.write_all(&[b"OUTP".to_vec(), int(tid), text(line)].concat()).expect("output");
@@ -517,10 +539,14 @@ fn debugger_loop_crash_ends_the_session_and_closes_the_link() {
     });
     let c = DapClient::spawn();
     c.attach_session(json!({"url": format!("tcp://s3cret@127.0.0.1:{port}")}));
-    let notice = c.wait_event_where("output", T, |e| e["body"]["output"].as_str().is_some_and(|o| o.contains("debugger loop")));
+    let notice =
+        c.wait_event_where("output", T, |e| e["body"]["output"].as_str().is_some_and(|o| o.contains("debugger loop")));
     let text = notice["body"]["output"].as_str().unwrap_or_default();
     assert!(text.contains("crashed") && text.contains("restart"), "{notice}");
-    let shown = c.events_named("output").iter().any(|e| e["body"]["output"].as_str().is_some_and(|o| o.contains("release unlocked lock")));
+    let shown = c
+        .events_named("output")
+        .iter()
+        .any(|e| e["body"]["output"].as_str().is_some_and(|o| o.contains("release unlocked lock")));
     assert!(shown, "the traceback should be shown");
     c.wait_event("terminated", T);
     peer.join().expect("the scripted peer");

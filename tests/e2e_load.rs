@@ -70,7 +70,9 @@ fn locals(c: &DapClient, frame: &Value) -> Vec<Value> {
 }
 
 fn local<'a>(vars: &'a [Value], name: &str) -> &'a Value {
-    vars.iter().find(|v| v["name"] == name).unwrap_or_else(|| panic!("no local {name:?} in {}", Value::Array(vars.to_vec())))
+    vars.iter()
+        .find(|v| v["name"] == name)
+        .unwrap_or_else(|| panic!("no local {name:?} in {}", Value::Array(vars.to_vec())))
 }
 
 /// A few hundred breakpoint stops in a loop: each on the right line, with the loop's counter.
@@ -150,11 +152,14 @@ fn continue_resumes_stragglers(release: Release) {
             debuggee.fail(&format!("round {round}: a thread stayed paused after `continue`"));
         }
     }
-    let tracebacks: Vec<Value> = c.events_named("output").into_iter().filter(|e| e["body"]["output"].as_str().is_some_and(|o| o.contains("Traceback"))).collect();
+    let tracebacks: Vec<Value> = c
+        .events_named("output")
+        .into_iter()
+        .filter(|e| e["body"]["output"].as_str().is_some_and(|o| o.contains("Traceback")))
+        .collect();
     assert!(tracebacks.is_empty(), "ptvsd printed a traceback (its debugger loop may have died): {tracebacks:?}");
     finish(&debuggee, &c);
 }
-
 
 /// A 1,000,000-element list: its length is announced, and any page holds the right elements.
 fn million_element_list(release: Release) {
@@ -198,10 +203,13 @@ fn output_flood_arrives_whole(release: Release) {
         poll_until(limit, || (debuggee.stderr_text().matches("bench flood ").count() > part).then_some(()))
             .unwrap_or_else(|| debuggee.fail("the flood did not finish"));
         // The program is done: its last line arrives after everything it printed before.
-        c.wait_event_where("output", limit, |e| e["body"]["output"].as_str().is_some_and(|s| s.trim_end() == "BENCH-OUTPUT-END"));
+        c.wait_event_where("output", limit, |e| {
+            e["body"]["output"].as_str().is_some_and(|s| s.trim_end() == "BENCH-OUTPUT-END")
+        });
     }
     let outputs = c.events_named("output");
-    let dropped: Vec<&str> = outputs.iter().filter_map(|e| e["body"]["output"].as_str()).filter(|s| s.contains("were dropped")).collect();
+    let dropped: Vec<&str> =
+        outputs.iter().filter_map(|e| e["body"]["output"].as_str()).filter(|s| s.contains("were dropped")).collect();
     assert!(dropped.is_empty(), "output was dropped for a client that kept up: {dropped:?}");
     let mut received = String::with_capacity(FLOOD_BYTES + 64);
     for e in outputs.iter().filter(|e| e["body"]["category"] == "stdout") {
@@ -216,7 +224,11 @@ fn output_flood_arrives_whole(release: Release) {
         expected.push_str("BENCH-OUTPUT-END\n");
     }
     if received != expected {
-        let at = received.bytes().zip(expected.bytes()).position(|(a, b)| a != b).unwrap_or(received.len().min(expected.len()));
+        let at = received
+            .bytes()
+            .zip(expected.bytes())
+            .position(|(a, b)| a != b)
+            .unwrap_or(received.len().min(expected.len()));
         let from = at.saturating_sub(40);
         panic!(
             "the output differs at byte {at} (received {} bytes of {}): received {:?}, expected {:?}",
@@ -229,4 +241,10 @@ fn output_flood_arrives_whole(release: Release) {
     finish(&debuggee, &c);
 }
 
-each_supported_release!(stops_in_a_loop, hundred_threads, million_element_list, output_flood_arrives_whole, continue_resumes_stragglers);
+each_supported_release!(
+    stops_in_a_loop,
+    hundred_threads,
+    million_element_list,
+    output_flood_arrives_whole,
+    continue_resumes_stragglers
+);

@@ -98,7 +98,14 @@ fn proxy_refusals_are_explained(release: Release) {
 
     let c = DapClient::spawn_with_env(&[("http_proxy", &proxy.url())]);
     let message = attach_error(&c, &site.url());
-    for part in ["the proxy", &proxy.url(), "http_proxy", "HTTP 407", "demands a user and password", "http://user:password@host:port"] {
+    for part in [
+        "the proxy",
+        &proxy.url(),
+        "http_proxy",
+        "HTTP 407",
+        "demands a user and password",
+        "http://user:password@host:port",
+    ] {
         assert!(message.contains(part), "{part:?} missing: {message}");
     }
 
@@ -114,7 +121,9 @@ fn proxy_refusals_are_explained(release: Release) {
     let forbidding = ConnectProxy::start(Policy::Refuse(403));
     let c = DapClient::spawn_with_env(&[("ALL_PROXY", &forbidding.url())]);
     let message = attach_error(&c, &site.url());
-    for part in [forbidding.url().as_str(), "ALL_PROXY", "HTTP 403", &format!("127.0.0.1:{}", site.relay.port()), "NO_PROXY"] {
+    for part in
+        [forbidding.url().as_str(), "ALL_PROXY", "HTTP 403", &format!("127.0.0.1:{}", site.relay.port()), "NO_PROXY"]
+    {
         assert!(message.contains(part), "{part:?} missing: {message}");
     }
 

@@ -35,7 +35,8 @@ struct RelayProcess {
 
 impl RelayProcess {
     fn start(target_port: u16, extra: &[String]) -> RelayProcess {
-        let log_path = std::env::temp_dir().join(format!("ptvsd-dap-relay-{}-{}.log", std::process::id(), unique_secret()));
+        let log_path =
+            std::env::temp_dir().join(format!("ptvsd-dap-relay-{}-{}.log", std::process::id(), unique_secret()));
         let mut child = Command::new(env!("CARGO_BIN_EXE_ptvsd-dap"))
             .args(["relay", "--listen", "127.0.0.1:0", "--target", &format!("127.0.0.1:{target_port}")])
             .args(extra)
@@ -52,12 +53,17 @@ impl RelayProcess {
         capture(child.stderr.take().unwrap(), stderr.clone());
         let ready = poll_until(T, || {
             let text = stdout.text();
-            let line = text.lines().find(|l| l.starts_with("relay listening on ") && text.contains(&format!("{l}\n")))?;
+            let line =
+                text.lines().find(|l| l.starts_with("relay listening on ") && text.contains(&format!("{l}\n")))?;
             Some(line.to_string())
         });
         let Some(line) = ready else {
             let _ = child.kill();
-            panic!("the relay printed no ready line within {T:?}\nstdout: {}\nstderr: {}", stdout.text(), stderr.text());
+            panic!(
+                "the relay printed no ready line within {T:?}\nstdout: {}\nstderr: {}",
+                stdout.text(),
+                stderr.text()
+            );
         };
         let expected_tail = format!(" -> 127.0.0.1:{target_port}");
         assert!(line.ends_with(&expected_tail), "ready line: {line}");
@@ -181,7 +187,10 @@ impl FakeTarget {
                     return tokio::net::TcpStream::from_std(stream).unwrap();
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    assert!(tokio::time::Instant::now() < deadline, "the relay did not connect to the target within {T:?}");
+                    assert!(
+                        tokio::time::Instant::now() < deadline,
+                        "the relay did not connect to the target within {T:?}"
+                    );
                     // The poll interval of a deadline-bounded wait.
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
@@ -220,7 +229,11 @@ async fn read_binary(ws: &mut Ws, n: usize) -> Vec<u8> {
     while got.len() < n {
         match within("a binary message", ws.next()).await {
             Some(Ok(Message::Binary(data))) => {
-                assert!(data.len() <= 64 * 1024, "a message of {} bytes (one target read is at most 64 KiB)", data.len());
+                assert!(
+                    data.len() <= 64 * 1024,
+                    "a message of {} bytes (one target read is at most 64 KiB)",
+                    data.len()
+                );
                 got.extend_from_slice(&data);
             }
             other => panic!("expected binary data, got {other:?}"),
@@ -259,14 +272,20 @@ fn http_exchange(port: u16, request: &[u8]) -> String {
 fn info_page_for_requests_that_are_not_upgrades() {
     let target = FakeTarget::new();
     let relay = RelayProcess::start(target.port(), &[]);
-    assert_eq!(relay.ready_line(), format!("relay listening on ws://127.0.0.1:{}/ptvsd -> 127.0.0.1:{}", relay.port(), target.port()));
+    assert_eq!(
+        relay.ready_line(),
+        format!("relay listening on ws://127.0.0.1:{}/ptvsd -> 127.0.0.1:{}", relay.port(), target.port())
+    );
     for path in ["/", "/ptvsd"] {
         let host = format!("127.0.0.1:{}", relay.port());
         let response = http_exchange(relay.port(), format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes());
         let (head, body) = response.split_once("\r\n\r\n").unwrap_or_else(|| panic!("GET {path}: {response}"));
         assert!(head.starts_with("HTTP/1.1 200 "), "GET {path}: {head}");
         assert!(head.to_lowercase().contains("content-type: text/html"), "GET {path}: {head}");
-        assert!(body.contains(&format!("ws://&lt;secret&gt;@{host}/ptvsd")), "GET {path}: the page names no URL: {body}");
+        assert!(
+            body.contains(&format!("ws://&lt;secret&gt;@{host}/ptvsd")),
+            "GET {path}: the page names no URL: {body}"
+        );
     }
     let response = http_exchange(relay.port(), b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n");
     assert!(response.starts_with("HTTP/1.1 200 ") && response.ends_with("\r\n\r\n"), "HEAD: {response}");
@@ -464,7 +483,8 @@ async fn wss_with_a_given_certificate() {
     let tcp = tokio::net::TcpStream::connect(("127.0.0.1", relay.port())).await.unwrap();
     let connector = tokio_tungstenite::Connector::Rustls(certificate.client_config());
     let connecting = tokio_tungstenite::client_async_tls_with_config(url.as_str(), tcp, None, Some(connector));
-    let (mut ws, _) = within("wss connect", connecting).await.unwrap_or_else(|e| relay.fail(&format!("wss connect: {e}")));
+    let (mut ws, _) =
+        within("wss connect", connecting).await.unwrap_or_else(|e| relay.fail(&format!("wss connect: {e}")));
     let mut debuggee = target.accept().await;
     ws.send(Message::Binary(b"over tls".to_vec().into())).await.unwrap();
     let mut got = [0u8; 8];
@@ -486,13 +506,19 @@ fn adapter_refuses_a_self_signed_wss_relay() {
     let secret = unique_secret();
     let c = DapClient::spawn();
     c.guard_secret(&secret);
-    c.request_ok("initialize", json!({"clientID": "test", "adapterID": "ptvsd", "linesStartAt1": true,
-                                      "columnsStartAt1": true, "pathFormat": "path"}));
+    c.request_ok(
+        "initialize",
+        json!({"clientID": "test", "adapterID": "ptvsd", "linesStartAt1": true,
+                                      "columnsStartAt1": true, "pathFormat": "path"}),
+    );
     let url = format!("wss://{secret}@127.0.0.1:{}/ptvsd", relay.port());
     let r = c.request("attach", json!({"url": url, "connectTimeout": 5}));
     assert_eq!(r["success"], false, "attach to a self-signed relay: {r}");
     let message = r["message"].as_str().unwrap_or_default().to_lowercase();
-    assert!(message.contains("certificate") || message.contains("tls"), "the message should name TLS or the certificate: {r}");
+    assert!(
+        message.contains("certificate") || message.contains("tls"),
+        "the message should name TLS or the certificate: {r}"
+    );
     c.close_stdin();
     c.wait_exit(EXIT).unwrap_or_else(|| c.fail("the adapter did not exit after a failed attach and EOF"));
     c.check_no_secret();
@@ -509,7 +535,9 @@ fn debug_session_through_the_relay(release: Release) {
     let c = DapClient::spawn();
     c.guard_secret(debuggee.secret());
     c.attach_session(json!({"url": relay.ws_url(debuggee.secret())}));
-    c.wait_event_where("output", T, |e| e["body"]["output"].as_str().is_some_and(|s| s.starts_with("Attached to ptvsd protocol ")));
+    c.wait_event_where("output", T, |e| {
+        e["body"]["output"].as_str().is_some_and(|s| s.starts_with("Attached to ptvsd protocol "))
+    });
     let app = fixture_path("app.py").to_string_lossy().into_owned();
     let bp_line = fixture_line("app.py", "bp_work");
     let body = c.request_ok("setBreakpoints", json!({"source": {"path": app}, "breakpoints": [{"line": bp_line}]}));
@@ -564,7 +592,9 @@ fn wss_session_with_trust(release: Release, trust: serde_json::Value) {
     }
     c.attach_session(args);
     if trust.get("insecure") == Some(&json!(true)) {
-        c.wait_event_where("output", T, |e| e["body"]["output"].as_str().is_some_and(|s| s.contains("'insecure' is set")));
+        c.wait_event_where("output", T, |e| {
+            e["body"]["output"].as_str().is_some_and(|s| s.contains("'insecure' is set"))
+        });
     }
     c.request_ok("configurationDone", json!({}));
     debuggee.send_line("print over-wss");

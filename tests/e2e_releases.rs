@@ -21,7 +21,8 @@ fn attach(debuggee: &Debuggee) -> DapClient {
 }
 
 fn console_line(c: &DapClient, prefix: &str) -> String {
-    let event = c.wait_event_where("output", T, |e| e["body"]["output"].as_str().is_some_and(|s| s.starts_with(prefix)));
+    let event =
+        c.wait_event_where("output", T, |e| e["body"]["output"].as_str().is_some_and(|s| s.starts_with(prefix)));
     event["body"]["output"].as_str().unwrap_or_default().to_string()
 }
 

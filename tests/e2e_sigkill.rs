@@ -115,11 +115,13 @@ fn killed_during_evaluate(release: Release, ws: bool) {
     let frames = c.request_ok("stackTrace", json!({"threadId": stopped["body"]["threadId"]}));
     let frame_id = frames["stackFrames"][0]["id"].clone();
     // The evaluation blocks the stopped thread until the test writes a line to the program.
-    c.send_request("evaluate", json!({"expression": "__import__('sys').stdin.readline()", "frameId": frame_id, "context": "repl"}));
+    c.send_request(
+        "evaluate",
+        json!({"expression": "__import__('sys').stdin.readline()", "frameId": frame_id, "context": "repl"}),
+    );
     // The adapter's own evaluation at the attach stop is an `Execute` too: look for this one.
     let sent = || c.log_text().lines().any(|line| line.contains("Execute {") && line.contains("stdin.readline()"));
-    poll_until(T, || sent().then_some(()))
-        .unwrap_or_else(|| panic!("the evaluation never reached ptvsd"));
+    poll_until(T, || sent().then_some(())).unwrap_or_else(|| panic!("the evaluation never reached ptvsd"));
     c.signal(Signal::Kill);
     rig.debuggee.send_line("unblock");
     rig.debuggee.wait_stdout_contains("done hit\n", T);
@@ -132,9 +134,10 @@ fn owner_killed(release: Release, ws: bool) {
     let (c, owner) = rig.session();
     kill(owner);
     c.wait_event("terminated", Duration::from_secs(10));
-    let said = c.events_named("output").iter().any(|e| {
-        e["body"]["output"].as_str().is_some_and(|s| s.contains("connection process was killed by signal 9"))
-    });
+    let said = c
+        .events_named("output")
+        .iter()
+        .any(|e| e["body"]["output"].as_str().is_some_and(|s| s.contains("connection process was killed by signal 9")));
     assert!(said, "the editor was not told why the session ended");
     assert!(c.wait_exit(Duration::from_secs(10)).is_some(), "the front did not exit after its owner died");
 }

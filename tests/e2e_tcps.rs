@@ -42,10 +42,13 @@ struct Certificate {
 impl Certificate {
     fn self_signed(names: &[&str]) -> Certificate {
         let rsa = openssl::rsa::Rsa::generate(2048).expect("generate an RSA key");
-        let key_pem = openssl::pkey::PKey::from_rsa(rsa).and_then(|key| key.private_key_to_pem_pkcs8()).expect("PKCS#8 PEM");
+        let key_pem =
+            openssl::pkey::PKey::from_rsa(rsa).and_then(|key| key.private_key_to_pem_pkcs8()).expect("PKCS#8 PEM");
         let key_pem = String::from_utf8(key_pem).expect("PEM is text");
-        let key = rcgen::KeyPair::from_pkcs8_pem_and_sign_algo(&key_pem, &rcgen::PKCS_RSA_SHA256).expect("rcgen takes the RSA key");
-        let mut params = rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).expect("names");
+        let key = rcgen::KeyPair::from_pkcs8_pem_and_sign_algo(&key_pem, &rcgen::PKCS_RSA_SHA256)
+            .expect("rcgen takes the RSA key");
+        let mut params =
+            rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).expect("names");
         params.distinguished_name.push(rcgen::DnType::CommonName, names[0]);
         let cert = params.self_signed(&key).expect("self-sign");
         let dir = std::env::temp_dir().join(format!("ptvsd-dap-tcps-{}", unique_secret()));
@@ -218,11 +221,18 @@ fn console_lines(c: &DapClient) -> Vec<String> {
 }
 
 /// Attach over tcps, stop at a breakpoint, read a local, disconnect. Returns the console lines.
-fn breakpoint_session(arguments: Value, secret: &str, send_line: &dyn Fn(&str), wait_stdout: &dyn Fn(&str)) -> Vec<String> {
+fn breakpoint_session(
+    arguments: Value,
+    secret: &str,
+    send_line: &dyn Fn(&str),
+    wait_stdout: &dyn Fn(&str),
+) -> Vec<String> {
     let c = DapClient::spawn();
     c.guard_secret(secret);
     c.attach_session(arguments);
-    c.wait_event_where("output", T, |e| e["body"]["output"].as_str().is_some_and(|s| s.starts_with("Attached to ptvsd protocol ")));
+    c.wait_event_where("output", T, |e| {
+        e["body"]["output"].as_str().is_some_and(|s| s.starts_with("Attached to ptvsd protocol "))
+    });
     let app = fixture_path("app.py").to_string_lossy().into_owned();
     let bp_line = fixture_line("app.py", "bp_work");
     let body = c.request_ok("setBreakpoints", json!({"source": {"path": app}, "breakpoints": [{"line": bp_line}]}));
@@ -273,7 +283,10 @@ fn session_through_stunnel(release: Release, terminator: Terminator) {
         Terminator::Tls13 => assert!(warnings.is_empty(), "TLS 1.3 reported as weak: {warnings:?}"),
         Terminator::Tls10 => {
             let expected = format!("Warning: TLS 1.0 negotiated with localhost:{} (cipher AES128-SHA): this connection is weakly protected.", stunnel.port);
-            assert!(warnings.len() == 1 && warnings[0].starts_with(&expected), "expected one line starting {expected:?}: {warnings:?}");
+            assert!(
+                warnings.len() == 1 && warnings[0].starts_with(&expected),
+                "expected one line starting {expected:?}: {warnings:?}"
+            );
         }
     }
 }
@@ -329,7 +342,9 @@ fn certificate_trust(terminator: Terminator) {
     breakpoint_session(json!({"url": url, "caFile": certificate.ca_file()}), debuggee.secret(), &send, &wait);
     let console = breakpoint_session(json!({"url": url, "insecure": true}), debuggee.secret(), &send, &wait);
     assert!(
-        console.iter().any(|line| line.starts_with("Warning: 'insecure' is set: the server's TLS certificate is not verified.")),
+        console
+            .iter()
+            .any(|line| line.starts_with("Warning: 'insecure' is set: the server's TLS certificate is not verified.")),
         "the console does not say that the certificate is not verified: {console:?}"
     );
 }
@@ -356,7 +371,9 @@ fn host_name_mismatch(terminator: Terminator) {
     }
     // Still attachable: nothing reached ptvsd.
     let url = format!("tcps://{}@127.0.0.1:{}", debuggee.secret(), stunnel.port);
-    breakpoint_session(json!({"url": url, "insecure": true}), debuggee.secret(), &|l| debuggee.send_line(l), &|t| debuggee.wait_stdout_contains(t, T));
+    breakpoint_session(json!({"url": url, "insecure": true}), debuggee.secret(), &|l| debuggee.send_line(l), &|t| {
+        debuggee.wait_stdout_contains(t, T)
+    });
 }
 
 #[test]
@@ -376,7 +393,9 @@ fn tcps_to_a_plain_ptvsd_says_use_tcp() {
     let message = refused_attach(json!({"url": format!("tcps://{}@127.0.0.1:{}", debuggee.secret(), debuggee.port())}));
     assert!(message.contains("does not speak TLS") && message.contains("tcp://"), "{message}");
     let url = format!("tcp://{}@127.0.0.1:{}", debuggee.secret(), debuggee.port());
-    breakpoint_session(json!({"url": url}), debuggee.secret(), &|l| debuggee.send_line(l), &|t| debuggee.wait_stdout_contains(t, T));
+    breakpoint_session(json!({"url": url}), debuggee.secret(), &|l| debuggee.send_line(l), &|t| {
+        debuggee.wait_stdout_contains(t, T)
+    });
 }
 
 /// `python -m ptvsd --certfile --keyfile`: ptvsd's own TLS (TLS 1.0 only), run by `python` with
@@ -391,7 +410,12 @@ struct OwnTlsDebuggee {
 }
 
 impl OwnTlsDebuggee {
-    fn start(python: &Path, release: Release, certificate: &Certificate, openssl_conf: Option<&Path>) -> OwnTlsDebuggee {
+    fn start(
+        python: &Path,
+        release: Release,
+        certificate: &Certificate,
+        openssl_conf: Option<&Path>,
+    ) -> OwnTlsDebuggee {
         let site_packages = site_packages(release);
         let mut last = String::new();
         for _ in 0..5 {
@@ -399,7 +423,17 @@ impl OwnTlsDebuggee {
             let secret = unique_secret();
             let mut command = Command::new(python);
             command
-                .args(["-u", "-m", "ptvsd", "--port", &port.to_string(), "--interface", "127.0.0.1", "--secret", &secret])
+                .args([
+                    "-u",
+                    "-m",
+                    "ptvsd",
+                    "--port",
+                    &port.to_string(),
+                    "--interface",
+                    "127.0.0.1",
+                    "--secret",
+                    &secret,
+                ])
                 .arg("--certfile")
                 .arg(&certificate.cert_path)
                 .arg("--keyfile")
@@ -420,7 +454,8 @@ impl OwnTlsDebuggee {
             capture(child.stdout.take().unwrap(), stdout.clone());
             capture(child.stderr.take().unwrap(), stderr.clone());
             let stdin = child.stdin.take();
-            let debuggee = OwnTlsDebuggee { child: Mutex::new(child), stdin: Mutex::new(stdin), stdout, stderr, port, secret };
+            let debuggee =
+                OwnTlsDebuggee { child: Mutex::new(child), stdin: Mutex::new(stdin), stdout, stderr, port, secret };
             let pid = debuggee.child.lock().unwrap().id();
             if net::wait_listening_by(pid, port, LISTEN, || debuggee.is_running()) {
                 return debuggee;
@@ -441,12 +476,19 @@ impl OwnTlsDebuggee {
         use std::io::Write;
         let mut stdin = self.stdin.lock().unwrap();
         let stdin = stdin.as_mut().expect("stdin open");
-        stdin.write_all(format!("{line}\n").as_bytes()).and_then(|_| stdin.flush()).unwrap_or_else(|e| panic!("write to the debuggee: {e}"));
+        stdin
+            .write_all(format!("{line}\n").as_bytes())
+            .and_then(|_| stdin.flush())
+            .unwrap_or_else(|e| panic!("write to the debuggee: {e}"));
     }
 
     fn wait_stdout_contains(&self, text: &str) {
         if !self.stdout.wait_contains(text, T) {
-            panic!("the debuggee did not print {text:?}\n--- stdout ---\n{}\n--- stderr ---\n{}", self.stdout.tail(2000), self.stderr.tail(3000));
+            panic!(
+                "the debuggee did not print {text:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+                self.stdout.tail(2000),
+                self.stderr.tail(3000)
+            );
         }
     }
 }
@@ -490,11 +532,18 @@ fn ptvsd_own_tls_on_older_python(release: Release) {
         &|line| debuggee.send_line(line),
         &|text| debuggee.wait_stdout_contains(text),
     );
-    let attached = console.iter().find(|line| line.starts_with("Attached to ptvsd protocol ")).cloned().unwrap_or_default();
-    assert!(attached.contains(&format!("protocol {} ", release.protocol())) && !attached.contains("Python 3.11"), "{attached}");
+    let attached =
+        console.iter().find(|line| line.starts_with("Attached to ptvsd protocol ")).cloned().unwrap_or_default();
+    assert!(
+        attached.contains(&format!("protocol {} ", release.protocol())) && !attached.contains("Python 3.11"),
+        "{attached}"
+    );
     let warnings = weak_tls_warnings(&console);
     let expected = format!("Warning: TLS 1.0 negotiated with localhost:{} (cipher ", debuggee.port);
-    assert!(warnings.len() == 1 && warnings[0].starts_with(&expected), "expected one line starting {expected:?}: {warnings:?}");
+    assert!(
+        warnings.len() == 1 && warnings[0].starts_with(&expected),
+        "expected one line starting {expected:?}: {warnings:?}"
+    );
 }
 
 for_releases!(ptvsd_own_tls_on_older_python: v3_0_0, v3_1_0, v3_2_1);

@@ -40,7 +40,8 @@ fn sd_td_mapping(release: Release) {
     let source = &frames["stackFrames"][0]["source"];
     assert_eq!(source["path"], json!(local_file), "{frames}");
     // No local copy: the editor gets the text through the debuggee.
-    let reference = source["sourceReference"].as_u64().filter(|r| *r > 0).unwrap_or_else(|| panic!("no sourceReference: {source}"));
+    let reference =
+        source["sourceReference"].as_u64().filter(|r| *r > 0).unwrap_or_else(|| panic!("no sourceReference: {source}"));
     let content = c.request_ok("source", json!({"sourceReference": reference, "source": source}));
     assert!(content["content"].as_str().is_some_and(|text| text.contains("def work(n):")), "{content}");
     c.request_ok("continue", json!({"threadId": stopped["body"]["threadId"]}));

@@ -123,32 +123,53 @@ proptest! {
 
 #[derive(Debug, Clone)]
 enum Mutation {
-    FlipBit { at: usize, bit: u8 },
-    SetByte { at: usize, value: u8 },
-    Truncate { at: usize },
+    FlipBit {
+        at: usize,
+        bit: u8,
+    },
+    SetByte {
+        at: usize,
+        value: u8,
+    },
+    Truncate {
+        at: usize,
+    },
     /// Overwrites 8 bytes at an offset with a big-endian int64 (a v6 length, count or int).
-    OverwriteInt { at: usize, value: i64 },
-    InsertInt { at: usize, value: i64 },
+    OverwriteInt {
+        at: usize,
+        value: i64,
+    },
+    InsertInt {
+        at: usize,
+        value: i64,
+    },
     /// Writes a decimal number over a `Content-Length` value's first digits.
-    ContentLength { which: usize, value: u64 },
-    Duplicate { from: usize, len: usize, to: usize },
-    Delete { at: usize, len: usize },
-    Insert { at: usize, bytes: Vec<u8> },
+    ContentLength {
+        which: usize,
+        value: u64,
+    },
+    Duplicate {
+        from: usize,
+        len: usize,
+        to: usize,
+    },
+    Delete {
+        at: usize,
+        len: usize,
+    },
+    Insert {
+        at: usize,
+        bytes: Vec<u8>,
+    },
     /// Cuts the stream into `pieces` pieces and rotates them by `by`.
-    Shuffle { pieces: usize, by: usize },
+    Shuffle {
+        pieces: usize,
+        by: usize,
+    },
 }
 
-const HOSTILE_INTS: [i64; 9] = [
-    1 << 62,
-    -1,
-    i64::MAX,
-    i64::MIN,
-    MAX_MESSAGE_LEN as i64 + 1,
-    MAX_MESSAGE_LEN as i64,
-    u32::MAX as i64,
-    1 << 31,
-    0,
-];
+const HOSTILE_INTS: [i64; 9] =
+    [1 << 62, -1, i64::MAX, i64::MIN, MAX_MESSAGE_LEN as i64 + 1, MAX_MESSAGE_LEN as i64, u32::MAX as i64, 1 << 31, 0];
 
 fn mutation() -> impl Strategy<Value = Mutation> {
     let at = any::<usize>();
@@ -254,7 +275,8 @@ fn huge_and_negative_int64_at_every_aligned_offset_of_v6_streams() {
         // A window of the stream keeps this exhaustive pass quick; the window still holds
         // several messages of every seed.
         let stream = &seed.stream[..seed.stream.len().min(2048)];
-        let string_lengths = (0..stream.len().saturating_sub(8)).filter(|&i| matches!(stream[i], b'U' | b'A')).map(|i| i + 1);
+        let string_lengths =
+            (0..stream.len().saturating_sub(8)).filter(|&i| matches!(stream[i], b'U' | b'A')).map(|i| i + 1);
         let offsets: Vec<usize> = (0..stream.len().saturating_sub(7)).step_by(8).chain(string_lengths).collect();
         for at in offsets {
             for value in [1i64 << 62, -1] {
@@ -276,10 +298,14 @@ fn huge_and_negative_int64_at_every_aligned_offset_of_v6_streams() {
 fn random_stream(target: Target) -> impl Strategy<Value = Vec<u8>> {
     let prefixes: Vec<Vec<u8>> = match target {
         Target::V6Session => {
-            [&b"OUTP"[..], b"THRF", b"MODL", b"EXCP", b"EXC2", b"CHLD", b"EXCR", b"REQH", b"SETL", b"BKHC"].map(<[u8]>::to_vec).to_vec()
+            [&b"OUTP"[..], b"THRF", b"MODL", b"EXCP", b"EXC2", b"CHLD", b"EXCR", b"REQH", b"SETL", b"BKHC"]
+                .map(<[u8]>::to_vec)
+                .to_vec()
         }
         Target::V6Handshake => vec![b"ACPT".to_vec(), b"RJCT".to_vec(), b"ACPTACPT".to_vec()],
-        Target::Greeting => vec![b"PTVSDBG\0\0\0\0\0\0\0\x06".to_vec(), b"Content-Length: ".to_vec(), b"PTVSDBG".to_vec()],
+        Target::Greeting => {
+            vec![b"PTVSDBG\0\0\0\0\0\0\0\x06".to_vec(), b"Content-Length: ".to_vec(), b"PTVSDBG".to_vec()]
+        }
         Target::Json | Target::Dap => vec![
             b"Content-Length: ".to_vec(),
             b"Content-Length: 40\r\n\r\n{\"type\":\"".to_vec(),
@@ -378,7 +404,10 @@ fn negative_lengths_are_errors() {
         assert_eq!(outcome.end, Some(End::Decode(DecodeError::NegativeLength { what: "string", len: length })));
     }
     let stream = [b"CHLD".to_vec(), int(1), int(-3)].concat();
-    assert!(matches!(decode(Target::V6Session, 0, &stream).0.end, Some(End::Decode(DecodeError::NegativeLength { .. }))));
+    assert!(matches!(
+        decode(Target::V6Session, 0, &stream).0.end,
+        Some(End::Decode(DecodeError::NegativeLength { .. }))
+    ));
 }
 
 #[test]
@@ -397,20 +426,32 @@ fn a_length_just_under_the_limit_waits_for_bytes_without_allocating_them() {
 fn invalid_utf8_is_replaced_or_refused_never_a_panic() {
     let stream = [b"OUTP".to_vec(), int(TID), string(b'U', b"a\xff\xfeb\xc3")].concat();
     let (outcome, _) = decode(Target::V6Session, 0, &stream);
-    assert_eq!(outcome.events, vec![Event::Output { tid: TID, text: "a\u{fffd}\u{fffd}b\u{fffd}".into(), channel: None }]);
+    assert_eq!(
+        outcome.events,
+        vec![Event::Output { tid: TID, text: "a\u{fffd}\u{fffd}b\u{fffd}".into(), channel: None }]
+    );
     // A byte string falls back to Latin-1.
     let stream = [b"MODL".to_vec(), int(1), string(b'A', b"caf\xe9")].concat();
     assert_eq!(outcome_events(Target::V6Session, &stream), vec![Event::ModuleLoad { id: 1, file: "café".into() }]);
     // JSON: a body is decoded lossily, as ptvsd does (§2.2); a header that is not UTF-8 is refused.
     let (outcome, _) = decode(Target::Json, 2, &json_frame(b"{\"type\":\"event\",\"event\":\"\xff\"}"));
     assert_eq!(outcome.end, Some(End::Exhausted));
-    assert!(matches!(&outcome.events[..], [Event::Ignored { what }] if what.contains('\u{fffd}')), "{:?}", outcome.events);
-    let body = b"{\"type\":\"event\",\"seq\":1,\"event\":\"legacyThreadCreate\",\"body\":{\"threadId\":7,\"x\":\"\xc3\"}}";
+    assert!(
+        matches!(&outcome.events[..], [Event::Ignored { what }] if what.contains('\u{fffd}')),
+        "{:?}",
+        outcome.events
+    );
+    let body =
+        b"{\"type\":\"event\",\"seq\":1,\"event\":\"legacyThreadCreate\",\"body\":{\"threadId\":7,\"x\":\"\xc3\"}}";
     assert_eq!(decode(Target::Json, 2, &json_frame(body)).0.events, vec![Event::ThreadCreate { tid: 7 }]);
     let (outcome, _) = decode(Target::Json, 2, b"Content-Length: \xff\r\n\r\n");
     assert!(matches!(outcome.end, Some(End::Decode(DecodeError::BadHeader(_)))), "{:?}", outcome.end);
     // DAP: a body that is not UTF-8 is a malformed request, answered; the stream goes on.
-    let stream = [json_frame(b"{\"seq\":1,\"type\":\"request\",\"command\":\"\xff\"}"), json_frame(br#"{"seq":2,"type":"request","command":"threads"}"#)].concat();
+    let stream = [
+        json_frame(b"{\"seq\":1,\"type\":\"request\",\"command\":\"\xff\"}"),
+        json_frame(br#"{"seq":2,"type":"request","command":"threads"}"#),
+    ]
+    .concat();
     let (outcome, _) = decode(Target::Dap, 0, &stream);
     assert_eq!(outcome.requests.len(), 2);
     assert!(outcome.requests[0].1.starts_with("malformed"), "{:?}", outcome.requests[0].1);
@@ -452,7 +493,11 @@ fn oversized_content_lengths_are_refused_before_the_body() {
         assert!(peak < 64 * 1024);
         // The JSON greeting goes through the same framing.
         let (outcome, _) = decode(Target::Greeting, 0, header.as_bytes());
-        assert!(matches!(outcome.end, Some(End::Decode(DecodeError::TooLong { .. }))), "greeting {value}: {:?}", outcome.end);
+        assert!(
+            matches!(outcome.end, Some(End::Decode(DecodeError::TooLong { .. }))),
+            "greeting {value}: {:?}",
+            outcome.end
+        );
     }
     let (outcome, _) = decode(Target::Json, 2, b"Content-Length: 99999999999999999999999\r\n\r\n");
     assert!(matches!(outcome.end, Some(End::Decode(DecodeError::BadHeader(_)))));
@@ -514,21 +559,28 @@ fn unknown_tags_events_and_greetings() {
     assert_eq!(outcome.end, Some(End::Exhausted), "{:?}", outcome.events);
     assert!(outcome.events.contains(&Event::ThreadCreate { tid: 7 }), "{:?}", outcome.events);
     // Wrong shapes are errors.
-    for body in [&br#"[1,2]"#[..], br#"{"type":"event","seq":1,"event":"legacyThreadCreate","body":{"threadId":"x"}}"#, b"nul"] {
+    for body in
+        [&br#"[1,2]"#[..], br#"{"type":"event","seq":1,"event":"legacyThreadCreate","body":{"threadId":"x"}}"#, b"nul"]
+    {
         assert!(matches!(outcome_end(Target::Json, &json_frame(body)), Some(End::Decode(_))), "{body:?}");
     }
 
     // Greetings: an unknown protocol version is backed out of; anything else is not ptvsd.
     let (outcome, _) = decode(Target::Greeting, 0, &[b"PTVSDBG".to_vec(), int(1 << 62), b"RJCT".to_vec()].concat());
     assert_eq!(outcome.greeting, Some(Greeting::Unsupported { version: 1 << 62, binary: true }));
-    let greeting = json_frame(br#"{"type":"event","seq":1,"event":"legacyRemoteConnected","body":{"debuggerProtocolVersion":8}}"#);
+    let greeting =
+        json_frame(br#"{"type":"event","seq":1,"event":"legacyRemoteConnected","body":{"debuggerProtocolVersion":8}}"#);
     assert_eq!(decode(Target::Greeting, 0, &greeting).0.greeting, Some(Greeting::Supported(Generation::V8)));
     for junk in [&b"HTTP/1.1 400 Bad Request\r\n\r\n"[..], b"\x16\x03\x01\x02\x00", b"SSH-2.0-OpenSSH"] {
         assert!(matches!(outcome_end(Target::Greeting, junk), Some(End::Decode(DecodeError::NotPtvsd(_)))), "{junk:?}");
     }
 
     // DAP: an unknown command or message type is parsed (and answered by the session).
-    let stream = [json_frame(br#"{"seq":1,"type":"request","command":"frobnicate","arguments":[1]}"#), json_frame(br#"{"seq":2,"type":"event"}"#)].concat();
+    let stream = [
+        json_frame(br#"{"seq":1,"type":"request","command":"frobnicate","arguments":[1]}"#),
+        json_frame(br#"{"seq":2,"type":"event"}"#),
+    ]
+    .concat();
     let (outcome, _) = decode(Target::Dap, 0, &stream);
     assert!(outcome.requests[0].1.starts_with("request 1 \"frobnicate\""), "{:?}", outcome.requests);
     assert!(outcome.requests[1].1.starts_with("malformed"), "{:?}", outcome.requests);

@@ -207,7 +207,12 @@ pub fn check(target: Target, variant: u8, stream: &[u8], sizes: &[usize]) {
         }
     });
     let bound = ALLOC_FACTOR.saturating_mul(stream.len()).saturating_add(ALLOC_SLACK);
-    assert!(peak <= bound, "{}: {peak} bytes allocated for a {}-byte input (bound {bound})", target.name(), stream.len());
+    assert!(
+        peak <= bound,
+        "{}: {peak} bytes allocated for a {}-byte input (bound {bound})",
+        target.name(),
+        stream.len()
+    );
 }
 
 /// How a run ended.
@@ -237,7 +242,9 @@ impl Outcome {
         if self.greeting != other.greeting {
             return Some(format!("greeting {:?} vs {:?}", self.greeting, other.greeting));
         }
-        if let Some(i) = (0..self.events.len().max(other.events.len())).find(|&i| self.events.get(i) != other.events.get(i)) {
+        if let Some(i) =
+            (0..self.events.len().max(other.events.len())).find(|&i| self.events.get(i) != other.events.get(i))
+        {
             return Some(format!("event {i}: {:?} vs {:?}", self.events.get(i), other.events.get(i)));
         }
         if let Some(i) =
@@ -512,7 +519,9 @@ fn run_dap(feeder: &mut Feeder) -> Outcome {
                 let summary = match parse_request(&body) {
                     Ok(request) => {
                         let typed = match request.command.as_str() {
-                            "setBreakpoints" => format!("{:?}", request.arguments::<dap_types::SetBreakpointsArguments>()),
+                            "setBreakpoints" => {
+                                format!("{:?}", request.arguments::<dap_types::SetBreakpointsArguments>())
+                            }
                             "evaluate" => format!("{:?}", request.arguments::<dap_types::EvaluateArguments>()),
                             "stackTrace" => format!("{:?}", request.arguments::<dap_types::StackTraceArguments>()),
                             "variables" => format!("{:?}", request.arguments::<dap_types::VariablesArguments>()),

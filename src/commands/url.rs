@@ -97,7 +97,10 @@ mod tests {
     #[test]
     fn redacted_unless_asked() {
         assert_eq!(format_url("myapp.azurewebsites.net", None), "wss://<secret>@myapp.azurewebsites.net/ptvsd");
-        assert_eq!(format_url("myapp.azurewebsites.net", Some(&Secret::new("abc123"))), "wss://abc123@myapp.azurewebsites.net/ptvsd");
+        assert_eq!(
+            format_url("myapp.azurewebsites.net", Some(&Secret::new("abc123"))),
+            "wss://abc123@myapp.azurewebsites.net/ptvsd"
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use crate::config::{debug_options, web_debug_config, Secret};
 use crate::session::paths::PathMapping;
-use crate::transport::{parse_url, Scheme, Target, target::DEFAULT_WS_PATH};
+use crate::transport::{parse_url, target::DEFAULT_WS_PATH, Scheme, Target};
 
 /// Where Windows App Service runs the site (remote paths are Windows paths there).
 pub const APP_SERVICE_REMOTE_ROOT: &str = r"D:\home\site\wwwroot";
@@ -78,7 +78,9 @@ impl fmt::Display for SecretSource {
             SecretSource::None => f.write_str("no secret"),
             SecretSource::Url => f.write_str("the secret in the URL"),
             SecretSource::Argument => f.write_str("the 'secret' argument"),
-            SecretSource::WebDebugConfig(path) => write!(f, "the {} app setting in '{}'", web_debug_config::SECRET_KEY, path.display()),
+            SecretSource::WebDebugConfig(path) => {
+                write!(f, "the {} app setting in '{}'", web_debug_config::SECRET_KEY, path.display())
+            }
             SecretSource::Environment => write!(f, "the {SECRET_ENV} environment variable"),
         }
     }
@@ -99,10 +101,14 @@ impl AttachConfig {
         let empty = Map::new();
         let args = arguments.as_object().unwrap_or(&empty);
         // The editor adds `cwd` itself: one of an unexpected type is ignored, not refused.
-        let client_cwd = args.get("cwd").and_then(Value::as_str).filter(|cwd| !cwd.trim().is_empty()).map(str::to_string);
+        let client_cwd =
+            args.get("cwd").and_then(Value::as_str).filter(|cwd| !cwd.trim().is_empty()).map(str::to_string);
         let given = |name: &str| !matches!(args.get(name), None | Some(Value::Null));
         if given("site") && (given("url") || given("host")) {
-            return Err(format!("'site' and '{}' both name the debuggee: give one, e.g. {SITE_EXAMPLE}", if given("url") { "url" } else { "host" }));
+            return Err(format!(
+                "'site' and '{}' both name the debuggee: give one, e.g. {SITE_EXAMPLE}",
+                if given("url") { "url" } else { "host" }
+            ));
         }
         let mut site = None;
         let mut target = match (args.get("url"), text_argument(args, "site")?) {
@@ -115,7 +121,14 @@ impl AttachConfig {
                 }
                 let host = site_host(&name)?;
                 site = Some(host.clone());
-                Target { scheme: Scheme::Wss, port: Scheme::Wss.default_port(), host, path: DEFAULT_WS_PATH.to_string(), secret: Secret::default(), escaped_secret: None }
+                Target {
+                    scheme: Scheme::Wss,
+                    port: Scheme::Wss.default_port(),
+                    host,
+                    path: DEFAULT_WS_PATH.to_string(),
+                    secret: Secret::default(),
+                    escaped_secret: None,
+                }
             }
             (Some(Value::Null) | None, None) => target_from_parts(args)?,
             (Some(_), _) => return Err(format!("'url' must be a string, e.g. {EXAMPLE}")),
@@ -167,20 +180,32 @@ pub fn site_host(site: &str) -> Result<String, String> {
         return Err(format!("'site' must not contain a secret (the part before '@'): give it with 'secret' or 'webDebugConfig', and the site as {FORMS}"));
     }
     let rest = match text.split_once("://") {
-        Some((scheme, rest)) if ["https", "http", "wss", "ws"].iter().any(|known| scheme.eq_ignore_ascii_case(known)) => rest,
+        Some((scheme, rest))
+            if ["https", "http", "wss", "ws"].iter().any(|known| scheme.eq_ignore_ascii_case(known)) =>
+        {
+            rest
+        }
         Some(_) => return Err(format!("'site' takes the App Service name, {FORMS}; use 'url' for other addresses")),
         None => text,
     };
     let (host, path) = rest.split_once('/').map_or((rest, ""), |(host, path)| (host, path));
     if !matches!(path.trim_end_matches('/'), "" | "ptvsd") {
-        return Err(format!("'site' takes the App Service name without a path, {FORMS}; use 'url' for a proxy at another path"));
+        return Err(format!(
+            "'site' takes the App Service name without a path, {FORMS}; use 'url' for a proxy at another path"
+        ));
     }
     if host.contains(':') {
-        return Err(format!("'site' takes no port (App Service serves wss on 443), {FORMS}; use 'url' for another port"));
+        return Err(format!(
+            "'site' takes no port (App Service serves wss on 443), {FORMS}; use 'url' for another port"
+        ));
     }
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     let valid_label = |label: &str| {
-        !label.is_empty() && label.len() <= 63 && !label.starts_with('-') && !label.ends_with('-') && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
     };
     if host.is_empty() {
         return Err(format!("'site' is empty: give the App Service name, {FORMS}"));
@@ -245,8 +270,14 @@ fn long_stop_warning(args: &Map<String, Value>, scheme: Scheme) -> Result<Option
 }
 
 /// A duration in seconds, at least 1 and at most `max_seconds`; numbers or numeric strings.
-fn seconds_argument(args: &Map<String, Value>, name: &str, default: Duration, max_seconds: u64) -> Result<Duration, String> {
-    let problem = || format!("'{name}' must be a number of seconds from 1 to {max_seconds} (default {})", default.as_secs());
+fn seconds_argument(
+    args: &Map<String, Value>,
+    name: &str,
+    default: Duration,
+    max_seconds: u64,
+) -> Result<Duration, String> {
+    let problem =
+        || format!("'{name}' must be a number of seconds from 1 to {max_seconds} (default {})", default.as_secs());
     let seconds = match args.get(name) {
         None | Some(Value::Null) => return Ok(default),
         Some(Value::Number(n)) => n.as_f64(),
@@ -259,16 +290,24 @@ fn seconds_argument(args: &Map<String, Value>, name: &str, default: Duration, ma
     }
 }
 
-fn ca_file(args: &Map<String, Value>, cwd: Option<&str>, env: &impl Fn(&str) -> Option<String>) -> Result<Option<PathBuf>, String> {
+fn ca_file(
+    args: &Map<String, Value>,
+    cwd: Option<&str>,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<PathBuf>, String> {
     let Some(path) = text_argument(args, "caFile")?.filter(|p| !p.trim().is_empty()) else {
         return Ok(None);
     };
     let path = resolve_path(&path, cwd, env);
     let shown = path.display();
     match std::fs::File::open(&path).and_then(|file| file.metadata()) {
-        Ok(metadata) if metadata.is_dir() => Err(format!("'caFile' '{shown}' is a directory; give a PEM file of CA certificates")),
+        Ok(metadata) if metadata.is_dir() => {
+            Err(format!("'caFile' '{shown}' is a directory; give a PEM file of CA certificates"))
+        }
         Ok(_) => Ok(Some(path)),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Err(format!("'caFile' '{shown}' does not exist; give a PEM file of CA certificates")),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            Err(format!("'caFile' '{shown}' does not exist; give a PEM file of CA certificates"))
+        }
         Err(error) => Err(format!("'caFile' '{shown}' cannot be read: {error}")),
     }
 }
@@ -277,12 +316,22 @@ fn target_from_parts(args: &Map<String, Value>) -> Result<Target, String> {
     let host = text_argument(args, "host")?.ok_or_else(|| format!("missing the debuggee's address: give 'url' or 'host', e.g. {EXAMPLE}, or 'site' for App Service, e.g. {SITE_EXAMPLE}"))?;
     let scheme = match text_argument(args, "transport")? {
         None => Scheme::Tcp,
-        Some(name) => Scheme::parse(name.trim()).ok_or_else(|| format!("'transport' must be one of tcp, tcps, ws, wss (got '{name}')"))?,
+        Some(name) => Scheme::parse(name.trim())
+            .ok_or_else(|| format!("'transport' must be one of tcp, tcps, ws, wss (got '{name}')"))?,
     };
     let port = match args.get("port") {
         None | Some(Value::Null) => scheme.default_port(),
-        Some(Value::Number(n)) => n.as_u64().and_then(|p| u16::try_from(p).ok()).filter(|p| *p > 0).ok_or_else(|| format!("'port' must be 1-65535 (got {n})"))?,
-        Some(Value::String(s)) => s.trim().parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| format!("'port' must be 1-65535 (got '{s}')"))?,
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .and_then(|p| u16::try_from(p).ok())
+            .filter(|p| *p > 0)
+            .ok_or_else(|| format!("'port' must be 1-65535 (got {n})"))?,
+        Some(Value::String(s)) => s
+            .trim()
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| format!("'port' must be 1-65535 (got '{s}')"))?,
         Some(_) => return Err("'port' must be a number from 1 to 65535".into()),
     };
     let path = match (scheme, text_argument(args, "path")?) {
@@ -333,7 +382,8 @@ fn path_mappings(args: &Map<String, Value>, site: bool, cwd: Option<&str>) -> Re
         }
         Some(_) => return Err("'pathMappings' must be a list of {localRoot, remoteRoot}".into()),
     }
-    let workspace = || cwd.map(str::to_string).or_else(|| std::env::current_dir().ok().map(|dir| dir.display().to_string()));
+    let workspace =
+        || cwd.map(str::to_string).or_else(|| std::env::current_dir().ok().map(|dir| dir.display().to_string()));
     match (text_argument(args, "localRoot")?, text_argument(args, "remoteRoot")?) {
         (Some(local), Some(remote)) => mappings.push(PathMapping::new(&local, &remote)),
         (None, None) if site && mappings.is_empty() => {
@@ -343,10 +393,15 @@ fn path_mappings(args: &Map<String, Value>, site: bool, cwd: Option<&str>) -> Re
         }
         (None, None) => {}
         (Some(local), None) if site => mappings.push(PathMapping::new(&local, APP_SERVICE_REMOTE_ROOT)),
-        (None, Some(remote)) if site => match workspace() {
-            Some(local) => mappings.push(PathMapping::new(&local, &remote)),
-            None => return Err("'remoteRoot' needs 'localRoot' here: the adapter cannot tell the editor's workspace (no 'cwd')".into()),
-        },
+        (None, Some(remote)) if site => {
+            match workspace() {
+                Some(local) => mappings.push(PathMapping::new(&local, &remote)),
+                None => return Err(
+                    "'remoteRoot' needs 'localRoot' here: the adapter cannot tell the editor's workspace (no 'cwd')"
+                        .into(),
+                ),
+            }
+        }
         _ => return Err("'localRoot' and 'remoteRoot' go together: give both or neither".into()),
     }
     Ok(mappings)
@@ -362,7 +417,9 @@ mod tests {
         let config = AttachConfig::from_arguments(&json!({"url": "ws://s@h:81/x", "cwd": "/ignored"})).unwrap();
         assert_eq!(config.target.to_string(), "ws://h:81/x");
         assert!(config.redirect_output);
-        let parts = AttachConfig::from_arguments(&json!({"host": "h", "port": "5679", "secret": 7, "redirectOutput": false})).unwrap();
+        let parts =
+            AttachConfig::from_arguments(&json!({"host": "h", "port": "5679", "secret": 7, "redirectOutput": false}))
+                .unwrap();
         assert_eq!((parts.target.port, parts.target.secret.expose()), (5679, "7"));
         assert!(!parts.redirect_output);
         let ws = AttachConfig::from_arguments(&json!({"host": "h", "transport": "wss"})).unwrap();
@@ -374,8 +431,12 @@ mod tests {
         assert!(AttachConfig::from_arguments(&json!({})).unwrap_err().contains("'url' or 'host'"));
         assert!(AttachConfig::from_arguments(&json!({"url": 5})).unwrap_err().contains("'url'"));
         assert!(AttachConfig::from_arguments(&json!({"host": "h", "port": 0})).unwrap_err().contains("'port'"));
-        assert!(AttachConfig::from_arguments(&json!({"url": "tcp://h", "localRoot": "/a"})).unwrap_err().contains("remoteRoot"));
-        assert!(AttachConfig::from_arguments(&json!({"url": "tcp://h", "pathMappings": [{"localRoot": "/a"}]})).unwrap_err().contains("pathMappings[0]"));
+        assert!(AttachConfig::from_arguments(&json!({"url": "tcp://h", "localRoot": "/a"}))
+            .unwrap_err()
+            .contains("remoteRoot"));
+        assert!(AttachConfig::from_arguments(&json!({"url": "tcp://h", "pathMappings": [{"localRoot": "/a"}]}))
+            .unwrap_err()
+            .contains("pathMappings[0]"));
     }
 
     use crate::config::web_debug_config::test_files::TempFile;
@@ -413,17 +474,33 @@ mod tests {
             let config = AttachConfig::from_arguments_with(&arguments, env_with_secret).unwrap();
             (config.target.secret.expose().to_string(), config.secret_source)
         };
-        assert_eq!(resolve(json!({"url": "wss://from-url@h/ptvsd", "secret": "from-arg", "webDebugConfig": wdc})), ("from-url".into(), SecretSource::Url));
-        assert_eq!(resolve(json!({"url": "wss://h/ptvsd", "secret": "from-arg", "webDebugConfig": wdc})), ("from-arg".into(), SecretSource::Argument));
-        assert_eq!(resolve(json!({"host": "h", "secret": 7, "webDebugConfig": wdc})), ("7".into(), SecretSource::Argument));
-        assert_eq!(resolve(json!({"site": "myapp", "webDebugConfig": wdc})), ("from-file".into(), SecretSource::WebDebugConfig(file.path.clone())));
+        assert_eq!(
+            resolve(json!({"url": "wss://from-url@h/ptvsd", "secret": "from-arg", "webDebugConfig": wdc})),
+            ("from-url".into(), SecretSource::Url)
+        );
+        assert_eq!(
+            resolve(json!({"url": "wss://h/ptvsd", "secret": "from-arg", "webDebugConfig": wdc})),
+            ("from-arg".into(), SecretSource::Argument)
+        );
+        assert_eq!(
+            resolve(json!({"host": "h", "secret": 7, "webDebugConfig": wdc})),
+            ("7".into(), SecretSource::Argument)
+        );
+        assert_eq!(
+            resolve(json!({"site": "myapp", "webDebugConfig": wdc})),
+            ("from-file".into(), SecretSource::WebDebugConfig(file.path.clone()))
+        );
         assert_eq!(resolve(json!({"site": "myapp"})), ("from-env".into(), SecretSource::Environment));
         assert_eq!(resolve(json!({"host": "h", "secret": ""})), ("from-env".into(), SecretSource::Environment));
         let none = attach(json!({"host": "h"})).unwrap();
         assert_eq!((none.target.secret.expose(), none.secret_source), ("", SecretSource::None));
         // A file that is given but has no key is an error, not a fall-back to the environment.
         let keyless = TempFile::new(b"<configuration><appSettings/></configuration>");
-        let error = AttachConfig::from_arguments_with(&json!({"site": "myapp", "webDebugConfig": keyless.path}), env_with_secret).unwrap_err();
+        let error = AttachConfig::from_arguments_with(
+            &json!({"site": "myapp", "webDebugConfig": keyless.path}),
+            env_with_secret,
+        )
+        .unwrap_err();
         assert!(error.contains(&keyless.path.display().to_string()) && error.contains("WSGI_PTVSD_SECRET"), "{error}");
         // The source is named without the value.
         let shown = SecretSource::WebDebugConfig(file.path.clone()).to_string();
@@ -437,13 +514,23 @@ mod tests {
         let config = attach(json!({"site": "myapp", "webDebugConfig": "web.debug.config", "cwd": dir})).unwrap();
         assert_eq!(config.target.secret.expose(), "rel");
         let home = |name: &str| (name == "HOME").then(|| dir.clone());
-        let config = AttachConfig::from_arguments_with(&json!({"site": "myapp", "webDebugConfig": "~/web.debug.config"}), home).unwrap();
+        let config =
+            AttachConfig::from_arguments_with(&json!({"site": "myapp", "webDebugConfig": "~/web.debug.config"}), home)
+                .unwrap();
         assert_eq!(config.target.secret.expose(), "rel");
     }
 
     #[test]
     fn site_forms() {
-        for form in ["myapp", "MyApp", "myapp.azurewebsites.net", " myapp.azurewebsites.net. ", "https://myapp.azurewebsites.net/", "wss://myapp.azurewebsites.net/ptvsd", "http://myapp"] {
+        for form in [
+            "myapp",
+            "MyApp",
+            "myapp.azurewebsites.net",
+            " myapp.azurewebsites.net. ",
+            "https://myapp.azurewebsites.net/",
+            "wss://myapp.azurewebsites.net/ptvsd",
+            "http://myapp",
+        ] {
             assert_eq!(site_host(form).as_deref(), Ok("myapp.azurewebsites.net"), "{form}");
         }
         assert_eq!(site_host("debug.contoso.com").as_deref(), Ok("debug.contoso.com"));
@@ -499,7 +586,9 @@ mod tests {
         assert_eq!(given.path_mappings, vec![PathMapping::new("/a", "/b")]);
         let local = attach(json!({"site": "myapp", "secret": "x", "cwd": "/w", "localRoot": "/src"})).unwrap();
         assert_eq!(local.path_mappings, vec![PathMapping::new("/src", APP_SERVICE_REMOTE_ROOT)]);
-        let remote = attach(json!({"site": "myapp", "secret": "x", "cwd": "/w", "remoteRoot": r"D:\home\site\wwwroot\app"})).unwrap();
+        let remote =
+            attach(json!({"site": "myapp", "secret": "x", "cwd": "/w", "remoteRoot": r"D:\home\site\wwwroot\app"}))
+                .unwrap();
         assert_eq!(remote.path_mappings, vec![PathMapping::new("/w", r"D:\home\site\wwwroot\app")]);
         // No default without 'site'.
         assert!(attach(json!({"url": "wss://h", "cwd": "/w"})).unwrap().path_mappings.is_empty());
@@ -509,12 +598,22 @@ mod tests {
 
     #[test]
     fn tcps_by_url_or_transport() {
-        for arguments in [json!({"url": "tcps://s@h:5678"}), json!({"url": " TCPS://s@h"}), json!({"host": "h", "transport": " tcps ", "secret": "s"})] {
+        for arguments in [
+            json!({"url": "tcps://s@h:5678"}),
+            json!({"url": " TCPS://s@h"}),
+            json!({"host": "h", "transport": " tcps ", "secret": "s"}),
+        ] {
             let config = attach(arguments.clone()).unwrap_or_else(|error| panic!("{arguments}: {error}"));
-            assert_eq!((config.target.scheme, config.target.port, config.target.path.as_str()), (Scheme::Tcps, 5678, ""), "{arguments}");
+            assert_eq!(
+                (config.target.scheme, config.target.port, config.target.path.as_str()),
+                (Scheme::Tcps, 5678, ""),
+                "{arguments}"
+            );
             assert_eq!(config.target.to_string(), "tcps://h:5678");
         }
-        let with_trust = attach(json!({"host": "h", "transport": "tcps", "port": 6000, "path": "/ignored", "insecure": true})).unwrap();
+        let with_trust =
+            attach(json!({"host": "h", "transport": "tcps", "port": 6000, "path": "/ignored", "insecure": true}))
+                .unwrap();
         assert_eq!((with_trust.target.port, with_trust.target.path.as_str(), with_trust.insecure), (6000, "", true));
         assert!(attach(json!({"url": "tcps://h/ptvsd"})).unwrap_err().contains("no path"));
         assert!(attach(json!({"host": "h", "transport": "tls"})).unwrap_err().contains("tcp, tcps, ws, wss"));
@@ -523,10 +622,19 @@ mod tests {
     #[test]
     fn connection_settings() {
         let defaults = attach(json!({"host": "h"})).unwrap();
-        assert_eq!((defaults.connect_timeout, defaults.ca_file.clone(), defaults.insecure, defaults.client_cwd.clone()), (DEFAULT_CONNECT_TIMEOUT, None, false, None));
+        assert_eq!(
+            (defaults.connect_timeout, defaults.ca_file.clone(), defaults.insecure, defaults.client_cwd.clone()),
+            (DEFAULT_CONNECT_TIMEOUT, None, false, None)
+        );
         assert_eq!(attach(json!({"host": "h", "connectTimeout": 1})).unwrap().connect_timeout, Duration::from_secs(1));
-        assert_eq!(attach(json!({"host": "h", "connectTimeout": "600"})).unwrap().connect_timeout, Duration::from_secs(600));
-        assert_eq!(attach(json!({"host": "h", "connectTimeout": 2.5})).unwrap().connect_timeout, Duration::from_millis(2500));
+        assert_eq!(
+            attach(json!({"host": "h", "connectTimeout": "600"})).unwrap().connect_timeout,
+            Duration::from_secs(600)
+        );
+        assert_eq!(
+            attach(json!({"host": "h", "connectTimeout": 2.5})).unwrap().connect_timeout,
+            Duration::from_millis(2500)
+        );
         for bad in [json!(0), json!(601), json!(0.5), json!(-3), json!("soon"), json!(true)] {
             let error = attach(json!({"host": "h", "connectTimeout": bad})).unwrap_err();
             assert!(error.contains("'connectTimeout'") && error.contains("1 to 600"), "{error}");
@@ -536,9 +644,15 @@ mod tests {
         let ca = TempFile::new(b"-----BEGIN CERTIFICATE-----\n");
         let dir = ca.path.parent().unwrap().display().to_string();
         assert_eq!(attach(json!({"host": "h", "caFile": ca.path})).unwrap().ca_file, Some(ca.path.clone()));
-        assert_eq!(attach(json!({"host": "h", "caFile": "web.debug.config", "cwd": dir})).unwrap().ca_file, Some(ca.path.clone()));
+        assert_eq!(
+            attach(json!({"host": "h", "caFile": "web.debug.config", "cwd": dir})).unwrap().ca_file,
+            Some(ca.path.clone())
+        );
         let missing = attach(json!({"host": "h", "caFile": "/no/such/ca.pem"})).unwrap_err();
-        assert!(missing.contains("'caFile'") && missing.contains("/no/such/ca.pem") && missing.contains("does not exist"), "{missing}");
+        assert!(
+            missing.contains("'caFile'") && missing.contains("/no/such/ca.pem") && missing.contains("does not exist"),
+            "{missing}"
+        );
         assert!(attach(json!({"host": "h", "caFile": dir})).unwrap_err().contains("directory"));
     }
 
@@ -580,13 +694,20 @@ mod tests {
         ];
         let secret_env = |name: &str| (name == SECRET_ENV).then(|| SECRET.to_string());
         for arguments in cases {
-            for error in [AttachConfig::from_arguments_with(&arguments, no_env), AttachConfig::from_arguments_with(&arguments, secret_env)] {
+            for error in [
+                AttachConfig::from_arguments_with(&arguments, no_env),
+                AttachConfig::from_arguments_with(&arguments, secret_env),
+            ] {
                 let error = error.expect_err(&arguments.to_string().replace(SECRET, "<s>"));
                 assert!(!error.contains(SECRET) && !error.contains("Sup3r"), "{error}");
             }
         }
         // Every success hides it too.
-        for arguments in [json!({"url": url}), json!({"site": "myapp", "webDebugConfig": good.path}), json!({"host": "h", "secret": SECRET})] {
+        for arguments in [
+            json!({"url": url}),
+            json!({"site": "myapp", "webDebugConfig": good.path}),
+            json!({"host": "h", "secret": SECRET}),
+        ] {
             let config = attach(arguments).unwrap();
             assert_eq!(config.target.secret.expose(), SECRET);
             assert!(!format!("{config:?} {} {}", config.target, config.secret_source).contains(SECRET));

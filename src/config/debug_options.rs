@@ -6,7 +6,8 @@ use serde_json::{Map, Value};
 use url::Url;
 
 /// Options that mean something for a remote attach.
-const KNOWN: [&str; 5] = ["RedirectOutput", "DebugStdLib", "BreakOnSystemExitZero", "DjangoDebugging", "RichExceptions"];
+const KNOWN: [&str; 5] =
+    ["RedirectOutput", "DebugStdLib", "BreakOnSystemExitZero", "DjangoDebugging", "RichExceptions"];
 /// Options that make the remote program wait for a key on its own stdin at exit: on a web
 /// server nobody can press it, so the worker would hang (§3.3).
 const REFUSED: [&str; 2] = ["WaitOnNormalExit", "WaitOnAbnormalExit"];
@@ -131,10 +132,16 @@ mod tests {
     fn options_from_arguments() {
         assert_eq!(options(json!({}), &[]).unwrap(), "RedirectOutput, RichExceptions");
         assert_eq!(
-            options(json!({"django": true, "justMyCode": false, "debugOptions": ["BreakOnSystemExitZero"]}), &["DjangoDebugging"]).unwrap(),
+            options(
+                json!({"django": true, "justMyCode": false, "debugOptions": ["BreakOnSystemExitZero"]}),
+                &["DjangoDebugging"]
+            )
+            .unwrap(),
             "RedirectOutput, RichExceptions, DjangoDebugging, BreakOnSystemExitZero, DebugStdLib"
         );
-        assert!(options(json!({"debugOptions": ["WaitOnAbnormalExit"]}), &[]).unwrap_err().contains("WaitOnAbnormalExit is refused"));
+        assert!(options(json!({"debugOptions": ["WaitOnAbnormalExit"]}), &[])
+            .unwrap_err()
+            .contains("WaitOnAbnormalExit is refused"));
         assert!(options(json!({}), &["WaitOnNormalExit"]).unwrap_err().contains("refused"));
         assert!(options(json!({"debugOptions": ["Frobnicate"]}), &[]).unwrap_err().contains("'Frobnicate'"));
         assert!(options(json!({"justMyCode": true, "debugOptions": ["DebugStdLib"]}), &[]).is_err());

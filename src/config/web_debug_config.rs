@@ -35,7 +35,9 @@ pub fn read_secret(path: impl AsRef<Path>) -> Result<Secret, String> {
     let path = path.as_ref();
     let shown = path.display();
     let bytes = read_bounded(path).map_err(|error| match error.kind() {
-        std::io::ErrorKind::NotFound => format!("web.debug.config '{shown}' does not exist (it should hold the app setting {SECRET_KEY})"),
+        std::io::ErrorKind::NotFound => {
+            format!("web.debug.config '{shown}' does not exist (it should hold the app setting {SECRET_KEY})")
+        }
         _ => format!("cannot read web.debug.config '{shown}': {error}"),
     })?;
     let text = decode(&bytes).ok_or_else(|| format!("web.debug.config '{shown}' is not UTF-8 or UTF-16 text"))?;
@@ -57,7 +59,9 @@ fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     file.take(MAX_WEB_DEBUG_CONFIG_BYTES + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > MAX_WEB_DEBUG_CONFIG_BYTES {
-        return Err(std::io::Error::other(format!("larger than {MAX_WEB_DEBUG_CONFIG_BYTES} bytes, so not a web.debug.config")));
+        return Err(std::io::Error::other(format!(
+            "larger than {MAX_WEB_DEBUG_CONFIG_BYTES} bytes, so not a web.debug.config"
+        )));
     }
     Ok(bytes)
 }
@@ -65,7 +69,9 @@ fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
 /// UTF-8 (with or without BOM), or UTF-16 with a BOM, as Windows editors save it.
 fn decode(bytes: &[u8]) -> Option<String> {
     let utf16 = |chunks: std::slice::ChunksExact<'_, u8>, little: bool| {
-        let units: Vec<u16> = chunks.map(|c| if little { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) }).collect();
+        let units: Vec<u16> = chunks
+            .map(|c| if little { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) })
+            .collect();
         String::from_utf16(&units).ok()
     };
     match bytes {
@@ -87,11 +93,13 @@ fn find_secret(text: &str) -> Result<Option<String>, String> {
         let event = reader.read_event().map_err(|error| describe(&error, line_of(text, reader.error_position())))?;
         match event {
             Event::Start(element) => {
-                setting(&element, &open, &mut found).map_err(|problem| format!("line {}: {problem}", line_of(text, reader.buffer_position())))?;
+                setting(&element, &open, &mut found)
+                    .map_err(|problem| format!("line {}: {problem}", line_of(text, reader.buffer_position())))?;
                 open.push(element.local_name().as_ref().to_string());
             }
             Event::Empty(element) => {
-                setting(&element, &open, &mut found).map_err(|problem| format!("line {}: {problem}", line_of(text, reader.buffer_position())))?;
+                setting(&element, &open, &mut found)
+                    .map_err(|problem| format!("line {}: {problem}", line_of(text, reader.buffer_position())))?;
             }
             Event::End(_) => {
                 open.pop();
@@ -160,10 +168,9 @@ fn setting(element: &BytesStart<'_>, open: &[String], found: &mut Option<String>
 
 /// An attribute's value with its entities replaced; the error never quotes the value.
 fn unescape(attribute: &quick_xml::events::attributes::Attribute<'_>) -> Result<String, String> {
-    attribute
-        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-        .map(|value| value.into_owned())
-        .map_err(|_| format!("the '{}' attribute has a bad '&' reference (write a literal & as &amp;)", attribute.key.as_ref()))
+    attribute.normalized_value(quick_xml::XmlVersion::Implicit1_0).map(|value| value.into_owned()).map_err(|_| {
+        format!("the '{}' attribute has a bad '&' reference (write a literal & as &amp;)", attribute.key.as_ref())
+    })
 }
 
 /// quick-xml's own text, except where it would quote part of an attribute value.
@@ -198,7 +205,11 @@ pub(crate) mod test_files {
     impl TempFile {
         pub(crate) fn new(contents: &[u8]) -> TempFile {
             static NEXT: AtomicUsize = AtomicUsize::new(0);
-            let dir = std::env::temp_dir().join(format!("ptvsd-dap-wdc-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)));
+            let dir = std::env::temp_dir().join(format!(
+                "ptvsd-dap-wdc-{}-{}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            ));
             std::fs::create_dir_all(&dir).unwrap();
             let path = dir.join("web.debug.config");
             std::fs::write(&path, contents).unwrap();
@@ -256,13 +267,17 @@ mod tests {
 
     #[test]
     fn reads_the_setting_from_a_realistic_file() {
-        let setting = format!(r#"<add key="WSGI_PTVSD_SECRET" value="{}" xdt:Transform="SetAttributes" xdt:Locator="Match(key)" />"#, escaped_secret());
+        let setting = format!(
+            r#"<add key="WSGI_PTVSD_SECRET" value="{}" xdt:Transform="SetAttributes" xdt:Locator="Match(key)" />"#,
+            escaped_secret()
+        );
         assert_eq!(read_text(&realistic(&setting)).unwrap().expose(), SECRET);
     }
 
     #[test]
     fn accepts_the_minimal_forms() {
-        let bare = r#"<configuration><appSettings><add key="WSGI_PTVSD_SECRET" value="plain"/></appSettings></configuration>"#;
+        let bare =
+            r#"<configuration><appSettings><add key="WSGI_PTVSD_SECRET" value="plain"/></appSettings></configuration>"#;
         assert_eq!(read_text(bare).unwrap().expose(), "plain");
         let start_end = r#"<?xml version="1.0"?><configuration><appSettings><add value='v2' key='wsgi_ptvsd_secret'></add></appSettings></configuration>"#;
         assert_eq!(read_text(start_end).unwrap().expose(), "v2");
@@ -282,7 +297,8 @@ mod tests {
     fn later_settings_override_and_removals_remove() {
         let twice = r#"<configuration><appSettings><add key="WSGI_PTVSD_SECRET" value="first"/><add key="WSGI_PTVSD_SECRET" value="second"/></appSettings></configuration>"#;
         assert_eq!(read_text(twice).unwrap().expose(), "second");
-        let removed = realistic(r#"<add key="WSGI_PTVSD_SECRET" value="gone" xdt:Transform="Remove" xdt:Locator="Match(key)"/>"#);
+        let removed =
+            realistic(r#"<add key="WSGI_PTVSD_SECRET" value="gone" xdt:Transform="Remove" xdt:Locator="Match(key)"/>"#);
         let error = read_text(&removed).unwrap_err();
         assert!(error.contains(SECRET_KEY) && !error.contains("gone"), "{error}");
         let cleared = r#"<configuration><appSettings><add key="WSGI_PTVSD_SECRET" value="gone"/><remove key="WSGI_PTVSD_SECRET"/></appSettings></configuration>"#;
@@ -305,7 +321,10 @@ mod tests {
         assert!(!error.contains("old-commented-out"), "{error}");
         let empty = TempFile::new(realistic(r#"<add key="WSGI_PTVSD_SECRET" value="" />"#).as_bytes());
         let error = read_secret(&empty.path).unwrap_err();
-        assert!(error.contains(&empty.path.display().to_string()) && error.contains("WSGI_PTVSD_SECRET is empty"), "{error}");
+        assert!(
+            error.contains(&empty.path.display().to_string()) && error.contains("WSGI_PTVSD_SECRET is empty"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -2,8 +2,7 @@
 //! for them, so every optional field is spelled out once, here, instead of at each use.
 
 use dap_types::{
-    Breakpoint, OutputEvent, OutputEventCategory, Scope, Source, StackFrame, Thread, Variable,
-    VariablePresentationHint,
+    Breakpoint, OutputEvent, OutputEventCategory, Scope, Source, StackFrame, Thread, Variable, VariablePresentationHint,
 };
 
 pub fn source(path: String) -> Source {

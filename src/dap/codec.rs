@@ -104,7 +104,9 @@ mod tests {
         assert!(matches!(decode_frame(&mut garbage), Err(FramingError::BadContentLength(_))));
         let mut endless = BytesMut::from(vec![b'a'; MAX_HEADER_LEN + 1].as_slice());
         assert_eq!(decode_frame(&mut endless), Err(FramingError::HeaderTooLong));
-        let mut long_but_whole = BytesMut::from(format!("X-Pad: {}\r\nContent-Length: 2\r\n\r\n{{}}", "a".repeat(MAX_HEADER_LEN)).as_bytes());
+        let mut long_but_whole = BytesMut::from(
+            format!("X-Pad: {}\r\nContent-Length: 2\r\n\r\n{{}}", "a".repeat(MAX_HEADER_LEN)).as_bytes(),
+        );
         assert_eq!(decode_frame(&mut long_but_whole), Err(FramingError::HeaderTooLong));
     }
 }

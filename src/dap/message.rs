@@ -111,7 +111,9 @@ pub fn parse_request(body: &[u8]) -> Result<Request, (Option<i64>, Option<String
         (Some("request"), Some(seq), Some(command)) => {
             Ok(Request { seq, command, arguments: value.get("arguments").cloned().unwrap_or(Value::Null) })
         }
-        (Some("request"), seq, command) => Err((seq, command, "a request needs an integer 'seq' and a 'command'".into())),
+        (Some("request"), seq, command) => {
+            Err((seq, command, "a request needs an integer 'seq' and a 'command'".into()))
+        }
         (kind, seq, command) => Err((seq, command, format!("unexpected message type {kind:?}"))),
     }
 }

@@ -13,7 +13,9 @@ use super::message::{parse_request, Outgoing, Request, RequestError};
 pub enum DapInput {
     Request(Request),
     /// The editor closed stdin, or the stream broke beyond repair.
-    Closed { reason: String },
+    Closed {
+        reason: String,
+    },
 }
 
 /// Reads DAP messages until EOF. Malformed messages are answered on the spot (through `out`)
@@ -116,7 +118,9 @@ impl OutputBacklog {
         if let Outgoing::Event { event, body: Some(body) } = message {
             if event == "output" {
                 let cost = Self::cost(body.get("output").and_then(serde_json::Value::as_str).map_or(0, str::len));
-                let _ = self.0.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |queued| Some(queued.saturating_sub(cost)));
+                let _ = self
+                    .0
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |queued| Some(queued.saturating_sub(cost)));
             }
         }
     }
@@ -149,7 +153,8 @@ mod tests {
         assert!(backlog.admit(&chunk));
         assert!(backlog.admit(&chunk));
         assert!(!backlog.admit("one more"), "over the limit");
-        backlog.written(&Outgoing::Event { event: "output".into(), body: Some(serde_json::json!({ "output": chunk })) });
+        backlog
+            .written(&Outgoing::Event { event: "output".into(), body: Some(serde_json::json!({ "output": chunk })) });
         assert!(backlog.admit("one more"));
     }
 

@@ -88,7 +88,10 @@ fn spawn_owner(owner_end: StdUnixStream, extra_args: &[String]) -> std::io::Resu
 
 /// Copies the editor's requests to the owner; at EOF, half-closes the socket so the owner sees
 /// the end of its input and detaches.
-async fn editor_to_owner(mut to_owner: tokio::net::unix::OwnedWriteHalf, mut close: tokio::sync::oneshot::Receiver<()>) {
+async fn editor_to_owner(
+    mut to_owner: tokio::net::unix::OwnedWriteHalf,
+    mut close: tokio::sync::oneshot::Receiver<()>,
+) {
     let mut stdin = tokio::io::stdin();
     let mut buf = vec![0u8; 64 * 1024];
     loop {

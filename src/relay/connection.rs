@@ -29,7 +29,13 @@ const LINGER_TIMEOUT: Duration = Duration::from_secs(2);
 const MAX_DRAINED_AFTER_RESPONSE: usize = 256 * 1024;
 
 /// Serves one accepted connection to its end. Errors are logged, never returned.
-pub(super) async fn handle(socket: TcpStream, peer: SocketAddr, id: u64, shared: Arc<Shared>, stop: watch::Receiver<bool>) {
+pub(super) async fn handle(
+    socket: TcpStream,
+    peer: SocketAddr,
+    id: u64,
+    shared: Arc<Shared>,
+    stop: watch::Receiver<bool>,
+) {
     let _ = socket.set_nodelay(true);
     let Some(acceptor) = shared.tls.clone() else {
         return serve_stream(socket, peer, id, &shared, stop).await;
@@ -96,7 +102,8 @@ where
             Err(refusal)
         }
     };
-    let config = WebSocketConfig::default().max_message_size(Some(MAX_CLIENT_MESSAGE)).max_frame_size(Some(MAX_CLIENT_MESSAGE));
+    let config =
+        WebSocketConfig::default().max_message_size(Some(MAX_CLIENT_MESSAGE)).max_frame_size(Some(MAX_CLIENT_MESSAGE));
     let handshake = tokio_tungstenite::accept_hdr_async_with_config(stream, check_path, Some(config));
     let socket = match tokio::time::timeout(CLIENT_TIMEOUT, handshake).await {
         Ok(Ok(socket)) => socket,

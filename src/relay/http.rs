@@ -44,7 +44,9 @@ pub enum HeadError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     /// Not a WebSocket upgrade: the help page (headers only for HEAD).
-    InfoPage { head_only: bool },
+    InfoPage {
+        head_only: bool,
+    },
     /// A valid upgrade on the relay's path: connect to ptvsd, then complete the handshake.
     Upgrade,
     Refuse(Refusal),
@@ -121,7 +123,10 @@ pub fn decide(head: &RequestHead, relay_path: &str) -> Action {
         return refuse(400, "a WebSocket upgrade must be an HTTP/1.1 GET".into());
     }
     if !head.connection_upgrade || !head.has_websocket_key {
-        return refuse(400, "incomplete WebSocket upgrade (Connection: Upgrade and Sec-WebSocket-Key are required)".into());
+        return refuse(
+            400,
+            "incomplete WebSocket upgrade (Connection: Upgrade and Sec-WebSocket-Key are required)".into(),
+        );
     }
     if head.websocket_version.as_deref() != Some("13") {
         return refuse(426, "unsupported WebSocket version: this relay speaks version 13".into());
@@ -193,7 +198,9 @@ fn has_token(value: &str, token: &str) -> bool {
 fn shown_host(host: Option<&str>) -> String {
     let allowed = |c: char| c.is_ascii_alphanumeric() || ".-:[]_".contains(c);
     match host {
-        Some(host) if !host.is_empty() && host.len() <= MAX_SHOWN_HOST_LEN && host.chars().all(allowed) => host.to_string(),
+        Some(host) if !host.is_empty() && host.len() <= MAX_SHOWN_HOST_LEN && host.chars().all(allowed) => {
+            host.to_string()
+        }
         _ => "host".to_string(),
     }
 }

@@ -93,14 +93,16 @@ impl Relay {
         let listener = TcpListener::bind(config.listen.as_str())
             .await
             .map_err(|error| format!("cannot listen on {}: {error}", config.listen))?;
-        let local_addr = listener.local_addr().map_err(|error| format!("cannot read the listening address: {error}"))?;
+        let local_addr =
+            listener.local_addr().map_err(|error| format!("cannot read the listening address: {error}"))?;
         if tls.is_none() && !local_addr.ip().is_loopback() {
             tracing::warn!(
                 "listening on {local_addr} without TLS: the ptvsd secret crosses the network in clear text \
                  (use --tls-cert and --tls-key, or a TLS front end)"
             );
         }
-        let shared = Shared { target_host: config.target_host, target_port: config.target_port, path: config.path, tls };
+        let shared =
+            Shared { target_host: config.target_host, target_port: config.target_port, path: config.path, tls };
         Ok(Relay { listener, local_addr, shared: Arc::new(shared) })
     }
 
@@ -143,7 +145,8 @@ impl Relay {
         tracing::info!(open = connections.len(), "relay stopping");
         drop(self.listener);
         let _ = stopping.send(true);
-        let drained = tokio::time::timeout(SHUTDOWN_GRACE, async { while connections.join_next().await.is_some() {} }).await;
+        let drained =
+            tokio::time::timeout(SHUTDOWN_GRACE, async { while connections.join_next().await.is_some() {} }).await;
         if drained.is_err() {
             tracing::debug!(left = connections.len(), "connections still open at exit are dropped");
         }

@@ -10,7 +10,8 @@ use tokio_rustls::TlsAcceptor;
 /// Loads `cert` (one or more CERTIFICATE blocks, the server's first) and `key` (PKCS#8, PKCS#1
 /// or SEC1), both PEM. The errors name the file and what is wrong with it.
 pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
-    let cert_pem = std::fs::read(cert).map_err(|error| format!("cannot read the certificate {}: {error}", cert.display()))?;
+    let cert_pem =
+        std::fs::read(cert).map_err(|error| format!("cannot read the certificate {}: {error}", cert.display()))?;
     let key_pem = std::fs::read(key).map_err(|error| format!("cannot read the key {}: {error}", key.display()))?;
     let chain = CertificateDer::pem_slice_iter(&cert_pem)
         .collect::<Result<Vec<_>, _>>()
@@ -18,16 +19,17 @@ pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
     if chain.is_empty() {
         return Err(format!("{} holds no PEM CERTIFICATE block", cert.display()));
     }
-    let private_key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|error| {
-        format!("{} holds no PEM private key (PKCS#8, PKCS#1 or SEC1): {error}", key.display())
-    })?;
+    let private_key = PrivateKeyDer::from_pem_slice(&key_pem)
+        .map_err(|error| format!("{} holds no PEM private key (PKCS#8, PKCS#1 or SEC1): {error}", key.display()))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|error| format!("TLS configuration: {error}"))?
         .with_no_client_auth()
         .with_single_cert(chain, private_key)
-        .map_err(|error| format!("the key in {} does not suit the certificate in {}: {error}", key.display(), cert.display()))?;
+        .map_err(|error| {
+            format!("the key in {} does not suit the certificate in {}: {error}", key.display(), cert.display())
+        })?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(TlsAcceptor::from(Arc::new(config)))
 }

@@ -16,7 +16,12 @@ pub struct BreakpointSpec {
 }
 
 impl BreakpointSpec {
-    pub fn from_dap(line: i64, condition: Option<&str>, hit_condition: Option<&str>, log_message: Option<&str>) -> Result<Self, String> {
+    pub fn from_dap(
+        line: i64,
+        condition: Option<&str>,
+        hit_condition: Option<&str>,
+        log_message: Option<&str>,
+    ) -> Result<Self, String> {
         let condition = match condition.map(str::trim).filter(|c| !c.is_empty()) {
             Some(expression) => Condition { kind: ConditionKind::WhenTrue, expression: expression.to_string() },
             None => Condition::always(),
@@ -123,7 +128,11 @@ impl Breakpoints {
 
     /// Replaces the breakpoints of `file` (a remote path) and returns the commands to send and
     /// one outcome per requested breakpoint, in order.
-    pub fn set_for_file(&mut self, file: &str, requested: Vec<Result<BreakpointSpec, String>>) -> (Vec<Command>, Vec<Outcome>) {
+    pub fn set_for_file(
+        &mut self,
+        file: &str,
+        requested: Vec<Result<BreakpointSpec, String>>,
+    ) -> (Vec<Command>, Vec<Outcome>) {
         let mut previous = self.by_file.remove(file).unwrap_or_default();
         let mut kept: Vec<Installed> = Vec::new();
         let mut commands = Vec::new();
@@ -131,7 +140,12 @@ impl Breakpoints {
         for request in requested {
             let template = is_template(file);
             let spec = match request {
-                Ok(spec) if template && (spec.condition != Condition::always() || spec.pass_count != PassCount::always() || spec.log_message.is_some()) => {
+                Ok(spec)
+                    if template
+                        && (spec.condition != Condition::always()
+                            || spec.pass_count != PassCount::always()
+                            || spec.log_message.is_some()) =>
+                {
                     outcomes.push(Outcome::Rejected {
                         message: "Django template breakpoints cannot have conditions, hit counts or log messages (ptvsd has none for them)".to_string(),
                     });
@@ -218,7 +232,9 @@ impl Breakpoints {
                 BindState::Template | BindState::TemplateHit => {
                     Some(Command::RemoveDjangoBreakpoint { id: bp.id, line: bp.spec.line, file: file.clone() })
                 }
-                BindState::Unconfirmed | BindState::Pending => Some(Command::SetBreakpointCondition { id: bp.id, condition: never() }),
+                BindState::Unconfirmed | BindState::Pending => {
+                    Some(Command::SetBreakpointCondition { id: bp.id, condition: never() })
+                }
             })
             .collect()
     }
@@ -258,10 +274,14 @@ mod tests {
             [Command::SetDjangoBreakpoint { id, line: 5, file }] if file == "/srv/t/page.html" => *id,
             other => panic!("{other:?}"),
         };
-        assert_eq!(bps.before_detach(), vec![Command::RemoveDjangoBreakpoint { id, line: 5, file: "/srv/t/page.html".into() }]);
+        assert_eq!(
+            bps.before_detach(),
+            vec![Command::RemoveDjangoBreakpoint { id, line: 5, file: "/srv/t/page.html".into() }]
+        );
         let (commands, _) = bps.set_for_file("/srv/t/page.html", vec![]);
         assert_eq!(commands, vec![Command::RemoveDjangoBreakpoint { id, line: 5, file: "/srv/t/page.html".into() }]);
-        let (commands, outcomes) = bps.set_for_file("/srv/t/page.html", vec![BreakpointSpec::from_dap(5, Some("x"), None, None)]);
+        let (commands, outcomes) =
+            bps.set_for_file("/srv/t/page.html", vec![BreakpointSpec::from_dap(5, Some("x"), None, None)]);
         assert!(commands.is_empty() && matches!(outcomes[0], Outcome::Rejected { .. }));
     }
 
@@ -283,7 +303,13 @@ mod tests {
         let mut bps = Breakpoints::new();
         let (commands, outcomes) = bps.set_for_file("/a.py", vec![spec(3), spec(5), spec(5)]);
         assert_eq!(commands.len(), 2, "one brkp per distinct line");
-        let ids: Vec<i64> = outcomes.iter().map(|o| match o { Outcome::Installed { id } => *id, _ => 0 }).collect();
+        let ids: Vec<i64> = outcomes
+            .iter()
+            .map(|o| match o {
+                Outcome::Installed { id } => *id,
+                _ => 0,
+            })
+            .collect();
         assert_eq!(ids[1], ids[2]);
         bps.set_state(ids[0], BindState::Bound);
         bps.set_state(ids[1], BindState::Pending);

@@ -33,13 +33,21 @@ impl Query {
         let token = &line_before_cursor[token_start..];
         let start = utf16_len(&line_before_cursor[..token_start]);
         let Some((object, prefix)) = token.rsplit_once('.') else {
-            return (!token.starts_with(|c: char| c.is_ascii_digit())).then(|| Query { object: None, prefix: token.to_string(), start });
+            return (!token.starts_with(|c: char| c.is_ascii_digit())).then(|| Query {
+                object: None,
+                prefix: token.to_string(),
+                start,
+            });
         };
         let valid_name = |part: &str| !part.is_empty() && !part.starts_with(|c: char| c.is_ascii_digit());
         if !object.split('.').all(valid_name) {
             return None;
         }
-        Some(Query { object: Some(object.to_string()), prefix: prefix.to_string(), start: start + utf16_len(object) + 1 })
+        Some(Query {
+            object: Some(object.to_string()),
+            prefix: prefix.to_string(),
+            start: start + utf16_len(object) + 1,
+        })
     }
 
     /// A Python expression whose value is `name:kind` words, kind being c (class), f
@@ -116,7 +124,8 @@ impl Session {
         let base = u64::from(self.columns_start_at_1);
         let arguments = &request.arguments;
         let text = arguments.get("text").and_then(Value::as_str).unwrap_or_default();
-        let line_number = arguments.get("line").and_then(Value::as_u64).map_or(0, |line| line.saturating_sub(base) as usize);
+        let line_number =
+            arguments.get("line").and_then(Value::as_u64).map_or(0, |line| line.saturating_sub(base) as usize);
         let column = arguments.get("column").and_then(Value::as_u64).unwrap_or(base).saturating_sub(base) as usize;
         let line = text.split('\n').nth(line_number).unwrap_or_default();
         let Some(query) = Query::at_cursor(before_cursor(line, column)) else {

@@ -46,7 +46,10 @@ const MAX_RETRY_DELAY: Duration = Duration::from_secs(8);
 
 /// Connects and attaches, retrying with backoff while a WebSocket target may still be waking
 /// up (503, refused, no greeting yet), until `plan.timeout`. `progress` hears each step.
-pub async fn connect_and_attach(plan: &AttachPlan, progress: &(dyn Fn(String) + Send + Sync)) -> Result<Attached, String> {
+pub async fn connect_and_attach(
+    plan: &AttachPlan,
+    progress: &(dyn Fn(String) + Send + Sync),
+) -> Result<Attached, String> {
     match connect_with_retries(plan, Goal::Attach, progress).await? {
         Reached::Attached(attached) => Ok(*attached),
         Reached::Info { .. } => Err("ptvsd answered with process information instead of attaching".to_string()),
@@ -55,7 +58,10 @@ pub async fn connect_and_attach(plan: &AttachPlan, progress: &(dyn Fn(String) + 
 
 /// Walks the same path as an attach but stops at ptvsd's process information: nothing is
 /// attached, so the debuggee's output is not redirected once more (§9.11).
-pub async fn probe(plan: &AttachPlan, progress: &(dyn Fn(String) + Send + Sync)) -> Result<(Generation, RemoteProcessInfo), String> {
+pub async fn probe(
+    plan: &AttachPlan,
+    progress: &(dyn Fn(String) + Send + Sync),
+) -> Result<(Generation, RemoteProcessInfo), String> {
     match connect_with_retries(plan, Goal::Info, progress).await? {
         Reached::Info { generation, info } => Ok((generation, info)),
         Reached::Attached(_) => Err("ptvsd attached instead of answering with process information".to_string()),
@@ -73,7 +79,11 @@ enum Reached {
     Info { generation: Generation, info: RemoteProcessInfo },
 }
 
-async fn connect_with_retries(plan: &AttachPlan, goal: Goal, progress: &(dyn Fn(String) + Send + Sync)) -> Result<Reached, String> {
+async fn connect_with_retries(
+    plan: &AttachPlan,
+    goal: Goal,
+    progress: &(dyn Fn(String) + Send + Sync),
+) -> Result<Reached, String> {
     let started = tokio::time::Instant::now();
     let deadline = started + plan.timeout;
     let retries = plan.target.scheme.is_websocket();
@@ -108,7 +118,11 @@ async fn connect_with_retries(plan: &AttachPlan, goal: Goal, progress: &(dyn Fn(
                 attempt += 1;
             }
             Err(error) if attempt > 1 => {
-                return Err(format!("{} (gave up after {attempt} attempts in {} s)", error.message, started.elapsed().as_secs()))
+                return Err(format!(
+                    "{} (gave up after {attempt} attempts in {} s)",
+                    error.message,
+                    started.elapsed().as_secs()
+                ))
             }
             Err(error) => return Err(error.message),
         }
@@ -143,13 +157,15 @@ async fn attach_once(
     attempt: u32,
 ) -> Result<Option<Reached>, ConnectError> {
     let proxy = transport::proxy_from_env(target)?;
-    let through = proxy.as_ref().map_or(String::new(), |proxy| format!(" through the proxy {proxy} (from {})", proxy.variable));
+    let through =
+        proxy.as_ref().map_or(String::new(), |proxy| format!(" through the proxy {proxy} (from {})", proxy.variable));
     progress(match (target.scheme, attempt) {
         (Scheme::Tcp | Scheme::Tcps, _) => format!("Connecting to {target}"),
         (_, 1) => format!("Waking the site and opening the WebSocket to {target}{through}"),
         (_, n) => format!("Opening the WebSocket to {target}{through} (attempt {n})"),
     });
-    let Connection { mut pipe, close_reason, instance, warnings } = transport::connect(target, &plan.options, proxy.as_ref()).await?;
+    let Connection { mut pipe, close_reason, instance, warnings } =
+        transport::connect(target, &plan.options, proxy.as_ref()).await?;
     if goal == Goal::Info {
         // An attach says these on the console once attached; a probe says them now.
         warnings.iter().for_each(|warning| progress(format!("Warning: {warning}")));
@@ -177,7 +193,16 @@ async fn attach_once(
     })??;
     match finish_handshake(pipe, buf, greeting, plan, target, goal, progress).await.map_err(ConnectError::fatal)? {
         Handshaken::Attached(pipe, codec, leftover, generation, info) => {
-            Ok(Some(Reached::Attached(Box::new(Attached { pipe, close_reason, codec, leftover, generation, info, instance, warnings }))))
+            Ok(Some(Reached::Attached(Box::new(Attached {
+                pipe,
+                close_reason,
+                codec,
+                leftover,
+                generation,
+                info,
+                instance,
+                warnings,
+            }))))
         }
         Handshaken::Info(generation, info) => Ok(Some(Reached::Info { generation, info })),
         Handshaken::SecretRefused => Ok(None),
@@ -243,7 +268,12 @@ fn unexpected(step: &str, event: &Event) -> String {
 }
 
 /// Sends one handshake command and waits for its reply; never pipelines (§3.2.1).
-async fn exchange(pipe: &mut BoxedPipe, codec: &mut dyn Codec, buf: &mut BytesMut, command: Command) -> Result<Event, String> {
+async fn exchange(
+    pipe: &mut BoxedPipe,
+    codec: &mut dyn Codec,
+    buf: &mut BytesMut,
+    command: Command,
+) -> Result<Event, String> {
     tracing::debug!(target: "wire::out", ?command, "to ptvsd");
     let mut out = BytesMut::new();
     codec.encode(&command, &mut out);

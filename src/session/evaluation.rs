@@ -4,7 +4,6 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-
 use super::handles::FrameRef;
 use crate::dap::message::Request;
 use crate::wire::model::{Command, FrameKind, Tid};
@@ -16,7 +15,14 @@ pub const EVALUATION_TIMEOUT: Duration = Duration::from_secs(30);
 /// Who waits for the answer.
 #[derive(Debug)]
 pub enum Waiter {
-    Evaluate { request: Request, expression: String, frame: FrameRef, kind: FrameKind, shape: ValueShape, hex: bool },
+    Evaluate {
+        request: Request,
+        expression: String,
+        frame: FrameRef,
+        kind: FrameKind,
+        shape: ValueShape,
+        hex: bool,
+    },
     /// `reference` is the parent's variables reference, to remember its children's expressions.
     /// `page`: a slice of a long list, whose children are renumbered.
     Variables {
@@ -30,17 +36,35 @@ pub enum Waiter {
         page: Option<super::values::Page>,
     },
     /// The assignment of setVariable/setExpression; `target` is evaluated again afterwards.
-    Assign { request: Request, target: String, frame: FrameRef, kind: FrameKind, hex: bool },
+    Assign {
+        request: Request,
+        target: String,
+        frame: FrameRef,
+        kind: FrameKind,
+        hex: bool,
+    },
     /// A remote file's text, for `source`.
-    Source { request: Request, file: String },
+    Source {
+        request: Request,
+        file: String,
+    },
     /// A logpoint's message, evaluated on the thread that hit it.
-    Logpoint { tid: Tid },
+    Logpoint {
+        tid: Tid,
+    },
     /// The names to offer for `completions`.
-    Completions { request: Request, query: super::completions::Query },
+    Completions {
+        request: Request,
+        query: super::completions::Query,
+    },
     /// Whether a thread that paused after a resume-all is blocked (`stragglers.rs`).
-    Straggler { tid: Tid },
+    Straggler {
+        tid: Tid,
+    },
     /// The attach stop's probe: `TCP_NODELAY` on ptvsd's socket and its release (§1.2, §12).
-    AttachProbe { tid: Tid },
+    AttachProbe {
+        tid: Tid,
+    },
 }
 
 /// Which DAP body an evaluated value goes into.
@@ -86,7 +110,10 @@ pub struct Evaluations {
 
 impl std::fmt::Debug for Evaluations {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Evaluations").field("queued", &self.queue.len()).field("in_flight", &self.in_flight_id()).finish()
+        f.debug_struct("Evaluations")
+            .field("queued", &self.queue.len())
+            .field("in_flight", &self.in_flight_id())
+            .finish()
     }
 }
 
@@ -124,7 +151,9 @@ impl Evaluations {
     /// in-flight work); the caller then takes the answer as it is.
     pub fn retry_busy(&mut self, exec_id: i64) -> bool {
         let retry = match &self.in_flight {
-            Some(in_flight) => in_flight.exec_id == exec_id && in_flight.waiter.is_some() && in_flight.retries < MAX_BUSY_RETRIES,
+            Some(in_flight) => {
+                in_flight.exec_id == exec_id && in_flight.waiter.is_some() && in_flight.retries < MAX_BUSY_RETRIES
+            }
             None => false,
         };
         if let (true, Some(InFlight { waiter: Some(waiter), command, retries, .. })) = (retry, self.in_flight.take()) {
@@ -164,7 +193,9 @@ impl Evaluations {
 
     /// Nothing is in flight or waiting: work pushed now is sent at once.
     pub fn idle(&self) -> bool {
-        self.in_flight.is_none() && self.queue.is_empty() && self.not_before.is_none_or(|t| tokio::time::Instant::now() >= t)
+        self.in_flight.is_none()
+            && self.queue.is_empty()
+            && self.not_before.is_none_or(|t| tokio::time::Instant::now() >= t)
     }
 
     /// Something the editor asked for is being evaluated (not one of the adapter's checks).

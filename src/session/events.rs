@@ -102,7 +102,9 @@ impl Session {
                 }
                 self.pump_evaluations();
             }
-            Event::ThreadFrames { tid, frames, .. } if link.pending_stacks.iter().any(|(_, waiting)| *waiting == tid) => {
+            Event::ThreadFrames { tid, frames, .. }
+                if link.pending_stacks.iter().any(|(_, waiting)| *waiting == tid) =>
+            {
                 // The reply to `thrf`: its name is ptvsd's own thread's (§6.1), and the thread runs.
                 link.threads.record_frames(tid, None, frames);
                 self.answer_pending_stacks(|waiting, _| waiting == tid);
@@ -217,9 +219,7 @@ impl Session {
                 self.send_event("module", json!({ "reason": "new", "module": module }));
             }
             Event::SetLineNumberResult { success, tid, .. } => self.on_line_set(success, tid),
-            Event::ModulesChanged
-            | Event::BreakpointHitCount { .. }
-            | Event::Ignored { .. } => {}
+            Event::ModulesChanged | Event::BreakpointHitCount { .. } | Event::Ignored { .. } => {}
         }
     }
 
@@ -237,7 +237,8 @@ impl Session {
         let Some(thread) = link.threads.get_mut(tid) else { return };
         // ptvsd reports a raised exception again in every user frame it unwinds through; the
         // user asked to see it once, where it was raised.
-        let unwinding = thread.exception_stop.as_ref().is_some_and(|previous| previous.is_propagated_by(&info, &thread.frames));
+        let unwinding =
+            thread.exception_stop.as_ref().is_some_and(|previous| previous.is_propagated_by(&info, &thread.frames));
         thread.exception_stop = Some(super::threads::ExceptionStop::new(&info, &thread.frames));
         if unwinding {
             tracing::debug!(tid, "the same exception unwinding into the caller: not shown again");
@@ -246,8 +247,12 @@ impl Session {
             return;
         }
         let unhandled = info.break_type == ExceptionBreakType::Unhandled;
-        let description =
-            format!("{} exception: {}: {}", if unhandled { "Unhandled" } else { "Raised" }, info.type_name, info.message);
+        let description = format!(
+            "{} exception: {}: {}",
+            if unhandled { "Unhandled" } else { "Raised" },
+            info.type_name,
+            info.message
+        );
         thread.exception = Some(info);
         // Other threads keep running on an exception stop (§8.3).
         self.report_stop(tid, "exception", Some(description), Some(false));
@@ -277,8 +282,10 @@ impl Session {
         link.stragglers.forget(None);
         let generation = link.stop_generation;
         // One warning timer per stop, however many threads report stopping in it.
-        let long_stop_warning =
-            link.config.long_stop_warning.filter(|_| link.long_stop_timer.as_ref().is_none_or(|(timed, _)| *timed != generation));
+        let long_stop_warning = link
+            .config
+            .long_stop_warning
+            .filter(|_| link.long_stop_timer.as_ref().is_none_or(|(timed, _)| *timed != generation));
         self.send_event(
             "stopped",
             json!({
@@ -329,7 +336,8 @@ impl Session {
             _ => BindState::Bound,
         };
         self.on_breakpoint_state(id, hit_state);
-        let log_message = self.link.as_ref().and_then(|link| link.breakpoints.get(id)).and_then(|bp| bp.spec.log_message.clone());
+        let log_message =
+            self.link.as_ref().and_then(|link| link.breakpoints.get(id)).and_then(|bp| bp.spec.log_message.clone());
         if let Some(message) = log_message {
             if let Some(link) = self.link.as_mut() {
                 link.threads.record_blocked(tid);
@@ -391,7 +399,8 @@ impl Session {
 
     pub(super) fn on_attach_probe(&mut self, tid: Tid, result: Result<Obj, String>) {
         let Some(link) = self.link.as_mut() else { return };
-        let version = result.as_ref().ok().and_then(|obj| obj.repr.as_deref()).map(|repr| repr.trim_matches('\'').to_string());
+        let version =
+            result.as_ref().ok().and_then(|obj| obj.repr.as_deref()).map(|repr| repr.trim_matches('\'').to_string());
         if let Err(text) = &result {
             tracing::warn!(%text, "the attach probe failed");
         }
@@ -420,7 +429,12 @@ impl Session {
             })
             .collect();
         for (dap_id, line) in refused {
-            let breakpoint = bodies::breakpoint(Some(dap_id), false, Some(super::requests::TEMPLATES_ON_22.to_string()), line as u64);
+            let breakpoint = bodies::breakpoint(
+                Some(dap_id),
+                false,
+                Some(super::requests::TEMPLATES_ON_22.to_string()),
+                line as u64,
+            );
             self.send_event("breakpoint", json!({ "reason": "changed", "breakpoint": to_value(breakpoint) }));
         }
     }
@@ -489,7 +503,10 @@ impl Session {
             self.respond(&request, Err(RequestError::new(format!("the debug session ended: {why}"))));
         }
         if let Some(goto) = link.pending_goto.take() {
-            self.respond(&goto.request, Err(RequestError::new("the debug session ended before ptvsd answered set next statement")));
+            self.respond(
+                &goto.request,
+                Err(RequestError::new("the debug session ended before ptvsd answered set next statement")),
+            );
         }
     }
 }
@@ -516,10 +533,14 @@ mod tests {
     #[test]
     fn the_loop_frame_of_ptvsds_traceback_is_recognised() {
         let v6 = "  File \"/srv/venv/lib/python3.11/site-packages/ptvsd/visualstudio_py_debugger.py\", line 1623, in loop\n    cmd()\n";
-        let v8 = "  File \"C:\\home\\python\\ptvsd\\debugger.py\", line 1687, in loop\n    if self.process_one_message():\n";
+        let v8 =
+            "  File \"C:\\home\\python\\ptvsd\\debugger.py\", line 1687, in loop\n    if self.process_one_message():\n";
         assert!(is_debugger_loop_crash(v6));
         assert!(is_debugger_loop_crash(v8));
-        assert!(!is_debugger_loop_crash("  File \"/srv/app/views.py\", line 12, in loop\n    cmd()\n"), "the program's own loop");
+        assert!(
+            !is_debugger_loop_crash("  File \"/srv/app/views.py\", line 12, in loop\n    cmd()\n"),
+            "the program's own loop"
+        );
         assert!(!is_debugger_loop_crash("Traceback (most recent call last):\n"));
     }
 }

@@ -29,7 +29,11 @@ pub const CONDITION_DESCRIPTION: &str =
 pub const FILTERS: [(&str, &str, &str); 3] = [
     ("raised", "Raised Exceptions", "Break whenever an exception is raised, even if it is caught"),
     ("uncaught", "Uncaught Exceptions", "Break when an exception is not caught anywhere"),
-    ("userUnhandled", "User Uncaught Exceptions", "Break when an exception leaves your code uncaught, even if a library catches it"),
+    (
+        "userUnhandled",
+        "User Uncaught Exceptions",
+        "Break when an exception leaves your code uncaught, even if a library catches it",
+    ),
 ];
 
 #[derive(Debug, Default)]
@@ -49,7 +53,11 @@ impl ExceptionSettings {
     ///   exception types (the last segment's names).
     ///
     /// Unknown filters, break modes and names that are not exception types are errors.
-    pub fn configure(&mut self, filters: &[(String, Option<String>)], options: &[ExceptionOption]) -> Result<Command, String> {
+    pub fn configure(
+        &mut self,
+        filters: &[(String, Option<String>)],
+        options: &[ExceptionOption],
+    ) -> Result<Command, String> {
         let mut default_mode = 0;
         let mut user_unhandled = false;
         let mut break_on: BTreeMap<String, i64> = NEVER_BREAK.iter().map(|name| (name.to_string(), 0)).collect();
@@ -154,10 +162,13 @@ fn exception_names(list: &str) -> Result<Vec<String>, String> {
         .filter(|name| !name.is_empty())
         .map(|name| {
             let is_identifier = |part: &str| {
-                part.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_') && part.chars().all(|c| c.is_alphanumeric() || c == '_')
+                part.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+                    && part.chars().all(|c| c.is_alphanumeric() || c == '_')
             };
             if !name.split('.').all(is_identifier) {
-                return Err(format!("'{name}' is not an exception type name (write ValueError or package.module.ErrorClass)"));
+                return Err(format!(
+                    "'{name}' is not an exception type name (write ValueError or package.module.ErrorClass)"
+                ));
             }
             let bare = name.strip_prefix("builtins.").or_else(|| name.strip_prefix("exceptions.")).unwrap_or(name);
             Ok(bare.to_string())
@@ -173,7 +184,10 @@ fn is_pseudo_file(file: &str) -> bool {
 /// Installed packages and the standard library, by their paths on Linux and Windows.
 fn is_library(file: &str) -> bool {
     let lower = file.to_ascii_lowercase().replace('\\', "/");
-    lower.contains("/site-packages/") || lower.contains("/dist-packages/") || lower.contains("/lib/python") || lower.contains("/lib/")
+    lower.contains("/site-packages/")
+        || lower.contains("/dist-packages/")
+        || lower.contains("/lib/python")
+        || lower.contains("/lib/")
 }
 
 fn read_source(path: &str) -> Option<String> {
@@ -195,9 +209,18 @@ mod tests {
     #[test]
     fn conditions_and_options_name_exception_types() {
         let mut settings = ExceptionSettings::default();
-        let conditioned = vec![("raised".to_string(), Some("ValueError, builtins.KeyError".to_string())), ("uncaught".to_string(), None)];
-        let option = ExceptionOption { path: vec![vec!["Python Exceptions".into()], vec!["myapp.PaymentError".into()]], break_mode: "never".into() };
-        let Ok(Command::SetExceptionInfo { default_mode, break_on }) = settings.configure(&conditioned, &[option]) else { panic!() };
+        let conditioned = vec![
+            ("raised".to_string(), Some("ValueError, builtins.KeyError".to_string())),
+            ("uncaught".to_string(), None),
+        ];
+        let option = ExceptionOption {
+            path: vec![vec!["Python Exceptions".into()], vec!["myapp.PaymentError".into()]],
+            break_mode: "never".into(),
+        };
+        let Ok(Command::SetExceptionInfo { default_mode, break_on }) = settings.configure(&conditioned, &[option])
+        else {
+            panic!()
+        };
         assert_eq!(default_mode, MODE_UNHANDLED);
         let modes: HashMap<_, _> = break_on.into_iter().collect();
         assert_eq!(modes["ValueError"], MODE_RAISED);
@@ -205,7 +228,10 @@ mod tests {
         assert_eq!(modes["StopIteration"], 0);
         assert_eq!(modes["myapp.PaymentError"], 0);
         let category = ExceptionOption { path: vec![vec!["Python Exceptions".into()]], break_mode: "always".into() };
-        assert!(matches!(settings.configure(&[], &[category]), Ok(Command::SetExceptionInfo { default_mode: MODE_RAISED, .. })));
+        assert!(matches!(
+            settings.configure(&[], &[category]),
+            Ok(Command::SetExceptionInfo { default_mode: MODE_RAISED, .. })
+        ));
         let bad = vec![("raised".to_string(), Some("x == 1".to_string()))];
         assert!(settings.configure(&bad, &[]).is_err_and(|e| e.contains("'x == 1' is not an exception type")));
     }
@@ -213,7 +239,10 @@ mod tests {
     #[test]
     fn filters_become_modes_and_answers() {
         let mut settings = ExceptionSettings::default();
-        assert!(matches!(settings.configure(&filters(&["uncaught"]), &[]), Ok(Command::SetExceptionInfo { default_mode: 32, .. })));
+        assert!(matches!(
+            settings.configure(&filters(&["uncaught"]), &[]),
+            Ok(Command::SetExceptionInfo { default_mode: 32, .. })
+        ));
         assert!(settings.configure(&filters(&["bogus"]), &[]).is_err());
         let paths = PathMapper::default();
         assert_eq!(settings.answer("<frozen importlib._bootstrap>", &paths).0, catch_all());
@@ -222,6 +251,9 @@ mod tests {
         assert!(notice.is_some_and(|n| n.contains("/no/such/file.py")));
         assert!(settings.answer("/no/such/file.py", &paths).1.is_none(), "said once");
         settings.configure(&filters(&["userUnhandled"]), &[]).ok();
-        assert!(settings.answer("/srv/venv/lib/python3.11/site-packages/django/core/handlers/base.py", &paths).0.is_empty());
+        assert!(settings
+            .answer("/srv/venv/lib/python3.11/site-packages/django/core/handlers/base.py", &paths)
+            .0
+            .is_empty());
     }
 }

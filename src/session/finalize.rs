@@ -37,7 +37,9 @@ impl Session {
         loop {
             match tokio::time::timeout_at(deadline, self.internal_rx.recv()).await {
                 Ok(Some(Internal::Connected(result))) => {
-                    let (Some(request), Some(config)) = (self.connecting.take(), self.pending_config.take()) else { return };
+                    let (Some(request), Some(config)) = (self.connecting.take(), self.pending_config.take()) else {
+                        return;
+                    };
                     self.respond(&request, Err(RequestError::new("the session ended while attaching")));
                     if let Ok(attached) = *result {
                         self.install_link(attached, config);

@@ -65,10 +65,18 @@ impl Session {
             .filter(|(_, thread)| thread.blocked)
             .filter_map(|(_, thread)| thread.frames.first())
             .find(|frame| link.paths.to_local(&frame.file) == path)
-            .ok_or_else(|| RequestError::new(format!("no paused thread is in {path}: set next statement moves within the current function")))?;
-        let inside = line >= top_frame.start_line && (top_frame.end_line < top_frame.start_line || line <= top_frame.end_line);
+            .ok_or_else(|| {
+                RequestError::new(format!(
+                    "no paused thread is in {path}: set next statement moves within the current function"
+                ))
+            })?;
+        let inside =
+            line >= top_frame.start_line && (top_frame.end_line < top_frame.start_line || line <= top_frame.end_line);
         if !inside {
-            return Err(RequestError::new(format!("line {line} is outside {}(), the function the program is paused in", top_frame.name)));
+            return Err(RequestError::new(format!(
+                "line {line} is outside {}(), the function the program is paused in",
+                top_frame.name
+            )));
         }
         Ok(Some(json!({ "targets": [{ "id": line, "label": format!("Line {line}"), "line": line }] })))
     }
@@ -89,7 +97,8 @@ impl Session {
         }
         let thread_id = request.arguments.get("threadId").and_then(Value::as_u64).unwrap_or(0);
         let line = request.arguments.get("targetId").and_then(Value::as_i64).unwrap_or(0);
-        let tid = link.threads.tid_of(thread_id).ok_or_else(|| RequestError::new(format!("unknown threadId {thread_id}")))?;
+        let tid =
+            link.threads.tid_of(thread_id).ok_or_else(|| RequestError::new(format!("unknown threadId {thread_id}")))?;
         let thread = link.threads.get(tid).ok_or_else(|| RequestError::new(format!("unknown threadId {thread_id}")))?;
         if !thread.blocked {
             return Err(RequestError::new("that thread is running: set next statement needs it to be paused"));

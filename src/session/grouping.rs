@@ -99,7 +99,12 @@ pub fn hint(name: &str, obj: &Obj) -> Option<VariablePresentationHint> {
 
 /// The hint of a group's own row: a synthetic node, not a value of the program.
 pub fn group_hint() -> VariablePresentationHint {
-    VariablePresentationHint { kind: Some(VariablePresentationHintKind::Virtual), attributes: None, visibility: None, lazy: None }
+    VariablePresentationHint {
+        kind: Some(VariablePresentationHintKind::Virtual),
+        attributes: None,
+        visibility: None,
+        lazy: None,
+    }
 }
 
 fn is_dunder(name: &str) -> bool {
@@ -130,14 +135,25 @@ mod tests {
         Child {
             name: name.to_string(),
             expression: Some(name.to_string()),
-            obj: Obj { repr: Some(String::new()), hex_repr: None, type_name: type_name.to_string(), length: 0, flags: 0 },
+            obj: Obj {
+                repr: Some(String::new()),
+                hex_repr: None,
+                type_name: type_name.to_string(),
+                length: 0,
+                flags: 0,
+            },
         }
     }
 
     #[test]
     fn dunders_and_functions_are_grouped_the_rest_stays_in_order() {
-        let children =
-            [child("__name__", "str"), child("total", "int"), child("helper", "function"), child("__init__", "method-wrapper"), child("_cache", "dict")];
+        let children = [
+            child("__name__", "str"),
+            child("total", "int"),
+            child("helper", "function"),
+            child("__init__", "method-wrapper"),
+            child("_cache", "dict"),
+        ];
         let layout = layout(&children);
         assert_eq!(layout.groups, vec![(Group::Special, 2), (Group::Functions, 1)]);
         let plain: Vec<_> = layout.plain.iter().map(|c| c.name.as_str()).collect();
@@ -159,7 +175,10 @@ mod tests {
         let hint_of = |name: &str, type_name: &str| hint(name, &child(name, type_name).obj);
         assert_eq!(hint_of("helper", "function").and_then(|h| h.kind), Some(VariablePresentationHintKind::Method));
         assert_eq!(hint_of("Model", "type").and_then(|h| h.kind), Some(VariablePresentationHintKind::Class));
-        assert_eq!(hint_of("_cache", "dict").and_then(|h| h.visibility), Some(VariablePresentationHintVisibility::Private));
+        assert_eq!(
+            hint_of("_cache", "dict").and_then(|h| h.visibility),
+            Some(VariablePresentationHintVisibility::Private)
+        );
         assert!(hint_of("__name__", "str").is_none());
         assert!(hint_of("total", "int").is_none());
     }

@@ -25,11 +25,7 @@ pub const CATCH_ALL: &str = "*";
 /// One statement covering the whole file with `*`: option (b) of §9.8, also the answer for a
 /// file that does not parse.
 pub fn catch_all() -> Vec<HandlerStatement> {
-    vec![HandlerStatement {
-        line_start: 0,
-        line_end: i64::from(i32::MAX),
-        expressions: vec![CATCH_ALL.to_string()],
-    }]
+    vec![HandlerStatement { line_start: 0, line_end: i64::from(i32::MAX), expressions: vec![CATCH_ALL.to_string()] }]
 }
 
 /// The handler ranges of `source` (the file's text; a leading BOM and any line ending are
@@ -45,10 +41,7 @@ pub fn handler_statements(source: &str) -> Vec<HandlerStatement> {
     let Mod::Module(module) = parsed.syntax() else {
         return catch_all();
     };
-    let mut collector = Collector {
-        lines: LineIndex::new(source),
-        out: Vec::new(),
-    };
+    let mut collector = Collector { lines: LineIndex::new(source), out: Vec::new() };
     collector.visit_body(&module.body);
     collector.out
 }
@@ -91,10 +84,7 @@ impl Collector {
             // Only `except ():`, which catches nothing; an empty list would mean `*` to ptvsd.
             return None;
         }
-        let body_end = stmt
-            .body
-            .last()
-            .map_or(stmt.range.start(), |last| last.end());
+        let body_end = stmt.body.last().map_or(stmt.range.start(), |last| last.end());
         Some(HandlerStatement {
             line_start: self.lines.line_of(stmt.start().to_usize()),
             line_end: self.lines.line_of(body_end.to_usize()) + 1,
@@ -131,9 +121,7 @@ impl LineIndex {
     fn new(source: &str) -> Self {
         let bytes = source.as_bytes();
         let starts = (0..bytes.len())
-            .filter(|&i| {
-                bytes[i] == b'\n' || (bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
-            })
+            .filter(|&i| bytes[i] == b'\n' || (bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
             .map(|i| i + 1)
             .collect();
         LineIndex { starts }
@@ -164,10 +152,7 @@ mod tests {
 
     #[test]
     fn simple_try_except() {
-        check(
-            "x = 1\ntry:\n    f()\nexcept ValueError:\n    pass\n",
-            &[entry(2, 4, &["ValueError"])],
-        );
+        check("x = 1\ntry:\n    f()\nexcept ValueError:\n    pass\n", &[entry(2, 4, &["ValueError"])]);
     }
 
     #[test]
@@ -175,54 +160,24 @@ mod tests {
         let src = "try:\n    f()\n    g()\nexcept ValueError as e:\n    pass\n\
                    except (KeyError, IndexError):\n    pass\nexcept os.error:\n    pass\n\
                    except ((A, b.C), D) as e:\n    pass\n";
-        check(
-            src,
-            &[entry(
-                1,
-                4,
-                &[
-                    "ValueError",
-                    "KeyError",
-                    "IndexError",
-                    "os.error",
-                    "A",
-                    "b.C",
-                    "D",
-                ],
-            )],
-        );
+        check(src, &[entry(1, 4, &["ValueError", "KeyError", "IndexError", "os.error", "A", "b.C", "D"])]);
     }
 
     #[test]
     fn bare_except_is_catch_all() {
-        check(
-            "try:\n    f()\nexcept ValueError:\n    pass\nexcept:\n    pass\n",
-            &[entry(1, 3, &["*"])],
-        );
+        check("try:\n    f()\nexcept ValueError:\n    pass\nexcept:\n    pass\n", &[entry(1, 3, &["*"])]);
         check("try: f()\nexcept: pass\n", &[entry(1, 2, &["*"])]);
     }
 
     #[test]
     fn non_name_types_are_catch_all() {
-        check(
-            "try:\n    f()\nexcept get_errors():\n    pass\n",
-            &[entry(1, 3, &["*"])],
-        );
-        check(
-            "try:\n    f()\nexcept (KeyError, errs[0]):\n    pass\n",
-            &[entry(1, 3, &["*"])],
-        );
+        check("try:\n    f()\nexcept get_errors():\n    pass\n", &[entry(1, 3, &["*"])]);
+        check("try:\n    f()\nexcept (KeyError, errs[0]):\n    pass\n", &[entry(1, 3, &["*"])]);
         // A variable holding a tuple is still a dotted name: ptvsd resolves it in the frame.
-        check(
-            "try:\n    f()\nexcept ERRORS:\n    pass\n",
-            &[entry(1, 3, &["ERRORS"])],
-        );
+        check("try:\n    f()\nexcept ERRORS:\n    pass\n", &[entry(1, 3, &["ERRORS"])]);
         // `except ():` catches nothing: no entry rather than an empty (catch-all) list.
         check("try:\n    f()\nexcept ():\n    pass\n", &[]);
-        check(
-            "try:\n    f()\nexcept ():\n    pass\nexcept E:\n    pass\n",
-            &[entry(1, 3, &["E"])],
-        );
+        check("try:\n    f()\nexcept ():\n    pass\nexcept E:\n    pass\n", &[entry(1, 3, &["E"])]);
     }
 
     #[test]
@@ -240,28 +195,19 @@ except ValueError:
     except IndexError:
         pass
 ";
-        check(
-            src,
-            &[
-                entry(1, 7, &["ValueError"]),
-                entry(2, 4, &["KeyError"]),
-                entry(8, 10, &["IndexError"]),
-            ],
-        );
+        check(src, &[entry(1, 7, &["ValueError"]), entry(2, 4, &["KeyError"]), entry(8, 10, &["IndexError"])]);
     }
 
     #[test]
     fn else_and_finally_are_not_part_of_the_range() {
-        let src =
-            "try:\n    f()\nexcept ValueError:\n    pass\nelse:\n    g()\nfinally:\n    h()\n";
+        let src = "try:\n    f()\nexcept ValueError:\n    pass\nelse:\n    g()\nfinally:\n    h()\n";
         check(src, &[entry(1, 3, &["ValueError"])]);
     }
 
     #[test]
     fn try_finally_alone_has_no_entry_but_tries_inside_it_do() {
         check("try:\n    f()\nfinally:\n    g()\n", &[]);
-        let src =
-            "try:\n    f()\nfinally:\n    try:\n        g()\n    except OSError:\n        pass\n";
+        let src = "try:\n    f()\nfinally:\n    try:\n        g()\n    except OSError:\n        pass\n";
         check(src, &[entry(4, 6, &["OSError"])]);
     }
 
@@ -282,13 +228,7 @@ async def run():
         except asyncio.CancelledError:
             raise
 ";
-        check(
-            src,
-            &[
-                entry(3, 5, &["AttributeError"]),
-                entry(10, 12, &["asyncio.CancelledError"]),
-            ],
-        );
+        check(src, &[entry(3, 5, &["AttributeError"]), entry(10, 12, &["asyncio.CancelledError"])]);
     }
 
     #[test]
@@ -340,24 +280,15 @@ except ValueError:
         let src = "# héllo wörld ✓\r\ns = 'ünïcode'\r\ntry:\r\n    f('日本語')\r\nexcept ValueError:\r\n    pass\r\n";
         check(src, &[entry(3, 5, &["ValueError"])]);
         check(&format!("\u{feff}{src}"), &[entry(3, 5, &["ValueError"])]);
-        check(
-            "\u{feff}try:\n    f()\nexcept E:\n    pass\n",
-            &[entry(1, 3, &["E"])],
-        );
-        check(
-            "x = 1\rtry:\r    f()\rexcept E:\r    pass\r",
-            &[entry(2, 4, &["E"])],
-        );
+        check("\u{feff}try:\n    f()\nexcept E:\n    pass\n", &[entry(1, 3, &["E"])]);
+        check("x = 1\rtry:\r    f()\rexcept E:\r    pass\r", &[entry(2, 4, &["E"])]);
     }
 
     #[test]
     fn parse_failures_are_catch_all() {
         check("try:\n    f(\nexcept ValueError:\n    pass\n", &catch_all());
         // Python 2: `except E, e` (also a 3.14 tuple, which 3.11 rejects) and print statements.
-        check(
-            "try:\n    f()\nexcept ValueError, e:\n    pass\n",
-            &catch_all(),
-        );
+        check("try:\n    f()\nexcept ValueError, e:\n    pass\n", &catch_all());
         check("print 'hello'\n", &catch_all());
         // 3.12-only syntax cannot run under ptvsd either.
         check("type Alias = list[int]\n", &catch_all());

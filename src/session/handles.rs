@@ -26,9 +26,9 @@ pub enum VariableSource {
 impl VariableSource {
     pub fn frame(&self) -> &FrameRef {
         match self {
-            VariableSource::FrameLocals(frame) | VariableSource::Children { frame, .. } | VariableSource::Group { frame, .. } => {
-                frame
-            }
+            VariableSource::FrameLocals(frame)
+            | VariableSource::Children { frame, .. }
+            | VariableSource::Group { frame, .. } => frame,
         }
     }
 }

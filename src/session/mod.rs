@@ -180,7 +180,8 @@ impl Session {
         if let Err(error) = &result {
             tracing::info!(command = %request.command, seq = request.seq, error = %error.message, "request failed");
         }
-        let _ = self.out.send(Outgoing::Response { request_seq: request.seq, command: request.command.clone(), result });
+        let _ =
+            self.out.send(Outgoing::Response { request_seq: request.seq, command: request.command.clone(), result });
     }
 
     /// Program output, dropped (and later said so) while the editor is far behind.
@@ -220,7 +221,10 @@ impl Session {
         let progress_id = format!("request-{}", request.seq);
         let as_progress = self.supports_progress;
         if as_progress {
-            let _ = out.send(Outgoing::event("progressStart", serde_json::json!({"progressId": progress_id, "title": title, "requestId": request.seq})));
+            let _ = out.send(Outgoing::event(
+                "progressStart",
+                serde_json::json!({"progressId": progress_id, "title": title, "requestId": request.seq}),
+            ));
         } else {
             self.console(format!("{title} ..."));
         }
@@ -228,7 +232,10 @@ impl Session {
             let event = if as_progress {
                 Outgoing::event("progressUpdate", serde_json::json!({"progressId": progress_id, "message": message}))
             } else {
-                Outgoing::event("output", crate::dap::bodies::output(dap_types::OutputEventCategory::Console, format!("{message}\n")))
+                Outgoing::event(
+                    "output",
+                    crate::dap::bodies::output(dap_types::OutputEventCategory::Console, format!("{message}\n")),
+                )
             };
             let _ = out.send(event);
         }
@@ -237,7 +244,10 @@ impl Session {
     fn end_progress(&self, request: &Request, succeeded: bool) {
         if self.supports_progress {
             let message = if succeeded { "attached" } else { "failed" };
-            self.send_event("progressEnd", serde_json::json!({"progressId": format!("request-{}", request.seq), "message": message}));
+            self.send_event(
+                "progressEnd",
+                serde_json::json!({"progressId": format!("request-{}", request.seq), "message": message}),
+            );
         }
     }
 
@@ -287,7 +297,11 @@ impl Signals {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{signal, SignalKind};
-            let kinds = [("SIGTERM", SignalKind::terminate()), ("SIGINT", SignalKind::interrupt()), ("SIGHUP", SignalKind::hangup())];
+            let kinds = [
+                ("SIGTERM", SignalKind::terminate()),
+                ("SIGINT", SignalKind::interrupt()),
+                ("SIGHUP", SignalKind::hangup()),
+            ];
             let streams = kinds
                 .into_iter()
                 .filter_map(|(name, kind)| match signal(kind) {

@@ -89,7 +89,8 @@ impl Session {
 
     fn initialize(&mut self, request: &Request) -> Reply {
         self.client_id = request.arguments.get("clientID").and_then(Value::as_str).map(str::to_string);
-        self.supports_progress = request.arguments.get("supportsProgressReporting").and_then(Value::as_bool).unwrap_or(false);
+        self.supports_progress =
+            request.arguments.get("supportsProgressReporting").and_then(Value::as_bool).unwrap_or(false);
         self.columns_start_at_1 = request.arguments.get("columnsStartAt1").and_then(Value::as_bool).unwrap_or(true);
         let capabilities = dap_types::Capabilities {
             supports_configuration_done_request: Some(true),
@@ -112,7 +113,10 @@ impl Session {
             supports_terminate_request: Some(true),
             support_terminate_debuggee: Some(false),
             exception_breakpoint_filters: Some(
-                super::exceptions::FILTERS.iter().map(|(filter, label, description)| exception_filter(filter, label, description)).collect(),
+                super::exceptions::FILTERS
+                    .iter()
+                    .map(|(filter, label, description)| exception_filter(filter, label, description))
+                    .collect(),
             ),
             ..dap_types::Capabilities::default()
         };
@@ -121,7 +125,10 @@ impl Session {
 
     fn attach(&mut self, request: Request) -> Flow {
         if self.link.is_some() || self.connecting.is_some() {
-            self.respond(&request, Err(RequestError::new("already attached: one ptvsd-dap session debugs one process")));
+            self.respond(
+                &request,
+                Err(RequestError::new("already attached: one ptvsd-dap session debugs one process")),
+            );
             return Flow::Continue;
         }
         let config = match AttachConfig::from_arguments(&request.arguments) {
@@ -187,11 +194,21 @@ impl Session {
         let lines: Vec<i64> = requested.iter().map(|bp| bp.line as i64).collect();
         let specs = requested
             .iter()
-            .map(|bp| BreakpointSpec::from_dap(bp.line as i64, bp.condition.as_deref(), bp.hit_condition.as_deref(), bp.log_message.as_deref()))
+            .map(|bp| {
+                BreakpointSpec::from_dap(
+                    bp.line as i64,
+                    bp.condition.as_deref(),
+                    bp.hit_condition.as_deref(),
+                    bp.log_message.as_deref(),
+                )
+            })
             .collect();
         let remote = link.paths.to_remote(&path);
         if is_template(&remote) && link.release == Release::Ptvsd22 {
-            let breakpoints: Vec<_> = lines.iter().map(|line| bodies::breakpoint(None, false, Some(TEMPLATES_ON_22.to_string()), *line as u64)).collect();
+            let breakpoints: Vec<_> = lines
+                .iter()
+                .map(|line| bodies::breakpoint(None, false, Some(TEMPLATES_ON_22.to_string()), *line as u64))
+                .collect();
             self.respond(&request, Ok(Some(json!({ "breakpoints": breakpoints }))));
             return Flow::Continue;
         }
@@ -222,7 +239,9 @@ impl Session {
         while index < link.pending_breakpoints.len() {
             let pending = &link.pending_breakpoints[index];
             let confirmed = pending.outcomes.iter().all(|outcome| match outcome {
-                Outcome::Installed { id } => link.breakpoints.get(*id).is_none_or(|bp| bp.state != BindState::Unconfirmed),
+                Outcome::Installed { id } => {
+                    link.breakpoints.get(*id).is_none_or(|bp| bp.state != BindState::Unconfirmed)
+                }
                 Outcome::Rejected { .. } => true,
             });
             if confirmed || force == Some(pending.request.seq) {
@@ -247,7 +266,8 @@ impl Session {
 
     fn resume(&mut self, request: &Request) -> Reply {
         let Some(link) = self.link.as_mut() else { return Ok(None) };
-        let requested = request.arguments.get("threadId").and_then(Value::as_u64).and_then(|id| link.threads.tid_of(id));
+        let requested =
+            request.arguments.get("threadId").and_then(Value::as_u64).and_then(|id| link.threads.tid_of(id));
         let requested_blocked = requested.filter(|tid| link.threads.get(*tid).is_some_and(|t| t.blocked));
         let single_thread = request.arguments.get("singleThread").and_then(Value::as_bool).unwrap_or(false);
         if let (true, Some(tid)) = (single_thread, requested_blocked) {
@@ -270,9 +290,12 @@ impl Session {
     fn step(&mut self, request: &Request) -> Reply {
         let Some(link) = self.link.as_mut() else { return Ok(None) };
         let thread_id = request.arguments.get("threadId").and_then(Value::as_u64).unwrap_or(0);
-        let tid = link.threads.tid_of(thread_id).ok_or_else(|| RequestError::new(format!("unknown threadId {thread_id}")))?;
+        let tid =
+            link.threads.tid_of(thread_id).ok_or_else(|| RequestError::new(format!("unknown threadId {thread_id}")))?;
         if request.arguments.get("singleThread").and_then(Value::as_bool).unwrap_or(false) {
-            return Err(RequestError::new("ptvsd resumes every thread for a step: step without 'single thread', or continue this thread alone"));
+            return Err(RequestError::new(
+                "ptvsd resumes every thread for a step: step without 'single thread', or continue this thread alone",
+            ));
         }
         // A step on a thread that is not blocked kills ptvsd's debugger loop (§9.4).
         if !link.threads.get(tid).is_some_and(|t| t.blocked) {
@@ -281,7 +304,9 @@ impl Session {
             )));
         }
         if link.evaluations.in_flight() {
-            return Err(RequestError::new("an evaluation is still running in the debuggee: step again when it has finished"));
+            return Err(RequestError::new(
+                "an evaluation is still running in the debuggee: step again when it has finished",
+            ));
         }
         link.send(match request.command.as_str() {
             "stepIn" => Command::StepInto { tid },
@@ -326,7 +351,8 @@ fn stale(what: &str) -> RequestError {
 
 fn set_exception_breakpoints(link: &mut Link, request: &Request) -> Reply {
     let list = |key: &str| request.arguments.get(key).and_then(Value::as_array).cloned().unwrap_or_default();
-    let mut filters: Vec<(String, Option<String>)> = list("filters").iter().filter_map(|f| f.as_str().map(|f| (f.to_string(), None))).collect();
+    let mut filters: Vec<(String, Option<String>)> =
+        list("filters").iter().filter_map(|f| f.as_str().map(|f| (f.to_string(), None))).collect();
     for option in list("filterOptions") {
         let Some(filter) = option.get("filterId").and_then(Value::as_str) else { continue };
         filters.push((filter.to_string(), option.get("condition").and_then(Value::as_str).map(str::to_string)));
@@ -335,11 +361,19 @@ fn set_exception_breakpoints(link: &mut Link, request: &Request) -> Reply {
     for option in list("exceptionOptions") {
         let segments = option.get("path").and_then(Value::as_array).cloned().unwrap_or_default();
         if segments.iter().any(|segment| segment.get("negate").and_then(Value::as_bool) == Some(true)) {
-            return Err(RequestError::new("exception options with 'negate' are not supported: name the exception types to break on"));
+            return Err(RequestError::new(
+                "exception options with 'negate' are not supported: name the exception types to break on",
+            ));
         }
         let path = segments
             .iter()
-            .map(|segment| segment.get("names").and_then(Value::as_array).map(|names| names.iter().filter_map(Value::as_str).map(str::to_string).collect()).unwrap_or_default())
+            .map(|segment| {
+                segment
+                    .get("names")
+                    .and_then(Value::as_array)
+                    .map(|names| names.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                    .unwrap_or_default()
+            })
             .collect();
         let break_mode = option.get("breakMode").and_then(Value::as_str).unwrap_or("never").to_string();
         options.push(super::exceptions::ExceptionOption { path, break_mode });
@@ -352,7 +386,8 @@ fn set_exception_breakpoints(link: &mut Link, request: &Request) -> Reply {
 /// The exception a thread stopped on: type, message, break mode and ptvsd's traceback.
 fn exception_info(link: &Link, request: &Request) -> Reply {
     let thread_id = request.arguments.get("threadId").and_then(Value::as_u64).unwrap_or(0);
-    let tid = link.threads.tid_of(thread_id).ok_or_else(|| RequestError::new(format!("unknown threadId {thread_id}")))?;
+    let tid =
+        link.threads.tid_of(thread_id).ok_or_else(|| RequestError::new(format!("unknown threadId {thread_id}")))?;
     let info = link
         .threads
         .get(tid)
@@ -375,14 +410,17 @@ fn exception_info(link: &Link, request: &Request) -> Reply {
 fn loaded_sources(link: &mut Link) -> ResponseBody {
     let files: Vec<String> = link.modules.iter().map(|(_, file)| file.clone()).collect();
     let mut seen = std::collections::HashSet::new();
-    let sources: Vec<_> = files.iter().filter(|file| seen.insert(file.as_str())).map(|file| frame_source(link, file)).collect();
+    let sources: Vec<_> =
+        files.iter().filter(|file| seen.insert(file.as_str())).map(|file| frame_source(link, file)).collect();
     Some(json!({ "sources": sources }))
 }
 
 fn modules(link: &Link, request: &Request) -> ResponseBody {
     let start = request.arguments.get("startModule").and_then(Value::as_u64).unwrap_or(0) as usize;
-    let count = request.arguments.get("moduleCount").and_then(Value::as_u64).filter(|c| *c > 0).unwrap_or(u64::MAX) as usize;
-    let modules: Vec<Value> = link.modules.iter().skip(start).take(count).map(|(id, file)| module_body(link, *id, file)).collect();
+    let count =
+        request.arguments.get("moduleCount").and_then(Value::as_u64).filter(|c| *c > 0).unwrap_or(u64::MAX) as usize;
+    let modules: Vec<Value> =
+        link.modules.iter().skip(start).take(count).map(|(id, file)| module_body(link, *id, file)).collect();
     Some(json!({ "modules": modules, "totalModules": link.modules.len() }))
 }
 
@@ -399,7 +437,9 @@ fn threads(link: &Link) -> ResponseBody {
     let threads: Vec<_> = link
         .threads
         .iter()
-        .map(|(tid, thread)| bodies::thread(thread.dap_id, thread.name.clone().unwrap_or_else(|| format!("Thread {tid}"))))
+        .map(|(tid, thread)| {
+            bodies::thread(thread.dap_id, thread.name.clone().unwrap_or_else(|| format!("Thread {tid}")))
+        })
         .collect();
     Some(json!({ "threads": threads }))
 }
@@ -434,7 +474,8 @@ impl Session {
     /// now at hand.
     pub(super) fn answer_pending_stacks(&mut self, which: impl Fn(Tid, i64) -> bool) {
         let Some(link) = self.link.as_mut() else { return };
-        let (ready, waiting): (Vec<_>, Vec<_>) = link.pending_stacks.drain(..).partition(|(request, tid)| which(*tid, request.seq));
+        let (ready, waiting): (Vec<_>, Vec<_>) =
+            link.pending_stacks.drain(..).partition(|(request, tid)| which(*tid, request.seq));
         link.pending_stacks = waiting;
         for (request, _) in ready {
             let Some(link) = self.link.as_mut() else { return };
@@ -446,13 +487,15 @@ impl Session {
 
 fn stack_trace_from_cache(link: &mut Link, request: &Request) -> Reply {
     let thread_id = request.arguments.get("threadId").and_then(Value::as_u64).unwrap_or(0);
-    let tid = link.threads.tid_of(thread_id).ok_or_else(|| RequestError::new(format!("unknown threadId {thread_id}")))?;
+    let tid =
+        link.threads.tid_of(thread_id).ok_or_else(|| RequestError::new(format!("unknown threadId {thread_id}")))?;
     let frames = link.threads.get(tid).map(|t| t.frames.clone()).unwrap_or_default();
     if frames.is_empty() {
         return Err(RequestError::new(format!("thread {thread_id} is running: its stack is shown while it is paused")));
     }
     let start = request.arguments.get("startFrame").and_then(Value::as_u64).unwrap_or(0) as usize;
-    let levels = request.arguments.get("levels").and_then(Value::as_u64).filter(|l| *l > 0).unwrap_or(u64::MAX) as usize;
+    let levels =
+        request.arguments.get("levels").and_then(Value::as_u64).filter(|l| *l > 0).unwrap_or(u64::MAX) as usize;
     let stack_frames: Vec<_> = frames
         .iter()
         .enumerate()
@@ -486,7 +529,11 @@ pub(super) fn frame_source(link: &mut Link, remote_file: &str) -> dap_types::Sou
 fn scopes(link: &mut Link, request: &Request) -> Reply {
     let frame_id = request.arguments.get("frameId").and_then(Value::as_u64).unwrap_or(0);
     let frame = link.handles.frame(frame_id).cloned().ok_or_else(|| stale("frameId"))?;
-    let n_variables = link.threads.get(frame.tid).and_then(|t| t.frames.get(frame.index)).map(|f| super::grouping::row_count(f.variables.iter().map(|v| (v.name.as_str(), &v.obj))))
+    let n_variables = link
+        .threads
+        .get(frame.tid)
+        .and_then(|t| t.frames.get(frame.index))
+        .map(|f| super::grouping::row_count(f.variables.iter().map(|v| (v.name.as_str(), &v.obj))))
         .ok_or_else(|| stale("frameId"))?;
     let reference = link.handles.variables_reference(VariableSource::FrameLocals(frame));
     Ok(Some(json!({ "scopes": [bodies::scope("Locals", reference, n_variables)] })))
@@ -506,14 +553,18 @@ fn pause(link: &mut Link) -> Reply {
 }
 
 /// What a template breakpoint needs, said on every one until its first hit (§9.12.1).
-pub(super) const TEMPLATE_BREAKPOINT_NOTE: &str = "Django template breakpoint: confirmed when first hit. It needs the template \
+pub(super) const TEMPLATE_BREAKPOINT_NOTE: &str =
+    "Django template breakpoint: confirmed when first hit. It needs the template \
     engine's debug option (TEMPLATES OPTIONS 'debug': True, the default when DEBUG is on); in a template \
     used through {% extends %} or {% include %} it does not bind";
 pub(super) const TEMPLATES_ON_22: &str = "ptvsd 2.2 cannot break in Django templates of Django 1.9 or later (it reads \
     node.source, which Django removed): install ptvsd 3.0 or later in the remote app";
 
 fn breakpoints_body(link: &Link, pending: &PendingBreakpoints) -> Value {
-    let file = std::path::Path::new(&pending.source_path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let file = std::path::Path::new(&pending.source_path)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let breakpoints: Vec<_> = pending
         .outcomes
         .iter()

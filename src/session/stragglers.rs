@@ -95,7 +95,9 @@ impl Session {
         let recent: Vec<Tid> = link
             .threads
             .iter()
-            .filter(|(_, thread)| !thread.pause_explained() && thread.paused_at.is_some_and(|at| at.elapsed() < RACE_MARGIN))
+            .filter(|(_, thread)| {
+                !thread.pause_explained() && thread.paused_at.is_some_and(|at| at.elapsed() < RACE_MARGIN)
+            })
             .map(|(tid, _)| *tid)
             .collect();
         link.on_resumed();

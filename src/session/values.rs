@@ -28,7 +28,8 @@ impl Session {
         let link = self.link.as_mut()?;
         let reference = request.arguments.get("variablesReference").and_then(Value::as_u64).unwrap_or(0);
         let start = request.arguments.get("start").and_then(Value::as_u64).unwrap_or(0) as usize;
-        let count = request.arguments.get("count").and_then(Value::as_u64).filter(|c| *c > 0).unwrap_or(u64::MAX) as usize;
+        let count =
+            request.arguments.get("count").and_then(Value::as_u64).filter(|c| *c > 0).unwrap_or(u64::MAX) as usize;
         let hex = wants_hex(&request.arguments);
         match link.handles.variables(reference).cloned() {
             None => Some(Err(stale("variablesReference"))),
@@ -75,8 +76,15 @@ impl Session {
                     _ => (expression, None),
                 };
                 let start = if page.is_some() { 0 } else { start };
-                let command = Command::EnumChildren { text, tid: frame.tid, frame_id: frame.index as i64, exec_id: 0, frame_kind: kind };
-                let waiter = Waiter::Variables { request: request.clone(), frame, kind, start, count, hex, reference, page };
+                let command = Command::EnumChildren {
+                    text,
+                    tid: frame.tid,
+                    frame_id: frame.index as i64,
+                    exec_id: 0,
+                    frame_kind: kind,
+                };
+                let waiter =
+                    Waiter::Variables { request: request.clone(), frame, kind, start, count, hex, reference, page };
                 link.evaluations.push(Work { command, waiter });
                 self.pump_evaluations();
                 None
@@ -123,7 +131,10 @@ impl Session {
         };
         // The file's text, whatever its encoding; the path is a literal, never code.
         let text = format!("open({}, 'rb').read().decode('utf-8', 'replace')", python_string(&file));
-        let queued = self.queue_on_frame(&request, None, text, ReprKind::Raw, |_, _| Waiter::Source { request: request.clone(), file: file.clone() });
+        let queued = self.queue_on_frame(&request, None, text, ReprKind::Raw, |_, _| Waiter::Source {
+            request: request.clone(),
+            file: file.clone(),
+        });
         if let Err(error) = queued {
             let message = format!("{file} has no local copy, and it can be read through the debuggee only while the program is paused ({})", error.message);
             self.respond(&request, Err(RequestError::new(message)));
@@ -145,24 +156,28 @@ impl Session {
         let text = |key: &str| request.arguments.get(key).and_then(Value::as_str).map(str::to_string);
         let value = text("value").ok_or_else(|| RequestError::new(format!("'{}' needs a 'value'", request.command)))?;
         let (frame_id, target) = if request.command == "setExpression" {
-            let expression = text("expression").ok_or_else(|| RequestError::new("'setExpression' needs an 'expression'"))?;
+            let expression =
+                text("expression").ok_or_else(|| RequestError::new("'setExpression' needs an 'expression'"))?;
             (request.arguments.get("frameId").and_then(Value::as_u64), expression)
         } else {
             let reference = request.arguments.get("variablesReference").and_then(Value::as_u64).unwrap_or(0);
             let name = text("name").ok_or_else(|| RequestError::new("'setVariable' needs a 'name'"))?;
             let target = link.handles.assignable_expression(reference, &name).ok_or_else(|| {
-                RequestError::new(format!("'{name}' cannot be assigned: it has no expression the debuggee can evaluate"))
+                RequestError::new(format!(
+                    "'{name}' cannot be assigned: it has no expression the debuggee can evaluate"
+                ))
             })?;
-            let frame = link.handles.variables(reference).map(VariableSource::frame).cloned().ok_or_else(|| stale("variablesReference"))?;
+            let frame = link
+                .handles
+                .variables(reference)
+                .map(VariableSource::frame)
+                .cloned()
+                .ok_or_else(|| stale("variablesReference"))?;
             (Some(link.handles.frame_id(frame)), target)
         };
         let hex = wants_hex(&request.arguments);
-        self.queue_on_frame(request, frame_id, format!("{target} = {value}"), ReprKind::Normal, |frame, kind| Waiter::Assign {
-            request: request.clone(),
-            target,
-            frame,
-            kind,
-            hex,
+        self.queue_on_frame(request, frame_id, format!("{target} = {value}"), ReprKind::Normal, |frame, kind| {
+            Waiter::Assign { request: request.clone(), target, frame, kind, hex }
         })
     }
 
@@ -181,7 +196,10 @@ impl Session {
             Some(id) => link.handles.frame(id).cloned().ok_or_else(|| stale("frameId"))?,
             None => FrameRef {
                 tid: link.threads.first_blocked().ok_or_else(|| {
-                    RequestError::new(format!("'{}' needs a paused program: stop at a breakpoint or pause first", request.command))
+                    RequestError::new(format!(
+                        "'{}' needs a paused program: stop at a breakpoint or pause first",
+                        request.command
+                    ))
                 })?,
                 index: 0,
             },
@@ -224,7 +242,16 @@ impl Session {
                     Ok(obj) => {
                         let Some(link) = self.link.as_mut() else { return };
                         // Children of `a + b` would be asked for as `a + b.attr` (§4.3).
-                        let variable = dap_variable(link, &frame, kind, String::new(), None, &obj, Some(format!("({expression})")), hex);
+                        let variable = dap_variable(
+                            link,
+                            &frame,
+                            kind,
+                            String::new(),
+                            None,
+                            &obj,
+                            Some(format!("({expression})")),
+                            hex,
+                        );
                         let value_key = match shape {
                             ValueShape::Evaluate => "result",
                             ValueShape::SetValue => "value",
@@ -243,7 +270,8 @@ impl Session {
                 Ok(_) => {
                     let Some(link) = self.link.as_mut() else { return };
                     let command = execute(target.clone(), frame.tid, frame.index as i64, kind, ReprKind::Normal);
-                    let waiter = Waiter::Evaluate { request, expression: target, frame, kind, shape: ValueShape::SetValue, hex };
+                    let waiter =
+                        Waiter::Evaluate { request, expression: target, frame, kind, shape: ValueShape::SetValue, hex };
                     link.evaluations.push(Work { command, waiter });
                     self.pump_evaluations();
                 }
@@ -255,7 +283,9 @@ impl Session {
             }
             Waiter::Source { request, file } => {
                 let reply = match result {
-                    Ok(obj) => Ok(Some(json!({ "content": obj.repr.unwrap_or_default(), "mimeType": "text/x-python" }))),
+                    Ok(obj) => {
+                        Ok(Some(json!({ "content": obj.repr.unwrap_or_default(), "mimeType": "text/x-python" })))
+                    }
                     Err(text) => Err(RequestError::new(format!("cannot read {file} in the debuggee: {text}"))),
                 };
                 self.respond(&request, reply);
@@ -282,7 +312,13 @@ impl Session {
         let Some(link) = self.link.as_mut() else { return };
         let variables = match &page {
             Some(page) => {
-                let block: Vec<Child> = children.into_iter().map(|mut child| { page.renumber(&mut child); child }).collect();
+                let block: Vec<Child> = children
+                    .into_iter()
+                    .map(|mut child| {
+                        page.renumber(&mut child);
+                        child
+                    })
+                    .collect();
                 let shown = block.iter().take(count).cloned().collect();
                 link.handles.cache_page(reference, page.first, block);
                 self.dap_children(&frame, kind, hex, reference, shown)
@@ -313,7 +349,14 @@ impl Session {
         for (group, members) in layout.groups.into_iter().skip(start).take(count) {
             let source = VariableSource::Group { frame: frame.clone(), kind, parent: reference, group };
             let group_reference = link.handles.variables_reference(source);
-            let mut row = bodies::variable(group.label().to_string(), String::new(), None, None, group_reference, Some(grouping::group_hint()));
+            let mut row = bodies::variable(
+                group.label().to_string(),
+                String::new(),
+                None,
+                None,
+                group_reference,
+                Some(grouping::group_hint()),
+            );
             row.named_variables = u64::try_from(members).ok();
             rows.push(row);
         }
@@ -322,7 +365,14 @@ impl Session {
         rows
     }
 
-    fn dap_children(&mut self, frame: &FrameRef, kind: FrameKind, hex: bool, reference: u64, children: Vec<Child>) -> Vec<dap_types::Variable> {
+    fn dap_children(
+        &mut self,
+        frame: &FrameRef,
+        kind: FrameKind,
+        hex: bool,
+        reference: u64,
+        children: Vec<Child>,
+    ) -> Vec<dap_types::Variable> {
         let Some(link) = self.link.as_mut() else { return Vec::new() };
         children
             .into_iter()
@@ -363,7 +413,11 @@ impl Session {
 
 /// A frame's variables as children whose expression is their own name.
 fn frame_children(frame: &Frame) -> Vec<Child> {
-    frame.variables.iter().map(|v| Child { name: v.name.clone(), expression: Some(v.name.clone()), obj: v.obj.clone() }).collect()
+    frame
+        .variables
+        .iter()
+        .map(|v| Child { name: v.name.clone(), expression: Some(v.name.clone()), obj: v.obj.clone() })
+        .collect()
 }
 
 /// An evaluation of `text` in a frame; its execution id is set when it is sent.
@@ -456,9 +510,12 @@ fn dap_variable(
 ) -> dap_types::Variable {
     let indexed = (matches!(obj.type_name.as_str(), "list" | "tuple") && obj.length > PAGED_FROM).then_some(obj.length);
     let reference = match expandable_as {
-        Some(expression) if obj.is_expandable() => {
-            link.handles.variables_reference(VariableSource::Children { frame: frame.clone(), kind, expression, indexed })
-        }
+        Some(expression) if obj.is_expandable() => link.handles.variables_reference(VariableSource::Children {
+            frame: frame.clone(),
+            kind,
+            expression,
+            indexed,
+        }),
         _ => 0,
     };
     let value = match (&obj.hex_repr, hex) {
@@ -491,7 +548,8 @@ pub struct Page {
 
 impl Page {
     fn renumber(&self, child: &mut Child) {
-        let index = child.name.strip_prefix('[').and_then(|rest| rest.strip_suffix(']')).and_then(|n| n.parse::<usize>().ok());
+        let index =
+            child.name.strip_prefix('[').and_then(|rest| rest.strip_suffix(']')).and_then(|n| n.parse::<usize>().ok());
         if let Some(index) = index {
             let absolute = self.first + index;
             child.name = format!("[{absolute}]");

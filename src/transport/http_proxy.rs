@@ -65,14 +65,18 @@ fn for_target(target: &Target, env: impl Fn(&str) -> Option<String>) -> Result<O
 fn parse_proxy(variable: &'static str, value: &str) -> Result<Proxy, ConnectError> {
     const FORM: &str = "expected http://[user:password@]host:port";
     let with_scheme = if value.contains("://") { value.to_string() } else { format!("http://{value}") };
-    let url = Url::parse(&with_scheme).map_err(|error| ConnectError::fatal(format!("{variable} is not a valid proxy URL ({error}); {FORM}")))?;
+    let url = Url::parse(&with_scheme)
+        .map_err(|error| ConnectError::fatal(format!("{variable} is not a valid proxy URL ({error}); {FORM}")))?;
     if url.scheme() != "http" {
         return Err(ConnectError::fatal(format!(
             "{variable} names a {}:// proxy; ptvsd-dap speaks to HTTP proxies only (CONNECT over plain HTTP), {FORM}",
             url.scheme()
         )));
     }
-    let host = url.host_str().filter(|host| !host.is_empty()).ok_or_else(|| ConnectError::fatal(format!("{variable} names no proxy host; {FORM}")))?;
+    let host = url
+        .host_str()
+        .filter(|host| !host.is_empty())
+        .ok_or_else(|| ConnectError::fatal(format!("{variable} names no proxy host; {FORM}")))?;
     let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
     let decode = |text: &str| percent_encoding::percent_decode_str(text).decode_utf8_lossy().into_owned();
     let authorization = (!url.username().is_empty() || url.password().is_some()).then(|| {
@@ -129,13 +133,16 @@ pub async fn open(target: &Target, proxy: Option<&Proxy>) -> Result<TcpStream, C
     let authority = format!("{}:{}", bracket_ipv6(&target.host), target.port);
     let named = format!("the proxy {proxy} (from {})", proxy.variable);
     let hint = format!("Is the proxy running, and is {} right?", proxy.variable);
-    let mut stream = tcp::connect_with_hint(&proxy.host, proxy.port, &hint)
-        .await
-        .map_err(|error| ConnectError { message: format!("cannot use {named}: {}", error.message), retry: error.retry })?;
+    let mut stream = tcp::connect_with_hint(&proxy.host, proxy.port, &hint).await.map_err(|error| ConnectError {
+        message: format!("cannot use {named}: {}", error.message),
+        retry: error.retry,
+    })?;
     tracing::debug!(%proxy, %authority, "opening a tunnel through the proxy");
     match tokio::time::timeout(CONNECT_TIMEOUT, request_tunnel(&mut stream, proxy, &authority)).await {
         Ok(Ok(answer)) => check_answer(&answer, proxy, &named, &authority).map(|()| stream),
-        Ok(Err(problem)) => Err(ConnectError::transient(format!("{named} failed while asked to CONNECT {authority}: {problem}"))),
+        Ok(Err(problem)) => {
+            Err(ConnectError::transient(format!("{named} failed while asked to CONNECT {authority}: {problem}")))
+        }
         Err(_) => Err(ConnectError::transient(format!(
             "{named} did not answer the request to CONNECT {authority} within {} s: check {}",
             CONNECT_TIMEOUT.as_secs(),
@@ -156,7 +163,10 @@ async fn request_tunnel(stream: &mut TcpStream, proxy: &Proxy, authority: &str) 
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
         if head.len() >= MAX_ANSWER_HEAD {
-            return Err(format!("its answer's head exceeds {} KiB, which is not an HTTP proxy's answer", MAX_ANSWER_HEAD / 1024));
+            return Err(format!(
+                "its answer's head exceeds {} KiB, which is not an HTTP proxy's answer",
+                MAX_ANSWER_HEAD / 1024
+            ));
         }
         match stream.read(&mut byte).await.map_err(|error| error.to_string())? {
             0 => return Err("it closed the connection without answering".to_string()),
@@ -183,7 +193,13 @@ fn parse_answer(head: &[u8]) -> Result<Answer, String> {
         Err(error) => return Err(format!("its answer is not HTTP ({error})")),
     }
     let status = response.code.ok_or("its answer has no status")?;
-    let reason: String = response.reason.unwrap_or("").chars().filter(|c| c.is_ascii_graphic() || *c == ' ').take(MAX_SHOWN_REASON).collect();
+    let reason: String = response
+        .reason
+        .unwrap_or("")
+        .chars()
+        .filter(|c| c.is_ascii_graphic() || *c == ' ')
+        .take(MAX_SHOWN_REASON)
+        .collect();
     let schemes = response
         .headers
         .iter()
@@ -226,7 +242,11 @@ fn check_answer(answer: &Answer, proxy: &Proxy, named: &str, authority: &str) ->
 }
 
 fn bracket_ipv6(host: &str) -> String {
-    if host.contains(':') { format!("[{host}]") } else { host.to_string() }
+    if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    }
 }
 
 #[cfg(test)]
@@ -281,7 +301,8 @@ mod tests {
 
     #[test]
     fn variables_by_scheme_as_curl_reads_them() {
-        const ALL: &[(&str, &str)] = &[("http_proxy", "h1:1"), ("HTTP_PROXY", "h2:2"), ("HTTPS_PROXY", "s2:2"), ("ALL_PROXY", "a:3")];
+        const ALL: &[(&str, &str)] =
+            &[("http_proxy", "h1:1"), ("HTTP_PROXY", "h2:2"), ("HTTPS_PROXY", "s2:2"), ("ALL_PROXY", "a:3")];
         let ws = proxy_for("ws://s@site/ptvsd", ALL).unwrap();
         assert_eq!((ws.to_string(), ws.variable), ("http://h1:1".to_string(), "http_proxy"));
         let wss = proxy_for("wss://s@site/ptvsd", ALL).unwrap();
@@ -293,7 +314,10 @@ mod tests {
         assert!(proxy_for("wss://site.example.com", &[("HTTPS_PROXY", "p:1"), ("no_proxy", "example.com")]).is_none());
         assert!(proxy_for("wss://site.example.com", &[("HTTPS_PROXY", "p:1"), ("NO_PROXY", ".example.com")]).is_none());
         assert!(proxy_for("wss://site.example.org", &[("HTTPS_PROXY", "p:1"), ("NO_PROXY", ".example.com")]).is_some());
-        assert_eq!(proxy_for("ws://[::1]:8000", &[("http_proxy", "http://[fd00::1]")]).unwrap().to_string(), "http://[fd00::1]:80");
+        assert_eq!(
+            proxy_for("ws://[::1]:8000", &[("http_proxy", "http://[fd00::1]")]).unwrap().to_string(),
+            "http://[fd00::1]:80"
+        );
     }
 
     #[test]
@@ -302,9 +326,20 @@ mod tests {
         // base64("us@er:pa:ss")
         assert_eq!(proxy.authorization.as_ref().map(Secret::expose), Some("Basic dXNAZXI6cGE6c3M="));
         let shown = format!("{proxy} {proxy:?}");
-        assert!(!shown.contains("pa:ss") && !shown.contains("pa%3Ass") && !shown.contains("dXNAZXI6cGE6c3M") && shown.contains("http://proxy.corp:3128"), "{shown}");
+        assert!(
+            !shown.contains("pa:ss")
+                && !shown.contains("pa%3Ass")
+                && !shown.contains("dXNAZXI6cGE6c3M")
+                && shown.contains("http://proxy.corp:3128"),
+            "{shown}"
+        );
         assert!(parse_proxy("HTTPS_PROXY", "proxy.corp:3128").unwrap().authorization.is_none());
-        for bad in ["socks5://user:hunter2@p:1080", "https://user:hunter2@p", "http://user:hunter2@", "http://user:hunter2@p:99999"] {
+        for bad in [
+            "socks5://user:hunter2@p:1080",
+            "https://user:hunter2@p",
+            "http://user:hunter2@",
+            "http://user:hunter2@p:99999",
+        ] {
             let error = parse_proxy("HTTPS_PROXY", bad).unwrap_err().message;
             assert!(error.contains("HTTPS_PROXY") && !error.contains("hunter2"), "{error}");
         }
@@ -323,18 +358,41 @@ mod tests {
         let named = "the proxy http://p:3128 (from HTTPS_PROXY)";
         let check = |head: &[u8]| check_answer(&parse_answer(head).unwrap(), &proxy, named, "site:443");
         assert!(check(b"HTTP/1.1 200 OK\r\n\r\n").is_ok());
-        let refused = check(b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"x\"\r\n\r\n").unwrap_err();
-        assert!(refused.message.contains("refused the user and password") && refused.message.contains("407") && !refused.retry, "{}", refused.message);
+        let refused =
+            check(b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"x\"\r\n\r\n")
+                .unwrap_err();
+        assert!(
+            refused.message.contains("refused the user and password")
+                && refused.message.contains("407")
+                && !refused.retry,
+            "{}",
+            refused.message
+        );
         let ntlm = check(b"HTTP/1.1 407 Auth\r\nProxy-Authenticate: NTLM\r\n\r\n").unwrap_err().message;
         assert!(ntlm.contains("NTLM") && ntlm.contains("cntlm"), "{ntlm}");
         let forbidden = check(b"HTTP/1.1 403 Forbidden\r\n\r\n").unwrap_err().message;
-        assert!(forbidden.contains("HTTP 403 Forbidden") && forbidden.contains("site:443") && forbidden.contains("NO_PROXY"), "{forbidden}");
+        assert!(
+            forbidden.contains("HTTP 403 Forbidden")
+                && forbidden.contains("site:443")
+                && forbidden.contains("NO_PROXY"),
+            "{forbidden}"
+        );
         assert!(check(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").unwrap_err().retry);
         let long = format!("HTTP/1.1 418 {}\r\n\r\n", "t".repeat(1000));
         let odd = check(long.as_bytes()).unwrap_err().message;
         assert!(odd.contains("HTTP 418 ttt") && odd.len() < 300, "{odd}");
         let anonymous = parse_proxy("HTTPS_PROXY", "p:3128").unwrap();
-        let asked = check_answer(&parse_answer(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n").unwrap(), &anonymous, named, "site:443").unwrap_err().message;
-        assert!(asked.contains("demands a user and password") && asked.contains("http://user:password@host:port"), "{asked}");
+        let asked = check_answer(
+            &parse_answer(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n").unwrap(),
+            &anonymous,
+            named,
+            "site:443",
+        )
+        .unwrap_err()
+        .message;
+        assert!(
+            asked.contains("demands a user and password") && asked.contains("http://user:password@host:port"),
+            "{asked}"
+        );
     }
 }

@@ -73,7 +73,11 @@ impl ConnectError {
 }
 
 /// Connects to `target`; ws and wss go through `proxy` when one is given (see [`proxy_from_env`]).
-pub async fn connect(target: &Target, options: &ConnectOptions, proxy: Option<&Proxy>) -> Result<Connection, ConnectError> {
+pub async fn connect(
+    target: &Target,
+    options: &ConnectOptions,
+    proxy: Option<&Proxy>,
+) -> Result<Connection, ConnectError> {
     match target.scheme {
         Scheme::Tcp => Ok(Connection {
             pipe: Box::new(tcp::connect(&target.host, target.port).await?),
@@ -83,7 +87,12 @@ pub async fn connect(target: &Target, options: &ConnectOptions, proxy: Option<&P
         }),
         Scheme::Tcps => {
             let tls = tcps::connect(&target.host, target.port, &options.tls).await?;
-            Ok(Connection { pipe: Box::new(tls.stream), close_reason: CloseReason::default(), instance: None, warnings: tls.warning.into_iter().collect() })
+            Ok(Connection {
+                pipe: Box::new(tls.stream),
+                close_reason: CloseReason::default(),
+                instance: None,
+                warnings: tls.warning.into_iter().collect(),
+            })
         }
         Scheme::Ws | Scheme::Wss => ws::connect(target, options, proxy).await,
     }

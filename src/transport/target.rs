@@ -75,7 +75,11 @@ impl Target {
 }
 
 fn bracket_ipv6(host: &str) -> String {
-    if host.contains(':') && !host.starts_with('[') { format!("[{host}]") } else { host.to_string() }
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    }
 }
 
 impl fmt::Display for Target {
@@ -97,10 +101,12 @@ const URL_FORMS: &str = "tcp://[secret@]host[:port], tcps://[secret@]host[:port]
 pub fn parse_url(text: &str) -> Result<Target, String> {
     let text = text.trim();
     let with_scheme = if text.contains("://") { text.to_string() } else { format!("tcp://{text}") };
-    let url = Url::parse(&with_scheme).map_err(|error| format!("'url' is not a valid URL ({error}); expected {URL_FORMS}"))?;
+    let url = Url::parse(&with_scheme)
+        .map_err(|error| format!("'url' is not a valid URL ({error}); expected {URL_FORMS}"))?;
     let scheme = Scheme::parse(url.scheme())
         .ok_or_else(|| format!("'url' has the unsupported scheme '{}'; expected {URL_FORMS}", url.scheme()))?;
-    let host = url.host_str().filter(|h| !h.is_empty()).ok_or_else(|| format!("'url' has no host; expected {URL_FORMS}"))?;
+    let host =
+        url.host_str().filter(|h| !h.is_empty()).ok_or_else(|| format!("'url' has no host; expected {URL_FORMS}"))?;
     let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
     let mut secret = percent_decode(url.username());
     let mut escaped = url.username().to_string();
@@ -126,7 +132,14 @@ pub fn parse_url(text: &str) -> Result<Target, String> {
         },
     };
     // The query (Visual Studio's opt=, sd=, td=, host=) is read by `config::debug_options`.
-    Ok(Target { scheme, host, port: url.port().unwrap_or(scheme.default_port()), path, secret: Secret::new(secret), escaped_secret })
+    Ok(Target {
+        scheme,
+        host,
+        port: url.port().unwrap_or(scheme.default_port()),
+        path,
+        secret: Secret::new(secret),
+        escaped_secret,
+    })
 }
 
 fn percent_decode(text: &str) -> String {
@@ -140,7 +153,10 @@ mod tests {
     #[test]
     fn parses_every_form() {
         let tcp = parse_url("tcp://s3cret@127.0.0.1:5679").unwrap();
-        assert_eq!((tcp.scheme, tcp.host.as_str(), tcp.port, tcp.secret.expose()), (Scheme::Tcp, "127.0.0.1", 5679, "s3cret"));
+        assert_eq!(
+            (tcp.scheme, tcp.host.as_str(), tcp.port, tcp.secret.expose()),
+            (Scheme::Tcp, "127.0.0.1", 5679, "s3cret")
+        );
         let bare = parse_url("myhost").unwrap();
         assert_eq!((bare.scheme, bare.port, bare.secret.expose()), (Scheme::Tcp, 5678, ""));
         let wss = parse_url("wss://a%40b@site.azurewebsites.net/ptvsd").unwrap();
@@ -149,13 +165,27 @@ mod tests {
         let ws = parse_url("ws://x:y@h:8080").unwrap();
         assert_eq!((ws.path.as_str(), ws.secret.expose()), ("/ptvsd", "x:y"));
         let tcps = parse_url("TCPS://s3cret@debug.example.com").unwrap();
-        assert_eq!((tcps.scheme, tcps.port, tcps.path.as_str(), tcps.secret.expose()), (Scheme::Tcps, 5678, "", "s3cret"));
+        assert_eq!(
+            (tcps.scheme, tcps.port, tcps.path.as_str(), tcps.secret.expose()),
+            (Scheme::Tcps, 5678, "", "s3cret")
+        );
         assert_eq!(tcps.to_string(), "tcps://debug.example.com:5678");
         assert_eq!(parse_url("tcps://h:5679/").unwrap().port, 5679);
         assert_eq!(wss.escaped_secret.as_ref().map(Secret::expose), Some("a%40b"));
-        assert_eq!(parse_url("ws://a%2Fb:c%25d@h").unwrap().escaped_secret.as_ref().map(Secret::expose), Some("a%2Fb:c%25d"));
-        assert_eq!((tcp.escaped_secret.clone(), bare.escaped_secret.clone(), ws.escaped_secret.clone()), (None, None, None));
-        assert!(!Scheme::Tcps.is_websocket() && !Scheme::Tcp.is_websocket() && Scheme::Ws.is_websocket() && Scheme::Wss.is_websocket());
+        assert_eq!(
+            parse_url("ws://a%2Fb:c%25d@h").unwrap().escaped_secret.as_ref().map(Secret::expose),
+            Some("a%2Fb:c%25d")
+        );
+        assert_eq!(
+            (tcp.escaped_secret.clone(), bare.escaped_secret.clone(), ws.escaped_secret.clone()),
+            (None, None, None)
+        );
+        assert!(
+            !Scheme::Tcps.is_websocket()
+                && !Scheme::Tcp.is_websocket()
+                && Scheme::Ws.is_websocket()
+                && Scheme::Wss.is_websocket()
+        );
     }
 
     #[test]
@@ -166,7 +196,14 @@ mod tests {
 
     #[test]
     fn errors_never_repeat_the_secret() {
-        for bad in ["ftp://topsecret@h", "tcp://topsecret@h/path", "tcps://topsecret@h/path", "tcps://topsecret@h:99999", "tcp://topsecret@", "tcp://topsecret@h:99999"] {
+        for bad in [
+            "ftp://topsecret@h",
+            "tcp://topsecret@h/path",
+            "tcps://topsecret@h/path",
+            "tcps://topsecret@h:99999",
+            "tcp://topsecret@",
+            "tcp://topsecret@h:99999",
+        ] {
             let error = parse_url(bad).unwrap_err();
             assert!(!error.contains("topsecret"), "{error}");
         }

@@ -47,9 +47,9 @@ pub async fn connect_with_hint(host: &str, port: u16, refused_hint: &str) -> Res
 /// A refused connection is worth retrying: the program (or the site) may be starting.
 fn describe(host: &str, port: u16, error: &std::io::Error, refused_hint: &str) -> ConnectError {
     match error.kind() {
-        std::io::ErrorKind::ConnectionRefused => {
-            ConnectError::transient(format!("connection to {host}:{port} refused: nothing listens there. {refused_hint}"))
-        }
+        std::io::ErrorKind::ConnectionRefused => ConnectError::transient(format!(
+            "connection to {host}:{port} refused: nothing listens there. {refused_hint}"
+        )),
         _ => ConnectError::transient(format!("cannot connect to {host}:{port}: {error}")),
     }
 }

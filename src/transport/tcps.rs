@@ -79,7 +79,8 @@ fn established(host: &str, port: u16, stream: SslStream<TcpStream>, mode: Mode) 
     let version = plain_version(ssl.version_str());
     let cipher = ssl.current_cipher().map_or("unknown", |cipher| cipher.name());
     tracing::info!(%host, port, %version, %cipher, ?mode, "TLS established");
-    let old = matches!(ssl.version2(), Some(v) if v == SslVersion::TLS1 || v == SslVersion::TLS1_1 || v == SslVersion::SSL3);
+    let old =
+        matches!(ssl.version2(), Some(v) if v == SslVersion::TLS1 || v == SslVersion::TLS1_1 || v == SslVersion::SSL3);
     let warning = old.then(|| {
         format!(
             "{version} negotiated with {host}:{port} (cipher {cipher}): this connection is weakly protected. \
@@ -100,7 +101,8 @@ fn plain_version(openssl_name: &str) -> String {
 }
 
 fn connector(mode: Mode, options: &TlsOptions) -> Result<SslConnector, ConnectError> {
-    let setup = |error: openssl::error::ErrorStack| ConnectError::fatal(format!("cannot set up TLS (OpenSSL): {error}"));
+    let setup =
+        |error: openssl::error::ErrorStack| ConnectError::fatal(format!("cannot set up TLS (OpenSSL): {error}"));
     // The builder loads OpenSSL's default verify paths (the system's roots), sets conservative
     // default ciphers and asks for peer verification.
     let mut builder = SslConnector::builder(SslMethod::tls_client()).map_err(setup)?;
@@ -122,7 +124,12 @@ fn connector(mode: Mode, options: &TlsOptions) -> Result<SslConnector, ConnectEr
     Ok(builder.build())
 }
 
-async fn handshake(connector: &SslConnector, host: &str, port: u16, options: &TlsOptions) -> Result<SslStream<TcpStream>, Failure> {
+async fn handshake(
+    connector: &SslConnector,
+    host: &str,
+    port: u16,
+    options: &TlsOptions,
+) -> Result<SslStream<TcpStream>, Failure> {
     let tcp = tcp::connect(host, port).await.map_err(Failure::Connect)?;
     let mut configuration = connector.configure().map_err(|error| Failure::Other(error.to_string()))?;
     if options.insecure {
@@ -148,7 +155,10 @@ enum Failure {
     /// This OpenSSL cannot offer what the mode asks (TLS 1.0 compiled out, say).
     LocalProtocol(String),
     /// Certificate verification failed: OpenSSL's verify code and text.
-    Certificate { code: i32, text: String },
+    Certificate {
+        code: i32,
+        text: String,
+    },
     Reset,
     Closed,
     /// The server's key exchange is below the security level (a small Diffie-Hellman group).
@@ -164,7 +174,9 @@ enum Failure {
 fn classify(error: &ssl::Error, ssl: &ssl::SslRef) -> Failure {
     if let Some(io) = error.io_error() {
         return match io.kind() {
-            std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionAborted => Failure::Reset,
+            std::io::ErrorKind::ConnectionReset
+            | std::io::ErrorKind::BrokenPipe
+            | std::io::ErrorKind::ConnectionAborted => Failure::Reset,
             std::io::ErrorKind::UnexpectedEof => Failure::Closed,
             _ => Failure::Other(io.to_string()),
         };
@@ -174,7 +186,11 @@ fn classify(error: &ssl::Error, ssl: &ssl::SslRef) -> Failure {
         .map(|stack| stack.errors().iter().filter_map(|e| e.reason().map(str::to_string)).collect())
         .unwrap_or_default();
     if reasons.is_empty() {
-        return if error.code() == ErrorCode::SYSCALL || error.code() == ErrorCode::ZERO_RETURN { Failure::Closed } else { Failure::Other(error.to_string()) };
+        return if error.code() == ErrorCode::SYSCALL || error.code() == ErrorCode::ZERO_RETURN {
+            Failure::Closed
+        } else {
+            Failure::Other(error.to_string())
+        };
     }
     let has = |needle: &str| reasons.iter().any(|reason| reason.contains(needle));
     let text = reasons.join("; ");
@@ -188,13 +204,23 @@ fn classify(error: &ssl::Error, ssl: &ssl::SslRef) -> Failure {
     if has("no protocols available") {
         return Failure::LocalProtocol(text);
     }
-    if has("no shared cipher") || has("no ciphers available") || has("no cipher match") || has("alert handshake failure") || has("alert insufficient security") {
+    if has("no shared cipher")
+        || has("no ciphers available")
+        || has("no cipher match")
+        || has("alert handshake failure")
+        || has("alert insufficient security")
+    {
         return Failure::NoCipher(text);
     }
     if has("dh key too small") || has("key too small") {
         return Failure::WeakKeyExchange(text);
     }
-    if has("wrong version number") || has("packet length too long") || has("record layer failure") || has("http request") || has("record too long") {
+    if has("wrong version number")
+        || has("packet length too long")
+        || has("record layer failure")
+        || has("http request")
+        || has("record too long")
+    {
         return Failure::NotTls(text);
     }
     if has("unexpected eof") {
@@ -219,7 +245,8 @@ const EE_KEY_TOO_SMALL: i32 = 66;
 const CA_KEY_TOO_SMALL: i32 = 67;
 const CA_MD_TOO_WEAK: i32 = 68;
 
-const PTVSD_OWN_TLS_ON_NEW_PYTHON: &str = "If this is ptvsd's own TLS (enable_attach with a certfile) on Python 3.10 or \
+const PTVSD_OWN_TLS_ON_NEW_PYTHON: &str =
+    "If this is ptvsd's own TLS (enable_attach with a certfile) on Python 3.10 or \
      later, it cannot complete any handshake: Python leaves its TLS 1.0 no cipher to use. Put a TLS terminator \
      (such as stunnel) in front of ptvsd, or run the program on an older Python";
 
@@ -349,7 +376,9 @@ mod tests {
     fn a_ca_file_without_certificates_is_named() {
         let path = std::env::temp_dir().join(format!("ptvsd-dap-empty-ca-{}.pem", std::process::id()));
         std::fs::write(&path, "not a certificate\n").unwrap();
-        let error = connector(Mode::Modern, &TlsOptions { ca_file: Some(path.clone()), insecure: false }).err().map(|e| e.message);
+        let error = connector(Mode::Modern, &TlsOptions { ca_file: Some(path.clone()), insecure: false })
+            .err()
+            .map(|e| e.message);
         let _ = std::fs::remove_file(&path);
         let error = error.expect("an unusable caFile must be refused");
         assert!(error.contains("'caFile'") && error.contains(&path.display().to_string()), "{error}");
@@ -362,10 +391,22 @@ mod tests {
         let version = text(Failure::OldVersion("unsupported protocol".into()), Mode::Legacy);
         assert!(version.contains("no protocol version in common") && version.contains("TLS 1.0 to 1.3"), "{version}");
         let cipher = text(Failure::NoCipher("sslv3 alert handshake failure".into()), Mode::Legacy);
-        assert!(cipher.contains("no cipher in common") && cipher.contains("only TLS 1.0") && cipher.contains("security level 0"), "{cipher}");
-        let untrusted = text(Failure::Certificate { code: DEPTH_ZERO_SELF_SIGNED_CERT, text: "self-signed certificate".into() }, Mode::Modern);
-        assert!(untrusted.contains("not trusted") && untrusted.contains("'caFile'") && untrusted.contains("'insecure'"), "{untrusted}");
-        let mismatch = text(Failure::Certificate { code: IP_ADDRESS_MISMATCH, text: "IP address mismatch".into() }, Mode::Modern);
+        assert!(
+            cipher.contains("no cipher in common")
+                && cipher.contains("only TLS 1.0")
+                && cipher.contains("security level 0"),
+            "{cipher}"
+        );
+        let untrusted = text(
+            Failure::Certificate { code: DEPTH_ZERO_SELF_SIGNED_CERT, text: "self-signed certificate".into() },
+            Mode::Modern,
+        );
+        assert!(
+            untrusted.contains("not trusted") && untrusted.contains("'caFile'") && untrusted.contains("'insecure'"),
+            "{untrusted}"
+        );
+        let mismatch =
+            text(Failure::Certificate { code: IP_ADDRESS_MISMATCH, text: "IP address mismatch".into() }, Mode::Modern);
         assert!(mismatch.contains("does not name 'h'"), "{mismatch}");
         let reset = text(Failure::Reset, Mode::Modern);
         assert!(reset.contains("reset during the TLS handshake"), "{reset}");

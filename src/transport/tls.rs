@@ -26,7 +26,10 @@ pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, ConnectE
         .with_safe_default_protocol_versions()
         .map_err(|error| ConnectError::fatal(format!("cannot set up TLS: {error}")))?;
     let config = if options.insecure {
-        builder.dangerous().with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider))).with_no_client_auth()
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)))
+            .with_no_client_auth()
     } else {
         let mut roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
         if let Some(path) = &options.ca_file {
@@ -37,9 +40,9 @@ pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, ConnectE
                 return Err(ConnectError::fatal(format!("'caFile' {} holds no PEM certificate", path.display())));
             }
             for certificate in certificates {
-                roots
-                    .add(certificate)
-                    .map_err(|error| ConnectError::fatal(format!("'caFile' {}: unusable certificate: {error}", path.display())))?;
+                roots.add(certificate).map_err(|error| {
+                    ConnectError::fatal(format!("'caFile' {}: unusable certificate: {error}", path.display()))
+                })?;
             }
         }
         builder.with_root_certificates(roots).with_no_client_auth()

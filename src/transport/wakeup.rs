@@ -37,13 +37,12 @@ pub async fn wake_up(target: &Target, tls: Arc<rustls::ClientConfig>, proxy: Opt
 
 async fn send_head(target: &Target, tls: Arc<rustls::ClientConfig>, proxy: Option<&Proxy>) -> Result<WakeUp, String> {
     let stream = http_proxy::open(target, proxy).await.map_err(|error| error.message)?;
-    let request = format!(
-        "HEAD / HTTP/1.1\r\nHost: {}\r\nUser-Agent: ptvsd-dap\r\nConnection: close\r\n\r\n",
-        target.host
-    );
+    let request =
+        format!("HEAD / HTTP/1.1\r\nHost: {}\r\nUser-Agent: ptvsd-dap\r\nConnection: close\r\n\r\n", target.host);
     if target.scheme == Scheme::Wss {
         let name = rustls::pki_types::ServerName::try_from(target.host.clone()).map_err(|error| error.to_string())?;
-        let stream = tokio_rustls::TlsConnector::from(tls).connect(name, stream).await.map_err(|error| error.to_string())?;
+        let stream =
+            tokio_rustls::TlsConnector::from(tls).connect(name, stream).await.map_err(|error| error.to_string())?;
         exchange(stream, &request).await
     } else {
         exchange(stream, &request).await
@@ -91,7 +90,10 @@ mod tests {
     #[test]
     fn reads_status_and_affinity() {
         let head = b"HTTP/1.1 200 OK\r\nSet-Cookie: other=1\r\nSet-Cookie: ARRAffinity=abc123;Path=/;HttpOnly;Domain=x\r\n\r\n";
-        assert_eq!(parse_response_head(head), Ok(WakeUp { status: 200, affinity_cookie: Some("ARRAffinity=abc123".into()) }));
+        assert_eq!(
+            parse_response_head(head),
+            Ok(WakeUp { status: 200, affinity_cookie: Some("ARRAffinity=abc123".into()) })
+        );
         assert!(parse_response_head(b"garbage\r\n\r\n").is_err());
     }
 }

@@ -20,7 +20,11 @@ use super::{http_proxy, tls, wakeup, CloseReason, ConnectError, ConnectOptions, 
 const BRIDGE_BUFFER: usize = 256 * 1024;
 const READ_CHUNK: usize = 64 * 1024;
 
-pub async fn connect(target: &Target, options: &ConnectOptions, proxy: Option<&Proxy>) -> Result<Connection, ConnectError> {
+pub async fn connect(
+    target: &Target,
+    options: &ConnectOptions,
+    proxy: Option<&Proxy>,
+) -> Result<Connection, ConnectError> {
     let tls_config = tls::client_config(&options.tls)?;
     let wake_up = wakeup::wake_up(target, tls_config.clone(), proxy).await;
     let stream = http_proxy::open(target, proxy).await?;
@@ -48,8 +52,12 @@ pub async fn connect(target: &Target, options: &ConnectOptions, proxy: Option<&P
 
 /// Moves bytes between the WebSocket and the session's pipe until either side ends. When the
 /// session shuts its write half (after detaching), a Close frame is sent.
-async fn bridge<S>(socket: tokio_tungstenite::WebSocketStream<S>, pipe: DuplexStream, keepalive: Duration, close_reason: CloseReason)
-where
+async fn bridge<S>(
+    socket: tokio_tungstenite::WebSocketStream<S>,
+    pipe: DuplexStream,
+    keepalive: Duration,
+    close_reason: CloseReason,
+) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
     let (mut ws_out, mut ws_in) = socket.split();
@@ -144,9 +152,15 @@ fn describe_upgrade_error(target: &Target, error: tungstenite::Error) -> Connect
                 _ => format!("WebSocket upgrade at {target} failed with HTTP {status}"),
             };
             // 503 (starting), 502/504 (front end waiting for the worker) can pass.
-            if matches!(status, 502..=504) { ConnectError::transient(message) } else { ConnectError::fatal(message) }
+            if matches!(status, 502..=504) {
+                ConnectError::transient(message)
+            } else {
+                ConnectError::fatal(message)
+            }
         }
-        tungstenite::Error::Tls(error) => ConnectError::fatal(tls::describe_tls_error(&target.host, target.port, &error)),
+        tungstenite::Error::Tls(error) => {
+            ConnectError::fatal(tls::describe_tls_error(&target.host, target.port, &error))
+        }
         tungstenite::Error::Io(error) => {
             let text = error.to_string();
             if text.contains("certificate") || text.contains("InvalidCertificate") {

@@ -39,7 +39,10 @@ pub enum Greeting {
     Supported(Generation),
     /// A ptvsd we do not speak: `binary` tells which family, so the adapter can back out
     /// gracefully with that family's handshake (§3.1.3, §3.2.2).
-    Unsupported { version: i64, binary: bool },
+    Unsupported {
+        version: i64,
+        binary: bool,
+    },
 }
 
 impl Greeting {
@@ -143,7 +146,9 @@ impl Release {
     /// Where ptvsd keeps its own socket: a module and a chain of attributes (§1.2).
     pub fn debugger_socket_path(self) -> (&'static str, &'static [&'static str]) {
         match self {
-            Release::Protocol6Unknown | Release::Ptvsd22 | Release::Ptvsd30 => ("ptvsd.visualstudio_py_debugger", &["conn"]),
+            Release::Protocol6Unknown | Release::Ptvsd22 | Release::Ptvsd30 => {
+                ("ptvsd.visualstudio_py_debugger", &["conn"])
+            }
             Release::Ptvsd31 => ("ptvsd.visualstudio_py_debugger", &["DebuggerLoop", "instance", "_SocketIO__socket"]),
             Release::Ptvsd32 => ("ptvsd.debugger", &["DebuggerLoop", "instance", "_SocketIO__socket"]),
         }

@@ -77,32 +77,77 @@ pub struct HandlerStatement {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     // Handshake (§3). Only the handshake encoder ever reads the secret.
-    Authenticate { secret: Secret },
+    Authenticate {
+        secret: Secret,
+    },
     /// A handshake that ptvsd will refuse and close cleanly, to back out after the greeting
     /// without wedging the attach server (§3.1.1, §3.2.2).
     AuthenticateToBackOut,
-    Attach { debug_options: String },
+    Attach {
+        debug_options: String,
+    },
     RemoteInfo,
 
     // Debug session (§5).
-    StepInto { tid: Tid },
-    StepOver { tid: Tid },
-    StepOut { tid: Tid },
+    StepInto {
+        tid: Tid,
+    },
+    StepOver {
+        tid: Tid,
+    },
+    StepOut {
+        tid: Tid,
+    },
     BreakAll,
     ResumeAll,
-    ResumeThread { tid: Tid },
-    ClearStepping { tid: Tid },
+    ResumeThread {
+        tid: Tid,
+    },
+    ClearStepping {
+        tid: Tid,
+    },
     /// 3.0.0, 3.1 and 3.2 only: fatal on 2.2.0.
-    GetThreadFrames { tid: Tid },
-    SetBreakpoint { id: i64, line: i64, file: String, condition: Condition, pass_count: PassCount },
-    SetDjangoBreakpoint { id: i64, line: i64, file: String },
+    GetThreadFrames {
+        tid: Tid,
+    },
+    SetBreakpoint {
+        id: i64,
+        line: i64,
+        file: String,
+        condition: Condition,
+        pass_count: PassCount,
+    },
+    SetDjangoBreakpoint {
+        id: i64,
+        line: i64,
+        file: String,
+    },
     /// `line` must be the line the breakpoint was created with.
-    RemoveBreakpoint { id: i64, line: i64 },
-    RemoveDjangoBreakpoint { id: i64, line: i64, file: String },
-    SetBreakpointCondition { id: i64, condition: Condition },
-    SetBreakpointPassCount { id: i64, pass_count: PassCount },
-    SetBreakpointHitCount { id: i64, count: i64 },
-    GetBreakpointHitCount { request_id: i64, id: i64 },
+    RemoveBreakpoint {
+        id: i64,
+        line: i64,
+    },
+    RemoveDjangoBreakpoint {
+        id: i64,
+        line: i64,
+        file: String,
+    },
+    SetBreakpointCondition {
+        id: i64,
+        condition: Condition,
+    },
+    SetBreakpointPassCount {
+        id: i64,
+        pass_count: PassCount,
+    },
+    SetBreakpointHitCount {
+        id: i64,
+        count: i64,
+    },
+    GetBreakpointHitCount {
+        request_id: i64,
+        id: i64,
+    },
     Execute {
         text: String,
         tid: Tid,
@@ -115,11 +160,27 @@ pub enum Command {
         /// Protocol 8 only.
         print_result: bool,
     },
-    EnumChildren { text: String, tid: Tid, frame_id: i64, exec_id: i64, frame_kind: FrameKind },
-    SetLineNumber { tid: Tid, frame_id: i64, line: i64 },
-    SetExceptionInfo { default_mode: i64, break_on: Vec<(String, i64)> },
+    EnumChildren {
+        text: String,
+        tid: Tid,
+        frame_id: i64,
+        exec_id: i64,
+        frame_kind: FrameKind,
+    },
+    SetLineNumber {
+        tid: Tid,
+        frame_id: i64,
+        line: i64,
+    },
+    SetExceptionInfo {
+        default_mode: i64,
+        break_on: Vec<(String, i64)>,
+    },
     /// Only ever as the answer to [`Event::RequestHandlers`], echoing its file name exactly.
-    SetExceptionHandlerInfo { file: String, statements: Vec<HandlerStatement> },
+    SetExceptionHandlerInfo {
+        file: String,
+        statements: Vec<HandlerStatement>,
+    },
     Detach,
     /// JSON generations only: an unknown command sent after the detach event, which makes
     /// ptvsd's loop exit instead of spinning (§9.13).
@@ -223,39 +284,95 @@ pub struct RemoteProcessInfo {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     // Handshake replies (§3).
-    Authenticated { accepted: bool },
+    Authenticated {
+        accepted: bool,
+    },
     /// `None`: refused, another debugger is attached (or an earlier one was lost, §9.13).
     Attached(Option<AttachInfo>),
     RemoteInfo(RemoteProcessInfo),
 
     // Debug session (§6).
-    ThreadCreate { tid: Tid },
-    ThreadExit { tid: Tid },
-    ModuleLoad { id: i64, file: String },
-    ProcessLoad { tid: Tid },
+    ThreadCreate {
+        tid: Tid,
+    },
+    ThreadExit {
+        tid: Tid,
+    },
+    ModuleLoad {
+        id: i64,
+        file: String,
+    },
+    ProcessLoad {
+        tid: Tid,
+    },
     /// `name` is `None` for snapshots of threads that are still running (§6.1).
-    ThreadFrames { tid: Tid, name: Option<String>, frames: Vec<Frame> },
-    StepDone { tid: Tid },
-    BreakpointSet { id: i64 },
+    ThreadFrames {
+        tid: Tid,
+        name: Option<String>,
+        frames: Vec<Frame>,
+    },
+    StepDone {
+        tid: Tid,
+    },
+    BreakpointSet {
+        id: i64,
+    },
     /// Pending, not failed: it may still bind or hit (§9.7).
-    BreakpointFailed { id: i64 },
-    BreakpointHit { id: i64, tid: Tid },
-    BreakpointHitCount { request_id: i64, count: i64 },
-    AsyncBreak { tid: Tid },
-    SetLineNumberResult { success: bool, tid: Tid, line: i64 },
-    Exception { tid: Tid, info: ExceptionInfo },
-    ExecutionResult { exec_id: i64, obj: Obj },
-    ExecutionException { exec_id: i64, text: String },
-    Children { exec_id: i64, children: Vec<Child> },
-    Output { tid: Tid, text: String, channel: Option<OutputChannel> },
+    BreakpointFailed {
+        id: i64,
+    },
+    BreakpointHit {
+        id: i64,
+        tid: Tid,
+    },
+    BreakpointHitCount {
+        request_id: i64,
+        count: i64,
+    },
+    AsyncBreak {
+        tid: Tid,
+    },
+    SetLineNumberResult {
+        success: bool,
+        tid: Tid,
+        line: i64,
+    },
+    Exception {
+        tid: Tid,
+        info: ExceptionInfo,
+    },
+    ExecutionResult {
+        exec_id: i64,
+        obj: Obj,
+    },
+    ExecutionException {
+        exec_id: i64,
+        text: String,
+    },
+    Children {
+        exec_id: i64,
+        children: Vec<Child>,
+    },
+    Output {
+        tid: Tid,
+        text: String,
+        channel: Option<OutputChannel>,
+    },
     /// A thread is blocked until the matching `SetExceptionHandlerInfo` arrives (§9.8).
-    RequestHandlers { file: String },
+    RequestHandlers {
+        file: String,
+    },
     Detached,
     /// Protocol 8: `sys.modules` changed.
     ModulesChanged,
     /// JSON generations: a request failed (a second, `success: false` response, §2.2).
     /// `command` is the ptvsd command name, `message` its text (often a traceback).
-    CommandFailed { command: String, message: String },
+    CommandFailed {
+        command: String,
+        message: String,
+    },
     /// Something this adapter does not act on, named for the log.
-    Ignored { what: String },
+    Ignored {
+        what: String,
+    },
 }

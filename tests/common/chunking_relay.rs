@@ -124,7 +124,13 @@ impl Drop for ChunkingRelay {
 }
 
 /// One WebSocket and its TCP connection; when either ends, both are closed.
-async fn relay(client: tokio::net::TcpStream, target_port: u16, chunking: Chunking, stream_id: u64, sent: Arc<AtomicUsize>) {
+async fn relay(
+    client: tokio::net::TcpStream,
+    target_port: u16,
+    chunking: Chunking,
+    stream_id: u64,
+    sent: Arc<AtomicUsize>,
+) {
     let _ = client.set_nodelay(true);
     let Ok(ws) = tokio_tungstenite::accept_async(client).await else { return };
     let Ok(target) = tokio::net::TcpStream::connect(("127.0.0.1", target_port)).await else { return };

@@ -105,7 +105,8 @@ fn serve(mut client: TcpStream, policy: &Policy, shared: &Shared) {
         .map(|(_, value)| value.trim().to_string());
     let refuse = |mut client: &TcpStream, status: u16, reason: &str| {
         let challenge = if status == 407 { "Proxy-Authenticate: Basic realm=\"test\"\r\n" } else { "" };
-        let _ = write!(client, "HTTP/1.1 {status} {reason}\r\n{challenge}Content-Length: 0\r\nConnection: close\r\n\r\n");
+        let _ =
+            write!(client, "HTTP/1.1 {status} {reason}\r\n{challenge}Content-Length: 0\r\nConnection: close\r\n\r\n");
     };
     let ["CONNECT", authority, "HTTP/1.1"] = request_line[..] else {
         return refuse(&client, 405, "Method Not Allowed");

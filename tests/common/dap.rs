@@ -55,7 +55,9 @@ impl DapClient {
     /// so that loopback targets are reached straight unless a test names a proxy.
     pub fn spawn_with_env(vars: &[(&str, &str)]) -> DapClient {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_ptvsd-dap"));
-        for name in ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"] {
+        for name in
+            ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"]
+        {
             cmd.env_remove(name);
         }
         cmd.envs(vars.iter().copied());
@@ -136,7 +138,10 @@ impl DapClient {
 
     pub fn wait_response(&self, seq: i64, command: &str, timeout: Duration) -> Value {
         let found = self.wait_for(timeout, |st| {
-            st.messages.iter().find(|r| r.msg["type"] == "response" && r.msg["request_seq"] == seq).map(|r| r.msg.clone())
+            st.messages
+                .iter()
+                .find(|r| r.msg["type"] == "response" && r.msg["request_seq"] == seq)
+                .map(|r| r.msg.clone())
         });
         found.unwrap_or_else(|| {
             let why = if self.inbox.state.lock().unwrap().eof { "the adapter closed its stdout" } else { "timed out" };
@@ -166,7 +171,10 @@ impl DapClient {
 
     pub fn try_wait_event_where(&self, name: &str, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Option<Value> {
         self.wait_for(timeout, |st| {
-            let r = st.messages.iter_mut().find(|r| !r.consumed && r.msg["type"] == "event" && r.msg["event"] == name && pred(&r.msg))?;
+            let r = st
+                .messages
+                .iter_mut()
+                .find(|r| !r.consumed && r.msg["type"] == "event" && r.msg["event"] == name && pred(&r.msg))?;
             r.consumed = true;
             Some(r.msg.clone())
         })
@@ -175,7 +183,11 @@ impl DapClient {
     /// Every event named `name` received so far (consumed or not).
     pub fn events_named(&self, name: &str) -> Vec<Value> {
         let st = self.inbox.state.lock().unwrap();
-        st.messages.iter().filter(|r| r.msg["type"] == "event" && r.msg["event"] == name).map(|r| r.msg.clone()).collect()
+        st.messages
+            .iter()
+            .filter(|r| r.msg["type"] == "event" && r.msg["event"] == name)
+            .map(|r| r.msg.clone())
+            .collect()
     }
 
     /// Every message received so far, in arrival order.
@@ -276,7 +288,8 @@ impl DapClient {
             }
             for (what, text) in [("stdout", &garbage), ("its log file", &log), ("stderr", &stderr)] {
                 if let Some(i) = text.find(s.as_str()) {
-                    let line = text[..i].rsplit('\n').next().unwrap_or("").to_string() + text[i..].split('\n').next().unwrap_or("");
+                    let line = text[..i].rsplit('\n').next().unwrap_or("").to_string()
+                        + text[i..].split('\n').next().unwrap_or("");
                     self.fail(&format!("the secret {s:?} appears in the adapter's {what}: {line}"));
                 }
             }
@@ -288,7 +301,10 @@ impl DapClient {
         let recent: Vec<String> = {
             let st = self.inbox.state.lock().unwrap();
             let n = st.messages.len();
-            st.messages[n.saturating_sub(25)..].iter().map(|r| format!("  #{} {}", r.index, tail(&r.msg.to_string(), 400))).collect()
+            st.messages[n.saturating_sub(25)..]
+                .iter()
+                .map(|r| format!("  #{} {}", r.index, tail(&r.msg.to_string(), 400)))
+                .collect()
         };
         panic!(
             "{msg}\n[adapter pid {}, {}]\n--- last messages from the adapter ---\n{}\n--- adapter stderr (tail) ---\n{}\n--- adapter log {} (tail) ---\n{}",

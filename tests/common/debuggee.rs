@@ -2,8 +2,8 @@
 
 use super::old_python::{older_python, site_packages};
 use super::{capture, fixture_path, fixtures_dir, free_port, net, poll_until, unique_secret, Release, SharedBuf};
-use std::path::Path;
 use std::io::Write;
+use std::path::Path;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -38,7 +38,14 @@ impl Debuggee {
 
     /// Like [`Debuggee::spawn_with`] on a given interpreter, with the release's ptvsd on
     /// `python_path` when it is not the release's own venv.
-    fn spawn_using(python: &Path, python_path: Option<&Path>, release: Release, script: &str, port: u16, secret: &str) -> Debuggee {
+    fn spawn_using(
+        python: &Path,
+        python_path: Option<&Path>,
+        release: Release,
+        script: &str,
+        port: u16,
+        secret: &str,
+    ) -> Debuggee {
         let script_path = fixture_path(script);
         assert!(script_path.exists(), "no fixture {}", script_path.display());
         let mut command = Command::new(python);

@@ -12,8 +12,8 @@
 //! blocks on a condition variable with a timeout, and a timeout panics with what was captured.
 #![allow(dead_code)]
 
-pub mod connect_proxy;
 pub mod chunking_relay;
+pub mod connect_proxy;
 pub mod dap;
 pub mod debuggee;
 pub mod fault_proxy;
@@ -84,12 +84,7 @@ pub fn test_env() -> &'static Path {
         let stdout = String::from_utf8_lossy(&out.stdout);
         let dir = stdout.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
         let dir = PathBuf::from(dir);
-        assert!(
-            dir.is_dir(),
-            "{} printed {:?}, which is not a directory",
-            script.display(),
-            stdout
-        );
+        assert!(dir.is_dir(), "{} printed {:?}, which is not a directory", script.display(), stdout);
         dir
     })
 }
@@ -137,8 +132,7 @@ impl Release {
 /// `# @<marker>` (exactly that marker: `# @bp_work` does not match `# @bp_work2`).
 pub fn fixture_line(file: &str, marker: &str) -> u32 {
     let path = fixture_path(file);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     let tag = format!("# @{marker}");
     let hits: Vec<u32> = text
         .lines()
@@ -287,11 +281,7 @@ pub fn send_signal(pid: u32, signal: &str) {
 
 /// Sends a signal to a whole process group.
 pub fn signal_group(pgid: u32, signal: &str) {
-    let _ = Command::new("kill")
-        .arg(format!("-{signal}"))
-        .arg("--")
-        .arg(format!("-{pgid}"))
-        .status();
+    let _ = Command::new("kill").arg(format!("-{signal}")).arg("--").arg(format!("-{pgid}")).status();
 }
 
 /// Expands each case `fn case(release: Release)` of the calling file into a module with one
@@ -318,8 +308,28 @@ macro_rules! for_releases {
 /// One `#[test]` named after the release, running the case against it.
 #[macro_export]
 macro_rules! release_test {
-    ($case:ident, v2_2_0) => { #[test] fn v2_2_0() { super::$case(Release::V2_2_0) } };
-    ($case:ident, v3_0_0) => { #[test] fn v3_0_0() { super::$case(Release::V3_0_0) } };
-    ($case:ident, v3_1_0) => { #[test] fn v3_1_0() { super::$case(Release::V3_1_0) } };
-    ($case:ident, v3_2_1) => { #[test] fn v3_2_1() { super::$case(Release::V3_2_1) } };
+    ($case:ident, v2_2_0) => {
+        #[test]
+        fn v2_2_0() {
+            super::$case(Release::V2_2_0)
+        }
+    };
+    ($case:ident, v3_0_0) => {
+        #[test]
+        fn v3_0_0() {
+            super::$case(Release::V3_0_0)
+        }
+    };
+    ($case:ident, v3_1_0) => {
+        #[test]
+        fn v3_1_0() {
+            super::$case(Release::V3_1_0)
+        }
+    };
+    ($case:ident, v3_2_1) => {
+        #[test]
+        fn v3_2_1() {
+            super::$case(Release::V3_2_1)
+        }
+    };
 }

@@ -41,7 +41,8 @@ pub fn older_python() -> PathBuf {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".pyenv")));
     if let Some(versions) = pyenv_root.map(|root| root.join("versions")) {
-        let mut found: Vec<PathBuf> = std::fs::read_dir(versions).into_iter().flatten().flatten().map(|entry| entry.path()).collect();
+        let mut found: Vec<PathBuf> =
+            std::fs::read_dir(versions).into_iter().flatten().flatten().map(|entry| entry.path()).collect();
         // The newest first: 3.9 before 3.8 before 3.7.
         found.sort_by_key(|dir| std::cmp::Reverse(dir.file_name().and_then(|n| n.to_str()).map(version_key)));
         candidates.extend(found.into_iter().map(|dir| dir.join("bin").join("python")));

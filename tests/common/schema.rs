@@ -15,8 +15,7 @@ pub fn dap_schema() -> &'static Value {
     static SCHEMA: OnceLock<Value> = OnceLock::new();
     SCHEMA.get_or_init(|| {
         let path = super::fixture_path("debugAdapterProtocol.json");
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
     })
 }
@@ -93,9 +92,7 @@ pub fn editor_rules(msg: &Value) -> Vec<String> {
                 errors.push("failed response without a `message`".into());
             }
         } else {
-            if matches!(cmd, "next" | "stepIn" | "stepOut" | "terminate")
-                && !matches!(body, None | Some(Value::Null))
-            {
+            if matches!(cmd, "next" | "stepIn" | "stepOut" | "terminate") && !matches!(body, None | Some(Value::Null)) {
                 errors.push(format!("`{cmd}` response with a body {body:?}: Helix accepts none (or null)"));
             }
             if cmd == "continue" && !matches!(body, Some(Value::Object(_))) {
@@ -244,14 +241,16 @@ fn check_value(schema: &Value, v: &Value, path: &str, errors: &mut Vec<String>, 
             }
             _ => {}
         }
-        if whole && (props.is_some() || obj.contains_key("allOf") || obj.contains_key("$ref"))
-            && !matches!(obj.get("additionalProperties"), Some(Value::Bool(true) | Value::Object(_))) {
-                for (k, child) in map.iter() {
-                    if child.is_null() && !declared_anywhere(schema, k) {
-                        errors.push(format!("{path}.{k}: null in a property the schema does not declare"));
-                    }
+        if whole
+            && (props.is_some() || obj.contains_key("allOf") || obj.contains_key("$ref"))
+            && !matches!(obj.get("additionalProperties"), Some(Value::Bool(true) | Value::Object(_)))
+        {
+            for (k, child) in map.iter() {
+                if child.is_null() && !declared_anywhere(schema, k) {
+                    errors.push(format!("{path}.{k}: null in a property the schema does not declare"));
                 }
             }
+        }
     }
     if let (Some(items), Some(arr)) = (obj.get("items"), v.as_array()) {
         for (i, child) in arr.iter().enumerate() {
@@ -269,7 +268,9 @@ fn declared_anywhere(schema: &Value, key: &str) -> bool {
         if s.get("properties").and_then(|p| p.get(key)).is_some() {
             return true;
         }
-        if let Some(def) = s.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/definitions/")).and_then(definition) {
+        if let Some(def) =
+            s.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/definitions/")).and_then(definition)
+        {
             if walk(def, key, depth + 1) {
                 return true;
             }

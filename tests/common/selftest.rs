@@ -167,15 +167,39 @@ pub fn schema_validator() {
     ok(json!({"seq": 5, "type": "response", "request_seq": 3, "command": "stackTrace", "success": true,
               "body": {"stackFrames": [{"id": 1, "name": "work", "line": 3, "column": 1,
                        "source": {"path": "/x/app.py"}}], "totalFrames": 1}}));
-    bad(json!({"seq": 3, "type": "event", "event": "stopped", "body": {"reason": "breakpoint", "threadId": null}}), "expected integer");
-    bad(json!({"seq": 3, "type": "event", "event": "stopped", "body": {"reason": "step", "threadId": 139793088940928u64}}), "int32");
-    bad(json!({"seq": 3, "type": "event", "event": "stopped", "body": {"threadId": 1}}), "missing required property `reason`");
-    bad(json!({"seq": 5, "type": "response", "request_seq": 3, "command": "stackTrace", "success": true, "body": {}}), "stackFrames");
-    bad(json!({"seq": 5, "type": "response", "request_seq": 3, "command": "stackTrace", "success": true,
-               "body": {"stackFrames": [{"id": 1, "name": "w", "line": 1, "column": 1, "source": {"path": "/a", "name": null}}]}}), "source.name");
-    bad(json!({"seq": 5, "type": "response", "request_seq": 3, "command": "evaluate", "success": false, "message": "x"}), "`body`");
-    bad(json!({"seq": 5, "type": "event", "event": "output", "body": {"output": "x", "category": "stdout", "bogus": null}}), "bogus");
-    bad(json!({"seq": 5, "type": "event", "event": "output", "body": {"output": "x", "group": "sideways"}}), "not one of");
+    bad(
+        json!({"seq": 3, "type": "event", "event": "stopped", "body": {"reason": "breakpoint", "threadId": null}}),
+        "expected integer",
+    );
+    bad(
+        json!({"seq": 3, "type": "event", "event": "stopped", "body": {"reason": "step", "threadId": 139793088940928u64}}),
+        "int32",
+    );
+    bad(
+        json!({"seq": 3, "type": "event", "event": "stopped", "body": {"threadId": 1}}),
+        "missing required property `reason`",
+    );
+    bad(
+        json!({"seq": 5, "type": "response", "request_seq": 3, "command": "stackTrace", "success": true, "body": {}}),
+        "stackFrames",
+    );
+    bad(
+        json!({"seq": 5, "type": "response", "request_seq": 3, "command": "stackTrace", "success": true,
+               "body": {"stackFrames": [{"id": 1, "name": "w", "line": 1, "column": 1, "source": {"path": "/a", "name": null}}]}}),
+        "source.name",
+    );
+    bad(
+        json!({"seq": 5, "type": "response", "request_seq": 3, "command": "evaluate", "success": false, "message": "x"}),
+        "`body`",
+    );
+    bad(
+        json!({"seq": 5, "type": "event", "event": "output", "body": {"output": "x", "category": "stdout", "bogus": null}}),
+        "bogus",
+    );
+    bad(
+        json!({"seq": 5, "type": "event", "event": "output", "body": {"output": "x", "group": "sideways"}}),
+        "not one of",
+    );
     let rule = |m: Value| schema::editor_rules(&m);
     assert!(!rule(json!({"type": "response", "command": "next", "success": true, "body": {}})).is_empty());
     assert!(rule(json!({"type": "response", "command": "next", "success": true})).is_empty());
@@ -252,7 +276,9 @@ pub fn dap_client_against_fake_adapter() {
 
 /// Each of these adapter faults must fail the test.
 pub fn dap_client_catches_faults() {
-    for (cmd, what) in [("nullfield", "threadId"), ("garbage", "frame header"), ("twice", "second response"), ("leak", "secret")] {
+    for (cmd, what) in
+        [("nullfield", "threadId"), ("garbage", "frame header"), ("twice", "second response"), ("leak", "secret")]
+    {
         let res = catch_unwind(AssertUnwindSafe(|| {
             let c = fake_adapter();
             c.guard_secret("hunter2-secret");

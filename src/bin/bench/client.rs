@@ -162,7 +162,12 @@ impl DapClient {
     }
 }
 
-async fn read_loop(stdout: ChildStdout, state: Arc<Mutex<State>>, tick: Arc<watch::Sender<u64>>, pace: Arc<std::sync::atomic::AtomicU64>) {
+async fn read_loop(
+    stdout: ChildStdout,
+    state: Arc<Mutex<State>>,
+    tick: Arc<watch::Sender<u64>>,
+    pace: Arc<std::sync::atomic::AtomicU64>,
+) {
     let mut reader = BufReader::with_capacity(1 << 16, stdout);
     let mut line = String::new();
     let mut body = Vec::new();
@@ -243,7 +248,8 @@ fn dispatch(mut message: Value, state: &Mutex<State>) {
                 "stdout" | "stderr" => {
                     st.output_bytes += text.len() as u64;
                     st.output_events += 1;
-                    let joined = format!("{}{}", st.output_tail, &text[floor_boundary(text, text.len().saturating_sub(64))..]);
+                    let joined =
+                        format!("{}{}", st.output_tail, &text[floor_boundary(text, text.len().saturating_sub(64))..]);
                     if joined.contains(OUTPUT_END) {
                         st.output_end = true;
                     }

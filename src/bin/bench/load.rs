@@ -162,7 +162,8 @@ async fn attach(rig: &Rig) -> Res<()> {
     c.request_ok("setBreakpoints", json!({"source": {"path": rig.script}, "breakpoints": lines})).await?;
     c.request_ok("setExceptionBreakpoints", json!({"filters": []})).await?;
     c.request_ok("configurationDone", json!({})).await?;
-    let attached = tokio::time::timeout(T, attached).await.map_err(|_| "no answer to attach")?.map_err(|_| "adapter gone")?;
+    let attached =
+        tokio::time::timeout(T, attached).await.map_err(|_| "no answer to attach")?.map_err(|_| "adapter gone")?;
     if attached["success"] != true {
         return Err(format!("attach failed: {}", crate::client::short(&attached.to_string())));
     }
@@ -232,7 +233,11 @@ pub async fn run(cache: &Path, adapter: &Path, logs: &Path, version: &str, plan:
     }
     r.rss_end = sysinfo::current(pid);
     eprintln!("bench:   end: RSS {}", mib(r.rss_end));
-    let _ = tokio::time::timeout(Duration::from_secs(10), rig.client.request("disconnect", json!({"terminateDebuggee": false}))).await;
+    let _ = tokio::time::timeout(
+        Duration::from_secs(10),
+        rig.client.request("disconnect", json!({"terminateDebuggee": false})),
+    )
+    .await;
     Ok(r)
 }
 
@@ -251,7 +256,11 @@ async fn stops(rig: &mut Rig, plan: &LoadPlan, pid: u32) -> Res<Stops> {
         stop = next;
         if done % 1000 == 0 {
             let rss = sysinfo::current(pid);
-            eprintln!("bench:   {done} stops: RSS {}, median cycle {:.2} ms", mib(rss), median(&s.cycles[s.cycles.len() - 999..]));
+            eprintln!(
+                "bench:   {done} stops: RSS {}, median cycle {:.2} ms",
+                mib(rss),
+                median(&s.cycles[s.cycles.len() - 999..])
+            );
             s.rss.push((done, rss));
         }
     }
@@ -290,7 +299,8 @@ async fn threads(rig: &mut Rig, plan: &LoadPlan, pid: u32) -> Res<Threads> {
     let asked = Instant::now();
     c.request_ok("threads", json!({})).await?;
     t.threads_ms = ms(asked, Instant::now());
-    let workers: Vec<&Value> = listed.iter().filter(|x| x["name"].as_str().is_some_and(|n| n.starts_with("worker-"))).collect();
+    let workers: Vec<&Value> =
+        listed.iter().filter(|x| x["name"].as_str().is_some_and(|n| n.starts_with("worker-"))).collect();
     for worker in workers.iter().step_by((workers.len() / 10).max(1)) {
         let asked = Instant::now();
         let body = c.request_ok("stackTrace", json!({"threadId": worker["id"], "startFrame": 0, "levels": 20})).await?;
@@ -319,7 +329,13 @@ async fn threads(rig: &mut Rig, plan: &LoadPlan, pid: u32) -> Res<Threads> {
     }
     t.rss_after = sysinfo::current(pid);
     t.peak = sysinfo::peak(pid);
-    eprintln!("bench:   threads: {} named after {:.0} ms, RSS {} → {}", t.named, t.all_named_ms, mib(t.rss_before), mib(t.rss_after));
+    eprintln!(
+        "bench:   threads: {} named after {:.0} ms, RSS {} → {}",
+        t.named,
+        t.all_named_ms,
+        mib(t.rss_before),
+        mib(t.rss_after)
+    );
     Ok(t)
 }
 
@@ -361,7 +377,13 @@ async fn list(rig: &mut Rig, plan: &LoadPlan, pid: u32) -> Res<List> {
     l.peak = sysinfo::peak(pid);
     resume(c, &stop).await?;
     rig.debuggee.report("biglist", T).await?;
-    eprintln!("bench:   list: {} pages, right: {}, RSS {} → {}", l.pages.len(), l.correct, mib(l.rss_before), mib(l.rss_after));
+    eprintln!(
+        "bench:   list: {} pages, right: {}, RSS {} → {}",
+        l.pages.len(),
+        l.correct,
+        mib(l.rss_before),
+        mib(l.rss_after)
+    );
     Ok(l)
 }
 
@@ -453,11 +475,22 @@ pub fn section(runs: &[(String, Result<LoadRun, String>)], plan: &LoadPlan, head
     let last = plan.list_len.saturating_sub(100) / 100 * 100;
     let row = |name: &str, f: Box<dyn Fn(&LoadRun) -> String>| (name.to_string(), f);
     let flood_rows = |label: &'static str, pick: fn(&LoadRun) -> Option<&Flood>| {
-        let on = move |f: fn(&Flood) -> String| -> Box<dyn Fn(&LoadRun) -> String> { Box::new(move |r| pick(r).map_or("—".into(), f)) };
+        let on = move |f: fn(&Flood) -> String| -> Box<dyn Fn(&LoadRun) -> String> {
+            Box::new(move |r| pick(r).map_or("—".into(), f))
+        };
         vec![
-            row(&format!("{label}: MB received / MB dropped"), on(|f| format!("{:.1} / {:.1}", f.received as f64 / 1e6, f.dropped as f64 / 1e6))),
-            row(&format!("{label}: MB/s reaching the editor"), on(|f| format!("{:.1}", f.received as f64 / 1e6 / f.seconds))),
-            row(&format!("{label}: debuggee print loop (s) / until the last line arrived (s)"), on(|f| format!("{:.1} / {:.1}", f.loop_s, f.seconds))),
+            row(
+                &format!("{label}: MB received / MB dropped"),
+                on(|f| format!("{:.1} / {:.1}", f.received as f64 / 1e6, f.dropped as f64 / 1e6)),
+            ),
+            row(
+                &format!("{label}: MB/s reaching the editor"),
+                on(|f| format!("{:.1}", f.received as f64 / 1e6 / f.seconds)),
+            ),
+            row(
+                &format!("{label}: debuggee print loop (s) / until the last line arrived (s)"),
+                on(|f| format!("{:.1} / {:.1}", f.loop_s, f.seconds)),
+            ),
             row(&format!("{label}: RSS before (MiB)"), on(|f| mib(f.rss_before))),
             row(&format!("{label}: RSS, highest sample during (MiB)"), on(|f| mib(f.rss_max))),
             row(&format!("{label}: RSS after (MiB)"), on(|f| mib(f.rss_after))),
@@ -466,45 +499,93 @@ pub fn section(runs: &[(String, Result<LoadRun, String>)], plan: &LoadPlan, head
     };
     let mut rows = vec![
         row("RSS at the start, after attach and one stop (MiB)", Box::new(|r| mib(r.rss_start))),
-        row(&format!("stops: {} continue → stop → stackTrace, scopes, variables; wall time (s)", plan.stops), Box::new(|r| format!("{:.1}", r.stops.seconds))),
-        row("stops: cycle p50 / p90 / p99 / max (ms)", Box::new(move |r| {
-            let c = &r.stops.cycles;
-            format!("{} / {} / {} / {}", p(c, 50.0), p(c, 90.0), p(c, 99.0), p(c, 100.0))
-        })),
-        row("stops: RSS before → after (MiB)", Box::new(|r| {
-            let first = r.stops.rss.first().map(|(_, x)| *x).unwrap_or_default();
-            let last = r.stops.rss.last().map(|(_, x)| *x).unwrap_or_default();
-            format!("{} → {}", mib(first), mib(last))
-        })),
+        row(
+            &format!("stops: {} continue → stop → stackTrace, scopes, variables; wall time (s)", plan.stops),
+            Box::new(|r| format!("{:.1}", r.stops.seconds)),
+        ),
+        row(
+            "stops: cycle p50 / p90 / p99 / max (ms)",
+            Box::new(move |r| {
+                let c = &r.stops.cycles;
+                format!("{} / {} / {} / {}", p(c, 50.0), p(c, 90.0), p(c, 99.0), p(c, 100.0))
+            }),
+        ),
+        row(
+            "stops: RSS before → after (MiB)",
+            Box::new(|r| {
+                let first = r.stops.rss.first().map(|(_, x)| *x).unwrap_or_default();
+                let last = r.stops.rss.last().map(|(_, x)| *x).unwrap_or_default();
+                format!("{} → {}", mib(first), mib(last))
+            }),
+        ),
         row("stops: peak RSS, VmHWM (MiB)", Box::new(|r| mib(r.stops.peak))),
-        row(&format!("list of {}: `biglist` → the stop's variables answered (ms)", plan.list_len), Box::new(|r| format!("{:.0}", r.list.stop_ms))),
-        row("list: indexedVariables announced; every page right", Box::new(|r| format!("{}; {}", r.list.indexed, if r.list.correct { "yes" } else { "**no**" }))),
-        row("list: first page (fetches a block of 10) / pages 2–10 median (ms)", Box::new(move |r| format!("{:.1} / {:.2}", pages(&r.list, &|i, _| i == 0).first().copied().unwrap_or(f64::NAN), median(&pages(&r.list, &|i, _| (1..10).contains(&i)))))),
-        row("list: pages across the list, median / the last page (ms)", Box::new(move |r| {
-            let far = pages(&r.list, &|i, s| i >= 10 && s != last);
-            let end = pages(&r.list, &|_, s| s == last);
-            format!("{:.1} / {:.1}", median(&far), end.first().copied().unwrap_or(f64::NAN))
-        })),
-        row("list: RSS before → after (MiB); peak", Box::new(|r| format!("{} → {}; {}", mib(r.list.rss_before), mib(r.list.rss_after), mib(r.list.peak)))),
+        row(
+            &format!("list of {}: `biglist` → the stop's variables answered (ms)", plan.list_len),
+            Box::new(|r| format!("{:.0}", r.list.stop_ms)),
+        ),
+        row(
+            "list: indexedVariables announced; every page right",
+            Box::new(|r| format!("{}; {}", r.list.indexed, if r.list.correct { "yes" } else { "**no**" })),
+        ),
+        row(
+            "list: first page (fetches a block of 10) / pages 2–10 median (ms)",
+            Box::new(move |r| {
+                format!(
+                    "{:.1} / {:.2}",
+                    pages(&r.list, &|i, _| i == 0).first().copied().unwrap_or(f64::NAN),
+                    median(&pages(&r.list, &|i, _| (1..10).contains(&i)))
+                )
+            }),
+        ),
+        row(
+            "list: pages across the list, median / the last page (ms)",
+            Box::new(move |r| {
+                let far = pages(&r.list, &|i, s| i >= 10 && s != last);
+                let end = pages(&r.list, &|_, s| s == last);
+                format!("{:.1} / {:.1}", median(&far), end.first().copied().unwrap_or(f64::NAN))
+            }),
+        ),
+        row(
+            "list: RSS before → after (MiB); peak",
+            Box::new(|r| format!("{} → {}; {}", mib(r.list.rss_before), mib(r.list.rss_after), mib(r.list.peak))),
+        ),
     ];
     rows.extend(flood_rows("output, editor at full speed", |r| Some(&r.flood)));
     if plan.slow_rate > 0 {
         rows.extend(flood_rows("output, slow editor", |r| r.slow.as_ref()));
     }
     rows.extend(vec![
-        row("threads: phase failed", Box::new(|r| r.threads_failed.as_deref().map_or("no".into(), |e| format!("**{e}**")))),
-        row(&format!("threads: the stop in one worker → all {} listed by name (ms)", plan.threads), Box::new(|r| format!("{:.0} ({} named)", r.threads.all_named_ms, r.threads.named))),
-        row("threads: `threads` request / stackTrace of another worker, median (ms)", Box::new(|r| format!("{:.2} / {:.2}", r.threads.threads_ms, median(&r.threads.stacks_ms)))),
-        row("threads: `continue` left a thread paused: pause + continue rounds; still paused after them", Box::new(|r| {
-            format!("{}; {}", r.threads.stragglers, if r.threads.still_paused { "**yes**" } else { "no" })
-        })),
-        row("threads: RSS before → after (MiB); peak", Box::new(|r| format!("{} → {}; {}", mib(r.threads.rss_before), mib(r.threads.rss_after), mib(r.threads.peak)))),
+        row(
+            "threads: phase failed",
+            Box::new(|r| r.threads_failed.as_deref().map_or("no".into(), |e| format!("**{e}**"))),
+        ),
+        row(
+            &format!("threads: the stop in one worker → all {} listed by name (ms)", plan.threads),
+            Box::new(|r| format!("{:.0} ({} named)", r.threads.all_named_ms, r.threads.named)),
+        ),
+        row(
+            "threads: `threads` request / stackTrace of another worker, median (ms)",
+            Box::new(|r| format!("{:.2} / {:.2}", r.threads.threads_ms, median(&r.threads.stacks_ms))),
+        ),
+        row(
+            "threads: `continue` left a thread paused: pause + continue rounds; still paused after them",
+            Box::new(|r| {
+                format!("{}; {}", r.threads.stragglers, if r.threads.still_paused { "**yes**" } else { "no" })
+            }),
+        ),
+        row(
+            "threads: RSS before → after (MiB); peak",
+            Box::new(|r| {
+                format!("{} → {}; {}", mib(r.threads.rss_before), mib(r.threads.rss_after), mib(r.threads.peak))
+            }),
+        ),
     ]);
     rows.push(row("RSS at the end of the session (MiB)", Box::new(|r| mib(r.rss_end))));
     table(rows);
 
     // RSS through the stops.
-    let marks: Vec<usize> = runs.iter().filter_map(|(_, r)| r.as_ref().ok()).flat_map(|r| r.stops.rss.iter().map(|(n, _)| *n)).collect();
+    let marks: Vec<usize> =
+        runs.iter().filter_map(|(_, r)| r.as_ref().ok()).flat_map(|r| r.stops.rss.iter().map(|(n, _)| *n)).collect();
     let mut marks: Vec<usize> = marks.into_iter().collect::<std::collections::BTreeSet<_>>().into_iter().collect();
     marks.sort_unstable();
     let rows = marks
@@ -528,7 +609,11 @@ pub fn section(runs: &[(String, Result<LoadRun, String>)], plan: &LoadPlan, head
 pub fn splice(old: &str, section: &str) -> String {
     let section = section.trim_end();
     match find_section(old) {
-        Some((from, to)) => format!("{}{section}\n{}", &old[..from], if to < old.len() { format!("\n{}", &old[to..]) } else { String::new() }),
+        Some((from, to)) => format!(
+            "{}{section}\n{}",
+            &old[..from],
+            if to < old.len() { format!("\n{}", &old[to..]) } else { String::new() }
+        ),
         None => format!("{}\n\n{section}\n", old.trim_end()),
     }
 }

@@ -101,7 +101,8 @@ struct LoadArgs {
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
     match runtime.block_on(run(args)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
@@ -205,7 +206,11 @@ async fn run(args: Args) -> Result<(), String> {
 }
 
 fn out_path(args: &Args) -> PathBuf {
-    if args.out.is_absolute() { args.out.clone() } else { procs::repo_root().join(&args.out) }
+    if args.out.is_absolute() {
+        args.out.clone()
+    } else {
+        procs::repo_root().join(&args.out)
+    }
 }
 
 async fn run_load(args: &Args, l: &LoadArgs) -> Result<(), String> {
@@ -289,11 +294,23 @@ fn load_command(l: &LoadArgs, plan: &load::LoadPlan) -> String {
 
 /// The 1-minute load average: other work on the machine skews every figure.
 fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg").ok().and_then(|t| t.split_whitespace().next().map(str::to_string)).unwrap_or_default()
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|t| t.split_whitespace().next().map(str::to_string))
+        .unwrap_or_default()
 }
 
 #[allow(clippy::too_many_arguments)]
-fn document(args: &Args, delays: &[u64], plan: &Plan, attaches: usize, env: &Env, all: &[Measured], took: Duration, load: &str) -> String {
+fn document(
+    args: &Args,
+    delays: &[u64],
+    plan: &Plan,
+    attaches: usize,
+    env: &Env,
+    all: &[Measured],
+    took: Duration,
+    load: &str,
+) -> String {
     let python = env.debugpy.join("bin").join("python");
     let python = python.to_string_lossy();
     let debugpy_version = sysinfo::command_output(&python, &["-c", "import debugpy; print(debugpy.__version__)"]);
@@ -303,7 +320,11 @@ fn document(args: &Args, delays: &[u64], plan: &Plan, attaches: usize, env: &Env
     if args.short {
         command.push_str(" --short");
     }
-    command.push_str(&format!(" --delays {} --steps {}", delays.iter().map(u64::to_string).collect::<Vec<_>>().join(","), plan.steps));
+    command.push_str(&format!(
+        " --delays {} --steps {}",
+        delays.iter().map(u64::to_string).collect::<Vec<_>>().join(","),
+        plan.steps
+    ));
     let mut text = format!(
         "# Benchmarks: ptvsd-dap against debugpy\n\n\
          Written by `{command}` (or `scripts/bench.sh`), {date}, in {:.0} s.\n\n\

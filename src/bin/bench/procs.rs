@@ -36,7 +36,9 @@ pub fn marker_line_in(script: &Path, marker: &str) -> Res<u64> {
     let text = std::fs::read_to_string(script).map_err(|e| format!("cannot read {}: {e}", script.display()))?;
     let tag = format!("# @{marker}");
     text.lines()
-        .position(|l| l.split(&tag).nth(1).is_some_and(|rest| !rest.starts_with(|c: char| c.is_alphanumeric() || c == '_')))
+        .position(|l| {
+            l.split(&tag).nth(1).is_some_and(|rest| !rest.starts_with(|c: char| c.is_alphanumeric() || c == '_'))
+        })
         .map(|i| i as u64 + 1)
         .ok_or_else(|| format!("no `{tag}` in {}", script.display()))
 }
@@ -44,7 +46,11 @@ pub fn marker_line_in(script: &Path, marker: &str) -> Res<u64> {
 /// Runs scripts/setup-test-env.sh (idempotent) and returns the cache directory it prints.
 pub fn test_env() -> Res<PathBuf> {
     let script = repo_root().join("scripts").join("setup-test-env.sh");
-    let out = std::process::Command::new("bash").arg(&script).stderr(Stdio::inherit()).output().map_err(|e| format!("{}: {e}", script.display()))?;
+    let out = std::process::Command::new("bash")
+        .arg(&script)
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("{}: {e}", script.display()))?;
     if !out.status.success() {
         return Err(format!("{} failed ({})", script.display(), out.status));
     }
@@ -67,7 +73,13 @@ pub fn ensure_debugpy(cache: &Path) -> Res<PathBuf> {
     let _ = std::fs::remove_dir_all(&dir);
     let base = cache.join("ptvsd-3.2.1").join("bin").join("python");
     run(std::process::Command::new(&base).args(["-m", "venv"]).arg(&dir))?;
-    run(std::process::Command::new(dir.join("bin").join("pip")).args(["install", "--quiet", "--disable-pip-version-check", "--upgrade", "debugpy"]))?;
+    run(std::process::Command::new(dir.join("bin").join("pip")).args([
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--upgrade",
+        "debugpy",
+    ]))?;
     std::fs::write(dir.join(".ready"), b"").map_err(|e| e.to_string())?;
     Ok(dir)
 }
@@ -94,7 +106,8 @@ impl Debuggee {
     /// Like [`Debuggee::ptvsd`], running `script`.
     pub fn ptvsd_running(python: &Path, script: &Path, port: u16, secret: &str) -> Res<Debuggee> {
         let mut cmd = Command::new(python);
-        cmd.args(["-u", "-m", "ptvsd", "--port", &port.to_string(), "--interface", "127.0.0.1", "--secret", secret]).arg(script);
+        cmd.args(["-u", "-m", "ptvsd", "--port", &port.to_string(), "--interface", "127.0.0.1", "--secret", secret])
+            .arg(script);
         Self::spawn(cmd)
     }
 

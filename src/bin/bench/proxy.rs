@@ -42,7 +42,12 @@ pub struct Traffic {
 impl Traffic {
     /// The same counts seen from the other end (when the debuggee is the side that dialled).
     pub fn swapped(self) -> Traffic {
-        Traffic { up_chunks: self.down_chunks, up_bytes: self.down_bytes, down_chunks: self.up_chunks, down_bytes: self.up_bytes }
+        Traffic {
+            up_chunks: self.down_chunks,
+            up_bytes: self.down_bytes,
+            down_chunks: self.up_chunks,
+            down_bytes: self.up_bytes,
+        }
     }
 
     pub fn since(self, before: Traffic) -> Traffic {
@@ -126,7 +131,8 @@ fn pump(sh: &Arc<Shared>, mut src: TcpStream, mut dst: TcpStream, delay: Duratio
                 Ok(n) => n,
             };
             let due = Instant::now() + delay;
-            let (chunks, bytes) = if up { (&rsh.up_chunks, &rsh.up_bytes) } else { (&rsh.down_chunks, &rsh.down_bytes) };
+            let (chunks, bytes) =
+                if up { (&rsh.up_chunks, &rsh.up_bytes) } else { (&rsh.down_chunks, &rsh.down_bytes) };
             chunks.fetch_add(1, Ordering::SeqCst);
             bytes.fetch_add(n as u64, Ordering::SeqCst);
             if tx.send((due, buf[..n].to_vec())).is_err() {

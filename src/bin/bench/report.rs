@@ -31,7 +31,11 @@ pub fn median(values: &[f64]) -> f64 {
     }
     v.sort_by(|a, b| a.total_cmp(b));
     let n = v.len();
-    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
 }
 
 fn totals(cycles: &[Cycle]) -> Vec<f64> {
@@ -50,7 +54,11 @@ struct Row {
 }
 
 fn fmt(v: f64, decimals: usize) -> String {
-    if v.is_finite() { format!("{v:.decimals$}") } else { "—".into() }
+    if v.is_finite() {
+        format!("{v:.decimals$}")
+    } else {
+        "—".into()
+    }
 }
 
 fn rows(runs: &[&Measured]) -> Vec<Row> {
@@ -92,16 +100,31 @@ fn rows(runs: &[&Measured]) -> Vec<Row> {
     add("output: MB/s reaching the editor", &|s, _| {
         let o = &s.output;
         let v = o.received as f64 / 1e6 / o.seconds;
-        let lost = if o.received + 64 < o.sent { format!(" ({:.0}% shown)", 100.0 * o.received as f64 / o.sent as f64) } else { String::new() };
+        let lost = if o.received + 64 < o.sent {
+            format!(" ({:.0}% shown)", 100.0 * o.received as f64 / o.sent as f64)
+        } else {
+            String::new()
+        };
         (v, format!("{}{}{}", fmt(v, 1), lost, if o.complete { "" } else { " unfinished" }))
     });
     add("output: debuggee print loop (s)", &|s, _| (s.output.loop_s, fmt(s.output.loop_s, 2)));
-    add("output: longest print() in the debuggee (ms)", &|s, _| (s.output.longest_print_s * 1e3, fmt(s.output.longest_print_s * 1e3, 1)));
+    add("output: longest print() in the debuggee (ms)", &|s, _| {
+        (s.output.longest_print_s * 1e3, fmt(s.output.longest_print_s * 1e3, 1))
+    });
     add("output: time in prints > 10 ms (s)", &|s, _| (s.output.stalled_s, fmt(s.output.stalled_s, 2)));
     add("output: CPU s of adapter front / owner / debuggee / relay", &|s, _| {
         let o = &s.output;
         let adapter = o.cpu_front + o.cpu_owner;
-        (adapter, format!("{} / {} / {} / {}", fmt(o.cpu_front, 2), fmt(o.cpu_owner, 2), fmt(o.cpu_debuggee, 2), fmt(o.cpu_relay, 2)))
+        (
+            adapter,
+            format!(
+                "{} / {} / {} / {}",
+                fmt(o.cpu_front, 2),
+                fmt(o.cpu_owner, 2),
+                fmt(o.cpu_debuggee, 2),
+                fmt(o.cpu_relay, 2)
+            ),
+        )
     });
     let rss = |r: crate::sysinfo::Rss| {
         let v = mib(r.sum());
@@ -162,7 +185,9 @@ fn short_label(who: Contender) -> &'static str {
 
 /// Medians of each segment of a stop cycle: where the time goes.
 pub fn breakdown(delay_ms: u64, runs: &[&Measured]) -> String {
-    let mut out = format!("#### Where a stop cycle's time goes at {delay_ms} ms (medians, ms after `next`/`continue` was sent)\n\n");
+    let mut out = format!(
+        "#### Where a stop cycle's time goes at {delay_ms} ms (medians, ms after `next`/`continue` was sent)\n\n"
+    );
     out.push_str("| contender | cycle | command answered | `stopped` received | stackTrace | scopes | variables |\n|---|---|---|---|---|---|---|\n");
     for m in runs {
         let Ok(s) = &m.session else { continue };
@@ -184,7 +209,10 @@ pub fn breakdown(delay_ms: u64, runs: &[&Measured]) -> String {
     for m in runs {
         let Ok(s) = &m.session else { continue };
         let t = |e: &crate::scenario::Expand| {
-            format!("{} / {}, {} / {}", e.traffic.up_chunks, e.traffic.up_bytes, e.traffic.down_chunks, e.traffic.down_bytes)
+            format!(
+                "{} / {}, {} / {}",
+                e.traffic.up_chunks, e.traffic.up_bytes, e.traffic.down_chunks, e.traffic.down_bytes
+            )
         };
         let _ = writeln!(out, "| {} | {} | {} | {} |", m.who.label(), t(&s.list), t(&s.list_whole), t(&s.dict));
     }
@@ -195,11 +223,19 @@ pub fn breakdown(delay_ms: u64, runs: &[&Measured]) -> String {
 pub fn targets(all: &[Measured]) -> String {
     let Some(delay) = all.iter().map(|m| m.delay_ms).max() else { return String::new() };
     let rtt = 2.0 * delay as f64;
-    let mut out = format!("## Targets (judged at one-way {delay} ms, RTT {rtt} ms{})\n\n", if delay == 50 { "" } else { "; they are stated for 50 ms" });
+    let mut out = format!(
+        "## Targets (judged at one-way {delay} ms, RTT {rtt} ms{})\n\n",
+        if delay == 50 { "" } else { "; they are stated for 50 ms" }
+    );
     out.push_str("| target | contender | measured | met |\n|---|---|---|---|\n");
-    let debugpy = all.iter().find(|m| m.delay_ms == delay && m.who == Contender::Debugpy).and_then(|m| m.session.as_ref().ok());
+    let debugpy =
+        all.iter().find(|m| m.delay_ms == delay && m.who == Contender::Debugpy).and_then(|m| m.session.as_ref().ok());
     let mut line = |target: &str, who: Contender, measured: String, met: Option<bool>| {
-        let verdict = match met { Some(true) => "yes", Some(false) => "**no**", None => "—" };
+        let verdict = match met {
+            Some(true) => "yes",
+            Some(false) => "**no**",
+            None => "—",
+        };
         let _ = writeln!(out, "| {target} | {} | {measured} | {verdict} |", who.label());
     };
     for m in all.iter().filter(|m| m.delay_ms == delay && m.who != Contender::Debugpy) {
@@ -207,28 +243,48 @@ pub fn targets(all: &[Measured]) -> String {
             line("all", m.who, "run failed".into(), Some(false));
             continue;
         };
-        for (name, cycles, theirs) in [("step", &s.steps, debugpy.map(|d| &d.steps)), ("breakpoint loop", &s.breakpoints, debugpy.map(|d| &d.breakpoints))] {
+        for (name, cycles, theirs) in [
+            ("step", &s.steps, debugpy.map(|d| &d.steps)),
+            ("breakpoint loop", &s.breakpoints, debugpy.map(|d| &d.breakpoints)),
+        ] {
             let ours = median(&totals(cycles));
             let bound = 1.15 * rtt + 3.0;
-            line(&format!("{name} ≤ 1.15 × RTT + 3 ms = {bound:.1} ms"), m.who, format!("{ours:.1} ms"), Some(ours <= bound));
+            line(
+                &format!("{name} ≤ 1.15 × RTT + 3 ms = {bound:.1} ms"),
+                m.who,
+                format!("{ours:.1} ms"),
+                Some(ours <= bound),
+            );
             if let Some(theirs) = theirs {
                 let r = ours / median(&totals(theirs));
                 line(&format!("{name} ≤ 0.35 × debugpy"), m.who, format!("{r:.2} ×"), Some(r <= 0.35));
             }
         }
         let ours = median(&m.attaches);
-        let theirs = all.iter().find(|d| d.delay_ms == delay && d.who == Contender::Debugpy).map(|d| median(&d.attaches));
+        let theirs =
+            all.iter().find(|d| d.delay_ms == delay && d.who == Contender::Debugpy).map(|d| median(&d.attaches));
         if let Some(theirs) = theirs {
-            line("attach no slower than debugpy", m.who, format!("{ours:.1} ms vs {theirs:.1} ms"), Some(ours <= theirs));
+            line(
+                "attach no slower than debugpy",
+                m.who,
+                format!("{ours:.1} ms vs {theirs:.1} ms"),
+                Some(ours <= theirs),
+            );
         }
-        for (name, e) in [("list (VS Code's pages)", &s.list), ("list (one request)", &s.list_whole), ("dict", &s.dict)] {
+        for (name, e) in [("list (VS Code's pages)", &s.list), ("list (one request)", &s.list_whole), ("dict", &s.dict)]
+        {
             // A round trip is a burst the adapter sends towards the debuggee and waits on.
             let trips = e.traffic.up_chunks;
             let ok = e.complete && e.requests == 1 && trips <= 1;
             line(
                 &format!("{name} in one round trip"),
                 m.who,
-                format!("{trips} adapter → debuggee send(s), {} request(s), {:.1} ms = {:.2} × RTT", e.requests, e.ms, e.ms / rtt),
+                format!(
+                    "{trips} adapter → debuggee send(s), {} request(s), {:.1} ms = {:.2} × RTT",
+                    e.requests,
+                    e.ms,
+                    e.ms / rtt
+                ),
                 Some(ok),
             );
         }
@@ -238,7 +294,12 @@ pub fn targets(all: &[Measured]) -> String {
         let peak = mib(s.rss_output.sum());
         line("RSS ≤ 40 MiB during output (front + owner)", m.who, format!("{peak:.1} MiB"), Some(peak <= 40.0));
         let idle = mib(s.rss_idle.sum());
-        line("idle RSS ≤ 15 MiB (front + owner)", m.who, format!("{idle:.1} MiB (owner {:.1})", mib(s.rss_idle.owner)), Some(idle <= 15.0));
+        line(
+            "idle RSS ≤ 15 MiB (front + owner)",
+            m.who,
+            format!("{idle:.1} MiB (owner {:.1})", mib(s.rss_idle.owner)),
+            Some(idle <= 15.0),
+        );
     }
     out
 }

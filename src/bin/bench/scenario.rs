@@ -147,7 +147,8 @@ async fn start_rig(env: &Env, who: Contender, delay: Duration, tag: &str) -> Res
             debuggee.report("ready", T).await?;
             let listen = sysinfo::free_port();
             let proxy = DelayProxy::start(listen, delay).map_err(|e| e.to_string())?;
-            let attach = json!({"listen": {"host": "127.0.0.1", "port": listen}, "justMyCode": false, "redirectOutput": true});
+            let attach =
+                json!({"listen": {"host": "127.0.0.1", "port": listen}, "justMyCode": false, "redirectOutput": true});
             let client = DapClient::spawn(procs::adapter_command(&python, &["-m", "debugpy.adapter"], &log)?)?;
             Ok(Rig { debuggee, _relay: None, proxy, client, attach, reversed: true })
         }
@@ -201,7 +202,8 @@ async fn attach(rig: &mut Rig, who: Contender, s: &mut Session) -> Res<()> {
         return Err(format!("configurationDone failed: {done}"));
     }
     s.attach_ms = ms(start, received_at(&done));
-    let attached = tokio::time::timeout(T, attach_rx).await.map_err(|_| "no answer to attach")?.map_err(|_| "adapter gone")?;
+    let attached =
+        tokio::time::timeout(T, attach_rx).await.map_err(|_| "no answer to attach")?.map_err(|_| "adapter gone")?;
     if attached["success"] != true {
         return Err(format!("attach failed: {}", crate::client::short(&attached.to_string())));
     }
@@ -230,7 +232,10 @@ pub async fn cycle(c: &DapClient, command: &str, stopped: &Value) -> Res<(Cycle,
     let start = Instant::now();
     let rx = c.send(command, json!({"threadId": stopped["body"]["threadId"]})).await?;
     let next_stop = c.wait_event("stopped", T, |_| true).await?;
-    let response = tokio::time::timeout(T, rx).await.map_err(|_| format!("no answer to {command}"))?.map_err(|_| "adapter gone")?;
+    let response = tokio::time::timeout(T, rx)
+        .await
+        .map_err(|_| format!("no answer to {command}"))?
+        .map_err(|_| "adapter gone")?;
     if response["success"] != true {
         return Err(format!("{command} failed: {response}"));
     }
@@ -259,7 +264,11 @@ pub async fn run(env: &Env, who: Contender, delay: Duration, plan: &Plan, full: 
     if full {
         phases(&mut rig, plan, &mut s, pid).await?;
     }
-    let _ = tokio::time::timeout(Duration::from_secs(10), rig.client.request("disconnect", json!({"terminateDebuggee": false}))).await;
+    let _ = tokio::time::timeout(
+        Duration::from_secs(10),
+        rig.client.request("disconnect", json!({"terminateDebuggee": false})),
+    )
+    .await;
     Ok(s)
 }
 
@@ -349,12 +358,19 @@ async fn expand(rig: &Rig, vars: &[Value], name: &str, len: usize, paged: bool) 
         last = received_at(&response);
         let children = response["body"]["variables"].as_array().cloned().unwrap_or_default();
         e.elements += children.iter().filter(|c| is_element(c["name"].as_str().unwrap_or(""), list)).count();
-        if let Some(more) = children.iter().find(|c| c["name"] == "more" && c["variablesReference"].as_u64().unwrap_or(0) > 0) {
+        if let Some(more) =
+            children.iter().find(|c| c["name"] == "more" && c["variablesReference"].as_u64().unwrap_or(0) > 0)
+        {
             queue.push(json!({"variablesReference": more["variablesReference"]}));
         }
         if std::env::var_os("BENCH_DEBUG").is_some() {
             let names: Vec<&str> = children.iter().filter_map(|c| c["name"].as_str()).collect();
-            eprintln!("  expand {name}: {} children: {:?} ... {:?}", names.len(), &names[..names.len().min(4)], &names[names.len().saturating_sub(3)..]);
+            eprintln!(
+                "  expand {name}: {} children: {:?} ... {:?}",
+                names.len(),
+                &names[..names.len().min(4)],
+                &names[names.len().saturating_sub(3)..]
+            );
         }
     }
     e.ms = ms(start, last);
@@ -372,7 +388,11 @@ async fn output(rig: &mut Rig, plan: &Plan) -> Res<OutputRun> {
     let pids = (c.pid(), rig.debuggee.pid(), rig._relay.as_ref().map_or(0, |r| r.pid()));
     let total = |(own, children): (f64, f64)| own + children;
     let cpu = |(a, d, r): (u32, u32, u32)| {
-        (sysinfo::cpu_seconds(a), total(sysinfo::cpu_seconds(d)), if r > 0 { total(sysinfo::cpu_seconds(r)) } else { 0.0 })
+        (
+            sysinfo::cpu_seconds(a),
+            total(sysinfo::cpu_seconds(d)),
+            if r > 0 { total(sysinfo::cpu_seconds(r)) } else { 0.0 },
+        )
     };
     let cpu_before = cpu(pids);
     let start = Instant::now();

@@ -95,7 +95,9 @@ pub fn descendants(pid: u32) -> Vec<u32> {
 fn status_kib(pid: u32, field: &str) -> u64 {
     let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/status")) else { return 0 };
     text.lines()
-        .find_map(|l| l.strip_prefix(field).and_then(|rest| rest.trim_start_matches(':').split_whitespace().next()?.parse().ok()))
+        .find_map(|l| {
+            l.strip_prefix(field).and_then(|rest| rest.trim_start_matches(':').split_whitespace().next()?.parse().ok())
+        })
         .unwrap_or(0)
 }
 
@@ -134,7 +136,10 @@ pub fn current(pid: u32) -> Rss {
 /// Anonymous resident memory (RssAnon: the heap and stacks, not the mapped binary that the
 /// front and the owner share).
 pub fn current_anon(pid: u32) -> Rss {
-    Rss { front: status_kib(pid, "RssAnon"), owner: descendants(pid).into_iter().map(|p| status_kib(p, "RssAnon")).sum() }
+    Rss {
+        front: status_kib(pid, "RssAnon"),
+        owner: descendants(pid).into_iter().map(|p| status_kib(p, "RssAnon")).sum(),
+    }
 }
 
 /// CPU time (user + system, in seconds) of `pid`, and of all its descendants.
@@ -145,14 +150,17 @@ pub fn cpu_seconds(pid: u32) -> (f64, f64) {
 
 fn cpu_of(pids: &[u32]) -> f64 {
     static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
-    let ticks = *TICKS.get_or_init(|| command_output("getconf", &["CLK_TCK"]).parse::<f64>().ok().filter(|t| *t > 0.0).unwrap_or(100.0));
+    let ticks = *TICKS.get_or_init(|| {
+        command_output("getconf", &["CLK_TCK"]).parse::<f64>().ok().filter(|t| *t > 0.0).unwrap_or(100.0)
+    });
     let mut total = 0u64;
     for &p in pids {
         let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else { continue };
         let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..]) else { continue };
         let f: Vec<&str> = after.split_whitespace().collect();
         // utime and stime are fields 14 and 15 of stat; 11 and 12 after "(comm)".
-        total += f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        total += f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+            + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
     }
     total as f64 / ticks
 }
@@ -161,7 +169,10 @@ fn cpu_of(pids: &[u32]) -> f64 {
 pub fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|t| t.lines().find_map(|l| l.strip_prefix("model name").map(|r| r.trim_start_matches([' ', '\t', ':']).to_string())))
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("model name").map(|r| r.trim_start_matches([' ', '\t', ':']).to_string()))
+        })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     let mem_gib = status_like("/proc/meminfo", "MemTotal") as f64 / 1024.0 / 1024.0;
@@ -172,7 +183,10 @@ pub fn machine() -> String {
 fn status_like(path: &str, field: &str) -> u64 {
     std::fs::read_to_string(path)
         .ok()
-        .and_then(|t| t.lines().find_map(|l| l.strip_prefix(field)?.trim_start_matches(':').split_whitespace().next()?.parse().ok()))
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix(field)?.trim_start_matches(':').split_whitespace().next()?.parse().ok())
+        })
         .unwrap_or(0)
 }
 
@@ -181,6 +195,8 @@ pub fn command_output(program: &str, args: &[&str]) -> String {
     std::process::Command::new(program)
         .args(args)
         .output()
-        .map(|o| format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)).trim().to_string())
+        .map(|o| {
+            format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)).trim().to_string()
+        })
         .unwrap_or_default()
 }

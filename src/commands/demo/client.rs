@@ -78,7 +78,8 @@ impl DapClient {
 
     /// Console and program output received so far, in order.
     pub fn take_output(&mut self) -> Vec<String> {
-        let (output, rest): (Vec<Value>, Vec<Value>) = self.events.drain(..).partition(|event| event["event"] == "output");
+        let (output, rest): (Vec<Value>, Vec<Value>) =
+            self.events.drain(..).partition(|event| event["event"] == "output");
         self.events = rest;
         output.iter().filter_map(|event| event["body"]["output"].as_str().map(str::to_string)).collect()
     }
@@ -87,7 +88,8 @@ impl DapClient {
         tokio::time::timeout(WAIT, async {
             loop {
                 if let Some(body) = decode_frame(&mut self.buf).map_err(|error| error.to_string())? {
-                    return serde_json::from_slice(&body).map_err(|error| format!("invalid message from the adapter: {error}"));
+                    return serde_json::from_slice(&body)
+                        .map_err(|error| format!("invalid message from the adapter: {error}"));
                 }
                 match self.stdout.read_buf(&mut self.buf).await {
                     Ok(0) => return Err("the adapter closed its output".to_string()),

@@ -54,12 +54,14 @@ async fn demo(args: &Args) -> Result<(), String> {
     std::fs::create_dir_all(&app_dir).map_err(|e| format!("cannot create {}: {e}", app_dir.display()))?;
     let app_path = app_dir.join("app.py");
     std::fs::write(&app_path, DEMO_APP).map_err(|e| format!("cannot write {}: {e}", app_path.display()))?;
-    let breakpoint_line = DEMO_APP.lines().position(|line| line.contains(BREAKPOINT_MARKER)).map_or(1, |index| index + 1);
+    let breakpoint_line =
+        DEMO_APP.lines().position(|line| line.contains(BREAKPOINT_MARKER)).map_or(1, |index| index + 1);
 
     let (ptvsd_port, http_port) = (free_port()?, free_port()?);
     println!("1. Starting the sample web app under ptvsd {} (ptvsd on 127.0.0.1:{ptvsd_port})", args.ptvsd);
     let mut app = start_app(&python, &app_path, ptvsd_port, http_port).await?;
-    let relay = Relay::bind(RelayConfig::new("127.0.0.1:0", &format!("127.0.0.1:{ptvsd_port}"), "/ptvsd", None)?).await?;
+    let relay =
+        Relay::bind(RelayConfig::new("127.0.0.1:0", &format!("127.0.0.1:{ptvsd_port}"), "/ptvsd", None)?).await?;
     let relay_port = relay.local_addr().port();
     let (stop_relay, relay_stopped) = tokio::sync::oneshot::channel::<()>();
     let relay_task = tokio::spawn(relay.run(async {
@@ -87,7 +89,8 @@ async fn debug_session(url: &str, app_path: &Path, line: usize, http_port: u16) 
     dap.event("initialized").await?;
     show_output(&mut dap);
     let path = app_path.display().to_string();
-    let body = dap.request("setBreakpoints", json!({"source": {"path": path}, "breakpoints": [{"line": line}]})).await?;
+    let body =
+        dap.request("setBreakpoints", json!({"source": {"path": path}, "breakpoints": [{"line": line}]})).await?;
     println!("   breakpoint at app.py:{line}: verified = {}", body["breakpoints"][0]["verified"]);
     dap.request("setExceptionBreakpoints", json!({"filters": []})).await?;
     dap.request("configurationDone", json!({})).await?;
@@ -99,23 +102,38 @@ async fn debug_session(url: &str, app_path: &Path, line: usize, http_port: u16) 
     let thread_id = stopped["body"]["threadId"].clone();
     let frames = dap.request("stackTrace", json!({"threadId": thread_id})).await?;
     let top = &frames["stackFrames"][0];
-    println!("   stopped ({}) in {} at {}:{}", stopped["body"]["reason"].as_str().unwrap_or(""), text(&top["name"]), text(&top["source"]["name"]), top["line"]);
+    println!(
+        "   stopped ({}) in {} at {}:{}",
+        stopped["body"]["reason"].as_str().unwrap_or(""),
+        text(&top["name"]),
+        text(&top["source"]["name"]),
+        top["line"]
+    );
     for frame in frames["stackFrames"].as_array().into_iter().flatten().take(4) {
         println!("     {} ({}:{})", text(&frame["name"]), text(&frame["source"]["name"]), frame["line"]);
     }
     let scopes = dap.request("scopes", json!({"frameId": top["id"]})).await?;
-    let variables = dap.request("variables", json!({"variablesReference": scopes["scopes"][0]["variablesReference"]})).await?;
+    let variables =
+        dap.request("variables", json!({"variablesReference": scopes["scopes"][0]["variablesReference"]})).await?;
     println!("   locals:");
-    for variable in variables["variables"].as_array().into_iter().flatten().filter(|v| ["name", "query"].contains(&text(&v["name"]).as_str())) {
+    for variable in variables["variables"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|v| ["name", "query"].contains(&text(&v["name"]).as_str()))
+    {
         let value: String = text(&variable["value"]).chars().take(70).collect();
         println!("     {} = {value}", text(&variable["name"]));
     }
-    let evaluated = dap.request("evaluate", json!({"expression": "name.upper()", "frameId": top["id"], "context": "repl"})).await?;
+    let evaluated =
+        dap.request("evaluate", json!({"expression": "name.upper()", "frameId": top["id"], "context": "repl"})).await?;
     println!("   evaluate name.upper() -> {}", text(&evaluated["result"]));
 
     println!("5. Continuing");
     dap.request("continue", json!({"threadId": thread_id})).await?;
-    let answer = tokio::time::timeout(Duration::from_secs(30), response).await.map_err(|_| "the web app did not answer".to_string())?;
+    let answer = tokio::time::timeout(Duration::from_secs(30), response)
+        .await
+        .map_err(|_| "the web app did not answer".to_string())?;
     println!("   the web app answered: {}", answer.map_err(|e| e.to_string())??);
     show_output(&mut dap);
     println!("6. Disconnecting: ptvsd detaches and the app keeps serving");
@@ -140,7 +158,9 @@ fn print_editor_configs(url: &str, app_dir: &Path, http_port: u16) {
     let root = app_dir.display();
     println!("\nThe app (http://127.0.0.1:{http_port}/) and the relay keep running until Ctrl-C. Attach to them with:");
     println!("\nVS Code (launch.json):\n  {{ \"type\": \"ptvsd-remote\", \"request\": \"attach\", \"name\": \"ptvsd-dap demo\", \"url\": \"{url}\" }}");
-    println!("\nnvim-dap:\n  require('dap').run({{ type = 'ptvsd', request = 'attach', name = 'demo', url = '{url}' }})");
+    println!(
+        "\nnvim-dap:\n  require('dap').run({{ type = 'ptvsd', request = 'attach', name = 'demo', url = '{url}' }})"
+    );
     println!("\nHelix (languages.toml template argument):\n  args = {{ url = \"{url}\" }}");
     println!("\nSet a breakpoint in {root}/app.py and open http://127.0.0.1:{http_port}/?name=you");
 }
@@ -164,16 +184,26 @@ async fn prepare_venv(cache: &Path, python: &str, release: &str) -> Result<PathB
         return Ok(venv_python);
     }
     println!("0. Preparing a Python venv with ptvsd {release} in {} (once)", dir.display());
-    let version = run_tool(Command::new(python).args(["-c", "import sys; print('%d.%d' % sys.version_info[:2])"])).await
+    let version = run_tool(Command::new(python).args(["-c", "import sys; print('%d.%d' % sys.version_info[:2])"]))
+        .await
         .map_err(|e| format!("{e}: install Python 3.11 (or older) or pass --python"))?;
     let minor: u32 = version.trim().strip_prefix("3.").and_then(|m| m.parse().ok()).unwrap_or(99);
     if minor > 11 {
-        return Err(format!("{python} is Python {}; ptvsd needs 3.11 or older (it imports `imp`): pass --python", version.trim()));
+        return Err(format!(
+            "{python} is Python {}; ptvsd needs 3.11 or older (it imports `imp`): pass --python",
+            version.trim()
+        ));
     }
     let staging = cache.join(format!(".ptvsd-{release}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
     run_tool(Command::new(python).arg("-m").arg("venv").arg(&staging)).await?;
-    run_tool(Command::new(staging.join("bin").join("pip")).args(["install", "--quiet", "--disable-pip-version-check", &format!("ptvsd=={release}")])).await?;
+    run_tool(Command::new(staging.join("bin").join("pip")).args([
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        &format!("ptvsd=={release}"),
+    ]))
+    .await?;
     std::fs::write(staging.join(".ready"), "").map_err(|e| e.to_string())?;
     if std::fs::rename(&staging, &dir).is_err() {
         // Someone else made it meanwhile.
