@@ -1,5 +1,5 @@
 //! End-to-end tests of `ptvsd-dap relay`, the WebSocket relay with the App Service proxy's
-//! behaviour (ptvsd-protocol.md §1.4): the binary is started with `--listen 127.0.0.1:0` and its
+//! behaviour (docs/protocol.md §1.4): the binary is started with `--listen 127.0.0.1:0` and its
 //! ready line tells the port. Most cases put a plain TCP listener behind it as the "debuggee"
 //! (to see exactly which bytes and connections arrive); one case per ptvsd release runs a whole
 //! debug session through it with the adapter.

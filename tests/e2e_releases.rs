@@ -1,6 +1,6 @@
 //! End-to-end checks of what differs between ptvsd releases: which release the adapter says it
 //! attached to, and that leaving never leaves ptvsd's loop spinning (the 3.1/3.2 detach quirk,
-//! ptvsd-protocol.md §9.13). Every case runs against every supported release.
+//! docs/protocol.md §9.13). Every case runs against every supported release.
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! End-to-end tests of the `tcps` transport (ptvsd-protocol.md §1.3): TLS straight to ptvsd.
+//! End-to-end tests of the `tcps` transport (docs/protocol.md §1.3): TLS straight to ptvsd.
 //!
 //! - A real ptvsd behind stunnel (Debian's `stunnel4`), configured (a) for TLS 1.3 only and
 //!   (b) for TLS 1.0 only with an old cipher suite (RSA key exchange, CBC, SHA-1), as ptvsd's own

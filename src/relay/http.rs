@@ -106,7 +106,7 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<RequestHead>, HeadError> {
 
 /// Decides what a request gets, for a relay serving WebSockets at `relay_path`. Every check is
 /// made before ptvsd is connected: a connection to ptvsd that closes without a handshake can
-/// hold up its one-at-a-time attach server (ptvsd-protocol.md §1.2).
+/// hold up its one-at-a-time attach server (docs/protocol.md §1.2).
 pub fn decide(head: &RequestHead, relay_path: &str) -> Action {
     if !head.upgrade_websocket {
         return Action::InfoPage { head_only: head.method == "HEAD" };

@@ -1,5 +1,5 @@
 //! `ptvsd-dap relay`: a WebSocket proxy to ptvsd with the Azure App Service proxy's behaviour
-//! (ptvsd-protocol.md §1.4), so that a container, a VM or a local program can be debugged the
+//! (docs/protocol.md §1.4), so that a container, a VM or a local program can be debugged the
 //! way an App Service site is.
 //!
 //! - A request that is not a WebSocket upgrade gets an HTML help page (`http.rs`).

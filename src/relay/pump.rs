@@ -1,5 +1,5 @@
 //! One WebSocket relayed to its own TCP connection, both directions at once, with the App
-//! Service proxy's end-of-session behaviour (ptvsd-protocol.md §1.4): when either direction ends,
+//! Service proxy's end-of-session behaviour (docs/protocol.md §1.4): when either direction ends,
 //! the other is cancelled, the target socket is shut down both ways and the client gets a
 //! Close (1000, Normal Closure).
 //!
@@ -159,7 +159,7 @@ where
 }
 
 /// Linux turns delayed ACK back on after a while: re-arm quick ACKs after every read, so that
-/// ptvsd's many small writes are not held up by our delayed ACKs (ptvsd-protocol.md §1.2).
+/// ptvsd's many small writes are not held up by our delayed ACKs (docs/protocol.md §1.2).
 #[cfg(target_os = "linux")]
 fn rearm_quickack(stream: &TcpStream) {
     let _ = socket2::SockRef::from(stream).set_tcp_quickack(true);

@@ -1,5 +1,5 @@
 //! Which protocol generation a debuggee speaks, detected from its greeting, and what each
-//! release can do (`ptvsd-protocol.md` §0.2, §2.3, §12).
+//! release can do (`docs/protocol.md` §0.2, §2.3, §12).
 
 use bytes::BytesMut;
 

@@ -2,7 +2,7 @@
 //!
 //! Each codec (`wire::v6`, `wire::json`) encodes [`Command`] and decodes [`Event`]; the session
 //! never sees a tag, a JSON key or a framing detail. Field meanings follow
-//! `ptvsd-protocol.md` §4–§6.
+//! `docs/protocol.md` §4–§6.
 
 use crate::config::Secret;
 

@@ -50,7 +50,7 @@ pub fn older_python() -> PathBuf {
     candidates.into_iter().find(|candidate| candidate.is_file() && is_old(candidate)).unwrap_or_else(|| {
         panic!(
             "no Python 3.9 or older found (PTVSD_DAP_OLD_PYTHON, python3.9/3.8/3.7 on the PATH, pyenv's versions): \
-             ptvsd's own TLS (TLS 1.0) cannot handshake on Python 3.10+ (ptvsd-protocol.md §1.3), so this test needs \
+             ptvsd's own TLS (TLS 1.0) cannot handshake on Python 3.10+ (docs/protocol.md §1.3), so this test needs \
              an older interpreter. Point PTVSD_DAP_OLD_PYTHON at one"
         )
     })

@@ -1,4 +1,4 @@
-//! Requests to ptvsd 3.1/3.2 (`ptvsd-protocol.md` §3.2, §5).
+//! Requests to ptvsd 3.1/3.2 (`docs/protocol.md` §3.2, §5).
 //!
 //! ptvsd reads every argument with `args['key']`, so a missing key fails the request without
 //! acting (§5): every key is always sent, even where the value is unused.

@@ -1,4 +1,4 @@
-//! Events from ptvsd 3.1/3.2 (`ptvsd-protocol.md` §4, §6), with the keys that
+//! Events from ptvsd 3.1/3.2 (`docs/protocol.md` §4, §6), with the keys that
 //! `visualstudio_py_debugger.py` (3.1.0) and `debugger.py` (3.2.1) send.
 //!
 //! Keys that identify something (thread, breakpoint, execution) are required; descriptive keys

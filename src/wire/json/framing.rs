@@ -1,4 +1,4 @@
-//! `Content-Length` framing of the JSON generations (`ptvsd-protocol.md` §2.2).
+//! `Content-Length` framing of the JSON generations (`docs/protocol.md` §2.2).
 //!
 //! ptvsd itself writes exactly `Content-Length: N\r\n\r\n` and requires the same spelling from
 //! us (a lowercase name kills its attach server, §11 item 10). Reading, we are lenient: any

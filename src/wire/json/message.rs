@@ -1,4 +1,4 @@
-//! The envelope of a message from ptvsd (`ptvsd-protocol.md` §2.2): an event or a response.
+//! The envelope of a message from ptvsd (`docs/protocol.md` §2.2): an event or a response.
 
 use serde::de::DeserializeOwned;
 use serde::Deserialize;

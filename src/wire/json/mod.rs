@@ -1,7 +1,7 @@
 //! The JSON generations: ptvsd 3.1.0 (protocol 7) and 3.2.x (protocol 8).
 //!
 //! `Content-Length`-framed JSON requests, responses and events with `legacyXxx` names
-//! (`ptvsd-protocol.md` §2.2, §3.2, §5, §6). Responses are matched to requests by
+//! (`docs/protocol.md` §2.2, §3.2, §5, §6). Responses are matched to requests by
 //! `request_seq`, so the codec remembers what each of its recent requests asked.
 
 mod commands;

@@ -1,4 +1,4 @@
-//! Responses from ptvsd, decoded by what was asked (`ptvsd-protocol.md` §2.2, §3.2, §5).
+//! Responses from ptvsd, decoded by what was asked (`docs/protocol.md` §2.2, §3.2, §5).
 //!
 //! Every request gets a response; only the handshake requests, `legacyGetBreakpointHitCount`
 //! and `legacySetLineNumber` carry data. A handler that raises sends a second, `success: false`

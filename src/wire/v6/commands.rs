@@ -1,4 +1,4 @@
-//! Client commands (`ptvsd-protocol.md` §3.1 and §5, v6 column): a 4-byte tag and the fields in
+//! Client commands (`docs/protocol.md` §3.1 and §5, v6 column): a 4-byte tag and the fields in
 //! the order ptvsd's `command_*` handlers read them. Strings are client strings (no prefix).
 
 use bytes::{BufMut, BytesMut};

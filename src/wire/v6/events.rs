@@ -1,4 +1,4 @@
-//! Session events (`ptvsd-protocol.md` §6, v6 column): a 4-byte uppercase tag and its payload,
+//! Session events (`docs/protocol.md` §6, v6 column): a 4-byte uppercase tag and its payload,
 //! laid out as ptvsd's `report_*`, `send_frame_list` and `write_object` write them.
 
 use super::primitives::{Parse, Reader, INT_SIZE, MIN_STRING_SIZE};

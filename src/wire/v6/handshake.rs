@@ -1,4 +1,4 @@
-//! Handshake replies (`ptvsd-protocol.md` §3.1), as `attach_server.py` writes them. They carry
+//! Handshake replies (`docs/protocol.md` §3.1), as `attach_server.py` writes them. They carry
 //! no tag of their own, so the codec reads each as the reply to the request it sent.
 
 use super::primitives::{Parse, Reader};

@@ -1,5 +1,5 @@
 //! The codec for ptvsd wire protocol 6: binary, spoken by ptvsd 2.2.0 and 3.0.0
-//! (`ptvsd-protocol.md` §2.1, §3.1, §5, §6).
+//! (`docs/protocol.md` §2.1, §3.1, §5, §6).
 //!
 //! The stream has no framing and the handshake replies have no tags: `ACPT` alone answers the
 //! secret, `ACPT` + four ints answers `ATCH`, and the `INFO` reply starts with an int. So the

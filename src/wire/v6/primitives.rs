@@ -1,4 +1,4 @@
-//! Reading v6 primitives (`ptvsd-protocol.md` §2.1): int64 big-endian, and debuggee strings,
+//! Reading v6 primitives (`docs/protocol.md` §2.1): int64 big-endian, and debuggee strings,
 //! which, unlike client strings, have a type prefix.
 //!
 //! [`Reader`] is a cursor over the bytes received so far. It never consumes

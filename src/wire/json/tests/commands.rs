@@ -1,4 +1,4 @@
-//! The exact bytes of every request (`ptvsd-protocol.md` §3.2, §5).
+//! The exact bytes of every request (`docs/protocol.md` §3.2, §5).
 
 use bytes::BytesMut;
 use serde_json::{json, Value};

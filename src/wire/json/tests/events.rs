@@ -1,4 +1,4 @@
-//! Every event, from samples shaped like ptvsd 3.1.0/3.2.1 output (`ptvsd-protocol.md` §4, §6).
+//! Every event, from samples shaped like ptvsd 3.1.0/3.2.1 output (`docs/protocol.md` §4, §6).
 
 use super::super::JsonCodec;
 use super::{decode_one, event_json};

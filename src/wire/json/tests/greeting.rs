@@ -1,4 +1,4 @@
-//! The `legacyRemoteConnected` greeting (`ptvsd-protocol.md` §2.3, §3.2).
+//! The `legacyRemoteConnected` greeting (`docs/protocol.md` §2.3, §3.2).
 
 use bytes::BytesMut;
 

@@ -1,5 +1,5 @@
 //! Tests of the JSON codec against messages shaped like real ptvsd 3.1.0/3.2.1 output:
-//! `json.dumps` with `", "` and `": "` separators and ASCII escapes (`ptvsd-protocol.md` §2.2).
+//! `json.dumps` with `", "` and `": "` separators and ASCII escapes (`docs/protocol.md` §2.2).
 
 mod commands;
 mod events;

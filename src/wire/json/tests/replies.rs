@@ -1,4 +1,4 @@
-//! Responses, matched to what was asked (`ptvsd-protocol.md` §2.2, §3.2, §5, §9.13).
+//! Responses, matched to what was asked (`docs/protocol.md` §2.2, §3.2, §5, §9.13).
 
 use bytes::BytesMut;
 

@@ -1,4 +1,4 @@
-//! Incremental decoding of a realistic session start, and hostile input (`ptvsd-protocol.md` §2.2).
+//! Incremental decoding of a realistic session start, and hostile input (`docs/protocol.md` §2.2).
 
 use bytes::BytesMut;
 use proptest::prelude::*;
