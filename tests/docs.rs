@@ -2,7 +2,8 @@
 //! - every `§` cited in the code names a section heading of `docs/protocol.md` (and every
 //!   `§N item K` a numbered item of that section), and no comment cites a protocol document
 //!   outside the repository;
-//! - every path in ARCHITECTURE.md's code map exists, and every folder under `src/` is in it.
+//! - every path in ARCHITECTURE.md's code map exists, and every folder under `src/` is in it;
+//! - the end-to-end tests docs/protocol.md cites as evidence exist.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -230,6 +231,45 @@ fn no_document_outside_the_repository_is_cited() {
             }
         }
     }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The end-to-end tests docs/protocol.md names as evidence (`e2e_depth::exception_types`,
+/// `e2e_core::end_*`, or a whole file, `e2e_relay`) exist.
+#[test]
+fn every_test_the_protocol_reference_names_exists() {
+    let text = read(PROTOCOL_DOC);
+    let mut named = 0;
+    let mut problems = Vec::new();
+    for (number, line) in prose_lines(&text) {
+        for token in line.split('`').skip(1).step_by(2) {
+            let (file, test) = token.split_once("::").unwrap_or((token, ""));
+            let is_test_file = (file.starts_with("e2e_") || file.starts_with("cli_"))
+                && file.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !is_test_file {
+                continue;
+            }
+            named += 1;
+            let Ok(source) = fs::read_to_string(repo().join("tests").join(format!("{file}.rs"))) else {
+                problems.push(format!("{PROTOCOL_DOC}:{number}: `{token}`: there is no tests/{file}.rs"));
+                continue;
+            };
+            let prefix = test.split('*').next().unwrap_or_default();
+            let whole = !test.contains('*');
+            let found = test.is_empty()
+                || source.match_indices(&format!("fn {prefix}")).any(|(at, _)| {
+                    let rest = &source[at + 3 + prefix.len()..];
+                    !whole || rest.starts_with('(')
+                });
+            if !found {
+                problems.push(format!(
+                    "{PROTOCOL_DOC}:{number}: `{token}`: tests/{file}.rs has no test `{test}`: name the test that \
+                     proves the point"
+                ));
+            }
+        }
+    }
+    assert!(named > 20, "only {named} tests named in {PROTOCOL_DOC}: is the scan right?");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
