@@ -3,7 +3,7 @@
 //!   `§N item K` a numbered item of that section), and no comment cites a protocol document
 //!   outside the repository;
 //! - every path in ARCHITECTURE.md's code map exists, and every folder under `src/` is in it;
-//! - the end-to-end tests docs/protocol.md cites as evidence exist.
+//! - the source files and the end-to-end tests docs/protocol.md names exist.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -270,6 +270,41 @@ fn every_test_the_protocol_reference_names_exists() {
         }
     }
     assert!(named > 20, "only {named} tests named in {PROTOCOL_DOC}: is the scan right?");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The files and folders docs/protocol.md names as where the adapter handles something
+/// (`wire/v6/commands.rs`, `session/finalize.rs`, read from `src/`; `tests/docs.rs`) exist.
+#[test]
+fn every_file_the_protocol_reference_names_exists() {
+    let text = read(PROTOCOL_DOC);
+    let mut named = 0;
+    let mut problems = Vec::new();
+    for (number, line) in prose_lines(&text) {
+        for token in line.split('`').skip(1).step_by(2) {
+            let path_chars = token.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-./*".contains(&b));
+            let Some((first, _)) =
+                token.split_once('/').filter(|(first, _)| path_chars && !first.is_empty() && !token.contains(".."))
+            else {
+                continue;
+            };
+            let resolved = if repo().join("src").join(first).is_dir() {
+                format!("src/{}", token.trim_end_matches('/'))
+            } else if repo().join(first).is_dir() {
+                token.trim_end_matches('/').to_string()
+            } else {
+                continue;
+            };
+            named += 1;
+            if !exists(&resolved) {
+                problems.push(format!(
+                    "{PROTOCOL_DOC}:{number}: `{token}` (read as {resolved}) does not exist: name where that code \
+                     lives now"
+                ));
+            }
+        }
+    }
+    assert!(named > 10, "only {named} files named in {PROTOCOL_DOC}: is the scan right?");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
