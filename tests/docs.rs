@@ -13,8 +13,9 @@ use std::path::PathBuf;
 const PROTOCOL_DOC: &str = "docs/protocol.md";
 /// Where `§` citations are looked for: the code, and the documents that may cite sections.
 const CITING: [&str; 6] = ["src", "tests", "benches", "README.md", "ARCHITECTURE.md", PROTOCOL_DOC];
-/// Documents that once held the protocol's description and are not in the repository (or no
-/// longer are): naming them sends a reader nowhere. Split so that this file does not name them.
+/// Protocol documents that are not in the repository: the protocol as first described to the
+/// project, and the notes now merged into docs/protocol.md. Naming them sends a reader nowhere.
+/// Split so that this file does not name them.
 const GONE_DOCUMENTS: [&str; 2] = [concat!("ptvsd-", "protocol.md"), concat!("protocol-", "notes.md")];
 
 fn repo() -> PathBuf {
@@ -26,17 +27,14 @@ fn read(relative: &str) -> String {
     fs::read_to_string(&path).unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()))
 }
 
-/// Every file under `relative` (or `relative` itself if it is a file), as repository paths,
+/// `relative` and everything under it, as repository paths with whether each is a folder,
 /// sorted; hidden entries and `target` are skipped.
-fn files_under(relative: &str) -> Vec<String> {
-    let mut files = Vec::new();
+fn tree(relative: &str) -> Vec<(String, bool)> {
+    let mut found = Vec::new();
     let mut pending = vec![relative.to_string()];
     while let Some(path) = pending.pop() {
         let full = repo().join(&path);
-        if full.is_file() {
-            files.push(path);
-            continue;
-        }
+        found.push((path.clone(), full.is_dir()));
         let Ok(entries) = fs::read_dir(&full) else { continue };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -45,27 +43,30 @@ fn files_under(relative: &str) -> Vec<String> {
             }
         }
     }
-    files.sort();
-    files
+    found.sort();
+    found
 }
 
-/// Every folder under `src/`, as `src/a/b`, sorted.
+/// Every file under `relative` (or `relative` itself if it is a file).
+fn files_under(relative: &str) -> Vec<String> {
+    tree(relative).into_iter().filter(|(_, is_folder)| !is_folder).map(|(path, _)| path).collect()
+}
+
+/// Every folder under `src/`, as `src/a/b`.
 fn folders_under_src() -> Vec<String> {
-    let mut folders = Vec::new();
-    let mut pending = vec!["src".to_string()];
-    while let Some(path) = pending.pop() {
-        let Ok(entries) = fs::read_dir(repo().join(&path)) else { continue };
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if entry.path().is_dir() && !name.starts_with('.') {
-                let folder = format!("{path}/{name}");
-                folders.push(folder.clone());
-                pending.push(folder);
-            }
-        }
-    }
-    folders.sort();
-    folders
+    tree("src").into_iter().filter(|(path, is_folder)| *is_folder && path != "src").map(|(path, _)| path).collect()
+}
+
+/// The text between pairs of backticks in a line of Markdown.
+fn backticked(line: &str) -> impl Iterator<Item = &str> {
+    line.split('`').skip(1).step_by(2)
+}
+
+/// Only characters of the repository's paths (and `*` for a pattern), and no way up (`..`).
+fn has_path_chars(token: &str) -> bool {
+    !token.is_empty()
+        && !token.contains("..")
+        && token.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-./*".contains(&b))
 }
 
 /// The lines of a Markdown text with their 1-based numbers, fenced code blocks left out.
@@ -242,7 +243,7 @@ fn every_test_the_protocol_reference_names_exists() {
     let mut named = 0;
     let mut problems = Vec::new();
     for (number, line) in prose_lines(&text) {
-        for token in line.split('`').skip(1).step_by(2) {
+        for token in backticked(line) {
             let (file, test) = token.split_once("::").unwrap_or((token, ""));
             let is_test_file = (file.starts_with("e2e_") || file.starts_with("cli_"))
                 && file.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
@@ -281,10 +282,9 @@ fn every_file_the_protocol_reference_names_exists() {
     let mut named = 0;
     let mut problems = Vec::new();
     for (number, line) in prose_lines(&text) {
-        for token in line.split('`').skip(1).step_by(2) {
-            let path_chars = token.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-./*".contains(&b));
+        for token in backticked(line) {
             let Some((first, _)) =
-                token.split_once('/').filter(|(first, _)| path_chars && !first.is_empty() && !token.contains(".."))
+                token.split_once('/').filter(|(first, _)| has_path_chars(token) && !first.is_empty())
             else {
                 continue;
             };
@@ -320,11 +320,8 @@ struct MapPath {
 /// with an extension the repository uses (`codec.rs`, `e2e_*.rs`, `scripts/test.sh`).
 fn is_path(token: &str) -> bool {
     const EXTENSIONS: [&str; 11] = ["rs", "md", "toml", "sh", "py", "json", "lua", "ts", "js", "yml", "html"];
-    let path_chars = token.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-./*".contains(&b));
     let extension = token.rsplit_once('.').map(|(_, extension)| extension);
-    path_chars
-        && !token.is_empty()
-        && !token.contains("..")
+    has_path_chars(token)
         && (token.ends_with('/') || extension.is_some_and(|extension| EXTENSIONS.contains(&extension)))
 }
 
@@ -375,7 +372,7 @@ fn code_map_paths() -> Vec<MapPath> {
             None => {}
         }
         let base = entries.last().map(|(_, base)| base.clone()).unwrap_or_default();
-        for token in line.split('`').skip(1).step_by(2).filter(|token| is_path(token)) {
+        for token in backticked(line).filter(|token| is_path(token)) {
             paths.push(MapPath { line: number, written: token.to_string(), resolved: resolve(token, &base) });
         }
     }
