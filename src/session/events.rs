@@ -8,6 +8,7 @@ use super::connection::{start_io, Attached};
 use super::evaluation::{Waiter, Work};
 use super::link::{AttachStop, Link};
 use super::requests::module_body;
+use super::waiting::WaitsOn;
 use super::Session;
 use crate::dap::bodies;
 use crate::dap::message::{to_value, RequestError};
@@ -103,11 +104,11 @@ impl Session {
                 self.pump_evaluations();
             }
             Event::ThreadFrames { tid, frames, .. }
-                if link.pending_stacks.iter().any(|(_, waiting)| *waiting == tid) =>
+                if self.waiting.any(|on| matches!(on, WaitsOn::Stack(waiting) if *waiting == tid)) =>
             {
                 // The reply to `thrf`: its name is ptvsd's own thread's (§6.1), and the thread runs.
                 link.threads.record_frames(tid, None, frames);
-                self.answer_pending_stacks(|waiting, _| waiting == tid);
+                self.answer_waiting_stacks(tid);
             }
             Event::ThreadFrames { tid, name, frames } => {
                 let known = link.threads.get(tid).is_some();
@@ -351,8 +352,8 @@ impl Session {
 
     fn on_breakpoint_state(&mut self, id: i64, state: BindState) {
         let Some(link) = self.link.as_mut() else { return };
-        let answered_later = link.pending_breakpoints.iter().all(|pending| {
-            !pending.outcomes.iter().any(|o| matches!(o, super::breakpoints::Outcome::Installed { id: i } if *i == id))
+        let answered_later = !self.waiting.any(|on| {
+            matches!(on, WaitsOn::Breakpoints(pending) if pending.outcomes.iter().any(|o| matches!(o, super::breakpoints::Outcome::Installed { id: i } if *i == id)))
         });
         let Some(bp) = link.breakpoints.set_state(id, state) else { return };
         let (line, dap_id) = (bp.spec.line as u64, bp.dap_id);
@@ -360,7 +361,7 @@ impl Session {
             let breakpoint = bodies::breakpoint(Some(dap_id), true, None, line);
             self.send_event("breakpoint", json!({ "reason": "changed", "breakpoint": to_value(breakpoint) }));
         }
-        self.answer_confirmed_breakpoints(None);
+        self.answer_confirmed_breakpoints();
     }
 
     /// At the attach stop: one evaluation sets `TCP_NODELAY` on ptvsd's socket (without it every
@@ -483,31 +484,11 @@ impl Session {
         self.announce_end();
     }
 
-    /// Forgets the link after it closed; pending requests get failed responses that say `why`.
+    /// Forgets the link after it closed; waiting requests get failed responses that say `why`.
     pub(super) fn link_closed(&mut self, why: &str) {
         self.wire_rx = None;
-        let Some(mut link) = self.link.take() else { return };
-        let mut waiters: Vec<Waiter> = link.evaluations.drain_queued().into_iter().map(|work| work.waiter).collect();
-        waiters.extend(link.evaluations.complete_current());
-        for waiter in waiters {
-            if let Waiter::Evaluate { request, .. }
-            | Waiter::Variables { request, .. }
-            | Waiter::Assign { request, .. }
-            | Waiter::Source { request, .. }
-            | Waiter::Completions { request, .. } = waiter
-            {
-                self.respond(&request, Err(RequestError::new(format!("the debug session ended: {why}"))));
-            }
-        }
-        for (request, _) in link.pending_stacks.drain(..) {
-            self.respond(&request, Err(RequestError::new(format!("the debug session ended: {why}"))));
-        }
-        if let Some(goto) = link.pending_goto.take() {
-            self.respond(
-                &goto.request,
-                Err(RequestError::new("the debug session ended before ptvsd answered set next statement")),
-            );
-        }
+        self.link = None;
+        self.fail_all_waiting(why);
     }
 }
 

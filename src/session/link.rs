@@ -30,7 +30,6 @@ pub enum AttachStop {
 /// A `setBreakpoints` waiting for ptvsd to say whether its new breakpoints bound.
 #[derive(Debug)]
 pub struct PendingBreakpoints {
-    pub request: crate::dap::message::Request,
     pub source_path: String,
     pub outcomes: Vec<super::breakpoints::Outcome>,
     pub lines: Vec<i64>,
@@ -52,7 +51,6 @@ pub struct Link {
     pub handles: Handles,
     pub breakpoints: Breakpoints,
     pub evaluations: Evaluations,
-    pub pending_breakpoints: Vec<PendingBreakpoints>,
     pub exceptions: super::exceptions::ExceptionSettings,
     /// Template breakpoint commands held until the release is known: 2.2 must not get them.
     pub deferred_template_commands: Vec<Command>,
@@ -72,16 +70,12 @@ pub struct Link {
     pub stragglers: super::stragglers::StragglerWatch,
     /// The reported stop left the other threads running (an exception stop, §8.3).
     pub others_running: bool,
-    /// `stackTrace` requests waiting for the frames of a running thread (`thrf`).
-    pub pending_stacks: Vec<(crate::dap::message::Request, Tid)>,
     /// The long-stop warning's timer, for the stop (generation) it belongs to.
     pub long_stop_timer: Option<(u64, tokio::task::AbortHandle)>,
     /// The timeout of the evaluation in flight.
     pub evaluation_timer: Option<tokio::task::AbortHandle>,
     /// The thread that reported `LOAD`: resuming it alone resumes every thread (§8.2).
     pub attach_thread: Option<Tid>,
-    /// A `goto` waiting for ptvsd's answer.
-    pub pending_goto: Option<super::goto::PendingGoto>,
     /// `stopOnAttach` has been honoured.
     pub attach_stop_shown: bool,
     /// Counts stops and resumes, so a timer can tell whether the stop it was set for lasts.
@@ -118,7 +112,6 @@ impl Link {
             handles: Handles::default(),
             breakpoints: Breakpoints::new(),
             evaluations: Evaluations::default(),
-            pending_breakpoints: Vec::new(),
             modules: Vec::new(),
             remote_sources: RemoteSources::default(),
             exceptions: Default::default(),
@@ -128,11 +121,9 @@ impl Link {
             stop_reported: false,
             pause_requested: false,
             probe_at_pause: false,
-            pending_goto: None,
             attach_thread: None,
             long_stop_timer: None,
             others_running: false,
-            pending_stacks: Vec::new(),
             evaluation_timer: None,
             stragglers: super::stragglers::StragglerWatch::default(),
             attach_stop_shown: false,

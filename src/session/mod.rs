@@ -19,6 +19,7 @@ mod stragglers;
 mod threads;
 mod traceback;
 mod values;
+mod waiting;
 
 use std::time::Duration;
 
@@ -38,12 +39,10 @@ const EXIT_GRACE: Duration = Duration::from_secs(10);
 enum Internal {
     Connected(Box<Result<Attached, String>>),
     EvaluationTimeout(i64),
-    BreakpointsTimeout(i64),
-    GotoTimeout(i64),
+    /// A request waiting on the debuggee ran out of time (`waiting.rs`).
+    RequestTimeout(i64),
     /// ptvsd printed that its debugger loop died.
     DebuggerLoopCrashed,
-    /// A running thread's frames did not come in time: answer from its snapshot.
-    StackTimeout(i64),
     /// Probe a thread that may have paused after a resume-all (`stragglers.rs`).
     CheckStraggler(crate::wire::model::Tid),
     LongStop(u64),
@@ -68,6 +67,8 @@ pub struct Session {
     connecting: Option<Request>,
     pending_config: Option<crate::config::attach::AttachConfig>,
     link: Option<Link>,
+    /// Editor requests waiting on the debuggee.
+    waiting: waiting::WaitingRequests,
     client_id: Option<String>,
     supports_progress: bool,
     /// Whether the editor counts columns from 1 (the DAP default) or 0.
@@ -95,6 +96,7 @@ pub async fn run(input: impl AsyncRead + Unpin + Send + 'static, output: impl As
         connecting: None,
         pending_config: None,
         link: None,
+        waiting: waiting::WaitingRequests::default(),
         client_id: None,
         supports_progress: false,
         columns_start_at_1: true,
@@ -147,11 +149,9 @@ impl Session {
         match internal {
             Internal::Connected(result) => self.on_connected(*result),
             Internal::EvaluationTimeout(exec_id) => self.on_evaluation_timeout(exec_id),
-            Internal::BreakpointsTimeout(request_seq) => self.on_breakpoints_timeout(request_seq),
-            Internal::GotoTimeout(request_seq) => self.on_goto_timeout(request_seq),
+            Internal::RequestTimeout(request_seq) => self.on_request_timeout(request_seq),
             Internal::CheckStraggler(tid) => self.check_straggler(tid),
             Internal::DebuggerLoopCrashed => self.on_debugger_loop_crash(),
-            Internal::StackTimeout(seq) => self.answer_pending_stacks(|_, waiting| waiting == seq),
             Internal::LongStop(generation) => self.on_long_stop(generation),
             Internal::PumpEvaluations => self.pump_evaluations(),
             Internal::ExitGrace => return Flow::Exit,

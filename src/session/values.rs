@@ -8,6 +8,7 @@ use super::evaluation::{ValueShape, Waiter, Work, EVALUATION_TIMEOUT};
 use super::grouping;
 use super::handles::{FrameRef, VariableSource};
 use super::link::Link;
+use super::waiting::WaitsOn;
 use super::{Flow, Internal, Session};
 use crate::dap::bodies;
 use crate::dap::message::{Request, RequestError, ResponseBody};
@@ -83,9 +84,9 @@ impl Session {
                     exec_id: 0,
                     frame_kind: kind,
                 };
-                let waiter =
-                    Waiter::Variables { request: request.clone(), frame, kind, start, count, hex, reference, page };
+                let waiter = Waiter::Variables { seq: request.seq, frame, kind, start, count, hex, reference, page };
                 link.evaluations.push(Work { command, waiter });
+                self.wait_on_debuggee(request.clone(), WaitsOn::Evaluation, None);
                 self.pump_evaluations();
                 None
             }
@@ -102,7 +103,7 @@ impl Session {
                 _ => (expression.clone(), ReprKind::Normal),
             };
             self.queue_on_frame(&request, arguments.frame_id, text, repr_kind, |frame, kind| Waiter::Evaluate {
-                request: request.clone(),
+                seq: request.seq,
                 expression,
                 frame,
                 kind,
@@ -132,7 +133,7 @@ impl Session {
         // The file's text, whatever its encoding; the path is a literal, never code.
         let text = format!("open({}, 'rb').read().decode('utf-8', 'replace')", python_string(&file));
         let queued = self.queue_on_frame(&request, None, text, ReprKind::Raw, |_, _| Waiter::Source {
-            request: request.clone(),
+            seq: request.seq,
             file: file.clone(),
         });
         if let Err(error) = queued {
@@ -177,7 +178,7 @@ impl Session {
         };
         let hex = wants_hex(&request.arguments);
         self.queue_on_frame(request, frame_id, format!("{target} = {value}"), ReprKind::Normal, |frame, kind| {
-            Waiter::Assign { request: request.clone(), target, frame, kind, hex }
+            Waiter::Assign { seq: request.seq, target, frame, kind, hex }
         })
     }
 
@@ -208,6 +209,7 @@ impl Session {
         let kind = link.threads.frame_kind(frame.tid, frame.index).unwrap_or(FRAME_KIND_PYTHON);
         let command = execute(text, frame.tid, frame.index as i64, kind, repr_kind);
         link.evaluations.push(Work { command, waiter: waiter(frame, kind) });
+        self.wait_on_debuggee(request.clone(), WaitsOn::Evaluation, None);
         self.pump_evaluations();
         Ok(())
     }
@@ -237,7 +239,7 @@ impl Session {
 
     pub(super) fn on_evaluated(&mut self, waiter: Waiter, result: Result<Obj, String>) {
         match waiter {
-            Waiter::Evaluate { request, expression, frame, kind, shape, hex } => {
+            Waiter::Evaluate { seq, expression, frame, kind, shape, hex } => {
                 let reply = match result {
                     Ok(obj) => {
                         let Some(link) = self.link.as_mut() else { return };
@@ -264,31 +266,31 @@ impl Session {
                     }
                     Err(text) => Err(RequestError::new(text)),
                 };
-                self.respond(&request, reply);
+                self.answer_waiting(seq, reply);
             }
-            Waiter::Assign { request, target, frame, kind, hex } => match result {
+            Waiter::Assign { seq, target, frame, kind, hex } => match result {
                 Ok(_) => {
                     let Some(link) = self.link.as_mut() else { return };
                     let command = execute(target.clone(), frame.tid, frame.index as i64, kind, ReprKind::Normal);
                     let waiter =
-                        Waiter::Evaluate { request, expression: target, frame, kind, shape: ValueShape::SetValue, hex };
+                        Waiter::Evaluate { seq, expression: target, frame, kind, shape: ValueShape::SetValue, hex };
                     link.evaluations.push(Work { command, waiter });
                     self.pump_evaluations();
                 }
-                Err(text) => self.respond(&request, Err(RequestError::new(text))),
+                Err(text) => self.answer_waiting(seq, Err(RequestError::new(text))),
             },
-            Waiter::Variables { request, .. } => {
+            Waiter::Variables { seq, .. } => {
                 let message = result.err().unwrap_or_else(|| "unexpected evaluation result".to_string());
-                self.respond(&request, Err(RequestError::new(message)));
+                self.answer_waiting(seq, Err(RequestError::new(message)));
             }
-            Waiter::Source { request, file } => {
+            Waiter::Source { seq, file } => {
                 let reply = match result {
                     Ok(obj) => {
                         Ok(Some(json!({ "content": obj.repr.unwrap_or_default(), "mimeType": "text/x-python" })))
                     }
                     Err(text) => Err(RequestError::new(format!("cannot read {file} in the debuggee: {text}"))),
                 };
-                self.respond(&request, reply);
+                self.answer_waiting(seq, reply);
             }
             Waiter::Logpoint { tid } => {
                 let text = match result {
@@ -298,14 +300,14 @@ impl Session {
                 self.send_event("output", bodies::output(dap_types::OutputEventCategory::Console, format!("{text}\n")));
                 self.resume_silently(tid);
             }
-            Waiter::Completions { request, query } => self.on_completions(request, query, result),
+            Waiter::Completions { seq, query } => self.on_completions(seq, query, result),
             Waiter::Straggler { tid } => self.on_straggler_probe(tid, result),
             Waiter::AttachProbe { tid } => self.on_attach_probe(tid, result),
         }
     }
 
     pub(super) fn on_children(&mut self, waiter: Waiter, children: Vec<Child>) {
-        let Waiter::Variables { request, frame, kind, start, count, hex, reference, page } = waiter else {
+        let Waiter::Variables { seq, frame, kind, start, count, hex, reference, page } = waiter else {
             tracing::warn!("children arrived for an evaluation");
             return;
         };
@@ -325,7 +327,7 @@ impl Session {
             }
             None => self.lay_out(&frame, kind, hex, reference, children, start, count),
         };
-        self.respond(&request, Ok(Some(json!({ "variables": variables }))));
+        self.answer_waiting(seq, Ok(Some(json!({ "variables": variables }))));
     }
 
     /// One level of variables as the editor lists it: the groups first, then the rest; `start`
@@ -388,11 +390,11 @@ impl Session {
 
     pub(super) fn fail_waiter(&mut self, waiter: Waiter, message: String) {
         match waiter {
-            Waiter::Evaluate { request, .. }
-            | Waiter::Variables { request, .. }
-            | Waiter::Assign { request, .. }
-            | Waiter::Source { request, .. }
-            | Waiter::Completions { request, .. } => self.respond(&request, Err(RequestError::new(message))),
+            Waiter::Evaluate { seq, .. }
+            | Waiter::Variables { seq, .. }
+            | Waiter::Assign { seq, .. }
+            | Waiter::Source { seq, .. }
+            | Waiter::Completions { seq, .. } => self.answer_waiting(seq, Err(RequestError::new(message))),
             Waiter::Logpoint { tid } => self.resume_silently(tid),
             Waiter::AttachProbe { tid } => self.resume_after_attach_stop(tid),
             Waiter::Straggler { tid } => self.on_straggler_probe(tid, Err(message)),
