@@ -340,3 +340,6 @@ impl Signals {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
