@@ -227,6 +227,29 @@ fn uncaught_exceptions(release: Release) {
     assert!(s.debuggee.wait_exit(T).is_some(), "the program did not end");
 }
 
+/// ptvsd asks which lines handle exceptions in files named by the program, which can compile
+/// code under any name: a device or a procfs file that never ends is not read (the adapter
+/// would read forever and the program's thread wait for good). The program runs on, the
+/// adapter keeps answering, and a real source still gets its real answer.
+fn handler_requests_for_files_that_are_not_sources(release: Release) {
+    let s = Session::start(release, &[], &["uncaught"]);
+    for name in ["/proc/self/pagemap", "/dev/zero", "/proc/self/mem"] {
+        s.debuggee.send_line(&format!("compiled {name}"));
+        s.debuggee.wait_stdout_contains(&format!("ran code compiled as {name}\n"), T);
+    }
+    assert!(s.c.events_named("stopped").is_empty(), "a caught exception stopped the program");
+    s.c.wait_event_where("output", T, |e| {
+        e["body"]["output"]
+            .as_str()
+            .is_some_and(|t| t.contains("/proc/self/pagemap") && t.contains("outside the workspace"))
+    });
+    let (thread_id, _) = s.stop_on("die", "exception");
+    let frames = s.c.request_ok("stackTrace", json!({"threadId": thread_id}));
+    assert_eq!(frames["stackFrames"][0]["line"], line("raise_line"));
+    s.c.request_ok("continue", json!({"threadId": thread_id}));
+    s.c.wait_event("terminated", T);
+}
+
 /// "userUnhandled": an exception that leaves user code into a library, which catches it,
 /// stops where it was raised; one caught in user code does not.
 fn user_unhandled_exceptions(release: Release) {
@@ -537,6 +560,7 @@ each_supported_release!(
     hex_and_modules,
     terminate_detaches,
     uncaught_exceptions,
+    handler_requests_for_files_that_are_not_sources,
     user_unhandled_exceptions,
     conditions_and_hit_counts,
     long_lists_in_pages,

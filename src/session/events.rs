@@ -186,14 +186,8 @@ impl Session {
                     self.after(TRACEBACK_REST, super::Internal::DebuggerLoopCrashed);
                 }
             }
-            Event::RequestHandlers { file } => {
-                // Unanswered, the raising thread blocks forever (§9.8).
-                let (statements, notice) = link.exceptions.answer(&file, &link.paths);
-                link.send(Command::SetExceptionHandlerInfo { file, statements });
-                if let Some(notice) = notice {
-                    self.console(notice);
-                }
-            }
+            // Unanswered, the raising thread blocks forever (§9.8).
+            Event::RequestHandlers { file } => self.on_request_handlers(file),
             Event::Detached => {
                 // Unasked: the program is exiting (ptvsd's atexit hook detaches, §9.13).
                 link.close_writer();
@@ -216,7 +210,10 @@ impl Session {
             }
             Event::ModuleLoad { id, file } => {
                 let module = module_body(link, id, &file);
-                link.modules.push((id, file));
+                // The debuggee can load modules without end: the list the editor can ask for is bounded.
+                if link.modules.len() < super::link::MAX_MODULES {
+                    link.modules.push((id, file));
+                }
                 self.send_event("module", json!({ "reason": "new", "module": module }));
             }
             Event::SetLineNumberResult { success, tid, .. } => self.on_line_set(success, tid),

@@ -164,6 +164,10 @@ impl Link {
     /// The detach (§9.13), after taking back what would outlive the session: pending
     /// breakpoints ptvsd keeps, and template breakpoints still held for an unknown release.
     pub fn send_detach(&mut self) {
+        // A `REQH` still being read is answered first: its thread must not stay blocked.
+        for command in self.exceptions.give_up_reads() {
+            self.send(command);
+        }
         self.deferred_template_commands.clear();
         for command in self.breakpoints.before_detach() {
             self.send_breakpoint_command(command);
@@ -198,6 +202,16 @@ impl Link {
         }
     }
 
+    /// Where local copies of the debuggee's sources may be read (`local_source.rs`): the path
+    /// mappings' local roots and the workspace (the editor's `cwd`, else the adapter's).
+    pub fn source_roots(&self) -> Vec<std::path::PathBuf> {
+        let workspace = match &self.config.client_cwd {
+            Some(cwd) => Some(std::path::PathBuf::from(cwd)),
+            None => std::env::current_dir().ok(),
+        };
+        self.paths.local_roots().map(std::path::PathBuf::from).chain(workspace).collect()
+    }
+
     /// A stop to report: the thread is blocked; returns its DAP id.
     pub fn on_stopped(&mut self, tid: Tid) -> u64 {
         self.threads.record_blocked(tid);
@@ -211,24 +225,53 @@ impl Link {
 }
 
 /// `sourceReference`s for remote files: stable for the whole session (unlike frame ids).
+/// The debuggee names the files, so their number is bounded.
 #[derive(Debug, Default)]
 pub struct RemoteSources {
     files: Vec<String>,
+    references: std::collections::HashMap<String, u64>,
 }
 
+/// The most remote files given a `sourceReference`; later ones are shown without one.
+pub const MAX_REMOTE_SOURCES: usize = 10_000;
+/// The most modules listed (`MODL`s kept for `modules` and `loadedSources`).
+pub const MAX_MODULES: usize = 20_000;
+
 impl RemoteSources {
-    pub fn reference(&mut self, remote_file: &str) -> u64 {
-        let index = match self.files.iter().position(|file| file == remote_file) {
-            Some(index) => index,
-            None => {
-                self.files.push(remote_file.to_string());
-                self.files.len() - 1
-            }
-        };
-        index as u64 + 1
+    pub fn reference(&mut self, remote_file: &str) -> Option<u64> {
+        if let Some(reference) = self.references.get(remote_file) {
+            return Some(*reference);
+        }
+        if self.files.len() >= MAX_REMOTE_SOURCES {
+            return None;
+        }
+        self.files.push(remote_file.to_string());
+        let reference = self.files.len() as u64;
+        self.references.insert(remote_file.to_string(), reference);
+        Some(reference)
     }
 
     pub fn file(&self, reference: u64) -> Option<&str> {
         usize::try_from(reference).ok()?.checked_sub(1).and_then(|index| self.files.get(index)).map(String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remote_sources_keep_their_reference_and_are_bounded() {
+        let mut sources = RemoteSources::default();
+        assert_eq!(sources.reference("/srv/a.py"), Some(1));
+        assert_eq!(sources.reference("/srv/b.py"), Some(2));
+        assert_eq!(sources.reference("/srv/a.py"), Some(1));
+        assert_eq!(sources.file(2), Some("/srv/b.py"));
+        assert_eq!(sources.file(0), None);
+        for n in 0..MAX_REMOTE_SOURCES {
+            sources.reference(&format!("/srv/generated/{n}.py"));
+        }
+        assert_eq!(sources.reference("/srv/one-too-many.py"), None);
+        assert_eq!(sources.reference("/srv/b.py"), Some(2), "the known ones keep theirs");
     }
 }

@@ -13,6 +13,7 @@ mod grouping;
 mod handlers;
 mod handles;
 mod link;
+mod local_source;
 pub mod paths;
 mod requests;
 mod stragglers;
@@ -46,6 +47,12 @@ enum Internal {
     /// Probe a thread that may have paused after a resume-all (`stragglers.rs`).
     CheckStraggler(crate::wire::model::Tid),
     LongStop(u64),
+    /// A `REQH`'s local copy has been read (`exceptions.rs`).
+    HandlersRead {
+        ticket: u64,
+        read: Result<Vec<crate::wire::model::HandlerStatement>, local_source::Unreadable>,
+    },
+    HandlersReadTimeout(u64),
     /// Send the next queued evaluation (after ptvsd said it was busy).
     PumpEvaluations,
     ExitGrace,
@@ -154,6 +161,8 @@ impl Session {
             Internal::DebuggerLoopCrashed => self.on_debugger_loop_crash(),
             Internal::LongStop(generation) => self.on_long_stop(generation),
             Internal::PumpEvaluations => self.pump_evaluations(),
+            Internal::HandlersRead { ticket, read } => self.on_handlers_read(ticket, read),
+            Internal::HandlersReadTimeout(ticket) => self.on_handlers_read_timeout(ticket),
             Internal::ExitGrace => return Flow::Exit,
         }
         Flow::Continue

@@ -502,8 +502,10 @@ pub(super) fn frame_source(link: &mut Link, remote_file: &str) -> dap_types::Sou
     let mut source = bodies::source(local.clone());
     // No local copy: the editor can still show the file, fetched through the debuggee.
     if !std::path::Path::new(&local).is_file() {
-        source.source_reference = Some(link.remote_sources.reference(remote_file));
-        source.origin = Some("remote".to_string());
+        if let Some(reference) = link.remote_sources.reference(remote_file) {
+            source.source_reference = Some(reference);
+            source.origin = Some("remote".to_string());
+        }
     }
     source
 }

@@ -89,3 +89,31 @@ async fn no_break_all_while_stopped() {
     editor.until_end().await;
     session.await.expect("the session ends");
 }
+
+/// Every `REQH` is answered, exactly once, with the name it came with (§9.8): from the local
+/// copy when one may be read, "everything handled" at once for a file that is no source.
+#[tokio::test]
+async fn every_handler_request_is_answered_once() {
+    let fake = FakePtvsd::listen().await;
+    let (mut editor, mut link, session) = attached(&fake).await;
+    editor.request("setExceptionBreakpoints", json!({"filters": ["uncaught"]})).await;
+    link.expect("legacySetExceptionInfo").await;
+    let source = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/app.py");
+    for file in ["/proc/self/pagemap", source, "/dev/zero"] {
+        link.event("legacyRequestHandlers", json!({"fileName": file})).await;
+        let answer = link.expect("legacySetExceptionHandlerInfo").await;
+        assert_eq!(answer["arguments"]["fileName"], file);
+        let statements = answer["arguments"]["statements"].as_array().cloned().unwrap_or_default();
+        let catch_all = statements.len() == 1 && statements[0]["expressions"] == json!(["*"]);
+        assert_eq!(catch_all, file != source, "{file}: {statements:?}");
+    }
+    // One that comes as the session ends is answered too, before or while it detaches.
+    link.event("legacyRequestHandlers", json!({"fileName": "/srv/app/other.py"})).await;
+    editor.send("disconnect", json!({})).await;
+    link.detach().await;
+    let names = link.names();
+    let answers = names.iter().filter(|name| *name == "legacySetExceptionHandlerInfo").count();
+    assert_eq!(answers, 4, "{names:?}");
+    editor.until_end().await;
+    session.await.expect("the session ends");
+}
