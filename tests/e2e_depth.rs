@@ -30,9 +30,18 @@ impl Session {
     }
 
     fn start_on(debuggee: Debuggee, breakpoints: &[(&str, Value)], filters: &[&str]) -> Session {
+        Self::start_with(debuggee, json!({}), breakpoints, filters)
+    }
+
+    /// Attached with `extra` attach arguments besides the URL.
+    fn start_with(debuggee: Debuggee, extra: Value, breakpoints: &[(&str, Value)], filters: &[&str]) -> Session {
         let c = DapClient::spawn();
         c.guard_secret(debuggee.secret());
-        c.attach_session(json!({"url": format!("tcp://{}@127.0.0.1:{}", debuggee.secret(), debuggee.port())}));
+        let mut arguments = json!({"url": format!("tcp://{}@127.0.0.1:{}", debuggee.secret(), debuggee.port())});
+        if let (Some(arguments), Some(extra)) = (arguments.as_object_mut(), extra.as_object()) {
+            arguments.extend(extra.clone());
+        }
+        c.attach_session(arguments);
         let breakpoints: Vec<Value> = breakpoints
             .iter()
             .map(|(marker, extra)| {
@@ -189,6 +198,32 @@ fn exception_types(release: Release) {
     let bad = s.c.request("setExceptionBreakpoints", limited("n > 3"));
     assert!(bad["message"].as_str().is_some_and(|m| m.contains("'n > 3' is not an exception type name")), "{bad}");
     s.c.request_ok("disconnect", json!({}));
+}
+
+/// With "raised" and justMyCode (the default), an exception raised and caught inside a library,
+/// the standard library or the import system (`<frozen zipimport>` on ptvsd 2.2/3.0 under
+/// Python 3.11) does not stop: the first stop is the user's own exception.
+fn raised_stops_only_in_user_code(release: Release) {
+    let s = Session::start(release, &[], &["raised"]);
+    let (thread_id, _) = s.stop_on("libraise", "exception");
+    let frames = s.c.request_ok("stackTrace", json!({"threadId": thread_id}));
+    assert_eq!(frames["stackFrames"][0]["line"], line("raise_line"), "{frames}");
+    assert_eq!(s.c.events_named("stopped").len(), 1);
+    s.finish(&thread_id, "libraise");
+}
+
+/// `justMyCode: false` shows exceptions raised outside the user's code too: the first stop of
+/// the same command is in the library.
+fn raised_in_libraries_without_just_my_code(release: Release) {
+    let debuggee = Debuggee::start(release, "app.py");
+    let s = Session::start_with(debuggee, json!({"justMyCode": false}), &[], &["raised"]);
+    let (thread_id, _) = s.stop_on("libraise", "exception");
+    let frames = s.c.request_ok("stackTrace", json!({"threadId": thread_id}));
+    let top = &frames["stackFrames"][0]["source"];
+    let shown = top["path"].as_str().or(top["name"].as_str()).unwrap_or_default();
+    assert!(!shown.ends_with("app.py"), "the first stop is the user's own: {frames}");
+    s.c.request_ok("disconnect", json!({}));
+    s.debuggee.wait_stdout_contains("done libraise\n", T);
 }
 
 /// Hex formatting and the module list.
@@ -557,6 +592,8 @@ each_supported_release!(
     set_variable_and_expression,
     logpoint_prints_without_stopping,
     exception_stop_and_info,
+    raised_stops_only_in_user_code,
+    raised_in_libraries_without_just_my_code,
     hex_and_modules,
     terminate_detaches,
     uncaught_exceptions,

@@ -232,7 +232,22 @@ impl Session {
     fn on_exception(&mut self, tid: Tid, info: crate::wire::model::ExceptionInfo) {
         let Some(link) = self.link.as_mut() else { return };
         link.threads.add(tid);
+        let just_my_code = link.just_my_code();
         let Some(thread) = link.threads.get_mut(tid) else { return };
+        // ptvsd 2.2/3.0 count frozen modules (and, in a virtual environment, the standard
+        // library) as user code: with "raised", the import system's own exceptions would stop
+        // the user before any of theirs. With justMyCode, a raise outside the user's code is let
+        // go; if it reaches the user's code, ptvsd reports it there again.
+        let raised_in_library = info.break_type != ExceptionBreakType::Unhandled
+            && just_my_code
+            && thread.frames.first().is_some_and(|frame| !super::exceptions::is_user_code(&frame.file));
+        if raised_in_library {
+            tracing::debug!(tid, type_name = %info.type_name, "raised outside the user's code: not shown");
+            thread.exception_stop = None;
+            link.threads.record_blocked(tid);
+            self.resume_silently(tid);
+            return;
+        }
         // ptvsd reports a raised exception again in every user frame it unwinds through; the
         // user asked to see it once, where it was raised.
         let unwinding =

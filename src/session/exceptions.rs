@@ -301,6 +301,22 @@ fn is_pseudo_file(file: &str) -> bool {
     base.starts_with('<') && base.ends_with('>')
 }
 
+/// Code the user wrote, as `justMyCode` means it: not frozen or compiled without a file, not in
+/// installed packages, not in the standard library (`.../lib/python3.11/...` on Linux,
+/// `...\Python311\Lib\...` on Windows).
+pub fn is_user_code(file: &str) -> bool {
+    let lower = file.to_ascii_lowercase().replace('\\', "/");
+    let segments: Vec<&str> = lower.split('/').collect();
+    // `python`, `python3.11`, `python311x64`: not `python-projects`.
+    let python = |segment: &str| {
+        segment.strip_prefix("python").is_some_and(|rest| rest.chars().next().is_none_or(|c| c.is_ascii_digit()))
+    };
+    let stdlib =
+        segments.windows(2).any(|pair| (python(pair[0]) && pair[1] == "lib") || (pair[0] == "lib" && python(pair[1])));
+    let installed = segments.iter().any(|segment| *segment == "site-packages" || *segment == "dist-packages");
+    !(is_pseudo_file(file) || stdlib || installed)
+}
+
 /// Installed packages and the standard library, by their paths on Linux and Windows.
 fn is_library(file: &str) -> bool {
     let lower = file.to_ascii_lowercase().replace('\\', "/");
@@ -361,6 +377,21 @@ mod tests {
         let given_up = settings.give_up_reads();
         assert!(matches!(&given_up[..], [Command::SetExceptionHandlerInfo { file, .. }] if file == "/srv/app/b.py"));
         assert_eq!(settings.finish_read(second, Ok(Vec::new())), None);
+    }
+
+    #[test]
+    fn user_code_is_neither_frozen_nor_installed_nor_the_standard_library() {
+        assert!(is_user_code("/srv/app/views.py"));
+        assert!(is_user_code("/srv/app/lib/helpers.py"), "a folder named lib is the user's");
+        assert!(is_user_code("/home/me/python-projects/lib/helpers.py"));
+        assert!(is_user_code(r"D:\home\site\wwwroot\app.py"));
+        assert!(!is_user_code("/srv/app/<frozen zipimport>"));
+        assert!(!is_user_code("<string>"));
+        assert!(!is_user_code("/usr/lib/python3.11/json/decoder.py"));
+        assert!(!is_user_code("/srv/venv/lib/python3.11/site-packages/django/views.py"));
+        assert!(!is_user_code("/usr/lib/python3/dist-packages/yaml/reader.py"));
+        assert!(!is_user_code(r"D:\Python311\Lib\json\decoder.py"));
+        assert!(!is_user_code(r"D:\home\python311x64\Lib\site-packages\flask\app.py"));
     }
 
     #[test]

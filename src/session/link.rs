@@ -202,6 +202,11 @@ impl Link {
         }
     }
 
+    /// `justMyCode` (the default): off when the debug options ask ptvsd for the standard library.
+    pub fn just_my_code(&self) -> bool {
+        !self.config.debug_options.split(',').any(|option| option.trim() == "DebugStdLib")
+    }
+
     /// Where local copies of the debuggee's sources may be read (`local_source.rs`): the path
     /// mappings' local roots and the workspace (the editor's `cwd`, else the adapter's).
     pub fn source_roots(&self) -> Vec<std::path::PathBuf> {
