@@ -226,6 +226,36 @@ fn raised_in_libraries_without_just_my_code(release: Release) {
     s.debuggee.wait_stdout_contains("done libraise\n", T);
 }
 
+/// Long text stays within what one DAP message should carry: output in several events (none of
+/// it lost), long values in `variables` shortened with a note, and "Copy Value" (the
+/// `clipboard` context) the whole value (its own bound, 12 MiB, is a unit test's: shorten.rs).
+fn long_text_fits_in_messages(release: Release) {
+    let s = Session::start(release, &[("bp_big_text", json!({}))], &[]);
+    let (thread_id, frame_id) = s.stop_on("bigtext", "breakpoint");
+    let printed = |event: &Value| event["body"]["output"].as_str().map_or(0, |text| text.matches('\u{1}').count());
+    let outputs = poll_until(T, || {
+        let outputs = s.c.events_named("output");
+        (outputs.iter().map(printed).sum::<usize>() == 1_000_000).then_some(outputs)
+    })
+    .expect("the program's 1,000,000 characters of output arrive");
+    let largest = outputs.iter().map(|event| event.to_string().len()).max().unwrap_or(0);
+    assert!(largest <= 1100 * 1024, "an output event of {largest} bytes");
+    let (_, variables) = s.locals(&frame_id);
+    let texts = s.children(value_of(&variables, "texts"));
+    assert_eq!(texts.len(), 50);
+    for text in &texts {
+        let value = text["value"].as_str().unwrap_or_default();
+        assert!(value.len() <= 8 * 1024 && value.ends_with("Copy Value gives the whole value]"), "{value}");
+    }
+    let copy = |expression: &Value| {
+        let body =
+            s.c.request_ok("evaluate", json!({"expression": expression, "frameId": frame_id, "context": "clipboard"}));
+        body["result"].as_str().unwrap_or_default().to_string()
+    };
+    assert_eq!(copy(&texts[0]["evaluateName"]), format!("'{}'", "y".repeat(70_000)));
+    s.finish(&thread_id, "bigtext");
+}
+
 /// Hex formatting and the module list.
 fn hex_and_modules(release: Release) {
     let s = Session::start(release, &[("bp_work", json!({}))], &[]);
@@ -592,6 +622,7 @@ each_supported_release!(
     set_variable_and_expression,
     logpoint_prints_without_stopping,
     exception_stop_and_info,
+    long_text_fits_in_messages,
     raised_stops_only_in_user_code,
     raised_in_libraries_without_just_my_code,
     hex_and_modules,

@@ -54,6 +54,8 @@ pub enum Waiter {
 pub enum ValueShape {
     /// `evaluate`: `result`.
     Evaluate,
+    /// `evaluate` for "Copy Value" (`clipboard`): `result`, the whole value.
+    Copy,
     /// `setVariable`/`setExpression`: `value`.
     SetValue,
 }

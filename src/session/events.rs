@@ -266,6 +266,8 @@ impl Session {
             info.type_name,
             info.message
         );
+        let description =
+            super::shorten::shorten(description, super::shorten::EXCEPTION_TEXT, super::shorten::Rest::NotShown);
         thread.exception = Some(info);
         // Other threads keep running on an exception stop (§8.3).
         self.report_stop(tid, "exception", Some(description), Some(false));

@@ -16,6 +16,7 @@ mod link;
 mod local_source;
 pub mod paths;
 mod requests;
+mod shorten;
 mod stragglers;
 mod threads;
 mod traceback;
@@ -207,7 +208,10 @@ impl Session {
             self.backlog.admit(&notice);
             self.send_event("output", crate::dap::bodies::output(dap_types::OutputEventCategory::Console, notice));
         }
-        self.send_event("output", crate::dap::bodies::output(category, text));
+        // Long output goes out in pieces that each fit a message (`shorten.rs`).
+        for piece in shorten::split(&text, shorten::OUTPUT_CHUNK) {
+            self.send_event("output", crate::dap::bodies::output(category.clone(), piece.to_string()));
+        }
     }
 
     fn send_event(&self, event: &str, body: impl serde::Serialize) {

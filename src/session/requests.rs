@@ -382,15 +382,18 @@ fn exception_info(link: &Link, request: &Request) -> Reply {
         .and_then(|thread| thread.exception.as_ref())
         .ok_or_else(|| RequestError::new(format!("thread {thread_id} is not stopped on an exception")))?;
     let unhandled = info.break_type == crate::wire::model::ExceptionBreakType::Unhandled;
+    let text =
+        |text: String| super::shorten::shorten(text, super::shorten::EXCEPTION_TEXT, super::shorten::Rest::NotShown);
+    let message = text(info.message.clone());
     Ok(Some(json!({
-        "exceptionId": info.type_name,
-        "description": info.message,
+        "exceptionId": text(info.type_name.clone()),
+        "description": message,
         "breakMode": if unhandled { "unhandled" } else { "always" },
         "details": {
-            "message": info.message,
-            "typeName": info.type_name,
+            "message": message,
+            "typeName": text(info.type_name.clone()),
             "evaluateName": info.exception_variable.as_ref().map(|name| format!("{name}['exception']")),
-            "stackTrace": info.trace.as_deref().map(super::traceback::format_trace),
+            "stackTrace": info.trace.as_deref().map(super::traceback::format_trace).map(text),
         },
     })))
 }

@@ -8,6 +8,7 @@ use super::evaluation::{ValueShape, Waiter, Work, EVALUATION_TIMEOUT};
 use super::grouping;
 use super::handles::{FrameRef, VariableSource};
 use super::link::Link;
+use super::shorten::{shorten, ListedValues, Rest, EVALUATED_VALUE, WHOLE_VALUE};
 use super::waiting::WaitsOn;
 use super::{Flow, Internal, Session};
 use crate::dap::bodies;
@@ -40,7 +41,7 @@ impl Session {
                 };
                 let (kind, children) = (thread_frame.kind, frame_children(thread_frame));
                 let variables = self.lay_out(&frame, kind, hex, reference, children, start, count);
-                Some(Ok(Some(json!({ "variables": variables }))))
+                Some(Ok(variables_body(variables)))
             }
             Some(VariableSource::Group { frame, kind, parent, group }) => {
                 let listed = match link.handles.variables(parent) {
@@ -52,7 +53,7 @@ impl Session {
                 let Some(listed) = listed else { return Some(Err(stale("variablesReference"))) };
                 let members = grouping::members(&listed, group).into_iter().skip(start).take(count).collect();
                 let variables = self.dap_children(&frame, kind, hex, reference, members);
-                Some(Ok(Some(json!({ "variables": variables }))))
+                Some(Ok(variables_body(variables)))
             }
             Some(VariableSource::Children { frame, kind, expression, indexed }) => {
                 if let Err(error) = evaluable(link, &frame) {
@@ -69,7 +70,7 @@ impl Session {
                         let count = count.min(MAX_PAGE);
                         if let Some(children) = link.handles.cached_page(reference, start, count) {
                             let variables = self.dap_children(&frame, kind, hex, reference, children);
-                            return Some(Ok(Some(json!({ "variables": variables }))));
+                            return Some(Ok(variables_body(variables)));
                         }
                         let end = (start as i64).saturating_add(count.max(PAGE_BLOCK) as i64).min(length);
                         (format!("({expression})[{start}:{end}]"), Some(Page { parent: expression, first: start }))
@@ -98,16 +99,16 @@ impl Session {
             let expression = arguments.expression.clone();
             // "Copy Value": the whole repr, which ptvsd shortens for display; a raw view of the
             // repr string gives it uncut (ptvsd has raw views of strings only).
-            let (text, repr_kind) = match request.arguments.get("context").and_then(Value::as_str) {
-                Some("clipboard") => (format!("repr(({expression}\n))"), ReprKind::Raw),
-                _ => (expression.clone(), ReprKind::Normal),
+            let (text, repr_kind, shape) = match request.arguments.get("context").and_then(Value::as_str) {
+                Some("clipboard") => (format!("repr(({expression}\n))"), ReprKind::Raw, ValueShape::Copy),
+                _ => (expression.clone(), ReprKind::Normal, ValueShape::Evaluate),
             };
             self.queue_on_frame(&request, arguments.frame_id, text, repr_kind, |frame, kind| Waiter::Evaluate {
                 seq: request.seq,
                 expression,
                 frame,
                 kind,
-                shape: ValueShape::Evaluate,
+                shape,
                 hex: wants_hex(&request.arguments),
             })
         });
@@ -254,12 +255,17 @@ impl Session {
                             Some(format!("({expression})")),
                             hex,
                         );
-                        let value_key = match shape {
-                            ValueShape::Evaluate => "result",
-                            ValueShape::SetValue => "value",
+                        let (value_key, value) = match shape {
+                            ValueShape::Evaluate => {
+                                ("result", shorten(variable.value, EVALUATED_VALUE, Rest::CopyValue))
+                            }
+                            ValueShape::Copy => ("result", shorten(variable.value, WHOLE_VALUE, Rest::NotShown)),
+                            ValueShape::SetValue => {
+                                ("value", shorten(variable.value, EVALUATED_VALUE, Rest::CopyValue))
+                            }
                         };
                         Ok(Some(json!({
-                            value_key: variable.value,
+                            value_key: value,
                             "type": variable.type_,
                             "variablesReference": variable.variables_reference,
                         })))
@@ -286,7 +292,8 @@ impl Session {
             Waiter::Source { seq, file } => {
                 let reply = match result {
                     Ok(obj) => {
-                        Ok(Some(json!({ "content": obj.repr.unwrap_or_default(), "mimeType": "text/x-python" })))
+                        let content = shorten(obj.repr.unwrap_or_default(), WHOLE_VALUE, Rest::NotShown);
+                        Ok(Some(json!({ "content": content, "mimeType": "text/x-python" })))
                     }
                     Err(text) => Err(RequestError::new(format!("cannot read {file} in the debuggee: {text}"))),
                 };
@@ -297,7 +304,7 @@ impl Session {
                     Ok(obj) => obj.repr.unwrap_or_default(),
                     Err(error) => format!("<logpoint error: {error}>"),
                 };
-                self.send_event("output", bodies::output(dap_types::OutputEventCategory::Console, format!("{text}\n")));
+                self.program_output(dap_types::OutputEventCategory::Console, format!("{text}\n"));
                 self.resume_silently(tid);
             }
             Waiter::Completions { seq, query } => self.on_completions(seq, query, result),
@@ -327,7 +334,7 @@ impl Session {
             }
             None => self.lay_out(&frame, kind, hex, reference, children, start, count),
         };
-        self.answer_waiting(seq, Ok(Some(json!({ "variables": variables }))));
+        self.answer_waiting(seq, Ok(variables_body(variables)));
     }
 
     /// One level of variables as the editor lists it: the groups first, then the rest; `start`
@@ -411,6 +418,15 @@ impl Session {
             self.fail_waiter(waiter, message);
         }
     }
+}
+
+/// A `variables` answer, its values within what one message carries (`shorten.rs`).
+fn variables_body(mut variables: Vec<dap_types::Variable>) -> ResponseBody {
+    let mut budget = ListedValues::default();
+    for variable in &mut variables {
+        variable.value = budget.fit(std::mem::take(&mut variable.value));
+    }
+    Some(json!({ "variables": variables }))
 }
 
 /// A frame's variables as children whose expression is their own name.
