@@ -10,8 +10,16 @@ if ! cargo nextest --version >/dev/null 2>&1; then
     echo "cargo-nextest not found: installing it with cargo install (once)" >&2
     cargo install --locked cargo-nextest >&2
 fi
-# End-to-end cases mostly wait on processes and sockets: run many at once even on 2 cores.
+# Formatting and lints first: they take seconds and fail for reasons the tests would not show.
+if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+    echo "rustfmt or clippy not found: adding them with rustup (once)" >&2
+    rustup component add rustfmt clippy >&2
+fi
 status=0
+cargo fmt --check || status=1
+cargo clippy --all-targets -- -D warnings || status=1
+
+# End-to-end cases mostly wait on processes and sockets: run many at once even on 2 cores.
 cargo nextest run --workspace --no-fail-fast --test-threads "${PTVSD_DAP_TEST_THREADS:-8}" "$@" || status=1
 
 # The benchmark once, short, to prove it runs (it asserts nothing about times).

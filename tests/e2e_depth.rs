@@ -30,9 +30,18 @@ impl Session {
     }
 
     fn start_on(debuggee: Debuggee, breakpoints: &[(&str, Value)], filters: &[&str]) -> Session {
+        Self::start_with(debuggee, json!({}), breakpoints, filters)
+    }
+
+    /// Attached with `extra` attach arguments besides the URL.
+    fn start_with(debuggee: Debuggee, extra: Value, breakpoints: &[(&str, Value)], filters: &[&str]) -> Session {
         let c = DapClient::spawn();
         c.guard_secret(debuggee.secret());
-        c.attach_session(json!({"url": format!("tcp://{}@127.0.0.1:{}", debuggee.secret(), debuggee.port())}));
+        let mut arguments = json!({"url": format!("tcp://{}@127.0.0.1:{}", debuggee.secret(), debuggee.port())});
+        if let (Some(arguments), Some(extra)) = (arguments.as_object_mut(), extra.as_object()) {
+            arguments.extend(extra.clone());
+        }
+        c.attach_session(arguments);
         let breakpoints: Vec<Value> = breakpoints
             .iter()
             .map(|(marker, extra)| {
@@ -191,6 +200,62 @@ fn exception_types(release: Release) {
     s.c.request_ok("disconnect", json!({}));
 }
 
+/// With "raised" and justMyCode (the default), an exception raised and caught inside a library,
+/// the standard library or the import system (`<frozen zipimport>` on ptvsd 2.2/3.0 under
+/// Python 3.11) does not stop: the first stop is the user's own exception.
+fn raised_stops_only_in_user_code(release: Release) {
+    let s = Session::start(release, &[], &["raised"]);
+    let (thread_id, _) = s.stop_on("libraise", "exception");
+    let frames = s.c.request_ok("stackTrace", json!({"threadId": thread_id}));
+    assert_eq!(frames["stackFrames"][0]["line"], line("raise_line"), "{frames}");
+    assert_eq!(s.c.events_named("stopped").len(), 1);
+    s.finish(&thread_id, "libraise");
+}
+
+/// `justMyCode: false` shows exceptions raised outside the user's code too: the first stop of
+/// the same command is in the library.
+fn raised_in_libraries_without_just_my_code(release: Release) {
+    let debuggee = Debuggee::start(release, "app.py");
+    let s = Session::start_with(debuggee, json!({"justMyCode": false}), &[], &["raised"]);
+    let (thread_id, _) = s.stop_on("libraise", "exception");
+    let frames = s.c.request_ok("stackTrace", json!({"threadId": thread_id}));
+    let top = &frames["stackFrames"][0]["source"];
+    let shown = top["path"].as_str().or(top["name"].as_str()).unwrap_or_default();
+    assert!(!shown.ends_with("app.py"), "the first stop is the user's own: {frames}");
+    s.c.request_ok("disconnect", json!({}));
+    s.debuggee.wait_stdout_contains("done libraise\n", T);
+}
+
+/// Long text stays within what one DAP message should carry: output in several events (none of
+/// it lost), long values in `variables` shortened with a note, and "Copy Value" (the
+/// `clipboard` context) the whole value (its own bound, 12 MiB, is a unit test's: shorten.rs).
+fn long_text_fits_in_messages(release: Release) {
+    let s = Session::start(release, &[("bp_big_text", json!({}))], &[]);
+    let (thread_id, frame_id) = s.stop_on("bigtext", "breakpoint");
+    let printed = |event: &Value| event["body"]["output"].as_str().map_or(0, |text| text.matches('\u{1}').count());
+    let outputs = poll_until(T, || {
+        let outputs = s.c.events_named("output");
+        (outputs.iter().map(printed).sum::<usize>() == 1_000_000).then_some(outputs)
+    })
+    .expect("the program's 1,000,000 characters of output arrive");
+    let largest = outputs.iter().map(|event| event.to_string().len()).max().unwrap_or(0);
+    assert!(largest <= 1100 * 1024, "an output event of {largest} bytes");
+    let (_, variables) = s.locals(&frame_id);
+    let texts = s.children(value_of(&variables, "texts"));
+    assert_eq!(texts.len(), 50);
+    for text in &texts {
+        let value = text["value"].as_str().unwrap_or_default();
+        assert!(value.len() <= 8 * 1024 && value.ends_with("Copy Value gives the whole value]"), "{value}");
+    }
+    let copy = |expression: &Value| {
+        let body =
+            s.c.request_ok("evaluate", json!({"expression": expression, "frameId": frame_id, "context": "clipboard"}));
+        body["result"].as_str().unwrap_or_default().to_string()
+    };
+    assert_eq!(copy(&texts[0]["evaluateName"]), format!("'{}'", "y".repeat(70_000)));
+    s.finish(&thread_id, "bigtext");
+}
+
 /// Hex formatting and the module list.
 fn hex_and_modules(release: Release) {
     let s = Session::start(release, &[("bp_work", json!({}))], &[]);
@@ -225,6 +290,29 @@ fn uncaught_exceptions(release: Release) {
     // The program ends with the traceback; the session with it.
     s.c.wait_event("terminated", T);
     assert!(s.debuggee.wait_exit(T).is_some(), "the program did not end");
+}
+
+/// ptvsd asks which lines handle exceptions in files named by the program, which can compile
+/// code under any name: a device or a procfs file that never ends is not read (the adapter
+/// would read forever and the program's thread wait for good). The program runs on, the
+/// adapter keeps answering, and a real source still gets its real answer.
+fn handler_requests_for_files_that_are_not_sources(release: Release) {
+    let s = Session::start(release, &[], &["uncaught"]);
+    for name in ["/proc/self/pagemap", "/dev/zero", "/proc/self/mem"] {
+        s.debuggee.send_line(&format!("compiled {name}"));
+        s.debuggee.wait_stdout_contains(&format!("ran code compiled as {name}\n"), T);
+    }
+    assert!(s.c.events_named("stopped").is_empty(), "a caught exception stopped the program");
+    s.c.wait_event_where("output", T, |e| {
+        e["body"]["output"]
+            .as_str()
+            .is_some_and(|t| t.contains("/proc/self/pagemap") && t.contains("outside the workspace"))
+    });
+    let (thread_id, _) = s.stop_on("die", "exception");
+    let frames = s.c.request_ok("stackTrace", json!({"threadId": thread_id}));
+    assert_eq!(frames["stackFrames"][0]["line"], line("raise_line"));
+    s.c.request_ok("continue", json!({"threadId": thread_id}));
+    s.c.wait_event("terminated", T);
 }
 
 /// "userUnhandled": an exception that leaves user code into a library, which catches it,
@@ -534,9 +622,13 @@ each_supported_release!(
     set_variable_and_expression,
     logpoint_prints_without_stopping,
     exception_stop_and_info,
+    long_text_fits_in_messages,
+    raised_stops_only_in_user_code,
+    raised_in_libraries_without_just_my_code,
     hex_and_modules,
     terminate_detaches,
     uncaught_exceptions,
+    handler_requests_for_files_that_are_not_sources,
     user_unhandled_exceptions,
     conditions_and_hit_counts,
     long_lists_in_pages,

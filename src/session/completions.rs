@@ -135,7 +135,7 @@ impl Session {
         let frame_id = arguments.get("frameId").and_then(Value::as_u64);
         let expression = query.expression();
         let queued = self.queue_on_frame(&request, frame_id, expression, ReprKind::Raw, |_, _| Waiter::Completions {
-            request: request.clone(),
+            seq: request.seq,
             query,
         });
         // The console asks as the user types, also while the program runs: nothing to offer
@@ -146,7 +146,7 @@ impl Session {
         Flow::Continue
     }
 
-    pub(super) fn on_completions(&mut self, request: Request, query: Query, result: Result<Obj, String>) {
+    pub(super) fn on_completions(&mut self, seq: i64, query: Query, result: Result<Obj, String>) {
         let listing = match result {
             Ok(obj) => obj.repr.unwrap_or_default(),
             // Typing goes through names that do not exist yet (`nosuch.` raises NameError):
@@ -157,7 +157,7 @@ impl Session {
             }
         };
         let targets = items(&query, &listing);
-        self.respond(&request, Ok(Some(json!({ "targets": targets }))));
+        self.answer_waiting(seq, Ok(Some(json!({ "targets": targets }))));
     }
 }
 

@@ -5,7 +5,6 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use super::handles::FrameRef;
-use crate::dap::message::Request;
 use crate::wire::model::{Command, FrameKind, Tid};
 
 /// How long an evaluation may run before the editor is told it failed. The debuggee may still
@@ -16,7 +15,8 @@ pub const EVALUATION_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Debug)]
 pub enum Waiter {
     Evaluate {
-        request: Request,
+        /// The editor's request, in the registry of waiting requests (`waiting.rs`).
+        seq: i64,
         expression: String,
         frame: FrameRef,
         kind: FrameKind,
@@ -26,7 +26,7 @@ pub enum Waiter {
     /// `reference` is the parent's variables reference, to remember its children's expressions.
     /// `page`: a slice of a long list, whose children are renumbered.
     Variables {
-        request: Request,
+        seq: i64,
         frame: FrameRef,
         kind: FrameKind,
         start: usize,
@@ -36,35 +36,17 @@ pub enum Waiter {
         page: Option<super::values::Page>,
     },
     /// The assignment of setVariable/setExpression; `target` is evaluated again afterwards.
-    Assign {
-        request: Request,
-        target: String,
-        frame: FrameRef,
-        kind: FrameKind,
-        hex: bool,
-    },
+    Assign { seq: i64, target: String, frame: FrameRef, kind: FrameKind, hex: bool },
     /// A remote file's text, for `source`.
-    Source {
-        request: Request,
-        file: String,
-    },
+    Source { seq: i64, file: String },
     /// A logpoint's message, evaluated on the thread that hit it.
-    Logpoint {
-        tid: Tid,
-    },
+    Logpoint { tid: Tid },
     /// The names to offer for `completions`.
-    Completions {
-        request: Request,
-        query: super::completions::Query,
-    },
+    Completions { seq: i64, query: super::completions::Query },
     /// Whether a thread that paused after a resume-all is blocked (`stragglers.rs`).
-    Straggler {
-        tid: Tid,
-    },
+    Straggler { tid: Tid },
     /// The attach stop's probe: `TCP_NODELAY` on ptvsd's socket and its release (§1.2, §12).
-    AttachProbe {
-        tid: Tid,
-    },
+    AttachProbe { tid: Tid },
 }
 
 /// Which DAP body an evaluated value goes into.
@@ -72,6 +54,8 @@ pub enum Waiter {
 pub enum ValueShape {
     /// `evaluate`: `result`.
     Evaluate,
+    /// `evaluate` for "Copy Value" (`clipboard`): `result`, the whole value.
+    Copy,
     /// `setVariable`/`setExpression`: `value`.
     SetValue,
 }

@@ -8,6 +8,7 @@ use super::connection::{start_io, Attached};
 use super::evaluation::{Waiter, Work};
 use super::link::{AttachStop, Link};
 use super::requests::module_body;
+use super::waiting::WaitsOn;
 use super::Session;
 use crate::dap::bodies;
 use crate::dap::message::{to_value, RequestError};
@@ -103,11 +104,11 @@ impl Session {
                 self.pump_evaluations();
             }
             Event::ThreadFrames { tid, frames, .. }
-                if link.pending_stacks.iter().any(|(_, waiting)| *waiting == tid) =>
+                if self.waiting.any(|on| matches!(on, WaitsOn::Stack(waiting) if *waiting == tid)) =>
             {
                 // The reply to `thrf`: its name is ptvsd's own thread's (§6.1), and the thread runs.
                 link.threads.record_frames(tid, None, frames);
-                self.answer_pending_stacks(|waiting, _| waiting == tid);
+                self.answer_waiting_stacks(tid);
             }
             Event::ThreadFrames { tid, name, frames } => {
                 let known = link.threads.get(tid).is_some();
@@ -185,14 +186,8 @@ impl Session {
                     self.after(TRACEBACK_REST, super::Internal::DebuggerLoopCrashed);
                 }
             }
-            Event::RequestHandlers { file } => {
-                // Unanswered, the raising thread blocks forever (§9.8).
-                let (statements, notice) = link.exceptions.answer(&file, &link.paths);
-                link.send(Command::SetExceptionHandlerInfo { file, statements });
-                if let Some(notice) = notice {
-                    self.console(notice);
-                }
-            }
+            // Unanswered, the raising thread blocks forever (§9.8).
+            Event::RequestHandlers { file } => self.on_request_handlers(file),
             Event::Detached => {
                 // Unasked: the program is exiting (ptvsd's atexit hook detaches, §9.13).
                 link.close_writer();
@@ -215,7 +210,10 @@ impl Session {
             }
             Event::ModuleLoad { id, file } => {
                 let module = module_body(link, id, &file);
-                link.modules.push((id, file));
+                // The debuggee can load modules without end: the list the editor can ask for is bounded.
+                if link.modules.len() < super::link::MAX_MODULES {
+                    link.modules.push((id, file));
+                }
                 self.send_event("module", json!({ "reason": "new", "module": module }));
             }
             Event::SetLineNumberResult { success, tid, .. } => self.on_line_set(success, tid),
@@ -234,7 +232,22 @@ impl Session {
     fn on_exception(&mut self, tid: Tid, info: crate::wire::model::ExceptionInfo) {
         let Some(link) = self.link.as_mut() else { return };
         link.threads.add(tid);
+        let just_my_code = link.just_my_code();
         let Some(thread) = link.threads.get_mut(tid) else { return };
+        // ptvsd 2.2/3.0 count frozen modules (and, in a virtual environment, the standard
+        // library) as user code: with "raised", the import system's own exceptions would stop
+        // the user before any of theirs. With justMyCode, a raise outside the user's code is let
+        // go; if it reaches the user's code, ptvsd reports it there again.
+        let raised_in_library = info.break_type != ExceptionBreakType::Unhandled
+            && just_my_code
+            && thread.frames.first().is_some_and(|frame| !super::exceptions::is_user_code(&frame.file));
+        if raised_in_library {
+            tracing::debug!(tid, type_name = %info.type_name, "raised outside the user's code: not shown");
+            thread.exception_stop = None;
+            link.threads.record_blocked(tid);
+            self.resume_silently(tid);
+            return;
+        }
         // ptvsd reports a raised exception again in every user frame it unwinds through; the
         // user asked to see it once, where it was raised.
         let unwinding =
@@ -253,6 +266,8 @@ impl Session {
             info.type_name,
             info.message
         );
+        let description =
+            super::shorten::shorten(description, super::shorten::EXCEPTION_TEXT, super::shorten::Rest::NotShown);
         thread.exception = Some(info);
         // Other threads keep running on an exception stop (§8.3).
         self.report_stop(tid, "exception", Some(description), Some(false));
@@ -351,8 +366,8 @@ impl Session {
 
     fn on_breakpoint_state(&mut self, id: i64, state: BindState) {
         let Some(link) = self.link.as_mut() else { return };
-        let answered_later = link.pending_breakpoints.iter().all(|pending| {
-            !pending.outcomes.iter().any(|o| matches!(o, super::breakpoints::Outcome::Installed { id: i } if *i == id))
+        let answered_later = !self.waiting.any(|on| {
+            matches!(on, WaitsOn::Breakpoints(pending) if pending.outcomes.iter().any(|o| matches!(o, super::breakpoints::Outcome::Installed { id: i } if *i == id)))
         });
         let Some(bp) = link.breakpoints.set_state(id, state) else { return };
         let (line, dap_id) = (bp.spec.line as u64, bp.dap_id);
@@ -360,7 +375,7 @@ impl Session {
             let breakpoint = bodies::breakpoint(Some(dap_id), true, None, line);
             self.send_event("breakpoint", json!({ "reason": "changed", "breakpoint": to_value(breakpoint) }));
         }
-        self.answer_confirmed_breakpoints(None);
+        self.answer_confirmed_breakpoints();
     }
 
     /// At the attach stop: one evaluation sets `TCP_NODELAY` on ptvsd's socket (without it every
@@ -483,31 +498,11 @@ impl Session {
         self.announce_end();
     }
 
-    /// Forgets the link after it closed; pending requests get failed responses that say `why`.
+    /// Forgets the link after it closed; waiting requests get failed responses that say `why`.
     pub(super) fn link_closed(&mut self, why: &str) {
         self.wire_rx = None;
-        let Some(mut link) = self.link.take() else { return };
-        let mut waiters: Vec<Waiter> = link.evaluations.drain_queued().into_iter().map(|work| work.waiter).collect();
-        waiters.extend(link.evaluations.complete_current());
-        for waiter in waiters {
-            if let Waiter::Evaluate { request, .. }
-            | Waiter::Variables { request, .. }
-            | Waiter::Assign { request, .. }
-            | Waiter::Source { request, .. }
-            | Waiter::Completions { request, .. } = waiter
-            {
-                self.respond(&request, Err(RequestError::new(format!("the debug session ended: {why}"))));
-            }
-        }
-        for (request, _) in link.pending_stacks.drain(..) {
-            self.respond(&request, Err(RequestError::new(format!("the debug session ended: {why}"))));
-        }
-        if let Some(goto) = link.pending_goto.take() {
-            self.respond(
-                &goto.request,
-                Err(RequestError::new("the debug session ended before ptvsd answered set next statement")),
-            );
-        }
+        self.link = None;
+        self.fail_all_waiting(why);
     }
 }
 

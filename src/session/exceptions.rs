@@ -9,9 +9,13 @@
 //!   that leaves user code into a library (a view raising into Django) stops (§9.8.1).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+use std::time::Duration;
 
 use super::handlers::{catch_all, handler_statements};
+use super::local_source::{read_confined, Unreadable};
 use super::paths::PathMapper;
+use super::{Internal, Session};
 use crate::wire::model::{Command, HandlerStatement};
 
 /// ptvsd's default "never break" exceptions, which a `sexi` would otherwise drop (§7.3).
@@ -19,8 +23,12 @@ const NEVER_BREAK: [&str; 5] = ["IndexError", "KeyError", "AttributeError", "Sto
 /// Break modes (§7.1).
 const MODE_RAISED: i64 = 1;
 const MODE_UNHANDLED: i64 = 32;
-/// Sources larger than this are not parsed (answered as "everything handled").
-const MAX_SOURCE_BYTES: u64 = 8 * 1024 * 1024;
+/// How many files' answers are remembered, and unreadable files named, per exception table:
+/// the debuggee chooses the file names, so their number is bounded (ptvsd caches the answers too).
+const MAX_REMEMBERED_FILES: usize = 4096;
+/// How long reading and parsing a local copy may take before the `REQH` is answered without it
+/// (its thread is blocked meanwhile).
+const READ_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// What a filter's condition holds, for the editor's input box.
 pub const CONDITION_DESCRIPTION: &str =
@@ -40,10 +48,31 @@ pub const FILTERS: [(&str, &str, &str); 3] = [
 pub struct ExceptionSettings {
     default_mode: i64,
     user_unhandled: bool,
+    /// Counts `sexi`s, so that a read started under an earlier table is not remembered.
+    table: u64,
     /// Answers given since the last `sexi` (ptvsd caches them too, until the next `sexi`).
     answered: HashMap<String, Vec<HandlerStatement>>,
     /// Files already reported as unreadable, so the console says it once.
     unreadable: HashSet<String>,
+    /// `REQH`s whose local copy is being read, by ticket. Each is answered exactly once: an
+    /// unasked `sehi` kills ptvsd 2.2/3.0's loop, an unanswered one blocks its thread (§9.8).
+    reading: BTreeMap<u64, PendingRead>,
+    next_ticket: u64,
+}
+
+#[derive(Debug)]
+struct PendingRead {
+    file: String,
+    table: u64,
+}
+
+/// How to answer a `REQH`.
+#[derive(Debug, PartialEq, Eq)]
+pub enum HandlerAnswer {
+    /// At once, with a console notice when "uncaught" is blind for that file.
+    Now { statements: Vec<HandlerStatement>, notice: Option<String> },
+    /// From the local copy at this path, read off the session loop.
+    FromLocalCopy(PathBuf),
 }
 
 impl ExceptionSettings {
@@ -96,37 +125,128 @@ impl ExceptionSettings {
         self.user_unhandled = user_unhandled;
         // `sexi` clears ptvsd's handler cache: ours goes with it.
         self.answered.clear();
+        self.table += 1;
         Ok(Command::SetExceptionInfo { default_mode, break_on: break_on.into_iter().collect() })
     }
 
-    /// The answer to `REQH file`, and a console notice when "uncaught" is blind for that file.
-    pub fn answer(&mut self, remote_file: &str, paths: &PathMapper) -> (Vec<HandlerStatement>, Option<String>) {
-        if let Some(statements) = self.answered.get(remote_file) {
-            return (statements.clone(), None);
-        }
-        let mut notice = None;
-        let statements = if is_pseudo_file(remote_file) {
+    /// How to answer `REQH file`.
+    pub fn answer(&mut self, remote_file: &str, paths: &PathMapper) -> HandlerAnswer {
+        let statements = if let Some(statements) = self.answered.get(remote_file) {
+            statements.clone()
+        } else if is_pseudo_file(remote_file) {
             // `<frozen importlib._bootstrap>` and friends: import machinery raises and catches
             // all the time; "handled" avoids dozens of false stops (§9.8.1).
-            catch_all()
+            self.remember(remote_file, catch_all(), self.table)
         } else if self.user_unhandled && is_library(remote_file) {
-            Vec::new()
+            self.remember(remote_file, Vec::new(), self.table)
         } else {
-            match read_source(&paths.to_local(remote_file)) {
-                Some(source) => handler_statements(&source),
-                None => {
-                    if self.default_mode & MODE_UNHANDLED != 0 && self.unreadable.insert(remote_file.to_string()) {
-                        notice = Some(format!(
-                            "'Uncaught exceptions' cannot see the try/except blocks of {remote_file}: its source is not \
-                             available here (add a path mapping to a local copy); exceptions raised there are treated as caught."
-                        ));
-                    }
-                    catch_all()
-                }
-            }
+            return HandlerAnswer::FromLocalCopy(PathBuf::from(paths.to_local(remote_file)));
         };
-        self.answered.insert(remote_file.to_string(), statements.clone());
-        (statements, notice)
+        HandlerAnswer::Now { statements, notice: None }
+    }
+
+    /// A read of `remote_file`'s local copy begins; its ticket finishes it.
+    pub fn start_read(&mut self, remote_file: &str) -> u64 {
+        self.next_ticket += 1;
+        self.reading.insert(self.next_ticket, PendingRead { file: remote_file.to_string(), table: self.table });
+        self.next_ticket
+    }
+
+    /// The answer from a finished read, or `None` if that `REQH` has been answered already.
+    pub fn finish_read(
+        &mut self,
+        ticket: u64,
+        read: Result<Vec<HandlerStatement>, Unreadable>,
+    ) -> Option<(String, Vec<HandlerStatement>, Option<String>)> {
+        let PendingRead { file, table } = self.reading.remove(&ticket)?;
+        let (statements, notice) = match read {
+            Ok(statements) => (statements, None),
+            Err(reason) => (catch_all(), self.blind_notice(&file, &reason.to_string())),
+        };
+        let statements = self.remember(&file, statements, table);
+        Some((file, statements, notice))
+    }
+
+    /// A read that takes too long: its `REQH` is answered "everything handled" now.
+    pub fn time_out_read(&mut self, ticket: u64) -> Option<(String, Vec<HandlerStatement>, Option<String>)> {
+        let PendingRead { file, .. } = self.reading.remove(&ticket)?;
+        let notice = self.blind_notice(&file, "reading its local copy took too long");
+        Some((file, catch_all(), notice))
+    }
+
+    /// Every `REQH` still being read, answered "everything handled" (before a detach).
+    pub fn give_up_reads(&mut self) -> Vec<Command> {
+        std::mem::take(&mut self.reading)
+            .into_values()
+            .map(|pending| Command::SetExceptionHandlerInfo { file: pending.file, statements: catch_all() })
+            .collect()
+    }
+
+    fn remember(&mut self, file: &str, statements: Vec<HandlerStatement>, table: u64) -> Vec<HandlerStatement> {
+        if table == self.table && self.answered.len() < MAX_REMEMBERED_FILES {
+            self.answered.insert(file.to_string(), statements.clone());
+        }
+        statements
+    }
+
+    /// Said once per file, when "uncaught" is on: it cannot see that file's handlers.
+    fn blind_notice(&mut self, remote_file: &str, reason: &str) -> Option<String> {
+        let first = self.unreadable.len() < MAX_REMEMBERED_FILES && self.unreadable.insert(remote_file.to_string());
+        (self.default_mode & MODE_UNHANDLED != 0 && first).then(|| {
+            format!(
+                "'Uncaught exceptions' cannot see the try/except blocks of {remote_file}: {reason}; exceptions \
+                 raised there are treated as caught."
+            )
+        })
+    }
+}
+
+impl Session {
+    /// `REQH`: the raising thread is blocked until it is answered (§9.8). A local copy is read
+    /// and parsed off the session loop, within [`READ_TIMEOUT`].
+    pub(super) fn on_request_handlers(&mut self, file: String) {
+        let Some(link) = self.link.as_mut() else { return };
+        let local = match link.exceptions.answer(&file, &link.paths) {
+            HandlerAnswer::Now { statements, notice } => {
+                link.send(Command::SetExceptionHandlerInfo { file, statements });
+                if let Some(notice) = notice {
+                    self.console(notice);
+                }
+                return;
+            }
+            HandlerAnswer::FromLocalCopy(local) => local,
+        };
+        let ticket = link.exceptions.start_read(&file);
+        let roots = link.source_roots();
+        let internal = self.internal_tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let read = read_confined(&local, &roots).map(|source| handler_statements(&source));
+            let _ = internal.send(Internal::HandlersRead { ticket, read });
+        });
+        // A read stuck in the filesystem must not hold the thread: ptvsd gets an answer anyway.
+        self.after(READ_TIMEOUT, Internal::HandlersReadTimeout(ticket));
+    }
+
+    pub(super) fn on_handlers_read(&mut self, ticket: u64, read: Result<Vec<HandlerStatement>, Unreadable>) {
+        let Some(link) = self.link.as_mut() else { return };
+        if let Some(answer) = link.exceptions.finish_read(ticket, read) {
+            self.send_handlers(answer);
+        }
+    }
+
+    pub(super) fn on_handlers_read_timeout(&mut self, ticket: u64) {
+        let Some(link) = self.link.as_mut() else { return };
+        if let Some(answer) = link.exceptions.time_out_read(ticket) {
+            self.send_handlers(answer);
+        }
+    }
+
+    fn send_handlers(&mut self, (file, statements, notice): (String, Vec<HandlerStatement>, Option<String>)) {
+        let Some(link) = self.link.as_mut() else { return };
+        link.send(Command::SetExceptionHandlerInfo { file, statements });
+        if let Some(notice) = notice {
+            self.console(notice);
+        }
     }
 }
 
@@ -181,6 +301,22 @@ fn is_pseudo_file(file: &str) -> bool {
     base.starts_with('<') && base.ends_with('>')
 }
 
+/// Code the user wrote, as `justMyCode` means it: not frozen or compiled without a file, not in
+/// installed packages, not in the standard library (`.../lib/python3.11/...` on Linux,
+/// `...\Python311\Lib\...` on Windows).
+pub fn is_user_code(file: &str) -> bool {
+    let lower = file.to_ascii_lowercase().replace('\\', "/");
+    let segments: Vec<&str> = lower.split('/').collect();
+    // `python`, `python3.11`, `python311x64`: not `python-projects`.
+    let python = |segment: &str| {
+        segment.strip_prefix("python").is_some_and(|rest| rest.chars().next().is_none_or(|c| c.is_ascii_digit()))
+    };
+    let stdlib =
+        segments.windows(2).any(|pair| (python(pair[0]) && pair[1] == "lib") || (pair[0] == "lib" && python(pair[1])));
+    let installed = segments.iter().any(|segment| *segment == "site-packages" || *segment == "dist-packages");
+    !(is_pseudo_file(file) || stdlib || installed)
+}
+
 /// Installed packages and the standard library, by their paths on Linux and Windows.
 fn is_library(file: &str) -> bool {
     let lower = file.to_ascii_lowercase().replace('\\', "/");
@@ -188,14 +324,6 @@ fn is_library(file: &str) -> bool {
         || lower.contains("/dist-packages/")
         || lower.contains("/lib/python")
         || lower.contains("/lib/")
-}
-
-fn read_source(path: &str) -> Option<String> {
-    let metadata = std::fs::metadata(path).ok()?;
-    if !metadata.is_file() || metadata.len() > MAX_SOURCE_BYTES {
-        return None;
-    }
-    std::fs::read(path).ok().map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
 }
 
 #[cfg(test)]
@@ -237,6 +365,36 @@ mod tests {
     }
 
     #[test]
+    fn every_read_is_answered_once_and_a_read_from_an_older_table_is_not_remembered() {
+        let mut settings = ExceptionSettings::default();
+        settings.configure(&filters(&["uncaught"]), &[]).ok();
+        let paths = PathMapper::default();
+        let first = settings.start_read("/srv/app/a.py");
+        let second = settings.start_read("/srv/app/b.py");
+        settings.configure(&filters(&["uncaught"]), &[]).ok();
+        assert!(settings.finish_read(first, Ok(Vec::new())).is_some());
+        assert!(matches!(settings.answer("/srv/app/a.py", &paths), HandlerAnswer::FromLocalCopy(_)));
+        let given_up = settings.give_up_reads();
+        assert!(matches!(&given_up[..], [Command::SetExceptionHandlerInfo { file, .. }] if file == "/srv/app/b.py"));
+        assert_eq!(settings.finish_read(second, Ok(Vec::new())), None);
+    }
+
+    #[test]
+    fn user_code_is_neither_frozen_nor_installed_nor_the_standard_library() {
+        assert!(is_user_code("/srv/app/views.py"));
+        assert!(is_user_code("/srv/app/lib/helpers.py"), "a folder named lib is the user's");
+        assert!(is_user_code("/home/me/python-projects/lib/helpers.py"));
+        assert!(is_user_code(r"D:\home\site\wwwroot\app.py"));
+        assert!(!is_user_code("/srv/app/<frozen zipimport>"));
+        assert!(!is_user_code("<string>"));
+        assert!(!is_user_code("/usr/lib/python3.11/json/decoder.py"));
+        assert!(!is_user_code("/srv/venv/lib/python3.11/site-packages/django/views.py"));
+        assert!(!is_user_code("/usr/lib/python3/dist-packages/yaml/reader.py"));
+        assert!(!is_user_code(r"D:\Python311\Lib\json\decoder.py"));
+        assert!(!is_user_code(r"D:\home\python311x64\Lib\site-packages\flask\app.py"));
+    }
+
+    #[test]
     fn filters_become_modes_and_answers() {
         let mut settings = ExceptionSettings::default();
         assert!(matches!(
@@ -245,15 +403,24 @@ mod tests {
         ));
         assert!(settings.configure(&filters(&["bogus"]), &[]).is_err());
         let paths = PathMapper::default();
-        assert_eq!(settings.answer("<frozen importlib._bootstrap>", &paths).0, catch_all());
-        let (answer, notice) = settings.answer("/no/such/file.py", &paths);
-        assert_eq!(answer, catch_all());
-        assert!(notice.is_some_and(|n| n.contains("/no/such/file.py")));
-        assert!(settings.answer("/no/such/file.py", &paths).1.is_none(), "said once");
+        let now = |statements| HandlerAnswer::Now { statements, notice: None };
+        assert_eq!(settings.answer("<frozen importlib._bootstrap>", &paths), now(catch_all()));
+        assert_eq!(
+            settings.answer("/srv/app/views.py", &paths),
+            HandlerAnswer::FromLocalCopy("/srv/app/views.py".into())
+        );
+        let ticket = settings.start_read("/srv/app/views.py");
+        let answer = settings.finish_read(ticket, Err(Unreadable::Missing));
+        assert!(answer.is_some_and(|(file, statements, notice)| file == "/srv/app/views.py"
+            && statements == catch_all()
+            && notice.is_some_and(|n| n.contains("/srv/app/views.py") && n.contains("no local copy"))));
+        assert_eq!(settings.finish_read(ticket, Err(Unreadable::Missing)), None, "answered once");
+        assert_eq!(settings.answer("/srv/app/views.py", &paths), now(catch_all()), "remembered");
+        let ticket = settings.start_read("/srv/app/other.py");
+        assert!(settings.time_out_read(ticket).is_some_and(|(_, _, notice)| notice.is_some()));
+        assert_eq!(settings.finish_read(ticket, Ok(Vec::new())), None, "a late read is dropped");
         settings.configure(&filters(&["userUnhandled"]), &[]).ok();
-        assert!(settings
-            .answer("/srv/venv/lib/python3.11/site-packages/django/core/handlers/base.py", &paths)
-            .0
-            .is_empty());
+        let library = "/srv/venv/lib/python3.11/site-packages/django/core/handlers/base.py";
+        assert_eq!(settings.answer(library, &paths), now(Vec::new()));
     }
 }

@@ -5,21 +5,14 @@
 
 use serde_json::{json, Value};
 
-use super::{Internal, Session};
+use super::waiting::WaitsOn;
+use super::Session;
 use crate::dap::message::{Request, RequestError, ResponseBody};
 use crate::wire::generation::Release;
 use crate::wire::model::{Command, Tid};
 
 /// VS waited 2 s for ptvsd's answer; a slow link gets more.
-const GOTO_REPLY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// A `goto` sent to ptvsd, waiting for its `SETL` answer.
-#[derive(Debug)]
-pub struct PendingGoto {
-    pub request: Request,
-    pub tid: Tid,
-    pub line: i64,
-}
+pub const GOTO_REPLY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Why set next statement cannot be offered for this debuggee, or `None` when it can.
 pub fn refusal(release: Release, python_version: (i64, i64, i64)) -> Option<String> {
@@ -82,17 +75,19 @@ impl Session {
     }
 
     pub(super) fn goto(&mut self, request: Request) {
-        if let Err(error) = self.send_goto(&request) {
-            self.respond(&request, Err(error));
+        match self.send_goto(&request) {
+            Ok((tid, line)) => self.wait_on_debuggee(request, WaitsOn::Goto { tid, line }, Some(GOTO_REPLY_TIMEOUT)),
+            Err(error) => self.respond(&request, Err(error)),
         }
     }
 
-    fn send_goto(&mut self, request: &Request) -> Result<(), RequestError> {
+    /// Sends `setl`; returns the thread and line it waits for.
+    fn send_goto(&mut self, request: &Request) -> Result<(Tid, i64), RequestError> {
         let Some(link) = self.link.as_mut() else { return Err(RequestError::new("not attached")) };
         if let Some(reason) = refusal(link.release, link.info.python_version) {
             return Err(RequestError::new(reason));
         }
-        if link.pending_goto.is_some() {
+        if self.waiting.any(|on| matches!(on, WaitsOn::Goto { .. })) {
             return Err(RequestError::new("an earlier set next statement has not been answered yet"));
         }
         let thread_id = request.arguments.get("threadId").and_then(Value::as_u64).unwrap_or(0);
@@ -107,42 +102,37 @@ impl Session {
             return Err(RequestError::new("set next statement is not possible while stopped on an exception"));
         }
         link.send(Command::SetLineNumber { tid, frame_id: 0, line });
-        link.pending_goto = Some(PendingGoto { request: request.clone(), tid, line });
-        self.after(GOTO_REPLY_TIMEOUT, Internal::GotoTimeout(request.seq));
-        Ok(())
+        Ok((tid, line))
     }
 
     /// ptvsd's `SETL`: the response, then a `stopped` with reason `goto` at the new line.
     pub(super) fn on_line_set(&mut self, success: bool, tid: Tid) {
-        let Some(link) = self.link.as_mut() else { return };
-        let Some(pending) = link.pending_goto.take_if(|pending| pending.tid == tid) else { return };
+        let answered =
+            self.waiting.take_where(|on| matches!(on, WaitsOn::Goto { tid: waiting, .. } if *waiting == tid));
+        let Some(super::waiting::Waiting { request, on: WaitsOn::Goto { line, .. }, .. }) = answered.into_iter().next()
+        else {
+            return;
+        };
         if !success {
             let message = format!(
-                "Python refused to jump to line {}: a jump cannot enter or leave a loop, a try block or a with block, \
-                 and must land on a line with code",
-                pending.line
+                "Python refused to jump to line {line}: a jump cannot enter or leave a loop, a try block or a with block, \
+                 and must land on a line with code"
             );
-            self.respond(&pending.request, Err(RequestError::new(message)));
+            self.respond(&request, Err(RequestError::new(message)));
             return;
         }
+        let Some(link) = self.link.as_mut() else { return };
         let dap_id = match link.threads.get_mut(tid) {
             Some(thread) => {
                 if let Some(frame) = thread.frames.first_mut() {
-                    frame.line = pending.line;
+                    frame.line = line;
                 }
                 thread.dap_id
             }
             None => 0,
         };
-        self.respond(&pending.request, Ok(None));
+        self.respond(&request, Ok(None));
         self.send_event("stopped", json!({ "reason": "goto", "threadId": dap_id, "allThreadsStopped": true }));
-    }
-
-    pub(super) fn on_goto_timeout(&mut self, request_seq: i64) {
-        let Some(link) = self.link.as_mut() else { return };
-        let Some(pending) = link.pending_goto.take_if(|pending| pending.request.seq == request_seq) else { return };
-        let message = format!("ptvsd did not answer set next statement within {} s", GOTO_REPLY_TIMEOUT.as_secs());
-        self.respond(&pending.request, Err(RequestError::new(message)));
     }
 }
 

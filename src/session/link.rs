@@ -30,7 +30,6 @@ pub enum AttachStop {
 /// A `setBreakpoints` waiting for ptvsd to say whether its new breakpoints bound.
 #[derive(Debug)]
 pub struct PendingBreakpoints {
-    pub request: crate::dap::message::Request,
     pub source_path: String,
     pub outcomes: Vec<super::breakpoints::Outcome>,
     pub lines: Vec<i64>,
@@ -52,7 +51,6 @@ pub struct Link {
     pub handles: Handles,
     pub breakpoints: Breakpoints,
     pub evaluations: Evaluations,
-    pub pending_breakpoints: Vec<PendingBreakpoints>,
     pub exceptions: super::exceptions::ExceptionSettings,
     /// Template breakpoint commands held until the release is known: 2.2 must not get them.
     pub deferred_template_commands: Vec<Command>,
@@ -72,16 +70,12 @@ pub struct Link {
     pub stragglers: super::stragglers::StragglerWatch,
     /// The reported stop left the other threads running (an exception stop, §8.3).
     pub others_running: bool,
-    /// `stackTrace` requests waiting for the frames of a running thread (`thrf`).
-    pub pending_stacks: Vec<(crate::dap::message::Request, Tid)>,
     /// The long-stop warning's timer, for the stop (generation) it belongs to.
     pub long_stop_timer: Option<(u64, tokio::task::AbortHandle)>,
     /// The timeout of the evaluation in flight.
     pub evaluation_timer: Option<tokio::task::AbortHandle>,
     /// The thread that reported `LOAD`: resuming it alone resumes every thread (§8.2).
     pub attach_thread: Option<Tid>,
-    /// A `goto` waiting for ptvsd's answer.
-    pub pending_goto: Option<super::goto::PendingGoto>,
     /// `stopOnAttach` has been honoured.
     pub attach_stop_shown: bool,
     /// Counts stops and resumes, so a timer can tell whether the stop it was set for lasts.
@@ -118,7 +112,6 @@ impl Link {
             handles: Handles::default(),
             breakpoints: Breakpoints::new(),
             evaluations: Evaluations::default(),
-            pending_breakpoints: Vec::new(),
             modules: Vec::new(),
             remote_sources: RemoteSources::default(),
             exceptions: Default::default(),
@@ -128,11 +121,9 @@ impl Link {
             stop_reported: false,
             pause_requested: false,
             probe_at_pause: false,
-            pending_goto: None,
             attach_thread: None,
             long_stop_timer: None,
             others_running: false,
-            pending_stacks: Vec::new(),
             evaluation_timer: None,
             stragglers: super::stragglers::StragglerWatch::default(),
             attach_stop_shown: false,
@@ -173,6 +164,10 @@ impl Link {
     /// The detach (§9.13), after taking back what would outlive the session: pending
     /// breakpoints ptvsd keeps, and template breakpoints still held for an unknown release.
     pub fn send_detach(&mut self) {
+        // A `REQH` still being read is answered first: its thread must not stay blocked.
+        for command in self.exceptions.give_up_reads() {
+            self.send(command);
+        }
         self.deferred_template_commands.clear();
         for command in self.breakpoints.before_detach() {
             self.send_breakpoint_command(command);
@@ -207,6 +202,21 @@ impl Link {
         }
     }
 
+    /// `justMyCode` (the default): off when the debug options ask ptvsd for the standard library.
+    pub fn just_my_code(&self) -> bool {
+        !self.config.debug_options.split(',').any(|option| option.trim() == "DebugStdLib")
+    }
+
+    /// Where local copies of the debuggee's sources may be read (`local_source.rs`): the path
+    /// mappings' local roots and the workspace (the editor's `cwd`, else the adapter's).
+    pub fn source_roots(&self) -> Vec<std::path::PathBuf> {
+        let workspace = match &self.config.client_cwd {
+            Some(cwd) => Some(std::path::PathBuf::from(cwd)),
+            None => std::env::current_dir().ok(),
+        };
+        self.paths.local_roots().map(std::path::PathBuf::from).chain(workspace).collect()
+    }
+
     /// A stop to report: the thread is blocked; returns its DAP id.
     pub fn on_stopped(&mut self, tid: Tid) -> u64 {
         self.threads.record_blocked(tid);
@@ -220,24 +230,53 @@ impl Link {
 }
 
 /// `sourceReference`s for remote files: stable for the whole session (unlike frame ids).
+/// The debuggee names the files, so their number is bounded.
 #[derive(Debug, Default)]
 pub struct RemoteSources {
     files: Vec<String>,
+    references: std::collections::HashMap<String, u64>,
 }
 
+/// The most remote files given a `sourceReference`; later ones are shown without one.
+pub const MAX_REMOTE_SOURCES: usize = 10_000;
+/// The most modules listed (`MODL`s kept for `modules` and `loadedSources`).
+pub const MAX_MODULES: usize = 20_000;
+
 impl RemoteSources {
-    pub fn reference(&mut self, remote_file: &str) -> u64 {
-        let index = match self.files.iter().position(|file| file == remote_file) {
-            Some(index) => index,
-            None => {
-                self.files.push(remote_file.to_string());
-                self.files.len() - 1
-            }
-        };
-        index as u64 + 1
+    pub fn reference(&mut self, remote_file: &str) -> Option<u64> {
+        if let Some(reference) = self.references.get(remote_file) {
+            return Some(*reference);
+        }
+        if self.files.len() >= MAX_REMOTE_SOURCES {
+            return None;
+        }
+        self.files.push(remote_file.to_string());
+        let reference = self.files.len() as u64;
+        self.references.insert(remote_file.to_string(), reference);
+        Some(reference)
     }
 
     pub fn file(&self, reference: u64) -> Option<&str> {
         usize::try_from(reference).ok()?.checked_sub(1).and_then(|index| self.files.get(index)).map(String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remote_sources_keep_their_reference_and_are_bounded() {
+        let mut sources = RemoteSources::default();
+        assert_eq!(sources.reference("/srv/a.py"), Some(1));
+        assert_eq!(sources.reference("/srv/b.py"), Some(2));
+        assert_eq!(sources.reference("/srv/a.py"), Some(1));
+        assert_eq!(sources.file(2), Some("/srv/b.py"));
+        assert_eq!(sources.file(0), None);
+        for n in 0..MAX_REMOTE_SOURCES {
+            sources.reference(&format!("/srv/generated/{n}.py"));
+        }
+        assert_eq!(sources.reference("/srv/one-too-many.py"), None);
+        assert_eq!(sources.reference("/srv/b.py"), Some(2), "the known ones keep theirs");
     }
 }

@@ -13,12 +13,15 @@ mod grouping;
 mod handlers;
 mod handles;
 mod link;
+mod local_source;
 pub mod paths;
 mod requests;
+mod shorten;
 mod stragglers;
 mod threads;
 mod traceback;
 mod values;
+mod waiting;
 
 use std::time::Duration;
 
@@ -38,15 +41,19 @@ const EXIT_GRACE: Duration = Duration::from_secs(10);
 enum Internal {
     Connected(Box<Result<Attached, String>>),
     EvaluationTimeout(i64),
-    BreakpointsTimeout(i64),
-    GotoTimeout(i64),
+    /// A request waiting on the debuggee ran out of time (`waiting.rs`).
+    RequestTimeout(i64),
     /// ptvsd printed that its debugger loop died.
     DebuggerLoopCrashed,
-    /// A running thread's frames did not come in time: answer from its snapshot.
-    StackTimeout(i64),
     /// Probe a thread that may have paused after a resume-all (`stragglers.rs`).
     CheckStraggler(crate::wire::model::Tid),
     LongStop(u64),
+    /// A `REQH`'s local copy has been read (`exceptions.rs`).
+    HandlersRead {
+        ticket: u64,
+        read: Result<Vec<crate::wire::model::HandlerStatement>, local_source::Unreadable>,
+    },
+    HandlersReadTimeout(u64),
     /// Send the next queued evaluation (after ptvsd said it was busy).
     PumpEvaluations,
     ExitGrace,
@@ -68,6 +75,8 @@ pub struct Session {
     connecting: Option<Request>,
     pending_config: Option<crate::config::attach::AttachConfig>,
     link: Option<Link>,
+    /// Editor requests waiting on the debuggee.
+    waiting: waiting::WaitingRequests,
     client_id: Option<String>,
     supports_progress: bool,
     /// Whether the editor counts columns from 1 (the DAP default) or 0.
@@ -95,6 +104,7 @@ pub async fn run(input: impl AsyncRead + Unpin + Send + 'static, output: impl As
         connecting: None,
         pending_config: None,
         link: None,
+        waiting: waiting::WaitingRequests::default(),
         client_id: None,
         supports_progress: false,
         columns_start_at_1: true,
@@ -147,13 +157,13 @@ impl Session {
         match internal {
             Internal::Connected(result) => self.on_connected(*result),
             Internal::EvaluationTimeout(exec_id) => self.on_evaluation_timeout(exec_id),
-            Internal::BreakpointsTimeout(request_seq) => self.on_breakpoints_timeout(request_seq),
-            Internal::GotoTimeout(request_seq) => self.on_goto_timeout(request_seq),
+            Internal::RequestTimeout(request_seq) => self.on_request_timeout(request_seq),
             Internal::CheckStraggler(tid) => self.check_straggler(tid),
             Internal::DebuggerLoopCrashed => self.on_debugger_loop_crash(),
-            Internal::StackTimeout(seq) => self.answer_pending_stacks(|_, waiting| waiting == seq),
             Internal::LongStop(generation) => self.on_long_stop(generation),
             Internal::PumpEvaluations => self.pump_evaluations(),
+            Internal::HandlersRead { ticket, read } => self.on_handlers_read(ticket, read),
+            Internal::HandlersReadTimeout(ticket) => self.on_handlers_read_timeout(ticket),
             Internal::ExitGrace => return Flow::Exit,
         }
         Flow::Continue
@@ -198,7 +208,10 @@ impl Session {
             self.backlog.admit(&notice);
             self.send_event("output", crate::dap::bodies::output(dap_types::OutputEventCategory::Console, notice));
         }
-        self.send_event("output", crate::dap::bodies::output(category, text));
+        // Long output goes out in pieces that each fit a message (`shorten.rs`).
+        for piece in shorten::split(&text, shorten::OUTPUT_CHUNK) {
+            self.send_event("output", crate::dap::bodies::output(category.clone(), piece.to_string()));
+        }
     }
 
     fn send_event(&self, event: &str, body: impl serde::Serialize) {
@@ -340,3 +353,6 @@ impl Signals {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -46,6 +46,11 @@ impl PathMapper {
         PathMapper { mappings }
     }
 
+    /// The local roots of the mappings.
+    pub fn local_roots(&self) -> impl Iterator<Item = &str> {
+        self.mappings.iter().map(|mapping| mapping.local_root.as_str())
+    }
+
     /// The debuggee's path for an editor path. Without a matching mapping the local path is
     /// sent as it is: ptvsd's relaxed matching still binds by file and package name (§9.7).
     pub fn to_remote(&self, local: &str) -> String {

@@ -7,6 +7,7 @@ use super::breakpoints::{is_template, BindState, BreakpointSpec, Outcome};
 use super::connection::{connect_and_attach, AttachPlan};
 use super::handles::{FrameRef, VariableSource};
 use super::link::{Link, PendingBreakpoints};
+use super::waiting::WaitsOn;
 use super::{Flow, Internal, Session};
 use crate::config::attach::AttachConfig;
 use crate::dap::bodies;
@@ -217,51 +218,38 @@ impl Session {
         for command in commands {
             link.send_breakpoint_command(command);
         }
-        let pending = PendingBreakpoints { request, source_path: path, outcomes, lines };
+        let pending = PendingBreakpoints { source_path: path, outcomes, lines };
         if awaits_reply {
             // Answer once ptvsd says whether the new ones bound: one round trip, and the editor
             // shows the truth at once instead of a flicker of unverified breakpoints.
-            let seq = pending.request.seq;
-            link.pending_breakpoints.push(pending);
-            self.after(BREAKPOINT_REPLY_TIMEOUT, Internal::BreakpointsTimeout(seq));
+            self.wait_on_debuggee(request, WaitsOn::Breakpoints(pending), Some(BREAKPOINT_REPLY_TIMEOUT));
         } else {
             let body = breakpoints_body(link, &pending);
-            self.respond(&pending.request, Ok(Some(body)));
+            self.respond(&request, Ok(Some(body)));
         }
         Flow::Continue
     }
 
     /// Answers every `setBreakpoints` whose new breakpoints have all been confirmed.
-    pub(super) fn answer_confirmed_breakpoints(&mut self, force: Option<i64>) {
-        let Some(link) = self.link.as_mut() else { return };
-        let mut ready = Vec::new();
-        let mut index = 0;
-        while index < link.pending_breakpoints.len() {
-            let pending = &link.pending_breakpoints[index];
-            let confirmed = pending.outcomes.iter().all(|outcome| match outcome {
+    pub(super) fn answer_confirmed_breakpoints(&mut self) {
+        let Some(link) = self.link.as_ref() else { return };
+        let confirmed = |on: &WaitsOn| match on {
+            WaitsOn::Breakpoints(pending) => pending.outcomes.iter().all(|outcome| match outcome {
                 Outcome::Installed { id } => {
                     link.breakpoints.get(*id).is_none_or(|bp| bp.state != BindState::Unconfirmed)
                 }
                 Outcome::Rejected { .. } => true,
-            });
-            if confirmed || force == Some(pending.request.seq) {
-                ready.push(link.pending_breakpoints.remove(index));
-            } else {
-                index += 1;
+            }),
+            _ => false,
+        };
+        let ready = self.waiting.take_where(confirmed);
+        for waiting in ready {
+            let Some(link) = self.link.as_ref() else { return };
+            if let WaitsOn::Breakpoints(pending) = &waiting.on {
+                let body = breakpoints_body(link, pending);
+                self.respond(&waiting.request, Ok(Some(body)));
             }
         }
-        for pending in ready {
-            let body = breakpoints_body(link, &pending);
-            let _ = self.out.send(crate::dap::message::Outgoing::Response {
-                request_seq: pending.request.seq,
-                command: pending.request.command.clone(),
-                result: Ok(Some(body)),
-            });
-        }
-    }
-
-    pub(super) fn on_breakpoints_timeout(&mut self, request_seq: i64) {
-        self.answer_confirmed_breakpoints(Some(request_seq));
     }
 
     fn resume(&mut self, request: &Request) -> Reply {
@@ -394,15 +382,18 @@ fn exception_info(link: &Link, request: &Request) -> Reply {
         .and_then(|thread| thread.exception.as_ref())
         .ok_or_else(|| RequestError::new(format!("thread {thread_id} is not stopped on an exception")))?;
     let unhandled = info.break_type == crate::wire::model::ExceptionBreakType::Unhandled;
+    let text =
+        |text: String| super::shorten::shorten(text, super::shorten::EXCEPTION_TEXT, super::shorten::Rest::NotShown);
+    let message = text(info.message.clone());
     Ok(Some(json!({
-        "exceptionId": info.type_name,
-        "description": info.message,
+        "exceptionId": text(info.type_name.clone()),
+        "description": message,
         "breakMode": if unhandled { "unhandled" } else { "always" },
         "details": {
-            "message": info.message,
-            "typeName": info.type_name,
+            "message": message,
+            "typeName": text(info.type_name.clone()),
             "evaluateName": info.exception_variable.as_ref().map(|name| format!("{name}['exception']")),
-            "stackTrace": info.trace.as_deref().map(super::traceback::format_trace),
+            "stackTrace": info.trace.as_deref().map(super::traceback::format_trace).map(text),
         },
     })))
 }
@@ -457,12 +448,10 @@ impl Session {
         let running = link.threads.tid_of(thread_id).filter(|tid| link.threads.get(*tid).is_some_and(|t| !t.blocked));
         let fetchable = link.others_running && matches!(link.release, Release::Ptvsd31 | Release::Ptvsd32);
         if let (Some(tid), true) = (running, fetchable) {
-            if !link.pending_stacks.iter().any(|(_, waiting)| *waiting == tid) {
+            if !self.waiting.any(|on| matches!(on, WaitsOn::Stack(waiting) if *waiting == tid)) {
                 link.send(Command::GetThreadFrames { tid });
             }
-            let seq = request.seq;
-            link.pending_stacks.push((request, tid));
-            self.after(STACK_REPLY_TIMEOUT, Internal::StackTimeout(seq));
+            self.wait_on_debuggee(request, WaitsOn::Stack(tid), Some(STACK_REPLY_TIMEOUT));
             return Flow::Continue;
         }
         let reply = stack_trace_from_cache(link, &request);
@@ -470,22 +459,18 @@ impl Session {
         Flow::Continue
     }
 
-    /// Answers the waiting `stackTrace` requests that `which(tid, seq)` selects, from the frames
-    /// now at hand.
-    pub(super) fn answer_pending_stacks(&mut self, which: impl Fn(Tid, i64) -> bool) {
-        let Some(link) = self.link.as_mut() else { return };
-        let (ready, waiting): (Vec<_>, Vec<_>) =
-            link.pending_stacks.drain(..).partition(|(request, tid)| which(*tid, request.seq));
-        link.pending_stacks = waiting;
-        for (request, _) in ready {
+    /// Answers the `stackTrace` requests waiting for `tid`'s frames, from the frames now at hand.
+    pub(super) fn answer_waiting_stacks(&mut self, tid: Tid) {
+        let ready = self.waiting.take_where(|on| matches!(on, WaitsOn::Stack(waiting) if *waiting == tid));
+        for waiting in ready {
             let Some(link) = self.link.as_mut() else { return };
-            let reply = stack_trace_from_cache(link, &request);
-            self.respond(&request, reply);
+            let reply = stack_trace_from_cache(link, &waiting.request);
+            self.respond(&waiting.request, reply);
         }
     }
 }
 
-fn stack_trace_from_cache(link: &mut Link, request: &Request) -> Reply {
+pub(super) fn stack_trace_from_cache(link: &mut Link, request: &Request) -> Reply {
     let thread_id = request.arguments.get("threadId").and_then(Value::as_u64).unwrap_or(0);
     let tid =
         link.threads.tid_of(thread_id).ok_or_else(|| RequestError::new(format!("unknown threadId {thread_id}")))?;
@@ -520,8 +505,10 @@ pub(super) fn frame_source(link: &mut Link, remote_file: &str) -> dap_types::Sou
     let mut source = bodies::source(local.clone());
     // No local copy: the editor can still show the file, fetched through the debuggee.
     if !std::path::Path::new(&local).is_file() {
-        source.source_reference = Some(link.remote_sources.reference(remote_file));
-        source.origin = Some("remote".to_string());
+        if let Some(reference) = link.remote_sources.reference(remote_file) {
+            source.source_reference = Some(reference);
+            source.origin = Some("remote".to_string());
+        }
     }
     source
 }
@@ -560,7 +547,7 @@ pub(super) const TEMPLATE_BREAKPOINT_NOTE: &str =
 pub(super) const TEMPLATES_ON_22: &str = "ptvsd 2.2 cannot break in Django templates of Django 1.9 or later (it reads \
     node.source, which Django removed): install ptvsd 3.0 or later in the remote app";
 
-fn breakpoints_body(link: &Link, pending: &PendingBreakpoints) -> Value {
+pub(super) fn breakpoints_body(link: &Link, pending: &PendingBreakpoints) -> Value {
     let file = std::path::Path::new(&pending.source_path)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

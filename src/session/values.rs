@@ -8,6 +8,8 @@ use super::evaluation::{ValueShape, Waiter, Work, EVALUATION_TIMEOUT};
 use super::grouping;
 use super::handles::{FrameRef, VariableSource};
 use super::link::Link;
+use super::shorten::{shorten, ListedValues, Rest, EVALUATED_VALUE, WHOLE_VALUE};
+use super::waiting::WaitsOn;
 use super::{Flow, Internal, Session};
 use crate::dap::bodies;
 use crate::dap::message::{Request, RequestError, ResponseBody};
@@ -39,7 +41,7 @@ impl Session {
                 };
                 let (kind, children) = (thread_frame.kind, frame_children(thread_frame));
                 let variables = self.lay_out(&frame, kind, hex, reference, children, start, count);
-                Some(Ok(Some(json!({ "variables": variables }))))
+                Some(Ok(variables_body(variables)))
             }
             Some(VariableSource::Group { frame, kind, parent, group }) => {
                 let listed = match link.handles.variables(parent) {
@@ -51,7 +53,7 @@ impl Session {
                 let Some(listed) = listed else { return Some(Err(stale("variablesReference"))) };
                 let members = grouping::members(&listed, group).into_iter().skip(start).take(count).collect();
                 let variables = self.dap_children(&frame, kind, hex, reference, members);
-                Some(Ok(Some(json!({ "variables": variables }))))
+                Some(Ok(variables_body(variables)))
             }
             Some(VariableSource::Children { frame, kind, expression, indexed }) => {
                 if let Err(error) = evaluable(link, &frame) {
@@ -68,7 +70,7 @@ impl Session {
                         let count = count.min(MAX_PAGE);
                         if let Some(children) = link.handles.cached_page(reference, start, count) {
                             let variables = self.dap_children(&frame, kind, hex, reference, children);
-                            return Some(Ok(Some(json!({ "variables": variables }))));
+                            return Some(Ok(variables_body(variables)));
                         }
                         let end = (start as i64).saturating_add(count.max(PAGE_BLOCK) as i64).min(length);
                         (format!("({expression})[{start}:{end}]"), Some(Page { parent: expression, first: start }))
@@ -83,9 +85,9 @@ impl Session {
                     exec_id: 0,
                     frame_kind: kind,
                 };
-                let waiter =
-                    Waiter::Variables { request: request.clone(), frame, kind, start, count, hex, reference, page };
+                let waiter = Waiter::Variables { seq: request.seq, frame, kind, start, count, hex, reference, page };
                 link.evaluations.push(Work { command, waiter });
+                self.wait_on_debuggee(request.clone(), WaitsOn::Evaluation, None);
                 self.pump_evaluations();
                 None
             }
@@ -97,16 +99,16 @@ impl Session {
             let expression = arguments.expression.clone();
             // "Copy Value": the whole repr, which ptvsd shortens for display; a raw view of the
             // repr string gives it uncut (ptvsd has raw views of strings only).
-            let (text, repr_kind) = match request.arguments.get("context").and_then(Value::as_str) {
-                Some("clipboard") => (format!("repr(({expression}\n))"), ReprKind::Raw),
-                _ => (expression.clone(), ReprKind::Normal),
+            let (text, repr_kind, shape) = match request.arguments.get("context").and_then(Value::as_str) {
+                Some("clipboard") => (format!("repr(({expression}\n))"), ReprKind::Raw, ValueShape::Copy),
+                _ => (expression.clone(), ReprKind::Normal, ValueShape::Evaluate),
             };
             self.queue_on_frame(&request, arguments.frame_id, text, repr_kind, |frame, kind| Waiter::Evaluate {
-                request: request.clone(),
+                seq: request.seq,
                 expression,
                 frame,
                 kind,
-                shape: ValueShape::Evaluate,
+                shape,
                 hex: wants_hex(&request.arguments),
             })
         });
@@ -132,7 +134,7 @@ impl Session {
         // The file's text, whatever its encoding; the path is a literal, never code.
         let text = format!("open({}, 'rb').read().decode('utf-8', 'replace')", python_string(&file));
         let queued = self.queue_on_frame(&request, None, text, ReprKind::Raw, |_, _| Waiter::Source {
-            request: request.clone(),
+            seq: request.seq,
             file: file.clone(),
         });
         if let Err(error) = queued {
@@ -177,7 +179,7 @@ impl Session {
         };
         let hex = wants_hex(&request.arguments);
         self.queue_on_frame(request, frame_id, format!("{target} = {value}"), ReprKind::Normal, |frame, kind| {
-            Waiter::Assign { request: request.clone(), target, frame, kind, hex }
+            Waiter::Assign { seq: request.seq, target, frame, kind, hex }
         })
     }
 
@@ -208,6 +210,7 @@ impl Session {
         let kind = link.threads.frame_kind(frame.tid, frame.index).unwrap_or(FRAME_KIND_PYTHON);
         let command = execute(text, frame.tid, frame.index as i64, kind, repr_kind);
         link.evaluations.push(Work { command, waiter: waiter(frame, kind) });
+        self.wait_on_debuggee(request.clone(), WaitsOn::Evaluation, None);
         self.pump_evaluations();
         Ok(())
     }
@@ -237,7 +240,7 @@ impl Session {
 
     pub(super) fn on_evaluated(&mut self, waiter: Waiter, result: Result<Obj, String>) {
         match waiter {
-            Waiter::Evaluate { request, expression, frame, kind, shape, hex } => {
+            Waiter::Evaluate { seq, expression, frame, kind, shape, hex } => {
                 let reply = match result {
                     Ok(obj) => {
                         let Some(link) = self.link.as_mut() else { return };
@@ -252,60 +255,66 @@ impl Session {
                             Some(format!("({expression})")),
                             hex,
                         );
-                        let value_key = match shape {
-                            ValueShape::Evaluate => "result",
-                            ValueShape::SetValue => "value",
+                        let (value_key, value) = match shape {
+                            ValueShape::Evaluate => {
+                                ("result", shorten(variable.value, EVALUATED_VALUE, Rest::CopyValue))
+                            }
+                            ValueShape::Copy => ("result", shorten(variable.value, WHOLE_VALUE, Rest::NotShown)),
+                            ValueShape::SetValue => {
+                                ("value", shorten(variable.value, EVALUATED_VALUE, Rest::CopyValue))
+                            }
                         };
                         Ok(Some(json!({
-                            value_key: variable.value,
+                            value_key: value,
                             "type": variable.type_,
                             "variablesReference": variable.variables_reference,
                         })))
                     }
                     Err(text) => Err(RequestError::new(text)),
                 };
-                self.respond(&request, reply);
+                self.answer_waiting(seq, reply);
             }
-            Waiter::Assign { request, target, frame, kind, hex } => match result {
+            Waiter::Assign { seq, target, frame, kind, hex } => match result {
                 Ok(_) => {
                     let Some(link) = self.link.as_mut() else { return };
                     let command = execute(target.clone(), frame.tid, frame.index as i64, kind, ReprKind::Normal);
                     let waiter =
-                        Waiter::Evaluate { request, expression: target, frame, kind, shape: ValueShape::SetValue, hex };
+                        Waiter::Evaluate { seq, expression: target, frame, kind, shape: ValueShape::SetValue, hex };
                     link.evaluations.push(Work { command, waiter });
                     self.pump_evaluations();
                 }
-                Err(text) => self.respond(&request, Err(RequestError::new(text))),
+                Err(text) => self.answer_waiting(seq, Err(RequestError::new(text))),
             },
-            Waiter::Variables { request, .. } => {
+            Waiter::Variables { seq, .. } => {
                 let message = result.err().unwrap_or_else(|| "unexpected evaluation result".to_string());
-                self.respond(&request, Err(RequestError::new(message)));
+                self.answer_waiting(seq, Err(RequestError::new(message)));
             }
-            Waiter::Source { request, file } => {
+            Waiter::Source { seq, file } => {
                 let reply = match result {
                     Ok(obj) => {
-                        Ok(Some(json!({ "content": obj.repr.unwrap_or_default(), "mimeType": "text/x-python" })))
+                        let content = shorten(obj.repr.unwrap_or_default(), WHOLE_VALUE, Rest::NotShown);
+                        Ok(Some(json!({ "content": content, "mimeType": "text/x-python" })))
                     }
                     Err(text) => Err(RequestError::new(format!("cannot read {file} in the debuggee: {text}"))),
                 };
-                self.respond(&request, reply);
+                self.answer_waiting(seq, reply);
             }
             Waiter::Logpoint { tid } => {
                 let text = match result {
                     Ok(obj) => obj.repr.unwrap_or_default(),
                     Err(error) => format!("<logpoint error: {error}>"),
                 };
-                self.send_event("output", bodies::output(dap_types::OutputEventCategory::Console, format!("{text}\n")));
+                self.program_output(dap_types::OutputEventCategory::Console, format!("{text}\n"));
                 self.resume_silently(tid);
             }
-            Waiter::Completions { request, query } => self.on_completions(request, query, result),
+            Waiter::Completions { seq, query } => self.on_completions(seq, query, result),
             Waiter::Straggler { tid } => self.on_straggler_probe(tid, result),
             Waiter::AttachProbe { tid } => self.on_attach_probe(tid, result),
         }
     }
 
     pub(super) fn on_children(&mut self, waiter: Waiter, children: Vec<Child>) {
-        let Waiter::Variables { request, frame, kind, start, count, hex, reference, page } = waiter else {
+        let Waiter::Variables { seq, frame, kind, start, count, hex, reference, page } = waiter else {
             tracing::warn!("children arrived for an evaluation");
             return;
         };
@@ -325,7 +334,7 @@ impl Session {
             }
             None => self.lay_out(&frame, kind, hex, reference, children, start, count),
         };
-        self.respond(&request, Ok(Some(json!({ "variables": variables }))));
+        self.answer_waiting(seq, Ok(variables_body(variables)));
     }
 
     /// One level of variables as the editor lists it: the groups first, then the rest; `start`
@@ -388,11 +397,11 @@ impl Session {
 
     pub(super) fn fail_waiter(&mut self, waiter: Waiter, message: String) {
         match waiter {
-            Waiter::Evaluate { request, .. }
-            | Waiter::Variables { request, .. }
-            | Waiter::Assign { request, .. }
-            | Waiter::Source { request, .. }
-            | Waiter::Completions { request, .. } => self.respond(&request, Err(RequestError::new(message))),
+            Waiter::Evaluate { seq, .. }
+            | Waiter::Variables { seq, .. }
+            | Waiter::Assign { seq, .. }
+            | Waiter::Source { seq, .. }
+            | Waiter::Completions { seq, .. } => self.answer_waiting(seq, Err(RequestError::new(message))),
             Waiter::Logpoint { tid } => self.resume_silently(tid),
             Waiter::AttachProbe { tid } => self.resume_after_attach_stop(tid),
             Waiter::Straggler { tid } => self.on_straggler_probe(tid, Err(message)),
@@ -409,6 +418,15 @@ impl Session {
             self.fail_waiter(waiter, message);
         }
     }
+}
+
+/// A `variables` answer, its values within what one message carries (`shorten.rs`).
+fn variables_body(mut variables: Vec<dap_types::Variable>) -> ResponseBody {
+    let mut budget = ListedValues::default();
+    for variable in &mut variables {
+        variable.value = budget.fit(std::mem::take(&mut variable.value));
+    }
+    Some(json!({ "variables": variables }))
 }
 
 /// A frame's variables as children whose expression is their own name.
