@@ -15,7 +15,8 @@ use serde_json::{Map, Value};
 
 use crate::config::{debug_options, web_debug_config, Secret};
 use crate::session::paths::PathMapping;
-use crate::transport::{parse_url, target::DEFAULT_WS_PATH, Scheme, Target};
+use crate::transport::target::{check_host, DEFAULT_WS_PATH};
+use crate::transport::{parse_url, Scheme, Target};
 
 /// Where Windows App Service runs the site (remote paths are Windows paths there).
 pub const APP_SERVICE_REMOTE_ROOT: &str = r"D:\home\site\wwwroot";
@@ -189,6 +190,9 @@ pub fn site_host(site: &str) -> Result<String, String> {
         None => text,
     };
     let (host, path) = rest.split_once('/').map_or((rest, ""), |(host, path)| (host, path));
+    if host.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        check_host(host, "'site'")?;
+    }
     if !matches!(path.trim_end_matches('/'), "" | "ptvsd") {
         return Err(format!(
             "'site' takes the App Service name without a path, {FORMS}; use 'url' for a proxy at another path"
@@ -211,7 +215,7 @@ pub fn site_host(site: &str) -> Result<String, String> {
         return Err(format!("'site' is empty: give the App Service name, {FORMS}"));
     }
     if !host.split('.').all(valid_label) {
-        return Err(format!("'site' is not a valid site name (got '{host}'), {FORMS}"));
+        return Err(format!("'site' is not a valid site name (got {host:?}), {FORMS}"));
     }
     if host.ends_with(&format!(".scm.{APP_SERVICE_DOMAIN}")) {
         return Err(format!("'site' names the Kudu (scm) console, which has no ptvsd proxy: drop '.scm', {FORMS}"));
@@ -314,6 +318,8 @@ fn ca_file(
 
 fn target_from_parts(args: &Map<String, Value>) -> Result<Target, String> {
     let host = text_argument(args, "host")?.ok_or_else(|| format!("missing the debuggee's address: give 'url' or 'host', e.g. {EXAMPLE}, or 'site' for App Service, e.g. {SITE_EXAMPLE}"))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+    check_host(&host, "'host'")?;
     let scheme = match text_argument(args, "transport")? {
         None => Scheme::Tcp,
         Some(name) => Scheme::parse(name.trim())
@@ -546,10 +552,12 @@ mod tests {
             ("myapp..net", "valid site name"),
             ("myapp.scm.azurewebsites.net", "Kudu"),
             ("hush@myapp", "secret"),
+            ("myapp\r\nX-Injected: 1", "carriage return"),
+            ("my app", "a space"),
         ] {
             let error = site_host(bad).unwrap_err();
             assert!(error.contains("'site'") && error.contains(says), "{bad}: {error}");
-            assert!(!error.contains("hush"), "{error}");
+            assert!(!error.contains("hush") && !error.contains(['\r', '\n']), "{error:?}");
         }
         let config = attach(json!({"site": "myapp", "secret": SECRET})).unwrap();
         assert_eq!(config.target.websocket_url(), "wss://myapp.azurewebsites.net:443/ptvsd");
