@@ -36,6 +36,9 @@ pub struct Args {
     /// Do not verify the server's TLS certificate
     #[arg(long)]
     insecure: bool,
+    /// tcps only: allow a fall back to TLS 1.0, which ptvsd's own TLS needs (weakly protected)
+    #[arg(long)]
+    legacy_tls: bool,
     /// How long to keep trying while a site starts, in seconds
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     connect_timeout: u64,
@@ -110,6 +113,9 @@ fn attach_arguments(args: &Args) -> Result<Value, String> {
         map.insert("caFile".into(), json!(path.display().to_string()));
     }
     map.insert("insecure".into(), json!(args.insecure));
+    if args.legacy_tls {
+        map.insert("legacyTls".into(), json!(true));
+    }
     map.insert("connectTimeout".into(), json!(args.connect_timeout));
     Ok(Value::Object(map))
 }

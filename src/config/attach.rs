@@ -129,6 +129,7 @@ impl AttachConfig {
                     path: DEFAULT_WS_PATH.to_string(),
                     secret: Secret::default(),
                     escaped_secret: None,
+                    legacy_tls: false,
                 }
             }
             (Some(Value::Null) | None, None) => target_from_parts(args)?,
@@ -146,6 +147,13 @@ impl AttachConfig {
             Some(Value::String(url)) => debug_options::parse_url_query(url)?,
             _ => debug_options::UrlQuery::default(),
         };
+        target.legacy_tls = bool_argument(args, "legacyTls", false)? || url_query.legacy_tls;
+        if target.legacy_tls && target.scheme != Scheme::Tcps {
+            return Err(format!(
+                "'legacyTls' is for tcps:// only (TLS straight to ptvsd's own TLS 1.0); a {}:// link cannot use it",
+                target.scheme.name()
+            ));
+        }
         let mut path_mappings = path_mappings(args, site.is_some(), client_cwd.as_deref())?;
         // Visual Studio's sd=/td= mapping joins the others (§1.1).
         if let Some((local, remote)) = &url_query.mapping {
@@ -346,7 +354,7 @@ fn target_from_parts(args: &Map<String, Value>) -> Result<Target, String> {
         (_, Some(path)) if path.starts_with('/') => path,
         (_, Some(path)) => format!("/{path}"),
     };
-    Ok(Target { scheme, host, port, path, secret: Secret::default(), escaped_secret: None })
+    Ok(Target { scheme, host, port, path, secret: Secret::default(), escaped_secret: None, legacy_tls: false })
 }
 
 /// A string argument; numbers are accepted as their decimal text (Helix sends `007` as `7`).
@@ -417,6 +425,23 @@ fn path_mappings(args: &Map<String, Value>, site: bool, cwd: Option<&str>) -> Re
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn legacy_tls_is_asked_for_explicitly_and_only_for_tcps() {
+        let plain = AttachConfig::from_arguments(&json!({"url": "tcps://s@h"})).unwrap();
+        assert!(!plain.target.legacy_tls);
+        for args in [
+            json!({"url": "tcps://s@h", "legacyTls": true}),
+            json!({"url": "tcps://s@h?legacyTls"}),
+            json!({"host": "h", "transport": "tcps", "legacyTls": "true"}),
+        ] {
+            assert!(AttachConfig::from_arguments(&args).unwrap().target.legacy_tls, "{args}");
+        }
+        for args in [json!({"url": "wss://s@h", "legacyTls": true}), json!({"url": "tcp://s@h?legacyTls"})] {
+            let error = AttachConfig::from_arguments(&args).unwrap_err();
+            assert!(error.contains("'legacyTls' is for tcps:// only"), "{error}");
+        }
+    }
 
     #[test]
     fn url_or_parts() {

@@ -166,8 +166,11 @@ async fn attach_once(
         (_, 1) => format!("Waking the site and opening the WebSocket to {target}{through}"),
         (_, n) => format!("Opening the WebSocket to {target}{through} (attempt {n})"),
     });
-    let Connection { mut pipe, close_reason, instance, warnings } =
+    let Connection { mut pipe, close_reason, instance, warnings, protection } =
         transport::connect(target, &plan.options, proxy.as_ref(), deadline).await?;
+    if let Some(protection) = protection {
+        progress(format!("{protection} established with {target}: the secret will be sent over it"));
+    }
     if goal == Goal::Info {
         // An attach says these on the console once attached; a probe says them now.
         warnings.iter().for_each(|warning| progress(format!("Warning: {warning}")));

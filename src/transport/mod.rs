@@ -52,6 +52,8 @@ pub struct Connection {
     pub instance: Option<String>,
     /// What the console must say about this link once attached (a weak TLS version, say).
     pub warnings: Vec<String>,
+    /// The TLS version (and cipher) that protects the link, said before the secret is sent.
+    pub protection: Option<String>,
 }
 
 /// Why a connection could not be made, in words that name the cause and the fix.
@@ -103,15 +105,17 @@ pub async fn connect(
                 close_reason: CloseReason::default(),
                 instance: None,
                 warnings: cleartext_warning(target, peer, false).into_iter().collect(),
+                protection: None,
             })
         }
         Scheme::Tcps => {
-            let tls = tcps::connect(&target.host, target.port, &options.tls).await?;
+            let tls = tcps::connect(&target.host, target.port, &options.tls, target.legacy_tls).await?;
             Ok(Connection {
                 pipe: Box::new(tls.stream),
                 close_reason: CloseReason::default(),
                 instance: None,
                 warnings: tls.warning.into_iter().collect(),
+                protection: Some(tls.protection),
             })
         }
         Scheme::Ws | Scheme::Wss => ws::connect(target, options, proxy, deadline).await,

@@ -65,6 +65,9 @@ pub struct Target {
     /// The URL's user-info as written, percent-escapes kept, when it differs from the decoded
     /// `secret`: Visual Studio sent this form verbatim, so a debuggee may expect it.
     pub escaped_secret: Option<Secret>,
+    /// tcps only: the user allowed a fall back to TLS 1.0/1.1 (`legacyTls`), which ptvsd's own
+    /// TLS needs. Never taken on the server's word alone (see `tcps.rs`).
+    pub legacy_tls: bool,
 }
 
 impl Target {
@@ -180,6 +183,7 @@ pub fn parse_url(text: &str) -> Result<Target, String> {
         path,
         secret: Secret::new(secret),
         escaped_secret,
+        legacy_tls: false,
     })
 }
 

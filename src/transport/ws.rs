@@ -51,11 +51,34 @@ pub async fn connect(
         .await
         .map_err(|_| upgrade_unanswered(target, deadline))?
         .map_err(|error| describe_upgrade_error(target, error))?;
+    let protection = match socket.get_ref() {
+        tokio_tungstenite::MaybeTlsStream::Rustls(tls) => tls.get_ref().1.protocol_version().map(|version| {
+            let cipher =
+                tls.get_ref().1.negotiated_cipher_suite().map(|suite| format!(" (cipher {:?})", suite.suite()));
+            format!("{}{}", plain_tls_version(version), cipher.unwrap_or_default())
+        }),
+        _ => None,
+    };
     let (session_side, bridge_side) = tokio::io::duplex(BRIDGE_BUFFER);
     let close_reason = CloseReason::default();
     tokio::spawn(bridge(socket, bridge_side, options.keepalive, close_reason.clone()));
     let instance = cookie.map(|c| c.trim_start_matches("ARRAffinity=").chars().take(12).collect());
-    Ok(Connection { pipe: Box::new(session_side), close_reason, instance, warnings: warning.into_iter().collect() })
+    Ok(Connection {
+        pipe: Box::new(session_side),
+        close_reason,
+        instance,
+        warnings: warning.into_iter().collect(),
+        protection,
+    })
+}
+
+/// rustls names versions `TLSv1_3`: "TLS 1.3".
+fn plain_tls_version(version: rustls::ProtocolVersion) -> String {
+    match version {
+        rustls::ProtocolVersion::TLSv1_2 => "TLS 1.2".to_string(),
+        rustls::ProtocolVersion::TLSv1_3 => "TLS 1.3".to_string(),
+        other => format!("{other:?}"),
+    }
 }
 
 fn upgrade_unanswered(target: &Target, deadline: Deadline) -> ConnectError {
