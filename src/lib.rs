@@ -1,6 +1,7 @@
 //! ptvsd-dap: a Debug Adapter Protocol server for Python processes running the legacy ptvsd
 //! debug server (2.2, 3.0, 3.1, 3.2), over TCP or a WebSocket relay. See ARCHITECTURE.md.
 
+#![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod commands;

@@ -1,5 +1,7 @@
 //! The `ptvsd-dap` command: with no arguments, the DAP server on stdio that editors run.
 
+#![forbid(unsafe_code)]
+
 use std::path::PathBuf;
 
 use clap::Parser;

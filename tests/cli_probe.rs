@@ -77,3 +77,29 @@ mod ws {
     use super::*;
     each_release!(probe_then_attach(true));
 }
+
+/// A secret in the URL argument is readable by every local user (ps): probe says so and names
+/// the ways that keep it out of the process list; `--secret-file` is one of them and works.
+fn secret_on_the_command_line_is_warned_about(release: Release) {
+    let debuggee = Debuggee::start(release, "app.py");
+    let (code, text) = probe(&format!("tcp://{}@127.0.0.1:{}", debuggee.secret(), debuggee.port()));
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("process list") && text.contains("PTVSD_SECRET") && text.contains("--secret-file"), "{text}");
+    let file = std::env::temp_dir().join(format!("ptvsd-dap-probe-secret-{}", unique_secret()));
+    std::fs::write(&file, format!("{}\n", debuggee.secret())).expect("write the secret file");
+    let output = Command::new(env!("CARGO_BIN_EXE_ptvsd-dap"))
+        .args(["probe", &format!("tcp://127.0.0.1:{}", debuggee.port()), "--connect-timeout", "5", "--secret-file"])
+        .arg(&file)
+        .output()
+        .expect("run probe");
+    let _ = std::fs::remove_file(&file);
+    let text = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("OK: attachable") && !text.contains("process list"), "{text}");
+    assert!(!text.contains(debuggee.secret()), "{text}");
+}
+
+mod secret_argument {
+    use super::*;
+    each_release!(secret_on_the_command_line_is_warned_about());
+}

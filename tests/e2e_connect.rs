@@ -253,4 +253,84 @@ fn escaped_secret_as_visual_studio_wrote_it(release: Release) {
     c.check_no_secret();
 }
 
-each_supported_release!(escaped_secret_as_visual_studio_wrote_it);
+/// A WebSocket to a port where nothing listens: a web server that is starting does not refuse
+/// (App Service never does), so the refusal is final at once, and the message names the web
+/// server's address, not ptvsd's `enable_attach()` port.
+#[test]
+fn refused_websocket_fails_at_once_and_names_the_web_server() {
+    let port = free_port();
+    let c = DapClient::spawn();
+    let started = std::time::Instant::now();
+    let message = attach_error_with(&c, json!({"url": format!("ws://s@127.0.0.1:{port}/ptvsd"), "connectTimeout": 60}));
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(15), "a refused WebSocket was retried for {took:?}: {message}");
+    assert!(
+        message.contains("refused") && message.contains(&format!("127.0.0.1:{port}")) && message.contains("web server"),
+        "{message}"
+    );
+    assert!(!message.contains("enable_attach") && !message.contains("attempts"), "{message}");
+    let console = console_text(&c);
+    assert!(console.contains("Cannot attach") && console.contains("web server"), "{console}");
+}
+
+/// A server that accepts the TCP connection and then says nothing: the WebSocket upgrade (and
+/// the wake-up before it) end at `connectTimeout`, with a message that says which step hung.
+#[test]
+fn silent_server_upgrade_ends_at_connect_timeout() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        let held: Vec<TcpStream> = listener.incoming().flatten().collect();
+        drop(held);
+    });
+    let started = std::time::Instant::now();
+    let message = attach_error(json!({"url": format!("ws://s@127.0.0.1:{port}/ptvsd"), "connectTimeout": 2}));
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(15), "the upgrade outlived connectTimeout (2 s) by far: {took:?}");
+    assert!(
+        message.contains("did not complete the WebSocket upgrade") && message.contains("'connectTimeout' (2 s)"),
+        "{message}"
+    );
+}
+
+fn console_text(c: &DapClient) -> String {
+    c.events_named("output").iter().filter_map(|e| e["body"]["output"].as_str().map(str::to_string)).collect()
+}
+
+/// Attaching over tcp:// or ws:// to an address that is not loopback says once in the console
+/// that the secret and the program's data cross the network unencrypted, and names tcps/wss.
+/// The same debuggee reached over loopback hears nothing of it. A forwarder on this machine's
+/// network address stands in for the remote host (the data really leaves loopback).
+fn cleartext_to_a_remote_host_is_said_once(release: Release) {
+    let debuggee = Debuggee::start(release, "app.py");
+    let relay = Relay::websockify(debuggee.port());
+    let address = net::non_loopback_ipv4();
+    let secret = debuggee.secret();
+    let tcp_port = net::forward_from(address, debuggee.port());
+    let ws_port = net::forward_from(address, relay.port());
+    for (url, secure) in [
+        (format!("tcp://{secret}@{address}:{tcp_port}"), "tcps://"),
+        (format!("ws://{secret}@{address}:{ws_port}/ptvsd"), "wss://"),
+    ] {
+        let c = DapClient::spawn();
+        c.guard_secret(secret);
+        c.attach_session(json!({"url": url}));
+        c.request_ok("configurationDone", json!({}));
+        debuggee.send_line("print cleartext-checked");
+        c.wait_event_where("output", T, |e| e["body"]["output"] == "cleartext-checked");
+        let console = console_text(&c);
+        assert_eq!(console.matches("is not encrypted").count(), 1, "{url}: {console}");
+        assert!(console.contains(&address.to_string()) && console.contains(secure), "{console}");
+        c.request_ok("disconnect", json!({}));
+        c.wait_exit(T);
+    }
+    let c = DapClient::spawn();
+    c.attach_session(json!({"url": format!("tcp://{secret}@127.0.0.1:{}", debuggee.port())}));
+    c.request_ok("configurationDone", json!({}));
+    debuggee.send_line("print loopback-checked");
+    c.wait_event_where("output", T, |e| e["body"]["output"] == "loopback-checked");
+    assert!(!console_text(&c).contains("not encrypted"), "{}", console_text(&c));
+    c.request_ok("disconnect", json!({}));
+}
+
+each_supported_release!(escaped_secret_as_visual_studio_wrote_it, cleartext_to_a_remote_host_is_said_once);

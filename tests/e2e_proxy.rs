@@ -142,3 +142,34 @@ fn no_proxy_bypasses(release: Release) {
 }
 
 each_supported_release!(attach_through_the_proxy, proxy_refusals_are_explained, no_proxy_bypasses);
+
+/// A `host` or `site` holding CR, LF or a space is refused before any connection, so it can never
+/// be written into the proxy's CONNECT (or the wake-up's Host). A clean host, as the control,
+/// does reach the proxy.
+#[test]
+fn host_and_site_that_could_inject_http_are_refused_before_connecting() {
+    let proxy = ConnectProxy::start(Policy::Refuse(403));
+    let env = [("http_proxy", proxy.url()), ("https_proxy", proxy.url())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let injected = "example.test\r\nX-Injected: 1";
+    for (args, named, shown) in [
+        (json!({"host": injected, "transport": "ws", "secret": "s"}), "'host'", "carriage return (CR)"),
+        (json!({"host": "example.test\nHost: x", "transport": "ws", "secret": "s"}), "'host'", "line feed (LF)"),
+        (json!({"host": "two words", "transport": "ws", "secret": "s"}), "'host'", "a space"),
+        (json!({"site": "myapp\r\nX-Injected: 1", "secret": "s"}), "'site'", "carriage return (CR)"),
+    ] {
+        let c = DapClient::spawn_with_env(&env);
+        c.request_ok("initialize", json!({"clientID": "test", "adapterID": "ptvsd"}));
+        let response = c.request_timeout("attach", args.clone(), T);
+        let message = response["message"].as_str().unwrap_or_default();
+        assert_eq!(response["success"], false, "{args}: {response}");
+        assert!(message.contains(named) && message.contains(shown), "{args}: {message}");
+        assert!(!message.contains(['\r', '\n']), "the refusal repeats the raw line break: {message:?}");
+    }
+    assert!(proxy.heads().is_empty(), "a refused host reached the proxy: {:?}", proxy.heads());
+
+    let c = DapClient::spawn_with_env(&env);
+    let message = attach_error(&c, "ws://s@example.test/ptvsd");
+    assert!(message.contains("HTTP 403"), "{message}");
+    assert!(proxy.heads().iter().any(|h| h.starts_with("CONNECT example.test:80 ")), "{:?}", proxy.heads());
+}

@@ -409,6 +409,118 @@ async fn sigterm_closes_open_websockets_and_exits() {
     assert!(status.success(), "exit status after SIGTERM: {status}");
 }
 
+/// An upgrade as a web page's WebSocket arrives: with an `Origin` header.
+async fn ws_connect_from_page(url: &str, origin: &'static str) -> Result<Ws, tungstenite::Error> {
+    use tungstenite::client::IntoClientRequest;
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert("Origin", tungstenite::http::HeaderValue::from_static(origin));
+    within(&format!("connect {url}"), tokio_tungstenite::connect_async(request)).await.map(|(ws, _)| ws)
+}
+
+/// Browsers let any web page open a WebSocket to localhost: an upgrade carrying an `Origin`
+/// is refused (403, naming --allow-origin) before the target is connected, unless
+/// `--allow-origin` names that origin; debuggers send no Origin and are unaffected.
+#[tokio::test]
+async fn upgrades_from_web_pages_are_refused_unless_allowed() {
+    let target = FakeTarget::new();
+    let relay = RelayProcess::start(target.port(), &["--allow-origin".into(), "https://tools.example".into()]);
+    let url = format!("ws://127.0.0.1:{}/ptvsd", relay.port());
+    match ws_connect_from_page(&url, "http://evil.example").await {
+        Err(tungstenite::Error::Http(response)) => {
+            let body = response.body().as_deref().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
+            assert_eq!(response.status().as_u16(), 403, "{body}");
+            assert!(body.contains("http://evil.example") && body.contains("--allow-origin"), "{body}");
+        }
+        Err(other) => panic!("expected a 403, got {other}"),
+        Ok(_) => panic!("an upgrade from a web page was accepted"),
+    }
+    target.assert_no_connection();
+
+    let mut allowed = ws_connect_from_page(&url, "https://tools.example").await.expect("an allowed origin");
+    let mut debuggee = target.accept().await;
+    within("write", debuggee.write_all(b"hello page")).await.unwrap();
+    assert_eq!(read_binary(&mut allowed, 10).await, b"hello page");
+    allowed.close(None).await.unwrap();
+
+    let mut editor = ws_connect(&url).await.expect("an upgrade without Origin");
+    let mut debuggee = target.accept().await;
+    within("write", debuggee.write_all(b"hello editor")).await.unwrap();
+    assert_eq!(read_binary(&mut editor, 12).await, b"hello editor");
+}
+
+/// `--max-connections`: a connection over the limit is answered 503 and closed; once one
+/// ends, the next is served.
+#[tokio::test]
+async fn connections_over_the_limit_are_refused() {
+    let target = FakeTarget::new();
+    let relay = RelayProcess::start(target.port(), &["--max-connections".into(), "1".into()]);
+    let url = format!("ws://127.0.0.1:{}/ptvsd", relay.port());
+    let mut first = ws_connect(&url).await.unwrap();
+    let _first_target = target.accept().await;
+    let (status, body) = refused_upgrade(&url).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("too many connections"), "{body}");
+    target.assert_no_connection();
+    first.close(None).await.unwrap();
+    while let Some(Ok(_)) = within("the end of the first WebSocket", first.next()).await {}
+    relay.wait_connections_to(target.port(), 0);
+    // The relay notices the ended connection a moment after its socket closes: retry briefly.
+    let second = poll_until_async(|| async { ws_connect(&url).await.ok() }).await;
+    drop(second);
+}
+
+async fn poll_until_async<T, F, Fut>(attempt: F) -> T
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + T;
+    loop {
+        if let Some(value) = attempt().await {
+            return value;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no success within {T:?}");
+        // The poll interval of a deadline-bounded wait.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// `--idle-timeout`: a WebSocket that carries nothing either way is closed (1001, Going Away)
+/// and its target connection shut; one whose client pings stays open past the timeout.
+#[tokio::test]
+async fn idle_websockets_are_closed_and_pinged_ones_stay() {
+    let target = FakeTarget::new();
+    let relay = RelayProcess::start(target.port(), &["--idle-timeout".into(), "1".into()]);
+    let url = format!("ws://127.0.0.1:{}/ptvsd", relay.port());
+
+    let mut pinged = ws_connect(&url).await.unwrap();
+    let mut pinged_target = target.accept().await;
+    // A measurement window of three timeouts, pinging as ptvsd-dap's keepAlive does.
+    for _ in 0..12 {
+        pinged.send(Message::Ping(Vec::new().into())).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    pinged.send(Message::Binary(b"still".to_vec().into())).await.unwrap();
+    let mut got = [0u8; 5];
+    within("the pinged WebSocket's data", pinged_target.read_exact(&mut got)).await.unwrap();
+    assert_eq!(&got, b"still");
+
+    let mut idle = ws_connect(&url).await.unwrap();
+    let mut idle_target = target.accept().await;
+    loop {
+        match within("the idle WebSocket's Close", idle.next()).await {
+            Some(Ok(Message::Close(frame))) => {
+                assert_eq!(frame.map(|f| f.code), Some(CloseCode::Away));
+                break;
+            }
+            Some(Ok(Message::Pong(_))) => {}
+            other => panic!("expected a Close frame, got {other:?}"),
+        }
+    }
+    let mut rest = Vec::new();
+    within("EOF at the idle target", idle_target.read_to_end(&mut rest)).await.unwrap();
+}
+
 #[test]
 fn bad_arguments_are_refused() {
     for args in [

@@ -89,6 +89,14 @@ impl Terminator {
         }
     }
 
+    /// The attach arguments a TLS 1.0 server needs: the user's explicit `legacyTls`.
+    fn with_legacy_tls(self, mut arguments: Value) -> Value {
+        if self == Terminator::Tls10 {
+            arguments["legacyTls"] = json!(true);
+        }
+        arguments
+    }
+
     /// How stunnel's log names the protocol of an accepted connection.
     fn logged_protocol(self) -> &'static str {
         match self {
@@ -265,19 +273,49 @@ fn weak_tls_warnings(console: &[String]) -> Vec<&String> {
     console.iter().filter(|line| line.contains("negotiated")).collect()
 }
 
-/// A whole session through stunnel; the console warns exactly when TLS 1.0 was negotiated.
+/// The console line that names the TLS version before the secret goes out, and the line that
+/// says the secret is being sent: the first must come before the second.
+fn assert_version_said_before_the_secret(console: &[String], version: &str) {
+    let said = console.iter().position(|line| line.starts_with(version) && line.contains("the secret will be sent"));
+    let sent = console.iter().position(|line| line.starts_with("Authenticating"));
+    match (said, sent) {
+        (Some(said), Some(sent)) if said < sent => {}
+        _ => panic!("expected a line naming {version} before 'Authenticating': {console:?}"),
+    }
+}
+
+/// A whole session through stunnel; the console says which TLS version carries the secret
+/// before sending it, and warns exactly when TLS 1.0 was negotiated. TLS 1.0 needs the user's
+/// `legacyTls`: without it the attach is refused and says how to allow it.
 fn session_through_stunnel(release: Release, terminator: Terminator) {
     let certificate = Certificate::self_signed(&["localhost", "127.0.0.1"]);
     let debuggee = Debuggee::start(release, "app.py");
     let stunnel = Stunnel::start(debuggee.port(), &certificate, terminator);
     let url = format!("tcps://{}@localhost:{}", debuggee.secret(), stunnel.port);
+    if terminator == Terminator::Tls10 {
+        let message = refused_attach(json!({"url": url, "caFile": certificate.ca_file()}));
+        assert!(
+            message.contains("only TLS 1.0 or 1.1")
+                && message.contains("'legacyTls': true")
+                && message.contains("?legacyTls"),
+            "{message}"
+        );
+        assert!(!message.contains(debuggee.secret()), "{message}");
+    }
     let console = breakpoint_session(
-        json!({"url": url, "caFile": certificate.ca_file()}),
+        terminator.with_legacy_tls(json!({"url": url, "caFile": certificate.ca_file()})),
         debuggee.secret(),
         &|line| debuggee.send_line(line),
         &|text| debuggee.wait_stdout_contains(text, T),
     );
     stunnel.wait_logged(terminator.logged_protocol());
+    assert_version_said_before_the_secret(
+        &console,
+        match terminator {
+            Terminator::Tls13 => "TLS 1.3 (cipher ",
+            Terminator::Tls10 => "TLS 1.0 (cipher AES128-SHA)",
+        },
+    );
     let warnings = weak_tls_warnings(&console);
     match terminator {
         Terminator::Tls13 => assert!(warnings.is_empty(), "TLS 1.3 reported as weak: {warnings:?}"),
@@ -327,20 +365,22 @@ fn certificate_trust(terminator: Terminator) {
     let stunnel = Stunnel::start(debuggee.port(), &certificate, terminator);
     let url = format!("tcps://{}@localhost:{}", debuggee.secret(), stunnel.port);
 
-    let message = refused_attach(json!({"url": url, "connectTimeout": 5}));
+    let message = refused_attach(terminator.with_legacy_tls(json!({"url": url, "connectTimeout": 5})));
     assert!(message.contains("certificate is not trusted") && message.contains("self-signed"), "{message}");
     assert!(message.contains("'caFile'") && message.contains("'insecure'"), "{message}");
     assert!(!message.contains(debuggee.secret()), "{message}");
 
     // A caFile that holds another certificate does not help, and says so.
     let other = Certificate::self_signed(&["localhost"]);
-    let message = refused_attach(json!({"url": url, "caFile": other.ca_file()}));
+    let message = refused_attach(terminator.with_legacy_tls(json!({"url": url, "caFile": other.ca_file()})));
     assert!(message.contains("not trusted") && message.contains(&other.ca_file()), "{message}");
 
     let send = |line: &str| debuggee.send_line(line);
     let wait = |text: &str| debuggee.wait_stdout_contains(text, T);
-    breakpoint_session(json!({"url": url, "caFile": certificate.ca_file()}), debuggee.secret(), &send, &wait);
-    let console = breakpoint_session(json!({"url": url, "insecure": true}), debuggee.secret(), &send, &wait);
+    let trusted = terminator.with_legacy_tls(json!({"url": url, "caFile": certificate.ca_file()}));
+    breakpoint_session(trusted, debuggee.secret(), &send, &wait);
+    let insecure = terminator.with_legacy_tls(json!({"url": url, "insecure": true}));
+    let console = breakpoint_session(insecure, debuggee.secret(), &send, &wait);
     assert!(
         console
             .iter()
@@ -366,12 +406,13 @@ fn host_name_mismatch(terminator: Terminator) {
     let stunnel = Stunnel::start(debuggee.port(), &certificate, terminator);
     for host in ["localhost", "127.0.0.1"] {
         let url = format!("tcps://{}@{host}:{}", debuggee.secret(), stunnel.port);
-        let message = refused_attach(json!({"url": url, "caFile": certificate.ca_file()}));
+        let message = refused_attach(terminator.with_legacy_tls(json!({"url": url, "caFile": certificate.ca_file()})));
         assert!(message.contains(&format!("certificate does not name '{host}'")), "{message}");
     }
     // Still attachable: nothing reached ptvsd.
     let url = format!("tcps://{}@127.0.0.1:{}", debuggee.secret(), stunnel.port);
-    breakpoint_session(json!({"url": url, "insecure": true}), debuggee.secret(), &|l| debuggee.send_line(l), &|t| {
+    let insecure = terminator.with_legacy_tls(json!({"url": url, "insecure": true}));
+    breakpoint_session(insecure, debuggee.secret(), &|l| debuggee.send_line(l), &|t| {
         debuggee.wait_stdout_contains(t, T)
     });
 }
@@ -385,6 +426,56 @@ fn host_name_mismatch_tls13() {
 fn host_name_mismatch_tls10() {
     host_name_mismatch(Terminator::Tls10)
 }
+
+/// A TLS 1.3 server behind a path that forges the answer "TLS 1.0 only" (an unauthenticated
+/// protocol_version alert) to the first handshake: without `legacyTls` the attach is refused;
+/// with it, the legacy attempt negotiates TLS 1.3, which proves the refusal forged, and the
+/// attach is refused before the secret is sent. ptvsd is untouched and attachable after.
+fn forged_downgrade_is_refused(release: Release) {
+    let certificate = Certificate::self_signed(&["localhost", "127.0.0.1"]);
+    let debuggee = Debuggee::start(release, "app.py");
+    let stunnel = Stunnel::start(debuggee.port(), &certificate, Terminator::Tls13);
+    let forger = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let forger_port = forger.local_addr().unwrap().port();
+    let stunnel_port = stunnel.port;
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        // The first handshake of each attach below is refused (the attach without legacyTls
+        // makes one connection, the one with it two); the legacy attempt is let through.
+        for (index, client) in forger.incoming().flatten().enumerate() {
+            if index <= 1 {
+                let mut client = client;
+                let mut hello = [0u8; 512];
+                let _ = client.read(&mut hello);
+                let _ = client.write_all(&[0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46]);
+                continue;
+            }
+            let Ok(upstream) = std::net::TcpStream::connect(("127.0.0.1", stunnel_port)) else { continue };
+            let (mut a, mut b) = (client.try_clone().unwrap(), upstream.try_clone().unwrap());
+            std::thread::spawn(move || std::io::copy(&mut b, &mut a));
+            let (mut client, mut upstream) = (client, upstream);
+            std::thread::spawn(move || std::io::copy(&mut client, &mut upstream));
+        }
+    });
+    let url = format!("tcps://{}@localhost:{forger_port}", debuggee.secret());
+    let message = refused_attach(json!({"url": url, "caFile": certificate.ca_file()}));
+    assert!(message.contains("only TLS 1.0 or 1.1") && message.contains("'legacyTls': true"), "{message}");
+    let message = refused_attach(json!({"url": url, "caFile": certificate.ca_file(), "legacyTls": true}));
+    assert!(
+        message.contains("negotiated TLS 1.3") && message.contains("forged") && message.contains("Nothing was sent"),
+        "{message}"
+    );
+    assert!(!message.contains(debuggee.secret()), "{message}");
+    let direct = format!("tcps://{}@localhost:{}", debuggee.secret(), stunnel.port);
+    breakpoint_session(
+        json!({"url": direct, "caFile": certificate.ca_file()}),
+        debuggee.secret(),
+        &|l| debuggee.send_line(l),
+        &|t| debuggee.wait_stdout_contains(t, T),
+    );
+}
+
+for_releases!(forged_downgrade_is_refused: v2_2_0, v3_0_0, v3_1_0, v3_2_1);
 
 /// tcps to a ptvsd without TLS is explained (use tcp://), and ptvsd survives it.
 #[test]
@@ -518,14 +609,15 @@ fn legacy_openssl_conf(dir: &Path) -> PathBuf {
     path
 }
 
-/// ptvsd's own TLS on an older Python: the adapter's modern handshake is refused (TLS 1.0),
-/// the legacy retry succeeds, the console says TLS 1.0 was negotiated, and the session works.
+/// ptvsd's own TLS on an older Python, with `?legacyTls` in the URL: the adapter's modern
+/// handshake is refused (TLS 1.0), the legacy retry succeeds, the console says TLS 1.0 carries
+/// the secret before sending it and warns once attached, and the session works.
 fn ptvsd_own_tls_on_older_python(release: Release) {
     let python = older_python();
     let certificate = Certificate::self_signed(&["localhost", "127.0.0.1"]);
     let conf = legacy_openssl_conf(&certificate.dir);
     let debuggee = OwnTlsDebuggee::start(&python, release, &certificate, Some(&conf));
-    let url = format!("tcps://{}@localhost:{}", debuggee.secret, debuggee.port);
+    let url = format!("tcps://{}@localhost:{}?legacyTls", debuggee.secret, debuggee.port);
     let console = breakpoint_session(
         json!({"url": url, "caFile": certificate.ca_file()}),
         &debuggee.secret,
@@ -538,6 +630,7 @@ fn ptvsd_own_tls_on_older_python(release: Release) {
         attached.contains(&format!("protocol {} ", release.protocol())) && !attached.contains("Python 3.11"),
         "{attached}"
     );
+    assert_version_said_before_the_secret(&console, "TLS 1.0 (cipher ");
     let warnings = weak_tls_warnings(&console);
     let expected = format!("Warning: TLS 1.0 negotiated with localhost:{} (cipher ", debuggee.port);
     assert!(

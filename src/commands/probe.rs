@@ -3,14 +3,14 @@
 //! diagnosis. It asks ptvsd for its process information instead of attaching, so the debuggee
 //! is left exactly as it was (§3.1.1, §9.11).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde_json::{json, Map, Value};
 
 use crate::config::attach::AttachConfig;
 use crate::session::connection::{probe, AttachPlan};
-use crate::transport::{ConnectOptions, TlsOptions};
+use crate::transport::{parse_url, ConnectOptions, TlsOptions};
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:\n  ptvsd-dap probe tcp://<secret>@myvm.example.com:5678\n  \
@@ -26,19 +26,41 @@ pub struct Args {
     /// The project's web.debug.config, whose WSGI_PTVSD_SECRET is the secret
     #[arg(long, value_name = "FILE")]
     web_debug_config: Option<PathBuf>,
+    /// A file whose first line is the secret (keeps it out of the process list; so does the
+    /// PTVSD_SECRET environment variable)
+    #[arg(long, value_name = "FILE", conflicts_with = "web_debug_config")]
+    secret_file: Option<PathBuf>,
     /// Extra trusted root certificates (PEM) for wss and tcps
     #[arg(long, value_name = "FILE")]
     ca_file: Option<PathBuf>,
     /// Do not verify the server's TLS certificate
     #[arg(long)]
     insecure: bool,
+    /// tcps only: allow a fall back to TLS 1.0, which ptvsd's own TLS needs (weakly protected)
+    #[arg(long)]
+    legacy_tls: bool,
     /// How long to keep trying while a site starts, in seconds
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     connect_timeout: u64,
 }
 
+/// Said when the secret is on the command line, where every local user can read it.
+const SECRET_IN_ARGUMENTS: &str = "Warning: the secret is in the URL on the command line, where other users of this \
+     machine can read it from the process list (ps): give it in the PTVSD_SECRET environment variable or with \
+     --secret-file FILE, and leave it out of the URL";
+
 pub async fn run(args: Args) -> u8 {
-    let config = match AttachConfig::from_arguments(&attach_arguments(&args)) {
+    if args.url.as_deref().and_then(|url| parse_url(url).ok()).is_some_and(|target| !target.secret.is_empty()) {
+        eprintln!("{SECRET_IN_ARGUMENTS}");
+    }
+    let arguments = match attach_arguments(&args) {
+        Ok(arguments) => arguments,
+        Err(problem) => {
+            println!("FAILED: {problem}");
+            return 1;
+        }
+    };
+    let config = match AttachConfig::from_arguments(&arguments) {
         Ok(config) => config,
         Err(problem) => {
             println!("FAILED: {problem}");
@@ -73,8 +95,11 @@ pub async fn run(args: Args) -> u8 {
     }
 }
 
-fn attach_arguments(args: &Args) -> Value {
+fn attach_arguments(args: &Args) -> Result<Value, String> {
     let mut map = Map::new();
+    if let Some(path) = &args.secret_file {
+        map.insert("secret".into(), json!(read_secret_file(path)?));
+    }
     if let Some(url) = &args.url {
         map.insert("url".into(), json!(url));
     }
@@ -88,6 +113,20 @@ fn attach_arguments(args: &Args) -> Value {
         map.insert("caFile".into(), json!(path.display().to_string()));
     }
     map.insert("insecure".into(), json!(args.insecure));
+    if args.legacy_tls {
+        map.insert("legacyTls".into(), json!(true));
+    }
     map.insert("connectTimeout".into(), json!(args.connect_timeout));
-    Value::Object(map)
+    Ok(Value::Object(map))
+}
+
+/// The first line of `path`, without its line ending. The error never shows the file's content.
+fn read_secret_file(path: &Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| format!("--secret-file {}: cannot read it: {error}", path.display()))?;
+    let secret = text.lines().next().unwrap_or_default().trim_end_matches('\r');
+    if secret.is_empty() {
+        return Err(format!("--secret-file {}: its first line is empty; put the secret there", path.display()));
+    }
+    Ok(secret.to_string())
 }

@@ -2,6 +2,7 @@
 //! (see `crate::relay`).
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::relay::{self, Config, TlsFiles};
 
@@ -24,6 +25,18 @@ pub struct Args {
     /// The PEM private key of --tls-cert.
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Let web pages from this origin (e.g. https://tools.example.com) open WebSockets; by default
+    /// any upgrade with an Origin header (web pages send one, debuggers none) is refused. Repeatable
+    #[arg(long, value_name = "ORIGIN")]
+    allow_origin: Vec<String>,
+    /// The most connections served at once; more are answered 503
+    #[arg(long, value_name = "N", default_value_t = relay::DEFAULT_MAX_CONNECTIONS,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    max_connections: u16,
+    /// Close a WebSocket after this many seconds with nothing relayed and no ping from the client
+    #[arg(long, value_name = "SECONDS", default_value_t = relay::DEFAULT_IDLE_TIMEOUT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    idle_timeout: u64,
 }
 
 /// Runs until SIGINT or SIGTERM: 0 then, 2 for bad arguments, 1 if it cannot serve.
@@ -33,7 +46,12 @@ pub async fn run(args: Args) -> u8 {
         _ => None,
     };
     let config = match Config::new(&args.listen, &args.target, &args.path, tls) {
-        Ok(config) => config,
+        Ok(config) => Config {
+            allowed_origins: args.allow_origin,
+            max_connections: usize::from(args.max_connections),
+            idle_timeout: Duration::from_secs(args.idle_timeout),
+            ..config
+        },
         Err(message) => {
             eprintln!("ptvsd-dap relay: {message}");
             return 2;

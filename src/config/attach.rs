@@ -15,7 +15,8 @@ use serde_json::{Map, Value};
 
 use crate::config::{debug_options, web_debug_config, Secret};
 use crate::session::paths::PathMapping;
-use crate::transport::{parse_url, target::DEFAULT_WS_PATH, Scheme, Target};
+use crate::transport::target::{check_host, DEFAULT_WS_PATH};
+use crate::transport::{parse_url, Scheme, Target};
 
 /// Where Windows App Service runs the site (remote paths are Windows paths there).
 pub const APP_SERVICE_REMOTE_ROOT: &str = r"D:\home\site\wwwroot";
@@ -128,6 +129,7 @@ impl AttachConfig {
                     path: DEFAULT_WS_PATH.to_string(),
                     secret: Secret::default(),
                     escaped_secret: None,
+                    legacy_tls: false,
                 }
             }
             (Some(Value::Null) | None, None) => target_from_parts(args)?,
@@ -145,6 +147,13 @@ impl AttachConfig {
             Some(Value::String(url)) => debug_options::parse_url_query(url)?,
             _ => debug_options::UrlQuery::default(),
         };
+        target.legacy_tls = bool_argument(args, "legacyTls", false)? || url_query.legacy_tls;
+        if target.legacy_tls && target.scheme != Scheme::Tcps {
+            return Err(format!(
+                "'legacyTls' is for tcps:// only (TLS straight to ptvsd's own TLS 1.0); a {}:// link cannot use it",
+                target.scheme.name()
+            ));
+        }
         let mut path_mappings = path_mappings(args, site.is_some(), client_cwd.as_deref())?;
         // Visual Studio's sd=/td= mapping joins the others (§1.1).
         if let Some((local, remote)) = &url_query.mapping {
@@ -189,6 +198,9 @@ pub fn site_host(site: &str) -> Result<String, String> {
         None => text,
     };
     let (host, path) = rest.split_once('/').map_or((rest, ""), |(host, path)| (host, path));
+    if host.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        check_host(host, "'site'")?;
+    }
     if !matches!(path.trim_end_matches('/'), "" | "ptvsd") {
         return Err(format!(
             "'site' takes the App Service name without a path, {FORMS}; use 'url' for a proxy at another path"
@@ -211,7 +223,7 @@ pub fn site_host(site: &str) -> Result<String, String> {
         return Err(format!("'site' is empty: give the App Service name, {FORMS}"));
     }
     if !host.split('.').all(valid_label) {
-        return Err(format!("'site' is not a valid site name (got '{host}'), {FORMS}"));
+        return Err(format!("'site' is not a valid site name (got {host:?}), {FORMS}"));
     }
     if host.ends_with(&format!(".scm.{APP_SERVICE_DOMAIN}")) {
         return Err(format!("'site' names the Kudu (scm) console, which has no ptvsd proxy: drop '.scm', {FORMS}"));
@@ -314,6 +326,8 @@ fn ca_file(
 
 fn target_from_parts(args: &Map<String, Value>) -> Result<Target, String> {
     let host = text_argument(args, "host")?.ok_or_else(|| format!("missing the debuggee's address: give 'url' or 'host', e.g. {EXAMPLE}, or 'site' for App Service, e.g. {SITE_EXAMPLE}"))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+    check_host(&host, "'host'")?;
     let scheme = match text_argument(args, "transport")? {
         None => Scheme::Tcp,
         Some(name) => Scheme::parse(name.trim())
@@ -340,7 +354,7 @@ fn target_from_parts(args: &Map<String, Value>) -> Result<Target, String> {
         (_, Some(path)) if path.starts_with('/') => path,
         (_, Some(path)) => format!("/{path}"),
     };
-    Ok(Target { scheme, host, port, path, secret: Secret::default(), escaped_secret: None })
+    Ok(Target { scheme, host, port, path, secret: Secret::default(), escaped_secret: None, legacy_tls: false })
 }
 
 /// A string argument; numbers are accepted as their decimal text (Helix sends `007` as `7`).
@@ -411,6 +425,23 @@ fn path_mappings(args: &Map<String, Value>, site: bool, cwd: Option<&str>) -> Re
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn legacy_tls_is_asked_for_explicitly_and_only_for_tcps() {
+        let plain = AttachConfig::from_arguments(&json!({"url": "tcps://s@h"})).unwrap();
+        assert!(!plain.target.legacy_tls);
+        for args in [
+            json!({"url": "tcps://s@h", "legacyTls": true}),
+            json!({"url": "tcps://s@h?legacyTls"}),
+            json!({"host": "h", "transport": "tcps", "legacyTls": "true"}),
+        ] {
+            assert!(AttachConfig::from_arguments(&args).unwrap().target.legacy_tls, "{args}");
+        }
+        for args in [json!({"url": "wss://s@h", "legacyTls": true}), json!({"url": "tcp://s@h?legacyTls"})] {
+            let error = AttachConfig::from_arguments(&args).unwrap_err();
+            assert!(error.contains("'legacyTls' is for tcps:// only"), "{error}");
+        }
+    }
 
     #[test]
     fn url_or_parts() {
@@ -546,10 +577,12 @@ mod tests {
             ("myapp..net", "valid site name"),
             ("myapp.scm.azurewebsites.net", "Kudu"),
             ("hush@myapp", "secret"),
+            ("myapp\r\nX-Injected: 1", "carriage return"),
+            ("my app", "a space"),
         ] {
             let error = site_host(bad).unwrap_err();
             assert!(error.contains("'site'") && error.contains(says), "{bad}: {error}");
-            assert!(!error.contains("hush"), "{error}");
+            assert!(!error.contains("hush") && !error.contains(['\r', '\n']), "{error:?}");
         }
         let config = attach(json!({"site": "myapp", "secret": SECRET})).unwrap();
         assert_eq!(config.target.websocket_url(), "wss://myapp.azurewebsites.net:443/ptvsd");

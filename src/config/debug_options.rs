@@ -20,6 +20,8 @@ pub struct UrlQuery {
     pub mapping: Option<(String, String)>,
     /// `host=`: informational in Visual Studio, kept for the log.
     pub host_type: Option<String>,
+    /// `legacyTls` (bare, or `=true`): a tcps link may fall back to TLS 1.0 (see `transport::tcps`).
+    pub legacy_tls: bool,
 }
 
 /// Reads the query of a `url` argument (no scheme means tcp).
@@ -35,10 +37,17 @@ pub fn parse_url_query(text: &str) -> Result<UrlQuery, String> {
             "sd" => local = Some(value.into_owned()),
             "td" => remote = Some(value.into_owned()),
             "host" => query.host_type = Some(value.into_owned()),
+            "legacyTls" => {
+                query.legacy_tls = match value.as_ref() {
+                    "" | "true" | "1" => true,
+                    "false" | "0" => false,
+                    _ => return Err("'url': legacyTls takes no value, or true or false".to_string()),
+                }
+            }
             other => {
                 return Err(format!(
-                    "'url': unknown query key '{other}': Visual Studio URLs understood opt=, sd=, td= and host=; \
-                     use the attach arguments (debugOptions, pathMappings) for anything else"
+                    "'url': unknown query key '{other}': Visual Studio URLs understood opt=, sd=, td= and host=, and \
+                     tcps:// URLs legacyTls; use the attach arguments (debugOptions, pathMappings) for anything else"
                 ))
             }
         }
@@ -123,6 +132,11 @@ mod tests {
         assert_eq!(query.debug_options, vec!["DjangoDebugging", "BreakOnSystemExitZero", "DebugStdLib"]);
         assert_eq!(query.mapping, Some(("C:\\proj".to_string(), "/srv/app".to_string())));
         assert_eq!(query.host_type.as_deref(), Some("Linux"));
+        assert!(!query.legacy_tls);
+        assert!(parse_url_query("tcps://s@h?legacyTls").unwrap().legacy_tls);
+        assert!(parse_url_query("tcps://s@h?legacyTls=true").unwrap().legacy_tls);
+        assert!(!parse_url_query("tcps://s@h?legacyTls=false").unwrap().legacy_tls);
+        assert!(parse_url_query("tcps://s@h?legacyTls=maybe").is_err());
         assert!(parse_url_query("tcp://h?bogus=1").unwrap_err().contains("'bogus'"));
         assert!(parse_url_query("tcp://h?sd=/a").unwrap_err().contains("td="));
         assert_eq!(parse_url_query("h:5678").unwrap(), UrlQuery::default());

@@ -63,7 +63,7 @@ where
         Ok(Err(ReadError::Closed)) => return tracing::debug!(id, %peer, "connection closed before a request"),
         Err(_) => return tracing::debug!(id, %peer, "no complete request in time"),
     };
-    match http::decide(&head, &shared.path) {
+    match http::decide(&head, &shared.path, &shared.allowed_origins) {
         Action::InfoPage { head_only } => {
             tracing::debug!(id, %peer, method = %head.method, "not an upgrade: info page");
             let page = http::info_page(head_only, head.host.as_deref(), &shared.path, shared.tls.is_some());
@@ -112,7 +112,7 @@ where
     };
     let target_address = target.local_addr().map(|a| a.to_string()).unwrap_or_default();
     tracing::info!(id, %peer, local = %target_address, "WebSocket open, relaying to {}:{}", shared.target_host, shared.target_port);
-    let totals = pump::relay(socket, target, stop).await;
+    let totals = pump::relay(socket, target, stop, shared.idle_timeout).await;
     tracing::info!(id, %peer, end = ?totals.end, "WebSocket closed");
     tracing::debug!(id, to_target = totals.bytes_to_target, to_client = totals.bytes_to_client, "bytes relayed");
 }

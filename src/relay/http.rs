@@ -30,6 +30,9 @@ pub struct RequestHead {
     pub connection_upgrade: bool,
     pub has_websocket_key: bool,
     pub websocket_version: Option<String>,
+    /// The `Origin` header: browsers send it with every WebSocket a web page opens; editors'
+    /// debug adapters send none.
+    pub origin: Option<String>,
 }
 
 /// Why a request head could not be read.
@@ -85,6 +88,7 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<RequestHead>, HeadError> {
         connection_upgrade: false,
         has_websocket_key: false,
         websocket_version: None,
+        origin: None,
     };
     for header in request.headers.iter() {
         let value = String::from_utf8_lossy(header.value).trim().to_string();
@@ -99,6 +103,8 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<RequestHead>, HeadError> {
             head.has_websocket_key = !value.is_empty();
         } else if name.eq_ignore_ascii_case("sec-websocket-version") {
             head.websocket_version = Some(value);
+        } else if name.eq_ignore_ascii_case("origin") {
+            head.origin = Some(value);
         }
     }
     Ok(Some(head))
@@ -107,7 +113,10 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<RequestHead>, HeadError> {
 /// Decides what a request gets, for a relay serving WebSockets at `relay_path`. Every check is
 /// made before ptvsd is connected: a connection to ptvsd that closes without a handshake can
 /// hold up its one-at-a-time attach server (docs/protocol.md §1.2).
-pub fn decide(head: &RequestHead, relay_path: &str) -> Action {
+///
+/// An upgrade that carries an `Origin` comes from a web page (browsers let any page open a
+/// WebSocket to localhost): it is refused unless `allowed_origins` names that origin exactly.
+pub fn decide(head: &RequestHead, relay_path: &str, allowed_origins: &[String]) -> Action {
     if !head.upgrade_websocket {
         return Action::InfoPage { head_only: head.method == "HEAD" };
     }
@@ -130,6 +139,19 @@ pub fn decide(head: &RequestHead, relay_path: &str) -> Action {
     }
     if head.websocket_version.as_deref() != Some("13") {
         return refuse(426, "unsupported WebSocket version: this relay speaks version 13".into());
+    }
+    if let Some(origin) = &head.origin {
+        if !allowed_origins.iter().any(|allowed| allowed.eq_ignore_ascii_case(origin)) {
+            return refuse(
+                403,
+                format!(
+                    "WebSocket upgrades from web pages are refused (this one came from the page origin {}): \
+                     debuggers send no Origin header. To let that page in, start the relay with --allow-origin \
+                     ORIGIN",
+                    shown_origin(origin)
+                ),
+            );
+        }
     }
     Action::Upgrade
 }
@@ -180,10 +202,12 @@ fn reason_phrase(status: u16) -> &'static str {
     match status {
         200 => "OK",
         400 => "Bad Request",
+        403 => "Forbidden",
         404 => "Not Found",
         426 => "Upgrade Required",
         431 => "Request Header Fields Too Large",
         502 => "Bad Gateway",
+        503 => "Service Unavailable",
         _ => "Error",
     }
 }
@@ -202,6 +226,16 @@ fn shown_host(host: Option<&str>) -> String {
             host.to_string()
         }
         _ => "host".to_string(),
+    }
+}
+
+/// An `Origin` as quoted in a refusal: only the characters an origin holds, bounded.
+fn shown_origin(origin: &str) -> String {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || ".-:/[]_".contains(c);
+    if origin.len() <= MAX_SHOWN_HOST_LEN && origin.chars().all(allowed) {
+        origin.to_string()
+    } else {
+        "(not shown: unusual characters)".to_string()
     }
 }
 
@@ -245,42 +279,62 @@ mod tests {
         assert!(h.upgrade_websocket && h.connection_upgrade && h.has_websocket_key && h.http11);
         assert_eq!(h.path.as_deref(), Some("/ptvsd"));
         assert_eq!(h.host.as_deref(), Some("example.net:8080"));
-        assert_eq!(decide(&h, "/ptvsd"), Action::Upgrade);
-        assert_eq!(refusal_status(decide(&h, "/other")), 404);
+        assert_eq!(decide(&h, "/ptvsd", &[]), Action::Upgrade);
+        assert_eq!(refusal_status(decide(&h, "/other", &[])), 404);
     }
 
     #[test]
     fn the_query_and_an_absolute_target_do_not_change_the_path() {
         let h = head(&UPGRADE.replace("GET /ptvsd ", "GET /ptvsd?debug=viewlog "));
-        assert_eq!(decide(&h, "/ptvsd"), Action::Upgrade);
+        assert_eq!(decide(&h, "/ptvsd", &[]), Action::Upgrade);
         let h = head(&UPGRADE.replace("GET /ptvsd ", "GET http://example.net/ptvsd "));
-        assert_eq!(decide(&h, "/ptvsd"), Action::Upgrade);
+        assert_eq!(decide(&h, "/ptvsd", &[]), Action::Upgrade);
         let h = head(&UPGRADE.replace("GET /ptvsd ", "GET * "));
-        assert_eq!(refusal_status(decide(&h, "/ptvsd")), 400);
+        assert_eq!(refusal_status(decide(&h, "/ptvsd", &[])), 400);
     }
 
     #[test]
     fn a_request_that_is_not_an_upgrade_gets_the_info_page() {
         let h = head("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-        assert_eq!(decide(&h, "/ptvsd"), Action::InfoPage { head_only: false });
+        assert_eq!(decide(&h, "/ptvsd", &[]), Action::InfoPage { head_only: false });
         let h = head("HEAD /ptvsd HTTP/1.0\r\n\r\n");
-        assert_eq!(decide(&h, "/ptvsd"), Action::InfoPage { head_only: true });
+        assert_eq!(decide(&h, "/ptvsd", &[]), Action::InfoPage { head_only: true });
         let h = head("GET /ptvsd HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n");
-        assert_eq!(decide(&h, "/ptvsd"), Action::InfoPage { head_only: false });
+        assert_eq!(decide(&h, "/ptvsd", &[]), Action::InfoPage { head_only: false });
     }
 
     #[test]
     fn broken_upgrades_are_refused_before_anything_is_connected() {
         let no_key = UPGRADE.replace("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", "");
-        assert_eq!(refusal_status(decide(&head(&no_key), "/ptvsd")), 400);
+        assert_eq!(refusal_status(decide(&head(&no_key), "/ptvsd", &[])), 400);
         let no_connection = UPGRADE.replace("Connection: keep-alive, Upgrade\r\n", "");
-        assert_eq!(refusal_status(decide(&head(&no_connection), "/ptvsd")), 400);
+        assert_eq!(refusal_status(decide(&head(&no_connection), "/ptvsd", &[])), 400);
         let post = UPGRADE.replace("GET ", "POST ");
-        assert_eq!(refusal_status(decide(&head(&post), "/ptvsd")), 400);
+        assert_eq!(refusal_status(decide(&head(&post), "/ptvsd", &[])), 400);
         let http10 = UPGRADE.replace("HTTP/1.1", "HTTP/1.0");
-        assert_eq!(refusal_status(decide(&head(&http10), "/ptvsd")), 400);
+        assert_eq!(refusal_status(decide(&head(&http10), "/ptvsd", &[])), 400);
         let version8 = UPGRADE.replace("Version: 13", "Version: 8");
-        assert_eq!(refusal_status(decide(&head(&version8), "/ptvsd")), 426);
+        assert_eq!(refusal_status(decide(&head(&version8), "/ptvsd", &[])), 426);
+    }
+
+    #[test]
+    fn upgrades_from_web_pages_are_refused_unless_allowed() {
+        let from_page =
+            head(&UPGRADE.replace("Sec-WebSocket-Version", "Origin: http://evil.example\r\nSec-WebSocket-Version"));
+        assert_eq!(from_page.origin.as_deref(), Some("http://evil.example"));
+        match decide(&from_page, "/ptvsd", &[]) {
+            Action::Refuse(refusal) => {
+                assert_eq!(refusal.status, 403);
+                assert!(refusal.message.contains("http://evil.example") && refusal.message.contains("--allow-origin"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let allowed = ["HTTP://Evil.example".to_string()];
+        assert_eq!(decide(&from_page, "/ptvsd", &allowed), Action::Upgrade);
+        assert_eq!(refusal_status(decide(&from_page, "/ptvsd", &["http://other.example".to_string()])), 403);
+        let null_origin = head(&UPGRADE.replace("Sec-WebSocket-Version", "Origin: null\r\nSec-WebSocket-Version"));
+        assert_eq!(refusal_status(decide(&null_origin, "/ptvsd", &[])), 403);
+        assert_eq!(shown_origin("http://x\u{1b}[31m"), "(not shown: unusual characters)");
     }
 
     #[test]
@@ -298,7 +352,7 @@ mod tests {
     fn bytes_after_the_head_are_ignored() {
         let mut bytes = UPGRADE.as_bytes().to_vec();
         bytes.extend_from_slice(&[0x82, 0x85, 1, 2, 3, 4]);
-        assert_eq!(decide(&parse_head(&bytes).unwrap().unwrap(), "/ptvsd"), Action::Upgrade);
+        assert_eq!(decide(&parse_head(&bytes).unwrap().unwrap(), "/ptvsd", &[]), Action::Upgrade);
     }
 
     #[test]

@@ -10,6 +10,12 @@
 //! - When either side ends, the other is cancelled, the target socket is shut down both ways and
 //!   the client gets a Close (1000).
 //! - With a certificate and key it serves `wss` (`tls.rs`).
+//! - Web pages are kept out: an upgrade with an `Origin` header (browsers add one; debuggers do
+//!   not) is refused with 403 unless `--allow-origin` names that origin.
+//! - At most [`DEFAULT_MAX_CONNECTIONS`] connections at once (`--max-connections`); more are
+//!   answered 503 and closed. A WebSocket idle for [`DEFAULT_IDLE_TIMEOUT`] (`--idle-timeout`:
+//!   no message or ping from the client, no byte from the target) is closed; ptvsd-dap pings
+//!   every 20 s, so its sessions are never idle.
 //!
 //! The relay never parses ptvsd and never logs payload bytes (they carry the secret).
 
@@ -34,6 +40,14 @@ use tokio_rustls::TlsAcceptor;
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 /// The pause after a failed accept (out of file descriptors, say), so that it does not spin.
 const ACCEPT_RETRY_PAUSE: Duration = Duration::from_millis(100);
+/// How many connections (WebSockets and requests being read) are served at once by default.
+pub const DEFAULT_MAX_CONNECTIONS: u16 = 16;
+/// How long a WebSocket may carry nothing in either direction before it is closed, by default.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+/// The answer to a connection over the limit: written in one go, then the socket is closed.
+const TOO_MANY_CONNECTIONS: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n\
+      Content-Length: 58\r\nRetry-After: 5\r\nConnection: close\r\n\r\n\
+      ptvsd-dap relay: too many connections open at once; retry\n";
 
 /// What `ptvsd-dap relay` was asked to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +60,10 @@ pub struct Config {
     pub path: String,
     /// PEM certificate chain and key: serve `wss`.
     pub tls: Option<TlsFiles>,
+    /// `Origin` values whose web pages may open a WebSocket (exact, case-insensitive).
+    pub allowed_origins: Vec<String>,
+    pub max_connections: usize,
+    pub idle_timeout: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +76,16 @@ impl Config {
     /// Checks and normalises the command-line values.
     pub fn new(listen: &str, target: &str, path: &str, tls: Option<TlsFiles>) -> Result<Config, String> {
         let (target_host, target_port) = parse_host_port(target)?;
-        Ok(Config { listen: listen.to_string(), target_host, target_port, path: normalize_path(path)?, tls })
+        Ok(Config {
+            listen: listen.to_string(),
+            target_host,
+            target_port,
+            path: normalize_path(path)?,
+            tls,
+            allowed_origins: Vec::new(),
+            max_connections: usize::from(DEFAULT_MAX_CONNECTIONS),
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+        })
     }
 }
 
@@ -74,6 +101,7 @@ pub struct Relay {
     listener: TcpListener,
     local_addr: SocketAddr,
     shared: Arc<Shared>,
+    max_connections: usize,
 }
 
 /// What every connection needs to know.
@@ -82,6 +110,8 @@ struct Shared {
     target_port: u16,
     path: String,
     tls: Option<TlsAcceptor>,
+    allowed_origins: Vec<String>,
+    idle_timeout: Duration,
 }
 
 impl Relay {
@@ -101,9 +131,15 @@ impl Relay {
                  (use --tls-cert and --tls-key, or a TLS front end)"
             );
         }
-        let shared =
-            Shared { target_host: config.target_host, target_port: config.target_port, path: config.path, tls };
-        Ok(Relay { listener, local_addr, shared: Arc::new(shared) })
+        let shared = Shared {
+            target_host: config.target_host,
+            target_port: config.target_port,
+            path: config.path,
+            tls,
+            allowed_origins: config.allowed_origins,
+            idle_timeout: config.idle_timeout,
+        };
+        Ok(Relay { listener, local_addr, shared: Arc::new(shared), max_connections: config.max_connections.max(1) })
     }
 
     /// The address actually bound (the real port when 0 was asked for).
@@ -129,6 +165,11 @@ impl Relay {
             tokio::select! {
                 () = &mut stop => break,
                 accepted = self.listener.accept() => match accepted {
+                    Ok((socket, peer)) if connections.len() >= self.max_connections => {
+                        tracing::warn!(%peer, limit = self.max_connections, "connection refused: too many open");
+                        // One non-blocking write: a refusal never waits on the client.
+                        let _ = socket.try_write(TOO_MANY_CONNECTIONS);
+                    }
                     Ok((socket, peer)) => {
                         next_id += 1;
                         tracing::debug!(id = next_id, %peer, "connection accepted");
@@ -242,5 +283,12 @@ mod tests {
         let config = Config::new("127.0.0.1:0", "127.0.0.1:5678", "/ptvsd", None).unwrap();
         let relay = Relay::bind(config).await.unwrap();
         assert_eq!(relay.run(async {}).await, Ok(()));
+    }
+
+    #[test]
+    fn the_refusal_over_the_limit_is_a_complete_response() {
+        let text = std::str::from_utf8(TOO_MANY_CONNECTIONS).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        assert!(head.contains(&format!("Content-Length: {}\r\n", body.len())), "{text}");
     }
 }

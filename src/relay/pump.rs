@@ -5,6 +5,7 @@
 //!
 //! Payload bytes are never logged: the first ones carry the ptvsd secret.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures_util::stream::{SplitSink, SplitStream};
@@ -13,6 +14,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::tcp::{ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
+use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
@@ -37,6 +39,8 @@ pub enum End {
     ClientGone,
     /// The relay is stopping.
     Shutdown,
+    /// Nothing went either way for the idle timeout.
+    Idle,
 }
 
 /// What one relayed WebSocket carried.
@@ -50,20 +54,28 @@ pub struct Totals {
 type Sink<S> = SplitSink<WebSocketStream<S>, Message>;
 type Source<S> = SplitStream<WebSocketStream<S>>;
 
-/// Relays until either side ends or `stop` turns true, then closes both.
-pub async fn relay<S>(socket: WebSocketStream<S>, mut target: TcpStream, mut stop: watch::Receiver<bool>) -> Totals
+/// Relays until either side ends, `stop` turns true or nothing moves for `idle_timeout`, then
+/// closes both.
+pub async fn relay<S>(
+    socket: WebSocketStream<S>,
+    mut target: TcpStream,
+    mut stop: watch::Receiver<bool>,
+    idle_timeout: Duration,
+) -> Totals
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let (mut ws_sink, mut ws_source) = socket.split();
     let mut bytes_to_target = 0u64;
     let mut bytes_to_client = 0u64;
+    let last_activity = Activity::new();
     let end = {
         let (mut target_read, mut target_write) = target.split();
         tokio::select! {
-            end = target_to_client(&mut target_read, &mut ws_sink, &mut bytes_to_client) => end,
-            end = client_to_target(&mut ws_source, &mut target_write, &mut bytes_to_target) => end,
+            end = target_to_client(&mut target_read, &mut ws_sink, &mut bytes_to_client, &last_activity) => end,
+            end = client_to_target(&mut ws_source, &mut target_write, &mut bytes_to_target, &last_activity) => end,
             _ = stop.wait_for(|stopping| *stopping) => End::Shutdown,
+            () = idle(&last_activity, idle_timeout) => End::Idle,
         }
     };
     // The other direction was cancelled by leaving the select. ptvsd learns first, so that a
@@ -79,8 +91,45 @@ where
     Totals { end, bytes_to_target, bytes_to_client }
 }
 
+/// When something last went either way, shared by both directions of one WebSocket.
+struct Activity {
+    since: Instant,
+    elapsed_ms: AtomicU64,
+}
+
+impl Activity {
+    fn new() -> Activity {
+        Activity { since: Instant::now(), elapsed_ms: AtomicU64::new(0) }
+    }
+
+    fn touch(&self) {
+        let elapsed = u64::try_from(self.since.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.elapsed_ms.store(elapsed, Ordering::Relaxed);
+    }
+
+    fn last(&self) -> Instant {
+        self.since + Duration::from_millis(self.elapsed_ms.load(Ordering::Relaxed))
+    }
+}
+
+/// Completes once `last_activity` is `timeout` old.
+async fn idle(last_activity: &Activity, timeout: Duration) {
+    loop {
+        let due = last_activity.last() + timeout;
+        if Instant::now() >= due {
+            return;
+        }
+        tokio::time::sleep_until(due).await;
+    }
+}
+
 /// Each read from the target goes out as one complete binary message.
-async fn target_to_client<S>(target: &mut ReadHalf<'_>, ws: &mut Sink<S>, counted: &mut u64) -> End
+async fn target_to_client<S>(
+    target: &mut ReadHalf<'_>,
+    ws: &mut Sink<S>,
+    counted: &mut u64,
+    last_activity: &Activity,
+) -> End
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -94,6 +143,7 @@ where
                 return End::TargetFailed;
             }
         };
+        last_activity.touch();
         rearm_quickack(target.as_ref());
         if let Err(error) = ws.send(Message::Binary(buffer[..n].to_vec().into())).await {
             tracing::debug!(%error, "sending to the client failed");
@@ -105,12 +155,20 @@ where
 
 /// Every message's payload, binary or text, is written to the target as it arrives; control
 /// frames are tungstenite's business (it answers pings itself).
-async fn client_to_target<S>(ws: &mut Source<S>, target: &mut WriteHalf<'_>, counted: &mut u64) -> End
+async fn client_to_target<S>(
+    ws: &mut Source<S>,
+    target: &mut WriteHalf<'_>,
+    counted: &mut u64,
+    last_activity: &Activity,
+) -> End
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     loop {
-        let payload = match ws.next().await {
+        let message = ws.next().await;
+        // A ping counts: it is how a debugger keeps an idle session open.
+        last_activity.touch();
+        let payload = match message {
             Some(Ok(Message::Binary(data))) => data,
             Some(Ok(Message::Text(text))) => text.into(),
             Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
@@ -142,7 +200,10 @@ where
     if end == End::ClientGone {
         return;
     }
-    let normal = CloseFrame { code: CloseCode::Normal, reason: "".into() };
+    let normal = match end {
+        End::Idle => CloseFrame { code: CloseCode::Away, reason: "idle for too long".into() },
+        _ => CloseFrame { code: CloseCode::Normal, reason: "".into() },
+    };
     // After the client's Close this only flushes the echo, and tungstenite then reports the
     // connection closed: not a failure.
     let sent = sink.send(Message::Close(Some(normal))).await.is_ok();

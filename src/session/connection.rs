@@ -85,13 +85,14 @@ async fn connect_with_retries(
     progress: &(dyn Fn(String) + Send + Sync),
 ) -> Result<Reached, String> {
     let started = tokio::time::Instant::now();
-    let deadline = started + plan.timeout;
+    let connect_deadline = transport::Deadline::after(plan.timeout);
+    let deadline = connect_deadline.at;
     let retries = plan.target.scheme.is_websocket();
     let mut delay = FIRST_RETRY_DELAY;
     let mut attempt = 1;
     let mut target = plan.target.clone();
     loop {
-        match attach_once(plan, &target, goal, progress, attempt).await {
+        match attach_once(plan, &target, goal, progress, attempt, connect_deadline).await {
             Ok(None) => match target.escaped_secret.take() {
                 // A refused handshake ends cleanly (§3.1.1): one more with the VS-era form is harmless.
                 Some(escaped) => {
@@ -155,6 +156,7 @@ async fn attach_once(
     goal: Goal,
     progress: &(dyn Fn(String) + Send + Sync),
     attempt: u32,
+    deadline: transport::Deadline,
 ) -> Result<Option<Reached>, ConnectError> {
     let proxy = transport::proxy_from_env(target)?;
     let through =
@@ -164,8 +166,11 @@ async fn attach_once(
         (_, 1) => format!("Waking the site and opening the WebSocket to {target}{through}"),
         (_, n) => format!("Opening the WebSocket to {target}{through} (attempt {n})"),
     });
-    let Connection { mut pipe, close_reason, instance, warnings } =
-        transport::connect(target, &plan.options, proxy.as_ref()).await?;
+    let Connection { mut pipe, close_reason, instance, warnings, protection } =
+        transport::connect(target, &plan.options, proxy.as_ref(), deadline).await?;
+    if let Some(protection) = protection {
+        progress(format!("{protection} established with {target}: the secret will be sent over it"));
+    }
     if goal == Goal::Info {
         // An attach says these on the console once attached; a probe says them now.
         warnings.iter().for_each(|warning| progress(format!("Warning: {warning}")));

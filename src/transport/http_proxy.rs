@@ -127,9 +127,15 @@ fn in_block(ip: IpAddr, network: IpAddr, bits: u8) -> bool {
     shift >= 128 || ip >> shift == network >> shift
 }
 
+/// What should listen at a ws/wss address: the web server or relay, not ptvsd itself.
+const WEB_SERVER_HINT: &str = "This is the address of the web server or WebSocket proxy in front of ptvsd, not \
+     ptvsd's own port: check the URL's host and port (ws:// defaults to port 80, wss:// to 443) and that the web \
+     server or relay runs there. A sleeping App Service site never refuses a connection, so this is not a site \
+     that is still starting.";
+
 /// A TCP stream to the target's host and port: through the proxy's tunnel, or straight.
 pub async fn open(target: &Target, proxy: Option<&Proxy>) -> Result<TcpStream, ConnectError> {
-    let Some(proxy) = proxy else { return tcp::connect(&target.host, target.port).await };
+    let Some(proxy) = proxy else { return tcp::connect_with_hint(&target.host, target.port, WEB_SERVER_HINT).await };
     let authority = format!("{}:{}", bracket_ipv6(&target.host), target.port);
     let named = format!("the proxy {proxy} (from {})", proxy.variable);
     let hint = format!("Is the proxy running, and is {} right?", proxy.variable);

@@ -65,6 +65,9 @@ pub struct Target {
     /// The URL's user-info as written, percent-escapes kept, when it differs from the decoded
     /// `secret`: Visual Studio sent this form verbatim, so a debuggee may expect it.
     pub escaped_secret: Option<Secret>,
+    /// tcps only: the user allowed a fall back to TLS 1.0/1.1 (`legacyTls`), which ptvsd's own
+    /// TLS needs. Never taken on the server's word alone (see `tcps.rs`).
+    pub legacy_tls: bool,
 }
 
 impl Target {
@@ -94,12 +97,52 @@ impl fmt::Debug for Target {
     }
 }
 
+/// The longest host name DNS can carry.
+const MAX_HOST_LEN: usize = 253;
+
+/// Checks a host name or IP address before it can reach an HTTP head (the wake-up's `Host`, a
+/// proxy's `CONNECT`): letters, digits, `-`, `.` and `_`, or an IPv6 literal. CR, LF, spaces and
+/// anything else a host name cannot hold are refused. `what` names the argument in the message.
+pub fn check_host(host: &str, what: &str) -> Result<(), String> {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if bare.parse::<std::net::Ipv6Addr>().is_ok() {
+        return Ok(());
+    }
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "-._".contains(c);
+    if host.is_empty() {
+        return Err(format!("{what} is empty: give a host name or an IP address"));
+    }
+    if let Some(bad) = host.chars().find(|c| !allowed(*c)) {
+        let named = match bad {
+            '\r' => "a carriage return (CR)".to_string(),
+            '\n' => "a line feed (LF)".to_string(),
+            ' ' => "a space".to_string(),
+            c if c.is_control() => format!("the control character U+{:04X}", c as u32),
+            c => format!("'{c}'"),
+        };
+        return Err(format!(
+            "{what} {host:?} contains {named}, which a host name cannot hold: give a host name (letters, digits, \
+             '-', '.'), an IPv4 address or an IPv6 address (international names in their xn-- form)"
+        ));
+    }
+    if host.len() > MAX_HOST_LEN {
+        return Err(format!("{what} is longer than the {MAX_HOST_LEN} characters a host name can have"));
+    }
+    Ok(())
+}
+
 const URL_FORMS: &str = "tcp://[secret@]host[:port], tcps://[secret@]host[:port], ws://[secret@]host[:port][/path] or wss://[secret@]host[:port][/path]";
 
 /// Parses `tcp|tcps|ws|wss://[secret@]host[:port][/path]`; no scheme means tcp. The error text never
 /// repeats the URL (it may hold the secret).
 pub fn parse_url(text: &str) -> Result<Target, String> {
     let text = text.trim();
+    // The URL standard silently drops CR, LF and tabs: refuse them instead of guessing.
+    if text.chars().any(char::is_control) {
+        return Err(format!(
+            "'url' contains a control character (CR, LF or tab): give it on one line; expected {URL_FORMS}"
+        ));
+    }
     let with_scheme = if text.contains("://") { text.to_string() } else { format!("tcp://{text}") };
     let url = Url::parse(&with_scheme)
         .map_err(|error| format!("'url' is not a valid URL ({error}); expected {URL_FORMS}"))?;
@@ -108,6 +151,7 @@ pub fn parse_url(text: &str) -> Result<Target, String> {
     let host =
         url.host_str().filter(|h| !h.is_empty()).ok_or_else(|| format!("'url' has no host; expected {URL_FORMS}"))?;
     let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+    check_host(&host, "the host of 'url'")?;
     let mut secret = percent_decode(url.username());
     let mut escaped = url.username().to_string();
     if let Some(password) = url.password() {
@@ -139,6 +183,7 @@ pub fn parse_url(text: &str) -> Result<Target, String> {
         path,
         secret: Secret::new(secret),
         escaped_secret,
+        legacy_tls: false,
     })
 }
 
@@ -192,6 +237,28 @@ mod tests {
     fn tcps_takes_no_path() {
         let error = parse_url("tcps://topsecret@h/ptvsd").unwrap_err();
         assert!(error.contains("tcps://") && error.contains("no path") && !error.contains("topsecret"), "{error}");
+    }
+
+    #[test]
+    fn hosts_that_could_break_an_http_head_are_refused() {
+        for good in ["example.com", "my_host-1.example", "127.0.0.1", "::1", "[::1]", "xn--bcher-kva.example"] {
+            assert_eq!(check_host(good, "'host'"), Ok(()), "{good}");
+        }
+        for (bad, named) in [
+            ("evil.example\r\nX-Injected: 1", "carriage return (CR)"),
+            ("evil.example\nHost: x", "line feed (LF)"),
+            ("two words", "a space"),
+            ("a/b", "'/'"),
+            ("a\u{7}b", "U+0007"),
+            ("", "empty"),
+        ] {
+            let error = check_host(bad, "'host'").unwrap_err();
+            assert!(error.starts_with("'host'") && error.contains(named), "{bad:?}: {error}");
+            assert!(!error.contains('\r') && !error.contains('\n'), "{error:?}");
+        }
+        assert!(check_host(&"a".repeat(254), "'host'").unwrap_err().contains("253"));
+        let error = parse_url("ws://topsecret@h\r\nX: y/ptvsd").unwrap_err();
+        assert!(error.contains("control character") && !error.contains("topsecret"), "{error}");
     }
 
     #[test]

@@ -13,11 +13,25 @@ const PTVSD_HINT: &str = "Is the program running with ptvsd.enable_attach() on t
 /// Connects, preferring IPv4 (ptvsd binds an IPv4 socket, §1.1), with `TCP_NODELAY` set so our
 /// small commands are not held back by Nagle (§1.2).
 pub async fn connect(host: &str, port: u16) -> Result<TcpStream, ConnectError> {
-    connect_with_hint(host, port, PTVSD_HINT).await
+    connect_to(host, port, Listener::Ptvsd).await
 }
 
-/// [`connect`] to something other than ptvsd (a proxy): `refused_hint` says what should listen.
+/// [`connect`] to something other than ptvsd (a web server, a proxy): `refused_hint` says what
+/// should listen there. A refusal is final: a web server or proxy that is starting does not
+/// refuse connections (a sleeping App Service site never does), so waiting would not help.
 pub async fn connect_with_hint(host: &str, port: u16, refused_hint: &str) -> Result<TcpStream, ConnectError> {
+    connect_to(host, port, Listener::Other(refused_hint)).await
+}
+
+/// Who should be listening at the address, for the message when nobody is.
+#[derive(Clone, Copy)]
+enum Listener<'a> {
+    Ptvsd,
+    /// A web server or proxy, with the hint that says what should listen.
+    Other(&'a str),
+}
+
+async fn connect_to(host: &str, port: u16, listener: Listener<'_>) -> Result<TcpStream, ConnectError> {
     let mut addresses: Vec<SocketAddr> = lookup_host((host, port))
         .await
         .map_err(|error| ConnectError::fatal(format!("cannot resolve host '{host}': {error}; check the host name")))?
@@ -32,7 +46,7 @@ pub async fn connect_with_hint(host: &str, port: u16, refused_hint: &str) -> Res
                 }
                 return Ok(stream);
             }
-            Ok(Err(error)) => last_error = Some(describe(host, port, &error, refused_hint)),
+            Ok(Err(error)) => last_error = Some(describe(host, port, &error, listener)),
             Err(_) => {
                 last_error = Some(ConnectError::transient(format!(
                     "connecting to {host}:{port} timed out after {} s: a firewall may drop the packets, or the host is down",
@@ -44,12 +58,16 @@ pub async fn connect_with_hint(host: &str, port: u16, refused_hint: &str) -> Res
     Err(last_error.unwrap_or_else(|| ConnectError::fatal(format!("host '{host}' resolved to no address"))))
 }
 
-/// A refused connection is worth retrying: the program (or the site) may be starting.
-fn describe(host: &str, port: u16, error: &std::io::Error, refused_hint: &str) -> ConnectError {
-    match error.kind() {
-        std::io::ErrorKind::ConnectionRefused => ConnectError::transient(format!(
-            "connection to {host}:{port} refused: nothing listens there. {refused_hint}"
-        )),
-        _ => ConnectError::transient(format!("cannot connect to {host}:{port}: {error}")),
+/// A refused connection to ptvsd is worth retrying (the program may be starting); one to a web
+/// server or proxy is not.
+fn describe(host: &str, port: u16, error: &std::io::Error, listener: Listener<'_>) -> ConnectError {
+    match (error.kind(), listener) {
+        (std::io::ErrorKind::ConnectionRefused, Listener::Ptvsd) => {
+            ConnectError::transient(format!("connection to {host}:{port} refused: nothing listens there. {PTVSD_HINT}"))
+        }
+        (std::io::ErrorKind::ConnectionRefused, Listener::Other(hint)) => {
+            ConnectError::fatal(format!("connection to {host}:{port} refused: nothing listens there. {hint}"))
+        }
+        (_, _) => ConnectError::transient(format!("cannot connect to {host}:{port}: {error}")),
     }
 }

@@ -5,11 +5,13 @@
 //! OpenSSL (the system's libssl), and only tcps does: wss stays on rustls.
 //!
 //! The first handshake is a modern one: TLS 1.2 or 1.3, OpenSSL's default ciphers at the
-//! system's security level. Only when the server answers with an older version does the adapter
-//! connect a second time allowing TLS 1.0 and every cipher OpenSSL still has
-//! (`DEFAULT:@SECLEVEL=0`), and the console then says which version was negotiated. The second
-//! attempt still offers TLS 1.3 and still verifies the certificate: whoever breaks the first
-//! attempt cannot pull a server that speaks a modern version down, nor pose as the server.
+//! system's security level. When the server answers with an older version, the attach fails
+//! unless the user allowed the fall back (`legacyTls`): that answer is unauthenticated, so
+//! anyone on the path can forge it. With `legacyTls` the adapter connects a second time allowing
+//! TLS 1.0 and every cipher OpenSSL still has (`DEFAULT:@SECLEVEL=0`). The second attempt still
+//! offers TLS 1.3 and still verifies the certificate; if it negotiates TLS 1.2 or newer, the
+//! server speaks a modern version and the first refusal was forged: the connection is closed
+//! before anything is sent. The session says which version carries the secret before sending it.
 //!
 //! The certificate is verified against the host name (or IP address) of the URL unless
 //! `insecure`; `caFile` adds trusted roots to OpenSSL's default ones (the system's store).
@@ -31,9 +33,11 @@ pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
 /// 1.1 need with OpenSSL 3 (their handshake signs with MD5+SHA-1).
 const LEGACY_CIPHERS: &str = "DEFAULT:@SECLEVEL=0";
 
-/// A TLS connection and what the console must say about it once attached.
+/// A TLS connection and what the console must say about it.
 pub struct TlsConnection {
     pub stream: SslStream<TcpStream>,
+    /// The negotiated version and cipher, said before the secret is sent: "TLS 1.3 (cipher ...)".
+    pub protection: String,
     /// Set when a version older than TLS 1.2 was negotiated.
     pub warning: Option<String>,
 }
@@ -56,15 +60,26 @@ impl Mode {
 }
 
 /// Connects and completes the TLS handshake: a modern one first, then, only if the server
-/// speaks nothing newer than TLS 1.1, a legacy one on a new connection.
-pub async fn connect(host: &str, port: u16, options: &TlsOptions) -> Result<TlsConnection, ConnectError> {
+/// speaks nothing newer than TLS 1.1 and `legacy_tls` allows it, a legacy one on a new connection.
+pub async fn connect(
+    host: &str,
+    port: u16,
+    options: &TlsOptions,
+    legacy_tls: bool,
+) -> Result<TlsConnection, ConnectError> {
     let modern = connector(Mode::Modern, options)?;
     let (failure, mode) = match handshake(&modern, host, port, options).await {
         Ok(stream) => return Ok(established(host, port, stream, Mode::Modern)),
+        Err(Failure::OldVersion(detail)) if !legacy_tls => {
+            return Err(ConnectError::fatal(legacy_not_allowed(host, port, &detail)))
+        }
         Err(Failure::OldVersion(detail)) => {
-            tracing::info!(%host, port, %detail, "the server speaks only an old TLS version: retrying with TLS 1.0 allowed");
+            tracing::info!(%host, port, %detail, "the server speaks only an old TLS version: retrying with TLS 1.0 allowed (legacyTls)");
             let legacy = connector(Mode::Legacy, options)?;
             match handshake(&legacy, host, port, options).await {
+                Ok(stream) if !is_old(stream.ssl()) => {
+                    return Err(ConnectError::fatal(forged_refusal(host, port, stream.ssl().version_str())))
+                }
                 Ok(stream) => return Ok(established(host, port, stream, Mode::Legacy)),
                 Err(failure) => (failure, Mode::Legacy),
             }
@@ -74,13 +89,39 @@ pub async fn connect(host: &str, port: u16, options: &TlsOptions) -> Result<TlsC
     Err(failure.describe(host, port, mode, options))
 }
 
+/// Older than TLS 1.2.
+fn is_old(ssl: &ssl::SslRef) -> bool {
+    matches!(ssl.version2(), Some(v) if v == SslVersion::TLS1 || v == SslVersion::TLS1_1 || v == SslVersion::SSL3)
+}
+
+fn legacy_not_allowed(host: &str, port: u16, detail: &str) -> String {
+    format!(
+        "TLS handshake with {host}:{port} failed: the server offered only TLS 1.0 or 1.1 ({detail}). Such a link is \
+         weakly protected, and anyone on the network path can fake this very answer to pull a connection down to \
+         it, so the adapter does not fall back by itself. If this is ptvsd's own TLS (TLS 1.0 only), set \
+         'legacyTls': true or add ?legacyTls to the tcps:// URL; better, put a modern TLS terminator (such as \
+         stunnel) in front of ptvsd"
+    )
+}
+
+fn forged_refusal(host: &str, port: u16, negotiated: &str) -> String {
+    format!(
+        "TLS handshake with {host}:{port} refused: the first attempt was turned down as if the server spoke only \
+         TLS 1.0 or 1.1, but the legacy attempt ('legacyTls') negotiated {}, so the server speaks a modern version \
+         and that first refusal was forged (someone on the network path may be trying to weaken the connection) or \
+         the server misbehaves. Nothing was sent; the connection is closed. Check the network path, and drop \
+         'legacyTls' for a server that speaks TLS 1.2 or newer",
+        plain_version(negotiated)
+    )
+}
+
 fn established(host: &str, port: u16, stream: SslStream<TcpStream>, mode: Mode) -> TlsConnection {
     let ssl = stream.ssl();
     let version = plain_version(ssl.version_str());
     let cipher = ssl.current_cipher().map_or("unknown", |cipher| cipher.name());
     tracing::info!(%host, port, %version, %cipher, ?mode, "TLS established");
-    let old =
-        matches!(ssl.version2(), Some(v) if v == SslVersion::TLS1 || v == SslVersion::TLS1_1 || v == SslVersion::SSL3);
+    let old = is_old(ssl);
+    let protection = format!("{version} (cipher {cipher})");
     let warning = old.then(|| {
         format!(
             "{version} negotiated with {host}:{port} (cipher {cipher}): this connection is weakly protected. \
@@ -88,7 +129,7 @@ fn established(host: &str, port: u16, stream: SslStream<TcpStream>, mode: Mode) 
              TLS terminator (such as stunnel) in front of ptvsd"
         )
     });
-    TlsConnection { stream, warning }
+    TlsConnection { stream, protection, warning }
 }
 
 /// "TLSv1" → "TLS 1.0", "TLSv1.3" → "TLS 1.3".

@@ -15,7 +15,9 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::Connector;
 
-use super::{http_proxy, tls, wakeup, CloseReason, ConnectError, ConnectOptions, Connection, Proxy, Scheme, Target};
+use super::{
+    http_proxy, tls, wakeup, CloseReason, ConnectError, ConnectOptions, Connection, Deadline, Proxy, Scheme, Target,
+};
 
 const BRIDGE_BUFFER: usize = 256 * 1024;
 const READ_CHUNK: usize = 64 * 1024;
@@ -24,10 +26,13 @@ pub async fn connect(
     target: &Target,
     options: &ConnectOptions,
     proxy: Option<&Proxy>,
+    deadline: Deadline,
 ) -> Result<Connection, ConnectError> {
     let tls_config = tls::client_config(&options.tls)?;
-    let wake_up = wakeup::wake_up(target, tls_config.clone(), proxy).await;
+    let wake_up =
+        tokio::time::timeout_at(deadline.at, wakeup::wake_up(target, tls_config.clone(), proxy)).await.ok().flatten();
     let stream = http_proxy::open(target, proxy).await?;
+    let warning = super::cleartext_warning(target, stream.peer_addr().ok(), proxy.is_some());
     let mut request = target
         .websocket_url()
         .into_client_request()
@@ -40,14 +45,50 @@ pub async fn connect(
         Scheme::Wss => Connector::Rustls(tls_config),
         _ => Connector::Plain,
     };
-    let (socket, _response) = tokio_tungstenite::client_async_tls_with_config(request, stream, None, Some(connector))
+    let upgrade = tokio_tungstenite::client_async_tls_with_config(request, stream, None, Some(connector));
+    // A server that accepts the connection and then says nothing would hold the attach forever.
+    let (socket, _response) = tokio::time::timeout_at(deadline.at, upgrade)
         .await
+        .map_err(|_| upgrade_unanswered(target, deadline))?
         .map_err(|error| describe_upgrade_error(target, error))?;
+    let protection = match socket.get_ref() {
+        tokio_tungstenite::MaybeTlsStream::Rustls(tls) => tls.get_ref().1.protocol_version().map(|version| {
+            let cipher =
+                tls.get_ref().1.negotiated_cipher_suite().map(|suite| format!(" (cipher {:?})", suite.suite()));
+            format!("{}{}", plain_tls_version(version), cipher.unwrap_or_default())
+        }),
+        _ => None,
+    };
     let (session_side, bridge_side) = tokio::io::duplex(BRIDGE_BUFFER);
     let close_reason = CloseReason::default();
     tokio::spawn(bridge(socket, bridge_side, options.keepalive, close_reason.clone()));
     let instance = cookie.map(|c| c.trim_start_matches("ARRAffinity=").chars().take(12).collect());
-    Ok(Connection { pipe: Box::new(session_side), close_reason, instance, warnings: Vec::new() })
+    Ok(Connection {
+        pipe: Box::new(session_side),
+        close_reason,
+        instance,
+        warnings: warning.into_iter().collect(),
+        protection,
+    })
+}
+
+/// rustls names versions `TLSv1_3`: "TLS 1.3".
+fn plain_tls_version(version: rustls::ProtocolVersion) -> String {
+    match version {
+        rustls::ProtocolVersion::TLSv1_2 => "TLS 1.2".to_string(),
+        rustls::ProtocolVersion::TLSv1_3 => "TLS 1.3".to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn upgrade_unanswered(target: &Target, deadline: Deadline) -> ConnectError {
+    let tls = if target.scheme == Scheme::Wss { "the TLS handshake or " } else { "" };
+    ConnectError::fatal(format!(
+        "{target} accepted the connection but did not complete {tls}the WebSocket upgrade within 'connectTimeout' \
+         ({} s): the port may belong to something that is not a web server or WebSocket relay, or the server hangs. \
+         Check the URL's host and port",
+        deadline.connect_timeout.as_secs()
+    ))
 }
 
 /// Moves bytes between the WebSocket and the session's pipe until either side ends. When the

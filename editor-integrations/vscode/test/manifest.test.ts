@@ -12,7 +12,7 @@ import { configurationErrors, debuggerContribution, EXTENSION_DIR, Json, manifes
 const VOCABULARY = [
     'url', 'host', 'port', 'transport', 'path', 'secret', 'site', 'webDebugConfig', 'pathMappings', 'localRoot',
     'remoteRoot', 'redirectOutput', 'debugOptions', 'django', 'stopOnAttach', 'justMyCode', 'connectTimeout', 'keepAlive',
-    'longStopWarning', 'caFile', 'insecure',
+    'longStopWarning', 'caFile', 'insecure', 'legacyTls',
 ];
 /** The arguments the adapter does not implement yet: their descriptions say so. */
 const PLANNED: string[] = [];
