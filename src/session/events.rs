@@ -104,7 +104,7 @@ impl Session {
                 self.pump_evaluations();
             }
             Event::ThreadFrames { tid, frames, .. }
-                if self.waiting.any(|on| matches!(on, WaitsOn::Stack(waiting) if *waiting == tid)) =>
+                if self.waiting.any(|on| matches!(on, WaitsOn::Stack(waiting, _) if *waiting == tid)) =>
             {
                 // The reply to `thrf`: its name is ptvsd's own thread's (§6.1), and the thread runs.
                 link.threads.record_frames(tid, None, frames);

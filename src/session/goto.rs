@@ -3,11 +3,12 @@
 //! deadlocks the remote program, and on Python 3.10+ every jump fails; there both requests are
 //! refused with the reason and nothing is sent.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::waiting::WaitsOn;
 use super::Session;
 use crate::dap::message::{Request, RequestError, ResponseBody};
+use crate::dap::requests::{GotoArguments, GotoTargetsArguments};
 use crate::wire::generation::Release;
 use crate::wire::model::{Command, Tid};
 
@@ -45,13 +46,13 @@ impl Session {
 
     /// One target per line, in the innermost frame of a paused thread in that file: the only
     /// frame ptvsd can move (§9.10).
-    pub(super) fn goto_targets(&mut self, request: &Request) -> Result<ResponseBody, RequestError> {
+    pub(super) fn goto_targets(&mut self, arguments: &GotoTargetsArguments) -> Result<ResponseBody, RequestError> {
         let Some(link) = self.link.as_ref() else { return Err(RequestError::new("not attached")) };
         if let Some(reason) = refusal(link.release, link.info.python_version) {
             return Err(RequestError::new(reason));
         }
-        let path = request.arguments.pointer("/source/path").and_then(Value::as_str).unwrap_or_default();
-        let line = request.arguments.get("line").and_then(Value::as_i64).unwrap_or(0);
+        let path = arguments.source.path.as_deref().unwrap_or_default();
+        let line = arguments.line;
         let top_frame = link
             .threads
             .iter()
@@ -74,15 +75,15 @@ impl Session {
         Ok(Some(json!({ "targets": [{ "id": line, "label": format!("Line {line}"), "line": line }] })))
     }
 
-    pub(super) fn goto(&mut self, request: Request) {
-        match self.send_goto(&request) {
+    pub(super) fn goto(&mut self, request: Request, arguments: &GotoArguments) {
+        match self.send_goto(arguments) {
             Ok((tid, line)) => self.wait_on_debuggee(request, WaitsOn::Goto { tid, line }, Some(GOTO_REPLY_TIMEOUT)),
             Err(error) => self.respond(&request, Err(error)),
         }
     }
 
     /// Sends `setl`; returns the thread and line it waits for.
-    fn send_goto(&mut self, request: &Request) -> Result<(Tid, i64), RequestError> {
+    fn send_goto(&mut self, arguments: &GotoArguments) -> Result<(Tid, i64), RequestError> {
         let Some(link) = self.link.as_mut() else { return Err(RequestError::new("not attached")) };
         if let Some(reason) = refusal(link.release, link.info.python_version) {
             return Err(RequestError::new(reason));
@@ -90,8 +91,8 @@ impl Session {
         if self.waiting.any(|on| matches!(on, WaitsOn::Goto { .. })) {
             return Err(RequestError::new("an earlier set next statement has not been answered yet"));
         }
-        let thread_id = request.arguments.get("threadId").and_then(Value::as_u64).unwrap_or(0);
-        let line = request.arguments.get("targetId").and_then(Value::as_i64).unwrap_or(0);
+        let thread_id = arguments.thread_id;
+        let line = arguments.target_id;
         let tid =
             link.threads.tid_of(thread_id).ok_or_else(|| RequestError::new(format!("unknown threadId {thread_id}")))?;
         let thread = link.threads.get(tid).ok_or_else(|| RequestError::new(format!("unknown threadId {thread_id}")))?;

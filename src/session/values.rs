@@ -2,7 +2,7 @@
 //! Top-level variables come from the `THRF` cache; everything else is an `exec` or `chld` run
 //! on a stopped thread, one at a time (§9.9).
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::evaluation::{ValueShape, Waiter, Work, EVALUATION_TIMEOUT};
 use super::grouping;
@@ -13,26 +13,29 @@ use super::waiting::WaitsOn;
 use super::{Flow, Internal, Session};
 use crate::dap::bodies;
 use crate::dap::message::{Request, RequestError, ResponseBody};
+use crate::dap::requests::{
+    EvaluateArguments, SetExpressionArguments, SetVariableArguments, SourceArguments, VariablesArguments,
+    VariablesFilter,
+};
 use crate::wire::model::{Child, Command, Frame, FrameKind, Obj, ReprKind, Tid, FRAME_KIND_PYTHON};
 
 type Reply = Result<ResponseBody, RequestError>;
 
 impl Session {
-    pub(super) fn variables(&mut self, request: Request) -> Flow {
-        if let Some(reply) = self.variables_or_queue(&request) {
+    pub(super) fn variables(&mut self, request: Request, arguments: VariablesArguments) -> Flow {
+        if let Some(reply) = self.variables_or_queue(&request, &arguments) {
             self.respond(&request, reply);
         }
         Flow::Continue
     }
 
     /// `None` when the answer will come from the debuggee.
-    fn variables_or_queue(&mut self, request: &Request) -> Option<Reply> {
+    fn variables_or_queue(&mut self, request: &Request, arguments: &VariablesArguments) -> Option<Reply> {
         let link = self.link.as_mut()?;
-        let reference = request.arguments.get("variablesReference").and_then(Value::as_u64).unwrap_or(0);
-        let start = request.arguments.get("start").and_then(Value::as_u64).unwrap_or(0) as usize;
-        let count =
-            request.arguments.get("count").and_then(Value::as_u64).filter(|c| *c > 0).unwrap_or(u64::MAX) as usize;
-        let hex = wants_hex(&request.arguments);
+        let reference = arguments.variables_reference;
+        let start = arguments.start.unwrap_or(0) as usize;
+        let count = arguments.count.filter(|c| *c > 0).unwrap_or(u64::MAX) as usize;
+        let hex = arguments.format.hex;
         match link.handles.variables(reference).cloned() {
             None => Some(Err(stale("variablesReference"))),
             Some(VariableSource::FrameLocals(frame)) => {
@@ -59,14 +62,13 @@ impl Session {
                 if let Err(error) = evaluable(link, &frame) {
                     return Some(Err(error));
                 }
-                let filter = request.arguments.get("filter").and_then(Value::as_str);
-                let (text, page) = match (indexed, filter) {
+                let (text, page) = match (indexed, arguments.filter) {
                     // A list or tuple has no named children worth a round trip.
-                    (Some(_), Some("named")) => return Some(Ok(Some(json!({ "variables": [] })))),
+                    (Some(_), Some(VariablesFilter::Named)) => return Some(Ok(Some(json!({ "variables": [] })))),
                     // Pages, sliced in the debuggee: only what the editor shows crosses the link.
                     // Editors ask for 100 at a time, so a block of pages is fetched at once and the
                     // following pages are answered without a round trip.
-                    (Some(length), Some("indexed")) => {
+                    (Some(length), Some(VariablesFilter::Indexed)) => {
                         let count = count.min(MAX_PAGE);
                         if let Some(children) = link.handles.cached_page(reference, start, count) {
                             let variables = self.dap_children(&frame, kind, hex, reference, children);
@@ -94,23 +96,17 @@ impl Session {
         }
     }
 
-    pub(super) fn evaluate(&mut self, request: Request) -> Flow {
-        let queued = request.arguments().and_then(|arguments: dap_types::EvaluateArguments| {
-            let expression = arguments.expression.clone();
-            // "Copy Value": the whole repr, which ptvsd shortens for display; a raw view of the
-            // repr string gives it uncut (ptvsd has raw views of strings only).
-            let (text, repr_kind, shape) = match request.arguments.get("context").and_then(Value::as_str) {
-                Some("clipboard") => (format!("repr(({expression}\n))"), ReprKind::Raw, ValueShape::Copy),
-                _ => (expression.clone(), ReprKind::Normal, ValueShape::Evaluate),
-            };
-            self.queue_on_frame(&request, arguments.frame_id, text, repr_kind, |frame, kind| Waiter::Evaluate {
-                seq: request.seq,
-                expression,
-                frame,
-                kind,
-                shape,
-                hex: wants_hex(&request.arguments),
-            })
+    pub(super) fn evaluate(&mut self, request: Request, arguments: EvaluateArguments) -> Flow {
+        let expression = arguments.expression;
+        // "Copy Value": the whole repr, which ptvsd shortens for display; a raw view of the
+        // repr string gives it uncut (ptvsd has raw views of strings only).
+        let (text, repr_kind, shape) = match arguments.context.as_deref() {
+            Some("clipboard") => (format!("repr(({expression}\n))"), ReprKind::Raw, ValueShape::Copy),
+            _ => (expression.clone(), ReprKind::Normal, ValueShape::Evaluate),
+        };
+        let hex = arguments.format.hex;
+        let queued = self.queue_on_frame(&request, arguments.frame_id, text, repr_kind, |frame, kind| {
+            Waiter::Evaluate { seq: request.seq, expression, frame, kind, shape, hex }
         });
         if let Err(error) = queued {
             self.respond(&request, Err(error));
@@ -119,15 +115,10 @@ impl Session {
     }
 
     /// `source` for a file with no local copy: read through the debuggee, on a stopped thread.
-    pub(super) fn source(&mut self, request: Request) -> Flow {
+    pub(super) fn source(&mut self, request: Request, arguments: &SourceArguments) -> Flow {
         let Some(link) = self.link.as_mut() else { return Flow::Continue };
-        let reference = request
-            .arguments
-            .get("sourceReference")
-            .or_else(|| request.arguments.pointer("/source/sourceReference"))
-            .and_then(Value::as_u64)
-            .unwrap_or(0);
-        let Some(file) = link.remote_sources.file(reference).map(str::to_string) else {
+        let file = arguments.reference().and_then(|reference| link.remote_sources.file(reference));
+        let Some(file) = file.map(str::to_string) else {
             self.respond(&request, Err(RequestError::new("no source is available for this reference")));
             return Flow::Continue;
         };
@@ -144,27 +135,14 @@ impl Session {
         Flow::Continue
     }
 
-    /// `setVariable` and `setExpression`: `exec "<target> = <value>"` in the frame, then the
-    /// target is evaluated again to show what the program now sees (§9.9).
-    pub(super) fn set_value(&mut self, request: Request) -> Flow {
-        if let Err(error) = self.queue_assignment(&request) {
-            self.respond(&request, Err(error));
-        }
-        Flow::Continue
-    }
-
-    fn queue_assignment(&mut self, request: &Request) -> Result<(), RequestError> {
-        let Some(link) = self.link.as_mut() else { return Ok(()) };
-        let text = |key: &str| request.arguments.get(key).and_then(Value::as_str).map(str::to_string);
-        let value = text("value").ok_or_else(|| RequestError::new(format!("'{}' needs a 'value'", request.command)))?;
-        let (frame_id, target) = if request.command == "setExpression" {
-            let expression =
-                text("expression").ok_or_else(|| RequestError::new("'setExpression' needs an 'expression'"))?;
-            (request.arguments.get("frameId").and_then(Value::as_u64), expression)
-        } else {
-            let reference = request.arguments.get("variablesReference").and_then(Value::as_u64).unwrap_or(0);
-            let name = text("name").ok_or_else(|| RequestError::new("'setVariable' needs a 'name'"))?;
-            let target = link.handles.assignable_expression(reference, &name).ok_or_else(|| {
+    /// `setVariable`: `exec "<target> = <value>"` in the frame of the variable, where `target`
+    /// is its expression, then the target is evaluated again to show what the program now
+    /// sees (§9.9).
+    pub(super) fn set_variable(&mut self, request: Request, arguments: SetVariableArguments) -> Flow {
+        let target = self.link.as_mut().ok_or_else(|| stale("variablesReference")).and_then(|link| {
+            let reference = arguments.variables_reference;
+            let name = &arguments.name;
+            let target = link.handles.assignable_expression(reference, name).ok_or_else(|| {
                 RequestError::new(format!(
                     "'{name}' cannot be assigned: it has no expression the debuggee can evaluate"
                 ))
@@ -175,9 +153,34 @@ impl Session {
                 .map(VariableSource::frame)
                 .cloned()
                 .ok_or_else(|| stale("variablesReference"))?;
-            (Some(link.handles.frame_id(frame)), target)
-        };
-        let hex = wants_hex(&request.arguments);
+            Ok((link.handles.frame_id(frame), target))
+        });
+        let queued = target.and_then(|(frame_id, target)| {
+            self.queue_assignment(&request, Some(frame_id), target, arguments.value, arguments.format.hex)
+        });
+        if let Err(error) = queued {
+            self.respond(&request, Err(error));
+        }
+        Flow::Continue
+    }
+
+    /// `setExpression`: as `setVariable`, with the editor's expression as the target.
+    pub(super) fn set_expression(&mut self, request: Request, arguments: SetExpressionArguments) -> Flow {
+        let SetExpressionArguments { expression, value, frame_id, format } = arguments;
+        if let Err(error) = self.queue_assignment(&request, frame_id, expression, value, format.hex) {
+            self.respond(&request, Err(error));
+        }
+        Flow::Continue
+    }
+
+    fn queue_assignment(
+        &mut self,
+        request: &Request,
+        frame_id: Option<u64>,
+        target: String,
+        value: String,
+        hex: bool,
+    ) -> Result<(), RequestError> {
         self.queue_on_frame(request, frame_id, format!("{target} = {value}"), ReprKind::Normal, |frame, kind| {
             Waiter::Assign { seq: request.seq, target, frame, kind, hex }
         })
@@ -441,10 +444,6 @@ fn frame_children(frame: &Frame) -> Vec<Child> {
 /// An evaluation of `text` in a frame; its execution id is set when it is sent.
 pub(super) fn execute(text: String, tid: Tid, frame_id: i64, frame_kind: FrameKind, repr_kind: ReprKind) -> Command {
     Command::Execute { text, tid, frame_id, exec_id: 0, frame_kind, repr_kind, module_name: None, print_result: false }
-}
-
-fn wants_hex(arguments: &Value) -> bool {
-    arguments.pointer("/format/hex").and_then(Value::as_bool).unwrap_or(false)
 }
 
 /// A Python expression for a logpoint message: `{expr}` parts are evaluated and joined with the
