@@ -9,7 +9,7 @@ use super::evaluation::{Waiter, Work};
 use super::link::{AttachStop, Link};
 use super::requests::module_body;
 use super::waiting::WaitsOn;
-use super::Session;
+use super::{Phase, Session};
 use crate::dap::bodies;
 use crate::dap::message::{to_value, RequestError};
 use crate::wire::generation::Release;
@@ -17,7 +17,7 @@ use crate::wire::model::{Command, Event, ExceptionBreakType, Obj, OutputChannel,
 
 impl Session {
     pub(super) fn on_connected(&mut self, result: Result<Attached, String>) {
-        let (Some(request), Some(config)) = (self.connecting.take(), self.pending_config.take()) else { return };
+        let Some((request, config)) = self.phase.take_connecting() else { return };
         self.end_progress(&request, result.is_ok());
         let instance = result.as_ref().ok().and_then(|attached| attached.instance.clone());
         let warnings = result.as_ref().map(|attached| attached.warnings.clone()).unwrap_or_default();
@@ -30,7 +30,7 @@ impl Session {
             }
         };
         self.install_link(attached, config);
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         // The debuggee keeps its exception table across sessions: always reset it (§9.1).
         link.send(super::exceptions::table(0));
         let (major, minor, micro) = link.info.python_version;
@@ -61,19 +61,20 @@ impl Session {
         let (wire_tx, wire_rx) = tokio::sync::mpsc::channel(256);
         let Attached { pipe, close_reason, codec, leftover, generation, info, instance: _, warnings: _ } = attached;
         let (writer, writer_task) = start_io(pipe, wire_tx);
-        self.link = Some(Link::new(generation, info, codec, leftover, writer, writer_task, config, close_reason));
+        let link = Link::new(generation, info, codec, leftover, writer, writer_task, config, close_reason);
+        self.phase = Phase::Attached(Box::new(link));
         self.wire_rx = Some(wire_rx);
     }
 
     pub(super) fn on_wire_bytes(&mut self, bytes: &[u8]) -> Result<(), String> {
-        let Some(link) = self.link.as_mut() else { return Ok(()) };
+        let Some(link) = self.phase.link_mut() else { return Ok(()) };
         link.read_buf.extend_from_slice(bytes);
         self.process_wire_buffer()
     }
 
     fn process_wire_buffer(&mut self) -> Result<(), String> {
         loop {
-            let Some(link) = self.link.as_mut() else { return Ok(()) };
+            let Some(link) = self.phase.link_mut() else { return Ok(()) };
             match link.decode() {
                 Ok(Some(event)) => self.on_event(event),
                 Ok(None) => return Ok(()),
@@ -84,7 +85,7 @@ impl Session {
 
     fn on_event(&mut self, event: Event) {
         tracing::trace!(target: "wire::in", ?event, "from ptvsd");
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         match event {
             Event::ThreadCreate { tid } => {
                 let (dap_id, new) = link.threads.add(tid);
@@ -230,7 +231,7 @@ impl Session {
     }
 
     fn on_exception(&mut self, tid: Tid, info: crate::wire::model::ExceptionInfo) {
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         link.threads.add(tid);
         let just_my_code = link.just_my_code();
         let Some(thread) = link.threads.get_mut(tid) else { return };
@@ -285,7 +286,7 @@ impl Session {
         all_threads: Option<bool>,
         hit_breakpoint: Option<u64>,
     ) {
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         if reason != "exception" {
             if let Some(thread) = link.threads.get_mut(tid) {
                 thread.exception_stop = None;
@@ -314,7 +315,7 @@ impl Session {
         );
         if let Some(delay) = long_stop_warning {
             let timer = self.after(delay, super::Internal::LongStop(generation));
-            if let Some(link) = self.link.as_mut() {
+            if let Some(link) = self.phase.link_mut() {
                 if let Some((_, previous)) = link.long_stop_timer.replace((generation, timer)) {
                     previous.abort();
                 }
@@ -324,7 +325,7 @@ impl Session {
 
     /// IIS's FastCGI request timeout (90 s by default) kills a request held at a breakpoint.
     pub(super) fn on_long_stop(&mut self, generation: u64) {
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         if !link.stop_reported || link.stop_generation != generation || link.warned_long_stop {
             return;
         }
@@ -339,33 +340,33 @@ impl Session {
     }
 
     fn on_breakpoint_hit(&mut self, id: i64, tid: Tid) {
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         if link.breakpoints.get(id).is_none() {
             // A stale breakpoint (removed, or from an earlier session, §9.7): let it go.
             tracing::info!(id, "hit of an unknown breakpoint: resuming");
             self.resume_silently(tid);
             return;
         }
-        let hit_state = match self.link.as_ref().and_then(|link| link.breakpoints.get(id)).map(|bp| bp.state) {
+        let hit_state = match self.phase.link().and_then(|link| link.breakpoints.get(id)).map(|bp| bp.state) {
             Some(state) if state.is_template() => BindState::TemplateHit,
             _ => BindState::Bound,
         };
         self.on_breakpoint_state(id, hit_state);
         let log_message =
-            self.link.as_ref().and_then(|link| link.breakpoints.get(id)).and_then(|bp| bp.spec.log_message.clone());
+            self.phase.link().and_then(|link| link.breakpoints.get(id)).and_then(|bp| bp.spec.log_message.clone());
         if let Some(message) = log_message {
-            if let Some(link) = self.link.as_mut() {
+            if let Some(link) = self.phase.link_mut() {
                 link.threads.record_blocked(tid);
             }
             self.run_logpoint(tid, &message);
             return;
         }
-        let dap_breakpoint_id = self.link.as_ref().and_then(|link| link.breakpoints.get(id)).map(|bp| bp.dap_id);
+        let dap_breakpoint_id = self.phase.link().and_then(|link| link.breakpoints.get(id)).map(|bp| bp.dap_id);
         self.report_stop_with(tid, "breakpoint", None, Some(true), dap_breakpoint_id);
     }
 
     fn on_breakpoint_state(&mut self, id: i64, state: BindState) {
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         let answered_later = !self.waiting.any(|on| {
             matches!(on, WaitsOn::Breakpoints(pending) if pending.outcomes.iter().any(|o| matches!(o, super::breakpoints::Outcome::Installed { id: i } if *i == id)))
         });
@@ -382,7 +383,7 @@ impl Session {
     /// stop costs a delayed-ACK wait, §1.2) and reads `ptvsd.__version__`, which tells 3.0.0
     /// from 2.2.0 (2.2.0 has none). Then the program runs.
     pub(super) fn start_attach_probe(&mut self, tid: Tid) {
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         link.attach_stop = AttachStop::Done;
         let kind = link.threads.frame_kind(tid, 0);
         let Some(kind) = kind else {
@@ -390,7 +391,7 @@ impl Session {
             // let the program run, and if the release is still unknown, probe at a silent
             // pause, which stops the next thread that runs user code for one round trip.
             self.resume_after_attach_stop(tid);
-            if let Some(link) = self.link.as_mut() {
+            if let Some(link) = self.phase.link_mut() {
                 if link.release == Release::Protocol6Unknown && !link.stop_reported {
                     link.send(Command::BreakAll);
                     link.probe_at_pause = true;
@@ -413,7 +414,7 @@ impl Session {
     }
 
     pub(super) fn on_attach_probe(&mut self, tid: Tid, result: Result<Obj, String>) {
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         let version =
             result.as_ref().ok().and_then(|obj| obj.repr.as_deref()).map(|repr| repr.trim_matches('\'').to_string());
         if let Err(text) = &result {
@@ -430,7 +431,7 @@ impl Session {
 
     /// Once the release is known: template breakpoints go to 3.0, and 2.2 users are told why not.
     fn release_template_breakpoints(&mut self) {
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         let deferred = std::mem::take(&mut link.deferred_template_commands);
         if link.release != Release::Ptvsd22 {
             deferred.into_iter().for_each(|command| link.send(command));
@@ -457,7 +458,7 @@ impl Session {
     /// Lets a thread go that stopped only for the adapter (a logpoint, a stale breakpoint),
     /// without the editor seeing anything. If the editor shows a stop, only that thread goes.
     pub(super) fn resume_silently(&mut self, tid: Tid) {
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         if link.stop_reported {
             link.resume_thread(tid);
         } else {
@@ -468,7 +469,7 @@ impl Session {
     }
 
     pub(super) fn resume_after_attach_stop(&mut self, tid: Tid) {
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         if link.config.stop_on_attach && !std::mem::replace(&mut link.attach_stop_shown, true) {
             self.report_stop(tid, "entry", Some("Stopped at attach".to_string()), None);
             return;
@@ -486,7 +487,7 @@ impl Session {
     /// breakpoint would wait forever. Closing the connection makes ptvsd's next write fail,
     /// which detaches it from the program (§9.13).
     pub(super) fn on_debugger_loop_crash(&mut self) {
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         tracing::error!("ptvsd's debugger loop crashed");
         link.close_writer();
         self.console(
@@ -501,7 +502,9 @@ impl Session {
     /// Forgets the link after it closed; waiting requests get failed responses that say `why`.
     pub(super) fn link_closed(&mut self, why: &str) {
         self.wire_rx = None;
-        self.link = None;
+        if let Phase::Attached(_) = self.phase {
+            self.phase = Phase::Unattached;
+        }
         self.fail_all_waiting(why);
     }
 }

@@ -38,7 +38,7 @@ impl Session {
     /// The `capabilities` event for a debuggee where set next statement works (the
     /// `initialize` answer went out before the debuggee was known).
     pub(super) fn announce_goto(&mut self) {
-        let Some(link) = self.link.as_ref() else { return };
+        let Some(link) = self.phase.link() else { return };
         if refusal(link.release, link.info.python_version).is_none() {
             self.send_event("capabilities", json!({ "capabilities": { "supportsGotoTargetsRequest": true } }));
         }
@@ -47,7 +47,7 @@ impl Session {
     /// One target per line, in the innermost frame of a paused thread in that file: the only
     /// frame ptvsd can move (§9.10).
     pub(super) fn goto_targets(&mut self, arguments: &GotoTargetsArguments) -> Result<ResponseBody, RequestError> {
-        let Some(link) = self.link.as_ref() else { return Err(RequestError::new("not attached")) };
+        let Some(link) = self.phase.link() else { return Err(RequestError::new("not attached")) };
         if let Some(reason) = refusal(link.release, link.info.python_version) {
             return Err(RequestError::new(reason));
         }
@@ -84,7 +84,7 @@ impl Session {
 
     /// Sends `setl`; returns the thread and line it waits for.
     fn send_goto(&mut self, arguments: &GotoArguments) -> Result<(Tid, i64), RequestError> {
-        let Some(link) = self.link.as_mut() else { return Err(RequestError::new("not attached")) };
+        let Some(link) = self.phase.link_mut() else { return Err(RequestError::new("not attached")) };
         if let Some(reason) = refusal(link.release, link.info.python_version) {
             return Err(RequestError::new(reason));
         }
@@ -122,7 +122,7 @@ impl Session {
             self.respond(&request, Err(RequestError::new(message)));
             return;
         }
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         let dap_id = match link.threads.get_mut(tid) {
             Some(thread) => {
                 if let Some(frame) = thread.frames.first_mut() {

@@ -8,7 +8,7 @@ use super::connection::{connect_and_attach, AttachPlan};
 use super::handles::{FrameRef, VariableSource};
 use super::link::{Link, PendingBreakpoints};
 use super::waiting::WaitsOn;
-use super::{Flow, Internal, Session};
+use super::{Flow, Internal, Phase, Session};
 use crate::config::attach::AttachConfig;
 use crate::dap::bodies;
 use crate::dap::message::{to_value, Request, RequestError, ResponseBody};
@@ -35,6 +35,7 @@ impl Session {
                 return Flow::Continue;
             }
         };
+        let connecting = matches!(self.phase, Phase::Connecting { .. });
         let reply = match served {
             Served::Initialize(arguments) => self.initialize(arguments),
             Served::Attach(arguments) => return self.attach(request, &arguments),
@@ -55,10 +56,10 @@ impl Session {
                 self.announce_end();
                 return Flow::Continue;
             }
-            _ if self.ended => Err(RequestError::new("the debug session has ended")),
+            _ if matches!(self.phase, Phase::Ended) => Err(RequestError::new("the debug session has ended")),
             Served::Unknown => Err(unsupported(&request.command)),
-            served => match self.link.as_mut() {
-                None if self.connecting.is_some() => Err(RequestError::new(format!(
+            served => match self.phase.link_mut() {
+                None if connecting => Err(RequestError::new(format!(
                     "'{}' cannot run yet: the adapter is still attaching to the debuggee",
                     request.command
                 ))),
@@ -140,7 +141,7 @@ impl Session {
     }
 
     fn attach(&mut self, request: Request, arguments: &Value) -> Flow {
-        if self.link.is_some() || self.connecting.is_some() {
+        if let Phase::Connecting { .. } | Phase::Attached(_) = self.phase {
             self.respond(
                 &request,
                 Err(RequestError::new("already attached: one ptvsd-dap session debugs one process")),
@@ -178,13 +179,12 @@ impl Session {
             let result = connect_and_attach(&plan, &progress).await;
             let _ = internal.send(Internal::Connected(Box::new(result)));
         });
-        self.connecting = Some(request);
-        self.pending_config = Some(config);
+        self.phase = Phase::Connecting { request, config: Box::new(config) };
         Flow::Continue
     }
 
     fn configuration_done(&mut self) -> Reply {
-        if let Some(link) = self.link.as_mut() {
+        if let Some(link) = self.phase.link_mut() {
             link.configuration_done = true;
             if let super::link::AttachStop::Arrived(tid) = link.attach_stop {
                 self.start_attach_probe(tid);
@@ -194,7 +194,7 @@ impl Session {
     }
 
     fn set_breakpoints(&mut self, request: Request, arguments: dap_types::SetBreakpointsArguments) -> Flow {
-        let Some(link) = self.link.as_mut() else { return Flow::Continue };
+        let Some(link) = self.phase.link_mut() else { return Flow::Continue };
         let Some(path) = arguments.source.path.clone() else {
             self.respond(&request, Err(RequestError::new("setBreakpoints needs a source with a 'path'")));
             return Flow::Continue;
@@ -240,7 +240,7 @@ impl Session {
 
     /// Answers every `setBreakpoints` whose new breakpoints have all been confirmed.
     pub(super) fn answer_confirmed_breakpoints(&mut self) {
-        let Some(link) = self.link.as_ref() else { return };
+        let Some(link) = self.phase.link() else { return };
         let confirmed = |on: &WaitsOn| match on {
             WaitsOn::Breakpoints(pending) => pending.outcomes.iter().all(|outcome| match outcome {
                 Outcome::Installed { id } => {
@@ -252,7 +252,7 @@ impl Session {
         };
         let ready = self.waiting.take_where(confirmed);
         for waiting in ready {
-            let Some(link) = self.link.as_ref() else { return };
+            let Some(link) = self.phase.link() else { return };
             if let WaitsOn::Breakpoints(pending) = &waiting.on {
                 let body = breakpoints_body(link, pending);
                 self.respond(&waiting.request, Ok(Some(body)));
@@ -261,7 +261,7 @@ impl Session {
     }
 
     fn resume(&mut self, arguments: &ContinueArguments) -> Reply {
-        let Some(link) = self.link.as_mut() else { return Ok(None) };
+        let Some(link) = self.phase.link_mut() else { return Ok(None) };
         let requested = arguments.thread_id.and_then(|id| link.threads.tid_of(id));
         let requested_blocked = requested.filter(|tid| link.threads.get(*tid).is_some_and(|t| t.blocked));
         if let (true, Some(tid)) = (arguments.single_thread, requested_blocked) {
@@ -282,7 +282,7 @@ impl Session {
     }
 
     fn step(&mut self, step: Step, arguments: &StepArguments) -> Reply {
-        let Some(link) = self.link.as_mut() else { return Ok(None) };
+        let Some(link) = self.phase.link_mut() else { return Ok(None) };
         let thread_id = arguments.thread_id;
         let tid =
             link.threads.tid_of(thread_id).ok_or_else(|| RequestError::new(format!("unknown threadId {thread_id}")))?;
@@ -316,7 +316,7 @@ impl Session {
     /// for this stop is stale.
     pub(super) fn after_resume(&mut self) {
         self.resumed_all();
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         let dropped = link.evaluations.drain_queued();
         for work in dropped {
             self.fail_waiter(work.waiter, "the program resumed before this could be evaluated".into());
@@ -433,7 +433,7 @@ impl Session {
     /// ptvsd's snapshot: on 3.1/3.2 its frames are fetched (`thrf`, fatal to 2.2 and, should the
     /// thread exit meanwhile, to 3.0's loop). Every other stack comes from the frames at hand.
     fn stack_trace(&mut self, request: Request, arguments: StackTraceArguments) -> Flow {
-        let Some(link) = self.link.as_mut() else { return Flow::Continue };
+        let Some(link) = self.phase.link_mut() else { return Flow::Continue };
         let running =
             link.threads.tid_of(arguments.thread_id).filter(|tid| link.threads.get(*tid).is_some_and(|t| !t.blocked));
         let fetchable = link.others_running && matches!(link.release, Release::Ptvsd31 | Release::Ptvsd32);
@@ -453,7 +453,7 @@ impl Session {
     pub(super) fn answer_waiting_stacks(&mut self, tid: Tid) {
         let ready = self.waiting.take_where(|on| matches!(on, WaitsOn::Stack(waiting, _) if *waiting == tid));
         for waiting in ready {
-            let Some(link) = self.link.as_mut() else { return };
+            let Some(link) = self.phase.link_mut() else { return };
             if let WaitsOn::Stack(_, arguments) = &waiting.on {
                 let reply = stack_trace_from_cache(link, arguments);
                 self.respond(&waiting.request, reply);

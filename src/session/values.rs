@@ -31,7 +31,7 @@ impl Session {
 
     /// `None` when the answer will come from the debuggee.
     fn variables_or_queue(&mut self, request: &Request, arguments: &VariablesArguments) -> Option<Reply> {
-        let link = self.link.as_mut()?;
+        let link = self.phase.link_mut()?;
         let reference = arguments.variables_reference;
         let start = arguments.start.unwrap_or(0) as usize;
         let count = arguments.count.filter(|c| *c > 0).unwrap_or(u64::MAX) as usize;
@@ -116,7 +116,7 @@ impl Session {
 
     /// `source` for a file with no local copy: read through the debuggee, on a stopped thread.
     pub(super) fn source(&mut self, request: Request, arguments: &SourceArguments) -> Flow {
-        let Some(link) = self.link.as_mut() else { return Flow::Continue };
+        let Some(link) = self.phase.link_mut() else { return Flow::Continue };
         let file = arguments.reference().and_then(|reference| link.remote_sources.file(reference));
         let Some(file) = file.map(str::to_string) else {
             self.respond(&request, Err(RequestError::new("no source is available for this reference")));
@@ -139,7 +139,7 @@ impl Session {
     /// is its expression, then the target is evaluated again to show what the program now
     /// sees (§9.9).
     pub(super) fn set_variable(&mut self, request: Request, arguments: SetVariableArguments) -> Flow {
-        let target = self.link.as_mut().ok_or_else(|| stale("variablesReference")).and_then(|link| {
+        let target = self.phase.link_mut().ok_or_else(|| stale("variablesReference")).and_then(|link| {
             let reference = arguments.variables_reference;
             let name = &arguments.name;
             let target = link.handles.assignable_expression(reference, name).ok_or_else(|| {
@@ -196,7 +196,7 @@ impl Session {
         repr_kind: ReprKind,
         waiter: impl FnOnce(FrameRef, FrameKind) -> Waiter,
     ) -> Result<(), RequestError> {
-        let Some(link) = self.link.as_mut() else { return Ok(()) };
+        let Some(link) = self.phase.link_mut() else { return Ok(()) };
         let frame = match frame_id {
             Some(id) => link.handles.frame(id).cloned().ok_or_else(|| stale("frameId"))?,
             None => FrameRef {
@@ -220,12 +220,12 @@ impl Session {
 
     /// Sends the next queued evaluation if the debuggee is free.
     pub(super) fn pump_evaluations(&mut self) {
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         if let Some((exec_id, command)) = link.evaluations.next_to_send() {
             link.send(command);
             let timer = self.after(EVALUATION_TIMEOUT, Internal::EvaluationTimeout(exec_id));
             // The previous evaluation has been answered (or has timed out): its timer is moot.
-            if let Some(previous) = self.link.as_mut().and_then(|link| link.evaluation_timer.replace(timer)) {
+            if let Some(previous) = self.phase.link_mut().and_then(|link| link.evaluation_timer.replace(timer)) {
                 previous.abort();
             }
         }
@@ -234,7 +234,7 @@ impl Session {
     /// A logpoint was hit: its message is evaluated on the stopped thread, printed, and the
     /// thread resumed, without the editor ever seeing a stop. It costs one round trip of pause.
     pub(super) fn run_logpoint(&mut self, tid: Tid, message: &str) {
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         let kind = link.threads.frame_kind(tid, 0).unwrap_or(FRAME_KIND_PYTHON);
         let command = execute(logpoint_expression(message), tid, 0, kind, ReprKind::Raw);
         link.evaluations.push(Work { command, waiter: Waiter::Logpoint { tid } });
@@ -246,7 +246,7 @@ impl Session {
             Waiter::Evaluate { seq, expression, frame, kind, shape, hex } => {
                 let reply = match result {
                     Ok(obj) => {
-                        let Some(link) = self.link.as_mut() else { return };
+                        let Some(link) = self.phase.link_mut() else { return };
                         // Children of `a + b` would be asked for as `a + b.attr` (§4.3).
                         let variable = dap_variable(
                             link,
@@ -279,7 +279,7 @@ impl Session {
             }
             Waiter::Assign { seq, target, frame, kind, hex } => match result {
                 Ok(_) => {
-                    let Some(link) = self.link.as_mut() else { return };
+                    let Some(link) = self.phase.link_mut() else { return };
                     let command = execute(target.clone(), frame.tid, frame.index as i64, kind, ReprKind::Normal);
                     let waiter =
                         Waiter::Evaluate { seq, expression: target, frame, kind, shape: ValueShape::SetValue, hex };
@@ -321,7 +321,7 @@ impl Session {
             tracing::warn!("children arrived for an evaluation");
             return;
         };
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         let variables = match &page {
             Some(page) => {
                 let block: Vec<Child> = children
@@ -353,7 +353,7 @@ impl Session {
         start: usize,
         count: usize,
     ) -> Vec<dap_types::Variable> {
-        let Some(link) = self.link.as_mut() else { return Vec::new() };
+        let Some(link) = self.phase.link_mut() else { return Vec::new() };
         let layout = grouping::layout(&children);
         link.handles.remember_listed(reference, children);
         let group_count = layout.groups.len();
@@ -385,7 +385,7 @@ impl Session {
         reference: u64,
         children: Vec<Child>,
     ) -> Vec<dap_types::Variable> {
-        let Some(link) = self.link.as_mut() else { return Vec::new() };
+        let Some(link) = self.phase.link_mut() else { return Vec::new() };
         children
             .into_iter()
             .map(|child| {
@@ -412,7 +412,7 @@ impl Session {
     }
 
     pub(super) fn on_evaluation_timeout(&mut self, exec_id: i64) {
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         if let Some(waiter) = link.evaluations.time_out(exec_id) {
             let message = format!(
                 "the debuggee did not answer within {} s (the expression may still be running)",

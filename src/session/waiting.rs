@@ -93,7 +93,7 @@ impl Session {
     /// A request's time is up: answered with what is known without the debuggee's answer.
     pub(super) fn on_request_timeout(&mut self, seq: i64) {
         let Some(Waiting { request, on, .. }) = self.waiting.take(seq) else { return };
-        let reply = match (on, self.link.as_mut()) {
+        let reply = match (on, self.phase.link_mut()) {
             (_, None) => Err(RequestError::new("the debug session has ended")),
             (WaitsOn::Breakpoints(pending), Some(link)) => Ok(Some(super::requests::breakpoints_body(link, &pending))),
             (WaitsOn::Stack(_, arguments), Some(link)) => super::requests::stack_trace_from_cache(link, &arguments),
