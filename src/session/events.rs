@@ -6,8 +6,9 @@ use serde_json::json;
 use super::breakpoints::BindState;
 use super::connection::{start_io, Attached};
 use super::evaluation::{Waiter, Work};
-use super::link::{AttachStop, Link};
+use super::link::Link;
 use super::requests::module_body;
+use super::stop::AttachStop;
 use super::waiting::WaitsOn;
 use super::{Phase, Session};
 use crate::dap::bodies;
@@ -68,7 +69,7 @@ impl Session {
 
     pub(super) fn on_wire_bytes(&mut self, bytes: &[u8]) -> Result<(), String> {
         let Some(link) = self.phase.link_mut() else { return Ok(()) };
-        link.read_buf.extend_from_slice(bytes);
+        link.io.read_buf.extend_from_slice(bytes);
         self.process_wire_buffer()
     }
 
@@ -123,22 +124,22 @@ impl Session {
                 }
             }
             Event::ProcessLoad { tid } => {
-                link.attach_stop = AttachStop::Arrived(tid);
-                link.attach_thread = Some(tid);
-                if link.configuration_done {
+                link.stop.attach_stop = AttachStop::Arrived(tid);
+                link.stop.attach_thread = Some(tid);
+                if link.stop.configuration_done {
                     self.start_attach_probe(tid);
                 }
             }
             Event::StepDone { tid } => self.report_stop(tid, "step", None, None),
             Event::AsyncBreak { tid } => {
-                if std::mem::take(&mut link.probe_at_pause) {
+                if std::mem::take(&mut link.stop.probe_at_pause) {
                     // The silent pause for the release probe; a pause the user asked for
                     // meanwhile is reported once the probe is done.
                     link.threads.record_blocked(tid);
                     self.start_attach_probe(tid);
                     return;
                 }
-                link.pause_requested = false;
+                link.stop.pause_requested = false;
                 self.report_stop(tid, "pause", None, None);
             }
             Event::BreakpointHit { id, tid } => self.on_breakpoint_hit(id, tid),
@@ -212,8 +213,8 @@ impl Session {
             Event::ModuleLoad { id, file } => {
                 let module = module_body(link, id, &file);
                 // The debuggee can load modules without end: the list the editor can ask for is bounded.
-                if link.modules.len() < super::link::MAX_MODULES {
-                    link.modules.push((id, file));
+                if link.files.modules.len() < super::link::MAX_MODULES {
+                    link.files.modules.push((id, file));
                 }
                 self.send_event("module", json!({ "reason": "new", "module": module }));
             }
@@ -293,15 +294,15 @@ impl Session {
             }
         }
         let dap_id = link.on_stopped(tid);
-        link.others_running = all_threads == Some(false);
+        link.stop.others_running = all_threads == Some(false);
         // Every thread pauses for a reported stop: nothing is a straggler any more.
         link.stragglers.forget(None);
-        let generation = link.stop_generation;
+        let generation = link.stop.generation;
         // One warning timer per stop, however many threads report stopping in it.
         let long_stop_warning = link
             .config
             .long_stop_warning
-            .filter(|_| link.long_stop_timer.as_ref().is_none_or(|(timed, _)| *timed != generation));
+            .filter(|_| link.stop.long_stop_timer.as_ref().is_none_or(|(timed, _)| *timed != generation));
         self.send_event(
             "stopped",
             json!({
@@ -316,7 +317,7 @@ impl Session {
         if let Some(delay) = long_stop_warning {
             let timer = self.after(delay, super::Internal::LongStop(generation));
             if let Some(link) = self.phase.link_mut() {
-                if let Some((_, previous)) = link.long_stop_timer.replace((generation, timer)) {
+                if let Some((_, previous)) = link.stop.long_stop_timer.replace((generation, timer)) {
                     previous.abort();
                 }
             }
@@ -326,10 +327,10 @@ impl Session {
     /// IIS's FastCGI request timeout (90 s by default) kills a request held at a breakpoint.
     pub(super) fn on_long_stop(&mut self, generation: u64) {
         let Some(link) = self.phase.link_mut() else { return };
-        if !link.stop_reported || link.stop_generation != generation || link.warned_long_stop {
+        if !link.stop.reported || link.stop.generation != generation || link.stop.warned_long_stop {
             return;
         }
-        link.warned_long_stop = true;
+        link.stop.warned_long_stop = true;
         let stopped_for = link.config.long_stop_warning.unwrap_or_default().as_secs();
         self.console(format!(
             "The program has been stopped for {stopped_for} s. On App Service, IIS ends a request that takes longer than \
@@ -384,7 +385,7 @@ impl Session {
     /// from 2.2.0 (2.2.0 has none). Then the program runs.
     pub(super) fn start_attach_probe(&mut self, tid: Tid) {
         let Some(link) = self.phase.link_mut() else { return };
-        link.attach_stop = AttachStop::Done;
+        link.stop.attach_stop = AttachStop::Done;
         let kind = link.threads.frame_kind(tid, 0);
         let Some(kind) = kind else {
             // No user frame to evaluate in (the attach caught the thread outside user code):
@@ -392,9 +393,9 @@ impl Session {
             // pause, which stops the next thread that runs user code for one round trip.
             self.resume_after_attach_stop(tid);
             if let Some(link) = self.phase.link_mut() {
-                if link.release == Release::Protocol6Unknown && !link.stop_reported {
+                if link.release == Release::Protocol6Unknown && !link.stop.reported {
                     link.send(Command::BreakAll);
-                    link.probe_at_pause = true;
+                    link.stop.probe_at_pause = true;
                 }
             }
             return;
@@ -459,7 +460,7 @@ impl Session {
     /// without the editor seeing anything. If the editor shows a stop, only that thread goes.
     pub(super) fn resume_silently(&mut self, tid: Tid) {
         let Some(link) = self.phase.link_mut() else { return };
-        if link.stop_reported {
+        if link.stop.reported {
             link.resume_thread(tid);
         } else {
             link.send(Command::ClearStepping { tid });
@@ -470,12 +471,12 @@ impl Session {
 
     pub(super) fn resume_after_attach_stop(&mut self, tid: Tid) {
         let Some(link) = self.phase.link_mut() else { return };
-        if link.config.stop_on_attach && !std::mem::replace(&mut link.attach_stop_shown, true) {
+        if link.config.stop_on_attach && !std::mem::replace(&mut link.stop.attach_stop_shown, true) {
             self.report_stop(tid, "entry", Some("Stopped at attach".to_string()), None);
             return;
         }
-        if link.pause_requested {
-            link.pause_requested = false;
+        if link.stop.pause_requested {
+            link.stop.pause_requested = false;
             self.report_stop(tid, "pause", None, None);
             return;
         }

@@ -96,7 +96,7 @@ impl Session {
             let Ok(input) = tokio::time::timeout_at(deadline, recv_wire(&mut self.wire_rx)).await else { return false };
             let Some(WireInput::Bytes(bytes)) = input else { return false };
             let Some(link) = self.phase.link_mut() else { return false };
-            link.read_buf.extend_from_slice(&bytes);
+            link.io.read_buf.extend_from_slice(&bytes);
             loop {
                 match link.decode() {
                     Ok(Some(Event::Detached)) => return true,
@@ -122,7 +122,7 @@ impl Session {
     /// The link failed or closed without a detach.
     pub(super) async fn lose_link(&mut self, problem: &str) {
         let Some(link) = self.phase.link_mut() else { return };
-        let transport_reason = link.close_reason.lock().ok().and_then(|reason| reason.clone());
+        let transport_reason = link.io.close_reason.lock().ok().and_then(|reason| reason.clone());
         let problem = transport_reason.unwrap_or_else(|| problem.to_string());
         tracing::warn!(%problem, "link to the debuggee lost");
         // Only the way back may have ended (a half-closed TCP link): a detach sent blind then
@@ -147,7 +147,7 @@ impl Session {
 /// Closes the link's sending side and waits, for a bounded time, until what was queued is written.
 async fn flush_and_close(link: &mut super::link::Link) {
     link.close_writer();
-    if let Some(writer) = link.writer_task.take() {
+    if let Some(writer) = link.io.writer_task.take() {
         let _ = tokio::time::timeout(CLOSE_TIMEOUT, writer).await;
     }
 }

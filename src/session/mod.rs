@@ -17,6 +17,7 @@ mod local_source;
 pub mod paths;
 mod requests;
 mod shorten;
+mod stop;
 mod stragglers;
 mod threads;
 mod traceback;

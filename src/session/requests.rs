@@ -185,8 +185,8 @@ impl Session {
 
     fn configuration_done(&mut self) -> Reply {
         if let Some(link) = self.phase.link_mut() {
-            link.configuration_done = true;
-            if let super::link::AttachStop::Arrived(tid) = link.attach_stop {
+            link.stop.configuration_done = true;
+            if let super::stop::AttachStop::Arrived(tid) = link.stop.attach_stop {
                 self.start_attach_probe(tid);
             }
         }
@@ -265,7 +265,7 @@ impl Session {
         let requested = arguments.thread_id.and_then(|id| link.threads.tid_of(id));
         let requested_blocked = requested.filter(|tid| link.threads.get(*tid).is_some_and(|t| t.blocked));
         if let (true, Some(tid)) = (arguments.single_thread, requested_blocked) {
-            if link.attach_thread != Some(tid) {
+            if link.stop.attach_thread != Some(tid) {
                 // `rest`: this thread runs, the others stay paused (§9.6).
                 link.send(Command::ClearStepping { tid });
                 link.resume_thread(tid);
@@ -390,7 +390,7 @@ fn exception_info(link: &Link, arguments: &ThreadArguments) -> Reply {
 }
 
 fn loaded_sources(link: &mut Link) -> ResponseBody {
-    let files: Vec<String> = link.modules.iter().map(|(_, file)| file.clone()).collect();
+    let files: Vec<String> = link.files.modules.iter().map(|(_, file)| file.clone()).collect();
     let mut seen = std::collections::HashSet::new();
     let sources: Vec<_> =
         files.iter().filter(|file| seen.insert(file.as_str())).map(|file| frame_source(link, file)).collect();
@@ -401,8 +401,8 @@ fn modules(link: &Link, arguments: &ModulesArguments) -> ResponseBody {
     let start = arguments.start_module.unwrap_or(0) as usize;
     let count = arguments.module_count.filter(|c| *c > 0).unwrap_or(u64::MAX) as usize;
     let modules: Vec<Value> =
-        link.modules.iter().skip(start).take(count).map(|(id, file)| module_body(link, *id, file)).collect();
-    Some(json!({ "modules": modules, "totalModules": link.modules.len() }))
+        link.files.modules.iter().skip(start).take(count).map(|(id, file)| module_body(link, *id, file)).collect();
+    Some(json!({ "modules": modules, "totalModules": link.files.modules.len() }))
 }
 
 /// A DAP module for a `MODL`: ptvsd sends only a path, so the name comes from the file.
@@ -436,7 +436,7 @@ impl Session {
         let Some(link) = self.phase.link_mut() else { return Flow::Continue };
         let running =
             link.threads.tid_of(arguments.thread_id).filter(|tid| link.threads.get(*tid).is_some_and(|t| !t.blocked));
-        let fetchable = link.others_running && matches!(link.release, Release::Ptvsd31 | Release::Ptvsd32);
+        let fetchable = link.stop.others_running && matches!(link.release, Release::Ptvsd31 | Release::Ptvsd32);
         if let (Some(tid), true) = (running, fetchable) {
             if !self.waiting.any(|on| matches!(on, WaitsOn::Stack(waiting, _) if *waiting == tid)) {
                 link.send(Command::GetThreadFrames { tid });
@@ -496,7 +496,7 @@ pub(super) fn frame_source(link: &mut Link, remote_file: &str) -> dap_types::Sou
     let mut source = bodies::source(local.clone());
     // No local copy: the editor can still show the file, fetched through the debuggee.
     if !std::path::Path::new(&local).is_file() {
-        if let Some(reference) = link.remote_sources.reference(remote_file) {
+        if let Some(reference) = link.files.remote_sources.reference(remote_file) {
             source.source_reference = Some(reference);
             source.origin = Some("remote".to_string());
         }
@@ -519,14 +519,14 @@ fn scopes(link: &mut Link, arguments: &ScopesArguments) -> Reply {
 
 fn pause(link: &mut Link) -> Reply {
     // A `brka` while everything is stopped leaves a flag set that fakes a later pause (§9.5).
-    if link.stop_reported || link.threads.any_blocked() || link.pause_requested {
+    if link.stop.reported || link.threads.any_blocked() || link.stop.pause_requested {
         return Ok(None);
     }
     // A silent pause for the release probe is already on its way: it becomes this pause.
-    if !link.probe_at_pause {
+    if !link.stop.probe_at_pause {
         link.send(Command::BreakAll);
     }
-    link.pause_requested = true;
+    link.stop.pause_requested = true;
     Ok(None)
 }
 

@@ -110,10 +110,10 @@ impl Session {
     /// A thread sent its own frames (it is pausing): watched if the program is running.
     pub(super) fn watch_for_straggler(&mut self, tid: Tid) {
         let Some(link) = self.phase.link() else { return };
-        let pausing_expected = link.stop_reported
-            || link.pause_requested
-            || link.probe_at_pause
-            || link.attach_stop != super::link::AttachStop::Done
+        let pausing_expected = link.stop.reported
+            || link.stop.pause_requested
+            || link.stop.probe_at_pause
+            || link.stop.attach_stop != super::stop::AttachStop::Done
             || link.evaluations.editor_work_in_flight();
         if !pausing_expected {
             self.watch(tid);
@@ -133,7 +133,7 @@ impl Session {
     /// Probes the thread with an evaluation, unless a stop has explained its pause.
     pub(super) fn check_straggler(&mut self, tid: Tid) {
         let Some(link) = self.phase.link_mut() else { return };
-        if link.stop_reported {
+        if link.stop.reported {
             link.stragglers.forget(None);
             return;
         }
@@ -169,7 +169,7 @@ impl Session {
     /// still meant to run; look again later if it was not blocked.
     pub(super) fn on_straggler_probe(&mut self, tid: Tid, result: Result<Obj, String>) {
         let Some(link) = self.phase.link_mut() else { return };
-        if link.stop_reported {
+        if link.stop.reported {
             link.stragglers.forget(None);
             return;
         }

@@ -117,7 +117,7 @@ impl Session {
     /// `source` for a file with no local copy: read through the debuggee, on a stopped thread.
     pub(super) fn source(&mut self, request: Request, arguments: &SourceArguments) -> Flow {
         let Some(link) = self.phase.link_mut() else { return Flow::Continue };
-        let file = arguments.reference().and_then(|reference| link.remote_sources.file(reference));
+        let file = arguments.reference().and_then(|reference| link.files.remote_sources.file(reference));
         let Some(file) = file.map(str::to_string) else {
             self.respond(&request, Err(RequestError::new("no source is available for this reference")));
             return Flow::Continue;
@@ -225,7 +225,7 @@ impl Session {
             link.send(command);
             let timer = self.after(EVALUATION_TIMEOUT, Internal::EvaluationTimeout(exec_id));
             // The previous evaluation has been answered (or has timed out): its timer is moot.
-            if let Some(previous) = self.phase.link_mut().and_then(|link| link.evaluation_timer.replace(timer)) {
+            if let Some(previous) = self.phase.link_mut().and_then(|link| link.evaluations.timer.replace(timer)) {
                 previous.abort();
             }
         }
