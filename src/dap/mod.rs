@@ -3,4 +3,5 @@
 pub mod bodies;
 pub mod codec;
 pub mod message;
+pub mod requests;
 pub mod server;

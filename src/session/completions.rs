@@ -5,11 +5,12 @@
 //! a property of the object is not run.
 
 use dap_types::{CompletionItem, CompletionItemType};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::evaluation::Waiter;
 use super::{Flow, Session};
 use crate::dap::message::Request;
+use crate::dap::requests::CompletionsArguments;
 use crate::wire::model::{Obj, ReprKind};
 
 /// What is being completed: the attributes of `object`, or the frame's names, starting with
@@ -120,19 +121,17 @@ fn before_cursor(line: &str, column: usize) -> &str {
 }
 
 impl Session {
-    pub(super) fn completions(&mut self, request: Request) -> Flow {
+    pub(super) fn completions(&mut self, request: Request, arguments: CompletionsArguments) -> Flow {
         let base = u64::from(self.columns_start_at_1);
-        let arguments = &request.arguments;
-        let text = arguments.get("text").and_then(Value::as_str).unwrap_or_default();
-        let line_number =
-            arguments.get("line").and_then(Value::as_u64).map_or(0, |line| line.saturating_sub(base) as usize);
-        let column = arguments.get("column").and_then(Value::as_u64).unwrap_or(base).saturating_sub(base) as usize;
+        let text = &arguments.text;
+        let line_number = arguments.line.map_or(0, |line| line.saturating_sub(base) as usize);
+        let column = arguments.column.unwrap_or(base).saturating_sub(base) as usize;
         let line = text.split('\n').nth(line_number).unwrap_or_default();
         let Some(query) = Query::at_cursor(before_cursor(line, column)) else {
             self.respond(&request, Ok(Some(json!({ "targets": [] }))));
             return Flow::Continue;
         };
-        let frame_id = arguments.get("frameId").and_then(Value::as_u64);
+        let frame_id = arguments.frame_id;
         let expression = query.expression();
         let queued = self.queue_on_frame(&request, frame_id, expression, ReprKind::Raw, |_, _| Waiter::Completions {
             seq: request.seq,

@@ -90,6 +90,8 @@ pub struct Evaluations {
     next_exec_id: i64,
     /// Nothing is sent before this (after a busy answer).
     not_before: Option<tokio::time::Instant>,
+    /// The timeout of the evaluation in flight.
+    pub timer: Option<tokio::task::AbortHandle>,
 }
 
 impl std::fmt::Debug for Evaluations {

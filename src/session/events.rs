@@ -6,10 +6,11 @@ use serde_json::json;
 use super::breakpoints::BindState;
 use super::connection::{start_io, Attached};
 use super::evaluation::{Waiter, Work};
-use super::link::{AttachStop, Link};
+use super::link::Link;
 use super::requests::module_body;
+use super::stop::AttachStop;
 use super::waiting::WaitsOn;
-use super::Session;
+use super::{Phase, Session};
 use crate::dap::bodies;
 use crate::dap::message::{to_value, RequestError};
 use crate::wire::generation::Release;
@@ -17,7 +18,7 @@ use crate::wire::model::{Command, Event, ExceptionBreakType, Obj, OutputChannel,
 
 impl Session {
     pub(super) fn on_connected(&mut self, result: Result<Attached, String>) {
-        let (Some(request), Some(config)) = (self.connecting.take(), self.pending_config.take()) else { return };
+        let Some((request, config)) = self.phase.take_connecting() else { return };
         self.end_progress(&request, result.is_ok());
         let instance = result.as_ref().ok().and_then(|attached| attached.instance.clone());
         let warnings = result.as_ref().map(|attached| attached.warnings.clone()).unwrap_or_default();
@@ -30,7 +31,7 @@ impl Session {
             }
         };
         self.install_link(attached, config);
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         // The debuggee keeps its exception table across sessions: always reset it (§9.1).
         link.send(super::exceptions::table(0));
         let (major, minor, micro) = link.info.python_version;
@@ -61,19 +62,20 @@ impl Session {
         let (wire_tx, wire_rx) = tokio::sync::mpsc::channel(256);
         let Attached { pipe, close_reason, codec, leftover, generation, info, instance: _, warnings: _ } = attached;
         let (writer, writer_task) = start_io(pipe, wire_tx);
-        self.link = Some(Link::new(generation, info, codec, leftover, writer, writer_task, config, close_reason));
+        let link = Link::new(generation, info, codec, leftover, writer, writer_task, config, close_reason);
+        self.phase = Phase::Attached(Box::new(link));
         self.wire_rx = Some(wire_rx);
     }
 
     pub(super) fn on_wire_bytes(&mut self, bytes: &[u8]) -> Result<(), String> {
-        let Some(link) = self.link.as_mut() else { return Ok(()) };
-        link.read_buf.extend_from_slice(bytes);
+        let Some(link) = self.phase.link_mut() else { return Ok(()) };
+        link.io.read_buf.extend_from_slice(bytes);
         self.process_wire_buffer()
     }
 
     fn process_wire_buffer(&mut self) -> Result<(), String> {
         loop {
-            let Some(link) = self.link.as_mut() else { return Ok(()) };
+            let Some(link) = self.phase.link_mut() else { return Ok(()) };
             match link.decode() {
                 Ok(Some(event)) => self.on_event(event),
                 Ok(None) => return Ok(()),
@@ -84,7 +86,7 @@ impl Session {
 
     fn on_event(&mut self, event: Event) {
         tracing::trace!(target: "wire::in", ?event, "from ptvsd");
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         match event {
             Event::ThreadCreate { tid } => {
                 let (dap_id, new) = link.threads.add(tid);
@@ -104,7 +106,7 @@ impl Session {
                 self.pump_evaluations();
             }
             Event::ThreadFrames { tid, frames, .. }
-                if self.waiting.any(|on| matches!(on, WaitsOn::Stack(waiting) if *waiting == tid)) =>
+                if self.waiting.any(|on| matches!(on, WaitsOn::Stack(waiting, _) if *waiting == tid)) =>
             {
                 // The reply to `thrf`: its name is ptvsd's own thread's (§6.1), and the thread runs.
                 link.threads.record_frames(tid, None, frames);
@@ -122,22 +124,22 @@ impl Session {
                 }
             }
             Event::ProcessLoad { tid } => {
-                link.attach_stop = AttachStop::Arrived(tid);
-                link.attach_thread = Some(tid);
-                if link.configuration_done {
+                link.stop.attach_stop = AttachStop::Arrived(tid);
+                link.stop.attach_thread = Some(tid);
+                if link.stop.configuration_done {
                     self.start_attach_probe(tid);
                 }
             }
             Event::StepDone { tid } => self.report_stop(tid, "step", None, None),
             Event::AsyncBreak { tid } => {
-                if std::mem::take(&mut link.probe_at_pause) {
+                if std::mem::take(&mut link.stop.probe_at_pause) {
                     // The silent pause for the release probe; a pause the user asked for
                     // meanwhile is reported once the probe is done.
                     link.threads.record_blocked(tid);
                     self.start_attach_probe(tid);
                     return;
                 }
-                link.pause_requested = false;
+                link.stop.pause_requested = false;
                 self.report_stop(tid, "pause", None, None);
             }
             Event::BreakpointHit { id, tid } => self.on_breakpoint_hit(id, tid),
@@ -211,8 +213,8 @@ impl Session {
             Event::ModuleLoad { id, file } => {
                 let module = module_body(link, id, &file);
                 // The debuggee can load modules without end: the list the editor can ask for is bounded.
-                if link.modules.len() < super::link::MAX_MODULES {
-                    link.modules.push((id, file));
+                if link.files.modules.len() < super::link::MAX_MODULES {
+                    link.files.modules.push((id, file));
                 }
                 self.send_event("module", json!({ "reason": "new", "module": module }));
             }
@@ -230,7 +232,7 @@ impl Session {
     }
 
     fn on_exception(&mut self, tid: Tid, info: crate::wire::model::ExceptionInfo) {
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         link.threads.add(tid);
         let just_my_code = link.just_my_code();
         let Some(thread) = link.threads.get_mut(tid) else { return };
@@ -285,22 +287,22 @@ impl Session {
         all_threads: Option<bool>,
         hit_breakpoint: Option<u64>,
     ) {
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         if reason != "exception" {
             if let Some(thread) = link.threads.get_mut(tid) {
                 thread.exception_stop = None;
             }
         }
         let dap_id = link.on_stopped(tid);
-        link.others_running = all_threads == Some(false);
+        link.stop.others_running = all_threads == Some(false);
         // Every thread pauses for a reported stop: nothing is a straggler any more.
         link.stragglers.forget(None);
-        let generation = link.stop_generation;
+        let generation = link.stop.generation;
         // One warning timer per stop, however many threads report stopping in it.
         let long_stop_warning = link
             .config
             .long_stop_warning
-            .filter(|_| link.long_stop_timer.as_ref().is_none_or(|(timed, _)| *timed != generation));
+            .filter(|_| link.stop.long_stop_timer.as_ref().is_none_or(|(timed, _)| *timed != generation));
         self.send_event(
             "stopped",
             json!({
@@ -314,8 +316,8 @@ impl Session {
         );
         if let Some(delay) = long_stop_warning {
             let timer = self.after(delay, super::Internal::LongStop(generation));
-            if let Some(link) = self.link.as_mut() {
-                if let Some((_, previous)) = link.long_stop_timer.replace((generation, timer)) {
+            if let Some(link) = self.phase.link_mut() {
+                if let Some((_, previous)) = link.stop.long_stop_timer.replace((generation, timer)) {
                     previous.abort();
                 }
             }
@@ -324,11 +326,11 @@ impl Session {
 
     /// IIS's FastCGI request timeout (90 s by default) kills a request held at a breakpoint.
     pub(super) fn on_long_stop(&mut self, generation: u64) {
-        let Some(link) = self.link.as_mut() else { return };
-        if !link.stop_reported || link.stop_generation != generation || link.warned_long_stop {
+        let Some(link) = self.phase.link_mut() else { return };
+        if !link.stop.reported || link.stop.generation != generation || link.stop.warned_long_stop {
             return;
         }
-        link.warned_long_stop = true;
+        link.stop.warned_long_stop = true;
         let stopped_for = link.config.long_stop_warning.unwrap_or_default().as_secs();
         self.console(format!(
             "The program has been stopped for {stopped_for} s. On App Service, IIS ends a request that takes longer than \
@@ -339,33 +341,33 @@ impl Session {
     }
 
     fn on_breakpoint_hit(&mut self, id: i64, tid: Tid) {
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         if link.breakpoints.get(id).is_none() {
             // A stale breakpoint (removed, or from an earlier session, §9.7): let it go.
             tracing::info!(id, "hit of an unknown breakpoint: resuming");
             self.resume_silently(tid);
             return;
         }
-        let hit_state = match self.link.as_ref().and_then(|link| link.breakpoints.get(id)).map(|bp| bp.state) {
+        let hit_state = match self.phase.link().and_then(|link| link.breakpoints.get(id)).map(|bp| bp.state) {
             Some(state) if state.is_template() => BindState::TemplateHit,
             _ => BindState::Bound,
         };
         self.on_breakpoint_state(id, hit_state);
         let log_message =
-            self.link.as_ref().and_then(|link| link.breakpoints.get(id)).and_then(|bp| bp.spec.log_message.clone());
+            self.phase.link().and_then(|link| link.breakpoints.get(id)).and_then(|bp| bp.spec.log_message.clone());
         if let Some(message) = log_message {
-            if let Some(link) = self.link.as_mut() {
+            if let Some(link) = self.phase.link_mut() {
                 link.threads.record_blocked(tid);
             }
             self.run_logpoint(tid, &message);
             return;
         }
-        let dap_breakpoint_id = self.link.as_ref().and_then(|link| link.breakpoints.get(id)).map(|bp| bp.dap_id);
+        let dap_breakpoint_id = self.phase.link().and_then(|link| link.breakpoints.get(id)).map(|bp| bp.dap_id);
         self.report_stop_with(tid, "breakpoint", None, Some(true), dap_breakpoint_id);
     }
 
     fn on_breakpoint_state(&mut self, id: i64, state: BindState) {
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         let answered_later = !self.waiting.any(|on| {
             matches!(on, WaitsOn::Breakpoints(pending) if pending.outcomes.iter().any(|o| matches!(o, super::breakpoints::Outcome::Installed { id: i } if *i == id)))
         });
@@ -382,18 +384,18 @@ impl Session {
     /// stop costs a delayed-ACK wait, §1.2) and reads `ptvsd.__version__`, which tells 3.0.0
     /// from 2.2.0 (2.2.0 has none). Then the program runs.
     pub(super) fn start_attach_probe(&mut self, tid: Tid) {
-        let Some(link) = self.link.as_mut() else { return };
-        link.attach_stop = AttachStop::Done;
+        let Some(link) = self.phase.link_mut() else { return };
+        link.stop.attach_stop = AttachStop::Done;
         let kind = link.threads.frame_kind(tid, 0);
         let Some(kind) = kind else {
             // No user frame to evaluate in (the attach caught the thread outside user code):
             // let the program run, and if the release is still unknown, probe at a silent
             // pause, which stops the next thread that runs user code for one round trip.
             self.resume_after_attach_stop(tid);
-            if let Some(link) = self.link.as_mut() {
-                if link.release == Release::Protocol6Unknown && !link.stop_reported {
+            if let Some(link) = self.phase.link_mut() {
+                if link.release == Release::Protocol6Unknown && !link.stop.reported {
                     link.send(Command::BreakAll);
-                    link.probe_at_pause = true;
+                    link.stop.probe_at_pause = true;
                 }
             }
             return;
@@ -413,7 +415,7 @@ impl Session {
     }
 
     pub(super) fn on_attach_probe(&mut self, tid: Tid, result: Result<Obj, String>) {
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         let version =
             result.as_ref().ok().and_then(|obj| obj.repr.as_deref()).map(|repr| repr.trim_matches('\'').to_string());
         if let Err(text) = &result {
@@ -430,7 +432,7 @@ impl Session {
 
     /// Once the release is known: template breakpoints go to 3.0, and 2.2 users are told why not.
     fn release_template_breakpoints(&mut self) {
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         let deferred = std::mem::take(&mut link.deferred_template_commands);
         if link.release != Release::Ptvsd22 {
             deferred.into_iter().for_each(|command| link.send(command));
@@ -457,8 +459,8 @@ impl Session {
     /// Lets a thread go that stopped only for the adapter (a logpoint, a stale breakpoint),
     /// without the editor seeing anything. If the editor shows a stop, only that thread goes.
     pub(super) fn resume_silently(&mut self, tid: Tid) {
-        let Some(link) = self.link.as_mut() else { return };
-        if link.stop_reported {
+        let Some(link) = self.phase.link_mut() else { return };
+        if link.stop.reported {
             link.resume_thread(tid);
         } else {
             link.send(Command::ClearStepping { tid });
@@ -468,13 +470,13 @@ impl Session {
     }
 
     pub(super) fn resume_after_attach_stop(&mut self, tid: Tid) {
-        let Some(link) = self.link.as_mut() else { return };
-        if link.config.stop_on_attach && !std::mem::replace(&mut link.attach_stop_shown, true) {
+        let Some(link) = self.phase.link_mut() else { return };
+        if link.config.stop_on_attach && !std::mem::replace(&mut link.stop.attach_stop_shown, true) {
             self.report_stop(tid, "entry", Some("Stopped at attach".to_string()), None);
             return;
         }
-        if link.pause_requested {
-            link.pause_requested = false;
+        if link.stop.pause_requested {
+            link.stop.pause_requested = false;
             self.report_stop(tid, "pause", None, None);
             return;
         }
@@ -486,7 +488,7 @@ impl Session {
     /// breakpoint would wait forever. Closing the connection makes ptvsd's next write fail,
     /// which detaches it from the program (§9.13).
     pub(super) fn on_debugger_loop_crash(&mut self) {
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         tracing::error!("ptvsd's debugger loop crashed");
         link.close_writer();
         self.console(
@@ -501,7 +503,9 @@ impl Session {
     /// Forgets the link after it closed; waiting requests get failed responses that say `why`.
     pub(super) fn link_closed(&mut self, why: &str) {
         self.wire_rx = None;
-        self.link = None;
+        if let Phase::Attached(_) = self.phase {
+            self.phase = Phase::Unattached;
+        }
         self.fail_all_waiting(why);
     }
 }

@@ -205,7 +205,7 @@ impl Session {
     /// `REQH`: the raising thread is blocked until it is answered (§9.8). A local copy is read
     /// and parsed off the session loop, within [`READ_TIMEOUT`].
     pub(super) fn on_request_handlers(&mut self, file: String) {
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         let local = match link.exceptions.answer(&file, &link.paths) {
             HandlerAnswer::Now { statements, notice } => {
                 link.send(Command::SetExceptionHandlerInfo { file, statements });
@@ -228,21 +228,21 @@ impl Session {
     }
 
     pub(super) fn on_handlers_read(&mut self, ticket: u64, read: Result<Vec<HandlerStatement>, Unreadable>) {
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         if let Some(answer) = link.exceptions.finish_read(ticket, read) {
             self.send_handlers(answer);
         }
     }
 
     pub(super) fn on_handlers_read_timeout(&mut self, ticket: u64) {
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         if let Some(answer) = link.exceptions.time_out_read(ticket) {
             self.send_handlers(answer);
         }
     }
 
     fn send_handlers(&mut self, (file, statements, notice): (String, Vec<HandlerStatement>, Option<String>)) {
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         link.send(Command::SetExceptionHandlerInfo { file, statements });
         if let Some(notice) = notice {
             self.console(notice);

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::connection::WireInput;
-use super::{recv_wire, Internal, Session};
+use super::{recv_wire, Internal, Phase, Session};
 use crate::dap::message::RequestError;
 use crate::wire::generation::Generation;
 use crate::wire::model::{Command, Event};
@@ -22,10 +22,10 @@ const CONNECT_WAIT: Duration = Duration::from_secs(30);
 impl Session {
     pub(super) async fn finalize(&mut self, reason: &str) {
         tracing::info!(%reason, "ending the session");
-        if self.connecting.is_some() {
+        if let Phase::Connecting { .. } = self.phase {
             self.wait_for_connection().await;
         }
-        if self.link.is_none() {
+        if self.phase.link().is_none() {
             return;
         }
         self.detach().await;
@@ -37,9 +37,7 @@ impl Session {
         loop {
             match tokio::time::timeout_at(deadline, self.internal_rx.recv()).await {
                 Ok(Some(Internal::Connected(result))) => {
-                    let (Some(request), Some(config)) = (self.connecting.take(), self.pending_config.take()) else {
-                        return;
-                    };
+                    let Some((request, config)) = self.phase.take_connecting() else { return };
                     self.respond(&request, Err(RequestError::new("the session ended while attaching")));
                     if let Ok(attached) = *result {
                         self.install_link(attached, config);
@@ -54,11 +52,11 @@ impl Session {
 
     async fn detach(&mut self) {
         self.wait_for_evaluation().await;
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         link.send_detach();
         let generation = link.generation;
         let detached = self.wait_for_detached().await;
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         if detached && generation != Generation::V6 {
             // After a JSON detach ptvsd's loop keeps reading; at EOF it would spin a core for
             // the rest of the process's life. An unknown command makes it exit (§9.13).
@@ -68,7 +66,7 @@ impl Session {
         if !detached {
             tracing::warn!("ptvsd did not confirm the detach");
         }
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         flush_and_close(link).await;
     }
 
@@ -77,7 +75,7 @@ impl Session {
     /// both). So the in-flight evaluation is allowed to finish first, for a bounded time.
     async fn wait_for_evaluation(&mut self) {
         let deadline = tokio::time::Instant::now() + EVALUATION_DRAIN_TIMEOUT;
-        while self.link.as_ref().is_some_and(|link| link.evaluations.in_flight()) {
+        while self.phase.link().is_some_and(|link| link.evaluations.in_flight()) {
             tracing::info!("waiting for the running evaluation to finish before detaching");
             let Ok(input) = tokio::time::timeout_at(deadline, recv_wire(&mut self.wire_rx)).await else {
                 tracing::warn!("the evaluation did not finish in time; detaching anyway");
@@ -97,8 +95,8 @@ impl Session {
         loop {
             let Ok(input) = tokio::time::timeout_at(deadline, recv_wire(&mut self.wire_rx)).await else { return false };
             let Some(WireInput::Bytes(bytes)) = input else { return false };
-            let Some(link) = self.link.as_mut() else { return false };
-            link.read_buf.extend_from_slice(&bytes);
+            let Some(link) = self.phase.link_mut() else { return false };
+            link.io.read_buf.extend_from_slice(&bytes);
             loop {
                 match link.decode() {
                     Ok(Some(Event::Detached)) => return true,
@@ -123,8 +121,8 @@ impl Session {
 
     /// The link failed or closed without a detach.
     pub(super) async fn lose_link(&mut self, problem: &str) {
-        let Some(link) = self.link.as_mut() else { return };
-        let transport_reason = link.close_reason.lock().ok().and_then(|reason| reason.clone());
+        let Some(link) = self.phase.link_mut() else { return };
+        let transport_reason = link.io.close_reason.lock().ok().and_then(|reason| reason.clone());
         let problem = transport_reason.unwrap_or_else(|| problem.to_string());
         tracing::warn!(%problem, "link to the debuggee lost");
         // Only the way back may have ended (a half-closed TCP link): a detach sent blind then
@@ -149,7 +147,7 @@ impl Session {
 /// Closes the link's sending side and waits, for a bounded time, until what was queued is written.
 async fn flush_and_close(link: &mut super::link::Link) {
     link.close_writer();
-    if let Some(writer) = link.writer_task.take() {
+    if let Some(writer) = link.io.writer_task.take() {
         let _ = tokio::time::timeout(CLOSE_TIMEOUT, writer).await;
     }
 }

@@ -3,11 +3,12 @@
 //! deadlocks the remote program, and on Python 3.10+ every jump fails; there both requests are
 //! refused with the reason and nothing is sent.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::waiting::WaitsOn;
 use super::Session;
 use crate::dap::message::{Request, RequestError, ResponseBody};
+use crate::dap::requests::{GotoArguments, GotoTargetsArguments};
 use crate::wire::generation::Release;
 use crate::wire::model::{Command, Tid};
 
@@ -37,7 +38,7 @@ impl Session {
     /// The `capabilities` event for a debuggee where set next statement works (the
     /// `initialize` answer went out before the debuggee was known).
     pub(super) fn announce_goto(&mut self) {
-        let Some(link) = self.link.as_ref() else { return };
+        let Some(link) = self.phase.link() else { return };
         if refusal(link.release, link.info.python_version).is_none() {
             self.send_event("capabilities", json!({ "capabilities": { "supportsGotoTargetsRequest": true } }));
         }
@@ -45,13 +46,13 @@ impl Session {
 
     /// One target per line, in the innermost frame of a paused thread in that file: the only
     /// frame ptvsd can move (§9.10).
-    pub(super) fn goto_targets(&mut self, request: &Request) -> Result<ResponseBody, RequestError> {
-        let Some(link) = self.link.as_ref() else { return Err(RequestError::new("not attached")) };
+    pub(super) fn goto_targets(&mut self, arguments: &GotoTargetsArguments) -> Result<ResponseBody, RequestError> {
+        let Some(link) = self.phase.link() else { return Err(RequestError::new("not attached")) };
         if let Some(reason) = refusal(link.release, link.info.python_version) {
             return Err(RequestError::new(reason));
         }
-        let path = request.arguments.pointer("/source/path").and_then(Value::as_str).unwrap_or_default();
-        let line = request.arguments.get("line").and_then(Value::as_i64).unwrap_or(0);
+        let path = arguments.source.path.as_deref().unwrap_or_default();
+        let line = arguments.line;
         let top_frame = link
             .threads
             .iter()
@@ -74,24 +75,24 @@ impl Session {
         Ok(Some(json!({ "targets": [{ "id": line, "label": format!("Line {line}"), "line": line }] })))
     }
 
-    pub(super) fn goto(&mut self, request: Request) {
-        match self.send_goto(&request) {
+    pub(super) fn goto(&mut self, request: Request, arguments: &GotoArguments) {
+        match self.send_goto(arguments) {
             Ok((tid, line)) => self.wait_on_debuggee(request, WaitsOn::Goto { tid, line }, Some(GOTO_REPLY_TIMEOUT)),
             Err(error) => self.respond(&request, Err(error)),
         }
     }
 
     /// Sends `setl`; returns the thread and line it waits for.
-    fn send_goto(&mut self, request: &Request) -> Result<(Tid, i64), RequestError> {
-        let Some(link) = self.link.as_mut() else { return Err(RequestError::new("not attached")) };
+    fn send_goto(&mut self, arguments: &GotoArguments) -> Result<(Tid, i64), RequestError> {
+        let Some(link) = self.phase.link_mut() else { return Err(RequestError::new("not attached")) };
         if let Some(reason) = refusal(link.release, link.info.python_version) {
             return Err(RequestError::new(reason));
         }
         if self.waiting.any(|on| matches!(on, WaitsOn::Goto { .. })) {
             return Err(RequestError::new("an earlier set next statement has not been answered yet"));
         }
-        let thread_id = request.arguments.get("threadId").and_then(Value::as_u64).unwrap_or(0);
-        let line = request.arguments.get("targetId").and_then(Value::as_i64).unwrap_or(0);
+        let thread_id = arguments.thread_id;
+        let line = arguments.target_id;
         let tid =
             link.threads.tid_of(thread_id).ok_or_else(|| RequestError::new(format!("unknown threadId {thread_id}")))?;
         let thread = link.threads.get(tid).ok_or_else(|| RequestError::new(format!("unknown threadId {thread_id}")))?;
@@ -121,7 +122,7 @@ impl Session {
             self.respond(&request, Err(RequestError::new(message)));
             return;
         }
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         let dap_id = match link.threads.get_mut(tid) {
             Some(thread) => {
                 if let Some(frame) = thread.frames.first_mut() {

@@ -8,24 +8,12 @@ use super::breakpoints::Breakpoints;
 use super::evaluation::Evaluations;
 use super::handles::Handles;
 use super::paths::PathMapper;
+use super::stop::StopState;
 use super::threads::ThreadTable;
 use crate::config::attach::AttachConfig;
 use crate::wire::generation::{Generation, Release};
 use crate::wire::model::{AttachInfo, Command, Tid};
 use crate::wire::Codec;
-
-/// The attach stop (§8.2): ptvsd stops the first thread that runs Python code after attach and
-/// reports `LOAD`. Sending `resa` before it cancels it for good, so the adapter waits for it
-/// and uses that stop to tune ptvsd's socket, then resumes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AttachStop {
-    /// `LOAD` has not arrived.
-    Awaited,
-    /// `LOAD` arrived on this thread; waiting for `configurationDone`.
-    Arrived(Tid),
-    /// Handled: the program runs.
-    Done,
-}
 
 /// A `setBreakpoints` waiting for ptvsd to say whether its new breakpoints bound.
 #[derive(Debug)]
@@ -35,17 +23,14 @@ pub struct PendingBreakpoints {
     pub lines: Vec<i64>,
 }
 
+/// The attached debuggee: the link's I/O side, the model of the debuggee learned through it,
+/// and the stop.
 pub struct Link {
     pub generation: Generation,
     pub release: Release,
     pub info: AttachInfo,
-    codec: Box<dyn Codec>,
-    pub read_buf: BytesMut,
-    writer: Option<mpsc::UnboundedSender<Bytes>>,
-    pub writer_task: Option<JoinHandle<()>>,
+    pub io: LinkIo,
     pub config: AttachConfig,
-    /// What the transport knows about why the link closed.
-    pub close_reason: crate::transport::CloseReason,
     pub paths: PathMapper,
     pub threads: ThreadTable,
     pub handles: Handles,
@@ -54,34 +39,46 @@ pub struct Link {
     pub exceptions: super::exceptions::ExceptionSettings,
     /// Template breakpoint commands held until the release is known: 2.2 must not get them.
     pub deferred_template_commands: Vec<Command>,
-    /// Remote files without a local copy, by the `sourceReference` the editor was given.
-    pub remote_sources: RemoteSources,
-    /// `MODL`s: module id and remote file, in load order.
-    pub modules: Vec<(i64, String)>,
-    pub configuration_done: bool,
-    pub attach_stop: AttachStop,
-    /// The editor has been told of a stop and not of a resume since.
-    pub stop_reported: bool,
-    /// The editor asked for a pause that has not arrived yet.
-    pub pause_requested: bool,
-    /// A `brka` was sent to probe the release at the next stop (the attach stop had no frame).
-    pub probe_at_pause: bool,
+    /// `MODL`s (module id and remote file, in load order) and the remote files shown by reference.
+    pub files: LoadedFiles,
     /// Threads that may have paused after a resume-all, and when threads were woken.
     pub stragglers: super::stragglers::StragglerWatch,
-    /// The reported stop left the other threads running (an exception stop, §8.3).
-    pub others_running: bool,
-    /// The long-stop warning's timer, for the stop (generation) it belongs to.
-    pub long_stop_timer: Option<(u64, tokio::task::AbortHandle)>,
-    /// The timeout of the evaluation in flight.
-    pub evaluation_timer: Option<tokio::task::AbortHandle>,
-    /// The thread that reported `LOAD`: resuming it alone resumes every thread (§8.2).
-    pub attach_thread: Option<Tid>,
-    /// `stopOnAttach` has been honoured.
-    pub attach_stop_shown: bool,
-    /// Counts stops and resumes, so a timer can tell whether the stop it was set for lasts.
-    pub stop_generation: u64,
-    /// The long-stop warning has been given this session.
-    pub warned_long_stop: bool,
+    pub stop: StopState,
+}
+
+/// The I/O side of the link: the codec both ways, and the writer task's channel.
+pub struct LinkIo {
+    codec: Box<dyn Codec>,
+    pub read_buf: BytesMut,
+    writer: Option<mpsc::UnboundedSender<Bytes>>,
+    pub writer_task: Option<JoinHandle<()>>,
+    /// What the transport knows about why the link closed.
+    pub close_reason: crate::transport::CloseReason,
+}
+
+impl LinkIo {
+    /// Encodes and sends one command. Sending after the link closed is a no-op (logged).
+    fn send(&mut self, command: Command) {
+        tracing::debug!(target: "wire::out", ?command, "to ptvsd");
+        let mut out = BytesMut::new();
+        self.codec.encode(&command, &mut out);
+        match &self.writer {
+            Some(writer) if !out.is_empty() => {
+                let _ = writer.send(out.freeze());
+            }
+            Some(_) => {}
+            None => tracing::debug!("link closed; command not sent"),
+        }
+    }
+}
+
+/// What the debuggee loaded: modules for `modules` and `loadedSources`, and remote files.
+#[derive(Debug, Default)]
+pub struct LoadedFiles {
+    /// `MODL`s: module id and remote file, in load order.
+    pub modules: Vec<(i64, String)>,
+    /// Remote files without a local copy, by the `sourceReference` the editor was given.
+    pub remote_sources: RemoteSources,
 }
 
 impl Link {
@@ -101,53 +98,28 @@ impl Link {
             generation,
             release: Release::initial(generation),
             info,
-            codec,
-            read_buf,
-            writer: Some(writer),
-            writer_task: Some(writer_task),
+            io: LinkIo { codec, read_buf, writer: Some(writer), writer_task: Some(writer_task), close_reason },
             config,
-            close_reason,
             paths,
             threads: ThreadTable::default(),
             handles: Handles::default(),
             breakpoints: Breakpoints::new(),
             evaluations: Evaluations::default(),
-            modules: Vec::new(),
-            remote_sources: RemoteSources::default(),
             exceptions: Default::default(),
             deferred_template_commands: Vec::new(),
-            configuration_done: false,
-            attach_stop: AttachStop::Awaited,
-            stop_reported: false,
-            pause_requested: false,
-            probe_at_pause: false,
-            attach_thread: None,
-            long_stop_timer: None,
-            others_running: false,
-            evaluation_timer: None,
+            files: LoadedFiles::default(),
             stragglers: super::stragglers::StragglerWatch::default(),
-            attach_stop_shown: false,
-            stop_generation: 0,
-            warned_long_stop: false,
+            stop: StopState::default(),
         }
     }
 
     /// Encodes and sends one command. Sending after the link closed is a no-op (logged).
     pub fn send(&mut self, command: Command) {
-        tracing::debug!(target: "wire::out", ?command, "to ptvsd");
-        let mut out = BytesMut::new();
-        self.codec.encode(&command, &mut out);
-        match &self.writer {
-            Some(writer) if !out.is_empty() => {
-                let _ = writer.send(out.freeze());
-            }
-            Some(_) => {}
-            None => tracing::debug!("link closed; command not sent"),
-        }
+        self.io.send(command);
     }
 
     pub fn decode(&mut self) -> Result<Option<crate::wire::model::Event>, crate::wire::DecodeError> {
-        self.codec.decode(&mut self.read_buf)
+        self.io.codec.decode(&mut self.io.read_buf)
     }
 
     /// Sends a breakpoint command, holding Django template ones while a protocol 6 debuggee's
@@ -177,19 +149,19 @@ impl Link {
 
     /// Closes the sending side: the writer flushes what is queued and then closes the link.
     pub fn close_writer(&mut self) {
-        self.writer = None;
+        self.io.writer = None;
     }
 
     /// Forgets the stop: every frame id and variable reference the editor holds is now stale.
     pub fn on_resumed(&mut self) {
-        self.others_running = false;
-        if let Some((_, timer)) = self.long_stop_timer.take() {
+        self.stop.others_running = false;
+        if let Some((_, timer)) = self.stop.long_stop_timer.take() {
             timer.abort();
         }
         self.threads.mark_all_running();
         self.handles.clear();
-        self.stop_reported = false;
-        self.stop_generation += 1;
+        self.stop.reported = false;
+        self.stop.generation += 1;
     }
 
     /// `rest`: this thread alone runs again; nothing may be sent to it as to a paused thread.
@@ -221,10 +193,10 @@ impl Link {
     pub fn on_stopped(&mut self, tid: Tid) -> u64 {
         self.threads.record_blocked(tid);
         let dap_id = self.threads.get(tid).map(|thread| thread.dap_id).unwrap_or_default();
-        if !self.stop_reported {
-            self.stop_generation += 1;
+        if !self.stop.reported {
+            self.stop.generation += 1;
         }
-        self.stop_reported = true;
+        self.stop.reported = true;
         dap_id
     }
 }

@@ -17,6 +17,7 @@ mod local_source;
 pub mod paths;
 mod requests;
 mod shorten;
+mod stop;
 mod stragglers;
 mod threads;
 mod traceback;
@@ -28,6 +29,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 
+use crate::config::attach::AttachConfig;
 use crate::dap::message::{Outgoing, Request, RequestError, ResponseBody};
 use crate::dap::server::{read_requests, write_messages, DapInput, OutputBacklog};
 use connection::{Attached, WireInput};
@@ -71,10 +73,7 @@ pub struct Session {
     internal_tx: mpsc::UnboundedSender<Internal>,
     internal_rx: mpsc::UnboundedReceiver<Internal>,
     wire_rx: Option<mpsc::Receiver<WireInput>>,
-    /// The `attach` request while its connection is being made.
-    connecting: Option<Request>,
-    pending_config: Option<crate::config::attach::AttachConfig>,
-    link: Option<Link>,
+    phase: Phase,
     /// Editor requests waiting on the debuggee.
     waiting: waiting::WaitingRequests,
     client_id: Option<String>,
@@ -84,8 +83,45 @@ pub struct Session {
     backlog: OutputBacklog,
     /// Bytes of program output dropped since the editor last kept up.
     dropped_output: usize,
-    /// The debug session is over (terminated sent); only `disconnect` is left to answer.
-    ended: bool,
+}
+
+/// Where the session is in its life: one value, so that no two stages can be half true.
+enum Phase {
+    /// Before `attach`, or after one that failed.
+    Unattached,
+    /// The `attach` request, while its connection is being made.
+    Connecting { request: Request, config: Box<AttachConfig> },
+    /// Attached: the link and everything learned through it, the stop included (`link.rs`).
+    Attached(Box<Link>),
+    /// The editor has been told that the session is over (`terminated`): only `disconnect` is left.
+    Ended,
+}
+
+impl Phase {
+    fn link(&self) -> Option<&Link> {
+        match self {
+            Phase::Attached(link) => Some(link),
+            _ => None,
+        }
+    }
+
+    fn link_mut(&mut self) -> Option<&mut Link> {
+        match self {
+            Phase::Attached(link) => Some(link),
+            _ => None,
+        }
+    }
+
+    /// The attach being made, leaving `Unattached`; `None` (and no change) in any other phase.
+    fn take_connecting(&mut self) -> Option<(Request, AttachConfig)> {
+        match std::mem::replace(self, Phase::Unattached) {
+            Phase::Connecting { request, config } => Some((request, *config)),
+            other => {
+                *self = other;
+                None
+            }
+        }
+    }
 }
 
 /// Runs the DAP server on the given streams (stdin/stdout) until the session ends.
@@ -101,14 +137,11 @@ pub async fn run(input: impl AsyncRead + Unpin + Send + 'static, output: impl As
         internal_tx,
         internal_rx,
         wire_rx: None,
-        connecting: None,
-        pending_config: None,
-        link: None,
+        phase: Phase::Unattached,
         waiting: waiting::WaitingRequests::default(),
         client_id: None,
         supports_progress: false,
         columns_start_at_1: true,
-        ended: false,
         backlog,
         dropped_output: 0,
     };
@@ -267,10 +300,13 @@ impl Session {
     /// Tells the editor the debug session is over, and exits after a grace period if it
     /// does not say `disconnect`.
     fn announce_end(&mut self) {
-        if self.ended {
-            return;
+        match self.phase {
+            Phase::Ended => return,
+            // Every way out closes the link first (`finalize.rs`): dropping it here would leave
+            // the remote program without a detach.
+            Phase::Attached(_) => tracing::error!("the session was announced over while still attached"),
+            Phase::Unattached | Phase::Connecting { .. } => self.phase = Phase::Ended,
         }
-        self.ended = true;
         self.send_event("terminated", serde_json::json!({}));
         let internal = self.internal_tx.clone();
         tokio::spawn(async move {

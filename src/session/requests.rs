@@ -8,10 +8,14 @@ use super::connection::{connect_and_attach, AttachPlan};
 use super::handles::{FrameRef, VariableSource};
 use super::link::{Link, PendingBreakpoints};
 use super::waiting::WaitsOn;
-use super::{Flow, Internal, Session};
+use super::{Flow, Internal, Phase, Session};
 use crate::config::attach::AttachConfig;
 use crate::dap::bodies;
 use crate::dap::message::{to_value, Request, RequestError, ResponseBody};
+use crate::dap::requests::{
+    ContinueArguments, InitializeArguments, ModulesArguments, ScopesArguments, Served,
+    SetExceptionBreakpointsArguments, StackTraceArguments, Step, StepArguments, ThreadArguments,
+};
 use crate::transport::{ConnectOptions, TlsOptions};
 use crate::wire::generation::Release;
 use crate::wire::model::{Command, Tid};
@@ -24,63 +28,76 @@ type Reply = Result<ResponseBody, RequestError>;
 impl Session {
     pub(super) async fn on_request(&mut self, request: Request) -> Flow {
         tracing::debug!(seq = request.seq, command = %request.command, "request from editor");
-        let reply = match request.command.as_str() {
-            "initialize" => self.initialize(&request),
-            "attach" => return self.attach(request),
-            "launch" => Err(RequestError::new(
+        let served = match Served::parse(&request) {
+            Ok(served) => served,
+            Err(error) => {
+                self.respond(&request, Err(error));
+                return Flow::Continue;
+            }
+        };
+        let connecting = matches!(self.phase, Phase::Connecting { .. });
+        let reply = match served {
+            Served::Initialize(arguments) => self.initialize(arguments),
+            Served::Attach(arguments) => return self.attach(request, &arguments),
+            Served::Launch => Err(RequestError::new(
                 "ptvsd-dap attaches to a program that is already running with ptvsd.enable_attach(): use an \"attach\" configuration",
             )),
-            "disconnect" => {
+            Served::Disconnect => {
                 self.finalize("the editor disconnected").await;
                 self.respond(&request, Ok(None));
                 return Flow::Exit;
             }
             // ptvsd cannot end the remote process (§9.13): `terminate` ends the debug session
             // the same way, leaving the program running, and says so.
-            "terminate" => {
+            Served::Terminate => {
                 self.finalize("the editor ended the session").await;
                 self.console("Detached: the remote program keeps running (ptvsd cannot stop it).");
                 self.respond(&request, Ok(None));
                 self.announce_end();
                 return Flow::Continue;
             }
-            _ if self.ended => Err(RequestError::new("the debug session has ended")),
-            command => match self.link.as_mut() {
-                Some(link) => match command {
-                    "configurationDone" => self.configuration_done(),
-                    "setBreakpoints" => return self.set_breakpoints(request),
-                    "setExceptionBreakpoints" => set_exception_breakpoints(link, &request),
-                    "threads" => Ok(threads(link)),
-                    "stackTrace" => return self.stack_trace(request),
-                    "scopes" => scopes(link, &request),
-                    "variables" => return self.variables(request),
-                    "evaluate" => return self.evaluate(request),
-                    "setVariable" | "setExpression" => return self.set_value(request),
-                    "exceptionInfo" => exception_info(link, &request),
-                    "modules" => Ok(modules(link, &request)),
-                    "loadedSources" => Ok(loaded_sources(link)),
-                    "source" => return self.source(request),
-                    "completions" => return self.completions(request),
-                    "gotoTargets" => self.goto_targets(&request),
-                    "goto" => {
-                        self.goto(request);
+            _ if matches!(self.phase, Phase::Ended) => Err(RequestError::new("the debug session has ended")),
+            Served::Unknown => Err(unsupported(&request.command)),
+            served => match self.phase.link_mut() {
+                None if connecting => Err(RequestError::new(format!(
+                    "'{}' cannot run yet: the adapter is still attaching to the debuggee",
+                    request.command
+                ))),
+                None => Err(RequestError::new(format!(
+                    "'{}' needs an attached debuggee: send 'attach' first",
+                    request.command
+                ))),
+                Some(link) => match served {
+                    Served::ConfigurationDone => self.configuration_done(),
+                    Served::SetBreakpoints(arguments) => return self.set_breakpoints(request, arguments),
+                    Served::SetExceptionBreakpoints(arguments) => set_exception_breakpoints(link, arguments),
+                    Served::Threads => Ok(threads(link)),
+                    Served::StackTrace(arguments) => return self.stack_trace(request, arguments),
+                    Served::Scopes(arguments) => scopes(link, &arguments),
+                    Served::Variables(arguments) => return self.variables(request, arguments),
+                    Served::Evaluate(arguments) => return self.evaluate(request, arguments),
+                    Served::SetVariable(arguments) => return self.set_variable(request, arguments),
+                    Served::SetExpression(arguments) => return self.set_expression(request, arguments),
+                    Served::ExceptionInfo(arguments) => exception_info(link, &arguments),
+                    Served::Modules(arguments) => Ok(modules(link, &arguments)),
+                    Served::LoadedSources => Ok(loaded_sources(link)),
+                    Served::Source(arguments) => return self.source(request, &arguments),
+                    Served::Completions(arguments) => return self.completions(request, arguments),
+                    Served::GotoTargets(arguments) => self.goto_targets(&arguments),
+                    Served::Goto(arguments) => {
+                        self.goto(request, &arguments);
                         return Flow::Continue;
                     }
-                    "continue" => self.resume(&request),
-                    "next" | "stepIn" | "stepOut" => self.step(&request),
-                    "pause" => pause(link),
-                    other => Err(unsupported(other)),
-                },
-                None if self.connecting.is_some() => Err(RequestError::new(format!(
-                    "'{command}' cannot run yet: the adapter is still attaching to the debuggee"
-                ))),
-                None => match command {
-                    "configurationDone" | "setBreakpoints" | "setExceptionBreakpoints" | "threads" | "stackTrace"
-                    | "scopes" | "variables" | "evaluate" | "continue" | "next" | "stepIn" | "stepOut" | "pause"
-                    | "setVariable" | "setExpression" | "exceptionInfo" | "modules" | "loadedSources" | "source" | "completions" | "gotoTargets" | "goto" => {
-                        Err(RequestError::new(format!("'{command}' needs an attached debuggee: send 'attach' first")))
-                    }
-                    other => Err(unsupported(other)),
+                    Served::Continue(arguments) => self.resume(&arguments),
+                    Served::Step(step, arguments) => self.step(step, &arguments),
+                    Served::Pause => pause(link),
+                    // Answered above, before the debuggee is needed.
+                    Served::Initialize(_)
+                    | Served::Attach(_)
+                    | Served::Launch
+                    | Served::Disconnect
+                    | Served::Terminate
+                    | Served::Unknown => Err(unsupported(&request.command)),
                 },
             },
         };
@@ -88,11 +105,10 @@ impl Session {
         Flow::Continue
     }
 
-    fn initialize(&mut self, request: &Request) -> Reply {
-        self.client_id = request.arguments.get("clientID").and_then(Value::as_str).map(str::to_string);
-        self.supports_progress =
-            request.arguments.get("supportsProgressReporting").and_then(Value::as_bool).unwrap_or(false);
-        self.columns_start_at_1 = request.arguments.get("columnsStartAt1").and_then(Value::as_bool).unwrap_or(true);
+    fn initialize(&mut self, arguments: InitializeArguments) -> Reply {
+        self.client_id = arguments.client_id;
+        self.supports_progress = arguments.supports_progress_reporting.unwrap_or(false);
+        self.columns_start_at_1 = arguments.columns_start_at_1.unwrap_or(true);
         let capabilities = dap_types::Capabilities {
             supports_configuration_done_request: Some(true),
             supports_conditional_breakpoints: Some(true),
@@ -124,15 +140,15 @@ impl Session {
         Ok(Some(to_value(capabilities)))
     }
 
-    fn attach(&mut self, request: Request) -> Flow {
-        if self.link.is_some() || self.connecting.is_some() {
+    fn attach(&mut self, request: Request, arguments: &Value) -> Flow {
+        if let Phase::Connecting { .. } | Phase::Attached(_) = self.phase {
             self.respond(
                 &request,
                 Err(RequestError::new("already attached: one ptvsd-dap session debugs one process")),
             );
             return Flow::Continue;
         }
-        let config = match AttachConfig::from_arguments(&request.arguments) {
+        let config = match AttachConfig::from_arguments(arguments) {
             Ok(config) => config,
             Err(problem) => {
                 self.respond(&request, Err(RequestError::new(format!("cannot attach: {problem}"))));
@@ -163,30 +179,22 @@ impl Session {
             let result = connect_and_attach(&plan, &progress).await;
             let _ = internal.send(Internal::Connected(Box::new(result)));
         });
-        self.connecting = Some(request);
-        self.pending_config = Some(config);
+        self.phase = Phase::Connecting { request, config: Box::new(config) };
         Flow::Continue
     }
 
     fn configuration_done(&mut self) -> Reply {
-        if let Some(link) = self.link.as_mut() {
-            link.configuration_done = true;
-            if let super::link::AttachStop::Arrived(tid) = link.attach_stop {
+        if let Some(link) = self.phase.link_mut() {
+            link.stop.configuration_done = true;
+            if let super::stop::AttachStop::Arrived(tid) = link.stop.attach_stop {
                 self.start_attach_probe(tid);
             }
         }
         Ok(None)
     }
 
-    fn set_breakpoints(&mut self, request: Request) -> Flow {
-        let Some(link) = self.link.as_mut() else { return Flow::Continue };
-        let arguments: dap_types::SetBreakpointsArguments = match request.arguments() {
-            Ok(arguments) => arguments,
-            Err(error) => {
-                self.respond(&request, Err(error));
-                return Flow::Continue;
-            }
-        };
+    fn set_breakpoints(&mut self, request: Request, arguments: dap_types::SetBreakpointsArguments) -> Flow {
+        let Some(link) = self.phase.link_mut() else { return Flow::Continue };
         let Some(path) = arguments.source.path.clone() else {
             self.respond(&request, Err(RequestError::new("setBreakpoints needs a source with a 'path'")));
             return Flow::Continue;
@@ -232,7 +240,7 @@ impl Session {
 
     /// Answers every `setBreakpoints` whose new breakpoints have all been confirmed.
     pub(super) fn answer_confirmed_breakpoints(&mut self) {
-        let Some(link) = self.link.as_ref() else { return };
+        let Some(link) = self.phase.link() else { return };
         let confirmed = |on: &WaitsOn| match on {
             WaitsOn::Breakpoints(pending) => pending.outcomes.iter().all(|outcome| match outcome {
                 Outcome::Installed { id } => {
@@ -244,7 +252,7 @@ impl Session {
         };
         let ready = self.waiting.take_where(confirmed);
         for waiting in ready {
-            let Some(link) = self.link.as_ref() else { return };
+            let Some(link) = self.phase.link() else { return };
             if let WaitsOn::Breakpoints(pending) = &waiting.on {
                 let body = breakpoints_body(link, pending);
                 self.respond(&waiting.request, Ok(Some(body)));
@@ -252,14 +260,12 @@ impl Session {
         }
     }
 
-    fn resume(&mut self, request: &Request) -> Reply {
-        let Some(link) = self.link.as_mut() else { return Ok(None) };
-        let requested =
-            request.arguments.get("threadId").and_then(Value::as_u64).and_then(|id| link.threads.tid_of(id));
+    fn resume(&mut self, arguments: &ContinueArguments) -> Reply {
+        let Some(link) = self.phase.link_mut() else { return Ok(None) };
+        let requested = arguments.thread_id.and_then(|id| link.threads.tid_of(id));
         let requested_blocked = requested.filter(|tid| link.threads.get(*tid).is_some_and(|t| t.blocked));
-        let single_thread = request.arguments.get("singleThread").and_then(Value::as_bool).unwrap_or(false);
-        if let (true, Some(tid)) = (single_thread, requested_blocked) {
-            if link.attach_thread != Some(tid) {
+        if let (true, Some(tid)) = (arguments.single_thread, requested_blocked) {
+            if link.stop.attach_thread != Some(tid) {
                 // `rest`: this thread runs, the others stay paused (§9.6).
                 link.send(Command::ClearStepping { tid });
                 link.resume_thread(tid);
@@ -275,12 +281,12 @@ impl Session {
         Ok(Some(json!({ "allThreadsContinued": true })))
     }
 
-    fn step(&mut self, request: &Request) -> Reply {
-        let Some(link) = self.link.as_mut() else { return Ok(None) };
-        let thread_id = request.arguments.get("threadId").and_then(Value::as_u64).unwrap_or(0);
+    fn step(&mut self, step: Step, arguments: &StepArguments) -> Reply {
+        let Some(link) = self.phase.link_mut() else { return Ok(None) };
+        let thread_id = arguments.thread_id;
         let tid =
             link.threads.tid_of(thread_id).ok_or_else(|| RequestError::new(format!("unknown threadId {thread_id}")))?;
-        if request.arguments.get("singleThread").and_then(Value::as_bool).unwrap_or(false) {
+        if arguments.single_thread {
             return Err(RequestError::new(
                 "ptvsd resumes every thread for a step: step without 'single thread', or continue this thread alone",
             ));
@@ -296,10 +302,10 @@ impl Session {
                 "an evaluation is still running in the debuggee: step again when it has finished",
             ));
         }
-        link.send(match request.command.as_str() {
-            "stepIn" => Command::StepInto { tid },
-            "stepOut" => Command::StepOut { tid },
-            _ => Command::StepOver { tid },
+        link.send(match step {
+            Step::In => Command::StepInto { tid },
+            Step::Out => Command::StepOut { tid },
+            Step::Over => Command::StepOver { tid },
         });
         self.after_resume();
         // Helix parses no body for the step requests (editor-clients.md).
@@ -310,7 +316,7 @@ impl Session {
     /// for this stop is stale.
     pub(super) fn after_resume(&mut self) {
         self.resumed_all();
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         let dropped = link.evaluations.drain_queued();
         for work in dropped {
             self.fail_waiter(work.waiter, "the program resumed before this could be evaluated".into());
@@ -337,34 +343,19 @@ fn stale(what: &str) -> RequestError {
     RequestError::new(format!("this {what} is no longer valid: the program has resumed since it was shown"))
 }
 
-fn set_exception_breakpoints(link: &mut Link, request: &Request) -> Reply {
-    let list = |key: &str| request.arguments.get(key).and_then(Value::as_array).cloned().unwrap_or_default();
+fn set_exception_breakpoints(link: &mut Link, arguments: SetExceptionBreakpointsArguments) -> Reply {
     let mut filters: Vec<(String, Option<String>)> =
-        list("filters").iter().filter_map(|f| f.as_str().map(|f| (f.to_string(), None))).collect();
-    for option in list("filterOptions") {
-        let Some(filter) = option.get("filterId").and_then(Value::as_str) else { continue };
-        filters.push((filter.to_string(), option.get("condition").and_then(Value::as_str).map(str::to_string)));
-    }
+        arguments.filters.into_iter().map(|filter| (filter, None)).collect();
+    filters.extend(arguments.filter_options.into_iter().map(|option| (option.filter_id, option.condition)));
     let mut options = Vec::new();
-    for option in list("exceptionOptions") {
-        let segments = option.get("path").and_then(Value::as_array).cloned().unwrap_or_default();
-        if segments.iter().any(|segment| segment.get("negate").and_then(Value::as_bool) == Some(true)) {
+    for option in arguments.exception_options {
+        if option.path.iter().any(|segment| segment.negate) {
             return Err(RequestError::new(
                 "exception options with 'negate' are not supported: name the exception types to break on",
             ));
         }
-        let path = segments
-            .iter()
-            .map(|segment| {
-                segment
-                    .get("names")
-                    .and_then(Value::as_array)
-                    .map(|names| names.iter().filter_map(Value::as_str).map(str::to_string).collect())
-                    .unwrap_or_default()
-            })
-            .collect();
-        let break_mode = option.get("breakMode").and_then(Value::as_str).unwrap_or("never").to_string();
-        options.push(super::exceptions::ExceptionOption { path, break_mode });
+        let path = option.path.into_iter().map(|segment| segment.names).collect();
+        options.push(super::exceptions::ExceptionOption { path, break_mode: option.break_mode });
     }
     let table = link.exceptions.configure(&filters, &options).map_err(RequestError::new)?;
     link.send(table);
@@ -372,8 +363,8 @@ fn set_exception_breakpoints(link: &mut Link, request: &Request) -> Reply {
 }
 
 /// The exception a thread stopped on: type, message, break mode and ptvsd's traceback.
-fn exception_info(link: &Link, request: &Request) -> Reply {
-    let thread_id = request.arguments.get("threadId").and_then(Value::as_u64).unwrap_or(0);
+fn exception_info(link: &Link, arguments: &ThreadArguments) -> Reply {
+    let thread_id = arguments.thread_id;
     let tid =
         link.threads.tid_of(thread_id).ok_or_else(|| RequestError::new(format!("unknown threadId {thread_id}")))?;
     let info = link
@@ -399,20 +390,19 @@ fn exception_info(link: &Link, request: &Request) -> Reply {
 }
 
 fn loaded_sources(link: &mut Link) -> ResponseBody {
-    let files: Vec<String> = link.modules.iter().map(|(_, file)| file.clone()).collect();
+    let files: Vec<String> = link.files.modules.iter().map(|(_, file)| file.clone()).collect();
     let mut seen = std::collections::HashSet::new();
     let sources: Vec<_> =
         files.iter().filter(|file| seen.insert(file.as_str())).map(|file| frame_source(link, file)).collect();
     Some(json!({ "sources": sources }))
 }
 
-fn modules(link: &Link, request: &Request) -> ResponseBody {
-    let start = request.arguments.get("startModule").and_then(Value::as_u64).unwrap_or(0) as usize;
-    let count =
-        request.arguments.get("moduleCount").and_then(Value::as_u64).filter(|c| *c > 0).unwrap_or(u64::MAX) as usize;
+fn modules(link: &Link, arguments: &ModulesArguments) -> ResponseBody {
+    let start = arguments.start_module.unwrap_or(0) as usize;
+    let count = arguments.module_count.filter(|c| *c > 0).unwrap_or(u64::MAX) as usize;
     let modules: Vec<Value> =
-        link.modules.iter().skip(start).take(count).map(|(id, file)| module_body(link, *id, file)).collect();
-    Some(json!({ "modules": modules, "totalModules": link.modules.len() }))
+        link.files.modules.iter().skip(start).take(count).map(|(id, file)| module_body(link, *id, file)).collect();
+    Some(json!({ "modules": modules, "totalModules": link.files.modules.len() }))
 }
 
 /// A DAP module for a `MODL`: ptvsd sends only a path, so the name comes from the file.
@@ -442,45 +432,46 @@ impl Session {
     /// A thread that runs while another is stopped on an exception (§8.3) has moved on since
     /// ptvsd's snapshot: on 3.1/3.2 its frames are fetched (`thrf`, fatal to 2.2 and, should the
     /// thread exit meanwhile, to 3.0's loop). Every other stack comes from the frames at hand.
-    fn stack_trace(&mut self, request: Request) -> Flow {
-        let Some(link) = self.link.as_mut() else { return Flow::Continue };
-        let thread_id = request.arguments.get("threadId").and_then(Value::as_u64).unwrap_or(0);
-        let running = link.threads.tid_of(thread_id).filter(|tid| link.threads.get(*tid).is_some_and(|t| !t.blocked));
-        let fetchable = link.others_running && matches!(link.release, Release::Ptvsd31 | Release::Ptvsd32);
+    fn stack_trace(&mut self, request: Request, arguments: StackTraceArguments) -> Flow {
+        let Some(link) = self.phase.link_mut() else { return Flow::Continue };
+        let running =
+            link.threads.tid_of(arguments.thread_id).filter(|tid| link.threads.get(*tid).is_some_and(|t| !t.blocked));
+        let fetchable = link.stop.others_running && matches!(link.release, Release::Ptvsd31 | Release::Ptvsd32);
         if let (Some(tid), true) = (running, fetchable) {
-            if !self.waiting.any(|on| matches!(on, WaitsOn::Stack(waiting) if *waiting == tid)) {
+            if !self.waiting.any(|on| matches!(on, WaitsOn::Stack(waiting, _) if *waiting == tid)) {
                 link.send(Command::GetThreadFrames { tid });
             }
-            self.wait_on_debuggee(request, WaitsOn::Stack(tid), Some(STACK_REPLY_TIMEOUT));
+            self.wait_on_debuggee(request, WaitsOn::Stack(tid, arguments), Some(STACK_REPLY_TIMEOUT));
             return Flow::Continue;
         }
-        let reply = stack_trace_from_cache(link, &request);
+        let reply = stack_trace_from_cache(link, &arguments);
         self.respond(&request, reply);
         Flow::Continue
     }
 
     /// Answers the `stackTrace` requests waiting for `tid`'s frames, from the frames now at hand.
     pub(super) fn answer_waiting_stacks(&mut self, tid: Tid) {
-        let ready = self.waiting.take_where(|on| matches!(on, WaitsOn::Stack(waiting) if *waiting == tid));
+        let ready = self.waiting.take_where(|on| matches!(on, WaitsOn::Stack(waiting, _) if *waiting == tid));
         for waiting in ready {
-            let Some(link) = self.link.as_mut() else { return };
-            let reply = stack_trace_from_cache(link, &waiting.request);
-            self.respond(&waiting.request, reply);
+            let Some(link) = self.phase.link_mut() else { return };
+            if let WaitsOn::Stack(_, arguments) = &waiting.on {
+                let reply = stack_trace_from_cache(link, arguments);
+                self.respond(&waiting.request, reply);
+            }
         }
     }
 }
 
-pub(super) fn stack_trace_from_cache(link: &mut Link, request: &Request) -> Reply {
-    let thread_id = request.arguments.get("threadId").and_then(Value::as_u64).unwrap_or(0);
+pub(super) fn stack_trace_from_cache(link: &mut Link, arguments: &StackTraceArguments) -> Reply {
+    let thread_id = arguments.thread_id;
     let tid =
         link.threads.tid_of(thread_id).ok_or_else(|| RequestError::new(format!("unknown threadId {thread_id}")))?;
     let frames = link.threads.get(tid).map(|t| t.frames.clone()).unwrap_or_default();
     if frames.is_empty() {
         return Err(RequestError::new(format!("thread {thread_id} is running: its stack is shown while it is paused")));
     }
-    let start = request.arguments.get("startFrame").and_then(Value::as_u64).unwrap_or(0) as usize;
-    let levels =
-        request.arguments.get("levels").and_then(Value::as_u64).filter(|l| *l > 0).unwrap_or(u64::MAX) as usize;
+    let start = arguments.start_frame.unwrap_or(0) as usize;
+    let levels = arguments.levels.filter(|l| *l > 0).unwrap_or(u64::MAX) as usize;
     let stack_frames: Vec<_> = frames
         .iter()
         .enumerate()
@@ -505,7 +496,7 @@ pub(super) fn frame_source(link: &mut Link, remote_file: &str) -> dap_types::Sou
     let mut source = bodies::source(local.clone());
     // No local copy: the editor can still show the file, fetched through the debuggee.
     if !std::path::Path::new(&local).is_file() {
-        if let Some(reference) = link.remote_sources.reference(remote_file) {
+        if let Some(reference) = link.files.remote_sources.reference(remote_file) {
             source.source_reference = Some(reference);
             source.origin = Some("remote".to_string());
         }
@@ -513,8 +504,8 @@ pub(super) fn frame_source(link: &mut Link, remote_file: &str) -> dap_types::Sou
     source
 }
 
-fn scopes(link: &mut Link, request: &Request) -> Reply {
-    let frame_id = request.arguments.get("frameId").and_then(Value::as_u64).unwrap_or(0);
+fn scopes(link: &mut Link, arguments: &ScopesArguments) -> Reply {
+    let frame_id = arguments.frame_id;
     let frame = link.handles.frame(frame_id).cloned().ok_or_else(|| stale("frameId"))?;
     let n_variables = link
         .threads
@@ -528,14 +519,14 @@ fn scopes(link: &mut Link, request: &Request) -> Reply {
 
 fn pause(link: &mut Link) -> Reply {
     // A `brka` while everything is stopped leaves a flag set that fakes a later pause (§9.5).
-    if link.stop_reported || link.threads.any_blocked() || link.pause_requested {
+    if link.stop.reported || link.threads.any_blocked() || link.stop.pause_requested {
         return Ok(None);
     }
     // A silent pause for the release probe is already on its way: it becomes this pause.
-    if !link.probe_at_pause {
+    if !link.stop.probe_at_pause {
         link.send(Command::BreakAll);
     }
-    link.pause_requested = true;
+    link.stop.pause_requested = true;
     Ok(None)
 }
 

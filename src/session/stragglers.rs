@@ -91,7 +91,7 @@ impl StragglerWatch {
 impl Session {
     /// After a resume-all: the threads that started to pause just before it are watched.
     pub(super) fn resumed_all(&mut self) {
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         let recent: Vec<Tid> = link
             .threads
             .iter()
@@ -109,11 +109,11 @@ impl Session {
 
     /// A thread sent its own frames (it is pausing): watched if the program is running.
     pub(super) fn watch_for_straggler(&mut self, tid: Tid) {
-        let Some(link) = self.link.as_ref() else { return };
-        let pausing_expected = link.stop_reported
-            || link.pause_requested
-            || link.probe_at_pause
-            || link.attach_stop != super::link::AttachStop::Done
+        let Some(link) = self.phase.link() else { return };
+        let pausing_expected = link.stop.reported
+            || link.stop.pause_requested
+            || link.stop.probe_at_pause
+            || link.stop.attach_stop != super::stop::AttachStop::Done
             || link.evaluations.editor_work_in_flight();
         if !pausing_expected {
             self.watch(tid);
@@ -121,7 +121,7 @@ impl Session {
     }
 
     fn watch(&mut self, tid: Tid) {
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         if link.stragglers.watched.contains_key(&tid) {
             return;
         }
@@ -132,8 +132,8 @@ impl Session {
 
     /// Probes the thread with an evaluation, unless a stop has explained its pause.
     pub(super) fn check_straggler(&mut self, tid: Tid) {
-        let Some(link) = self.link.as_mut() else { return };
-        if link.stop_reported {
+        let Some(link) = self.phase.link_mut() else { return };
+        if link.stop.reported {
             link.stragglers.forget(None);
             return;
         }
@@ -168,8 +168,8 @@ impl Session {
     /// The probe answered: the thread is blocked in ptvsd. Resume it alone if the program is
     /// still meant to run; look again later if it was not blocked.
     pub(super) fn on_straggler_probe(&mut self, tid: Tid, result: Result<Obj, String>) {
-        let Some(link) = self.link.as_mut() else { return };
-        if link.stop_reported {
+        let Some(link) = self.phase.link_mut() else { return };
+        if link.stop.reported {
             link.stragglers.forget(None);
             return;
         }

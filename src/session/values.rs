@@ -2,7 +2,7 @@
 //! Top-level variables come from the `THRF` cache; everything else is an `exec` or `chld` run
 //! on a stopped thread, one at a time (§9.9).
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::evaluation::{ValueShape, Waiter, Work, EVALUATION_TIMEOUT};
 use super::grouping;
@@ -13,26 +13,29 @@ use super::waiting::WaitsOn;
 use super::{Flow, Internal, Session};
 use crate::dap::bodies;
 use crate::dap::message::{Request, RequestError, ResponseBody};
+use crate::dap::requests::{
+    EvaluateArguments, SetExpressionArguments, SetVariableArguments, SourceArguments, VariablesArguments,
+    VariablesFilter,
+};
 use crate::wire::model::{Child, Command, Frame, FrameKind, Obj, ReprKind, Tid, FRAME_KIND_PYTHON};
 
 type Reply = Result<ResponseBody, RequestError>;
 
 impl Session {
-    pub(super) fn variables(&mut self, request: Request) -> Flow {
-        if let Some(reply) = self.variables_or_queue(&request) {
+    pub(super) fn variables(&mut self, request: Request, arguments: VariablesArguments) -> Flow {
+        if let Some(reply) = self.variables_or_queue(&request, &arguments) {
             self.respond(&request, reply);
         }
         Flow::Continue
     }
 
     /// `None` when the answer will come from the debuggee.
-    fn variables_or_queue(&mut self, request: &Request) -> Option<Reply> {
-        let link = self.link.as_mut()?;
-        let reference = request.arguments.get("variablesReference").and_then(Value::as_u64).unwrap_or(0);
-        let start = request.arguments.get("start").and_then(Value::as_u64).unwrap_or(0) as usize;
-        let count =
-            request.arguments.get("count").and_then(Value::as_u64).filter(|c| *c > 0).unwrap_or(u64::MAX) as usize;
-        let hex = wants_hex(&request.arguments);
+    fn variables_or_queue(&mut self, request: &Request, arguments: &VariablesArguments) -> Option<Reply> {
+        let link = self.phase.link_mut()?;
+        let reference = arguments.variables_reference;
+        let start = arguments.start.unwrap_or(0) as usize;
+        let count = arguments.count.filter(|c| *c > 0).unwrap_or(u64::MAX) as usize;
+        let hex = arguments.format.hex;
         match link.handles.variables(reference).cloned() {
             None => Some(Err(stale("variablesReference"))),
             Some(VariableSource::FrameLocals(frame)) => {
@@ -59,14 +62,13 @@ impl Session {
                 if let Err(error) = evaluable(link, &frame) {
                     return Some(Err(error));
                 }
-                let filter = request.arguments.get("filter").and_then(Value::as_str);
-                let (text, page) = match (indexed, filter) {
+                let (text, page) = match (indexed, arguments.filter) {
                     // A list or tuple has no named children worth a round trip.
-                    (Some(_), Some("named")) => return Some(Ok(Some(json!({ "variables": [] })))),
+                    (Some(_), Some(VariablesFilter::Named)) => return Some(Ok(Some(json!({ "variables": [] })))),
                     // Pages, sliced in the debuggee: only what the editor shows crosses the link.
                     // Editors ask for 100 at a time, so a block of pages is fetched at once and the
                     // following pages are answered without a round trip.
-                    (Some(length), Some("indexed")) => {
+                    (Some(length), Some(VariablesFilter::Indexed)) => {
                         let count = count.min(MAX_PAGE);
                         if let Some(children) = link.handles.cached_page(reference, start, count) {
                             let variables = self.dap_children(&frame, kind, hex, reference, children);
@@ -94,23 +96,17 @@ impl Session {
         }
     }
 
-    pub(super) fn evaluate(&mut self, request: Request) -> Flow {
-        let queued = request.arguments().and_then(|arguments: dap_types::EvaluateArguments| {
-            let expression = arguments.expression.clone();
-            // "Copy Value": the whole repr, which ptvsd shortens for display; a raw view of the
-            // repr string gives it uncut (ptvsd has raw views of strings only).
-            let (text, repr_kind, shape) = match request.arguments.get("context").and_then(Value::as_str) {
-                Some("clipboard") => (format!("repr(({expression}\n))"), ReprKind::Raw, ValueShape::Copy),
-                _ => (expression.clone(), ReprKind::Normal, ValueShape::Evaluate),
-            };
-            self.queue_on_frame(&request, arguments.frame_id, text, repr_kind, |frame, kind| Waiter::Evaluate {
-                seq: request.seq,
-                expression,
-                frame,
-                kind,
-                shape,
-                hex: wants_hex(&request.arguments),
-            })
+    pub(super) fn evaluate(&mut self, request: Request, arguments: EvaluateArguments) -> Flow {
+        let expression = arguments.expression;
+        // "Copy Value": the whole repr, which ptvsd shortens for display; a raw view of the
+        // repr string gives it uncut (ptvsd has raw views of strings only).
+        let (text, repr_kind, shape) = match arguments.context.as_deref() {
+            Some("clipboard") => (format!("repr(({expression}\n))"), ReprKind::Raw, ValueShape::Copy),
+            _ => (expression.clone(), ReprKind::Normal, ValueShape::Evaluate),
+        };
+        let hex = arguments.format.hex;
+        let queued = self.queue_on_frame(&request, arguments.frame_id, text, repr_kind, |frame, kind| {
+            Waiter::Evaluate { seq: request.seq, expression, frame, kind, shape, hex }
         });
         if let Err(error) = queued {
             self.respond(&request, Err(error));
@@ -119,15 +115,10 @@ impl Session {
     }
 
     /// `source` for a file with no local copy: read through the debuggee, on a stopped thread.
-    pub(super) fn source(&mut self, request: Request) -> Flow {
-        let Some(link) = self.link.as_mut() else { return Flow::Continue };
-        let reference = request
-            .arguments
-            .get("sourceReference")
-            .or_else(|| request.arguments.pointer("/source/sourceReference"))
-            .and_then(Value::as_u64)
-            .unwrap_or(0);
-        let Some(file) = link.remote_sources.file(reference).map(str::to_string) else {
+    pub(super) fn source(&mut self, request: Request, arguments: &SourceArguments) -> Flow {
+        let Some(link) = self.phase.link_mut() else { return Flow::Continue };
+        let file = arguments.reference().and_then(|reference| link.files.remote_sources.file(reference));
+        let Some(file) = file.map(str::to_string) else {
             self.respond(&request, Err(RequestError::new("no source is available for this reference")));
             return Flow::Continue;
         };
@@ -144,27 +135,14 @@ impl Session {
         Flow::Continue
     }
 
-    /// `setVariable` and `setExpression`: `exec "<target> = <value>"` in the frame, then the
-    /// target is evaluated again to show what the program now sees (§9.9).
-    pub(super) fn set_value(&mut self, request: Request) -> Flow {
-        if let Err(error) = self.queue_assignment(&request) {
-            self.respond(&request, Err(error));
-        }
-        Flow::Continue
-    }
-
-    fn queue_assignment(&mut self, request: &Request) -> Result<(), RequestError> {
-        let Some(link) = self.link.as_mut() else { return Ok(()) };
-        let text = |key: &str| request.arguments.get(key).and_then(Value::as_str).map(str::to_string);
-        let value = text("value").ok_or_else(|| RequestError::new(format!("'{}' needs a 'value'", request.command)))?;
-        let (frame_id, target) = if request.command == "setExpression" {
-            let expression =
-                text("expression").ok_or_else(|| RequestError::new("'setExpression' needs an 'expression'"))?;
-            (request.arguments.get("frameId").and_then(Value::as_u64), expression)
-        } else {
-            let reference = request.arguments.get("variablesReference").and_then(Value::as_u64).unwrap_or(0);
-            let name = text("name").ok_or_else(|| RequestError::new("'setVariable' needs a 'name'"))?;
-            let target = link.handles.assignable_expression(reference, &name).ok_or_else(|| {
+    /// `setVariable`: `exec "<target> = <value>"` in the frame of the variable, where `target`
+    /// is its expression, then the target is evaluated again to show what the program now
+    /// sees (§9.9).
+    pub(super) fn set_variable(&mut self, request: Request, arguments: SetVariableArguments) -> Flow {
+        let target = self.phase.link_mut().ok_or_else(|| stale("variablesReference")).and_then(|link| {
+            let reference = arguments.variables_reference;
+            let name = &arguments.name;
+            let target = link.handles.assignable_expression(reference, name).ok_or_else(|| {
                 RequestError::new(format!(
                     "'{name}' cannot be assigned: it has no expression the debuggee can evaluate"
                 ))
@@ -175,9 +153,34 @@ impl Session {
                 .map(VariableSource::frame)
                 .cloned()
                 .ok_or_else(|| stale("variablesReference"))?;
-            (Some(link.handles.frame_id(frame)), target)
-        };
-        let hex = wants_hex(&request.arguments);
+            Ok((link.handles.frame_id(frame), target))
+        });
+        let queued = target.and_then(|(frame_id, target)| {
+            self.queue_assignment(&request, Some(frame_id), target, arguments.value, arguments.format.hex)
+        });
+        if let Err(error) = queued {
+            self.respond(&request, Err(error));
+        }
+        Flow::Continue
+    }
+
+    /// `setExpression`: as `setVariable`, with the editor's expression as the target.
+    pub(super) fn set_expression(&mut self, request: Request, arguments: SetExpressionArguments) -> Flow {
+        let SetExpressionArguments { expression, value, frame_id, format } = arguments;
+        if let Err(error) = self.queue_assignment(&request, frame_id, expression, value, format.hex) {
+            self.respond(&request, Err(error));
+        }
+        Flow::Continue
+    }
+
+    fn queue_assignment(
+        &mut self,
+        request: &Request,
+        frame_id: Option<u64>,
+        target: String,
+        value: String,
+        hex: bool,
+    ) -> Result<(), RequestError> {
         self.queue_on_frame(request, frame_id, format!("{target} = {value}"), ReprKind::Normal, |frame, kind| {
             Waiter::Assign { seq: request.seq, target, frame, kind, hex }
         })
@@ -193,7 +196,7 @@ impl Session {
         repr_kind: ReprKind,
         waiter: impl FnOnce(FrameRef, FrameKind) -> Waiter,
     ) -> Result<(), RequestError> {
-        let Some(link) = self.link.as_mut() else { return Ok(()) };
+        let Some(link) = self.phase.link_mut() else { return Ok(()) };
         let frame = match frame_id {
             Some(id) => link.handles.frame(id).cloned().ok_or_else(|| stale("frameId"))?,
             None => FrameRef {
@@ -217,12 +220,12 @@ impl Session {
 
     /// Sends the next queued evaluation if the debuggee is free.
     pub(super) fn pump_evaluations(&mut self) {
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         if let Some((exec_id, command)) = link.evaluations.next_to_send() {
             link.send(command);
             let timer = self.after(EVALUATION_TIMEOUT, Internal::EvaluationTimeout(exec_id));
             // The previous evaluation has been answered (or has timed out): its timer is moot.
-            if let Some(previous) = self.link.as_mut().and_then(|link| link.evaluation_timer.replace(timer)) {
+            if let Some(previous) = self.phase.link_mut().and_then(|link| link.evaluations.timer.replace(timer)) {
                 previous.abort();
             }
         }
@@ -231,7 +234,7 @@ impl Session {
     /// A logpoint was hit: its message is evaluated on the stopped thread, printed, and the
     /// thread resumed, without the editor ever seeing a stop. It costs one round trip of pause.
     pub(super) fn run_logpoint(&mut self, tid: Tid, message: &str) {
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         let kind = link.threads.frame_kind(tid, 0).unwrap_or(FRAME_KIND_PYTHON);
         let command = execute(logpoint_expression(message), tid, 0, kind, ReprKind::Raw);
         link.evaluations.push(Work { command, waiter: Waiter::Logpoint { tid } });
@@ -243,7 +246,7 @@ impl Session {
             Waiter::Evaluate { seq, expression, frame, kind, shape, hex } => {
                 let reply = match result {
                     Ok(obj) => {
-                        let Some(link) = self.link.as_mut() else { return };
+                        let Some(link) = self.phase.link_mut() else { return };
                         // Children of `a + b` would be asked for as `a + b.attr` (§4.3).
                         let variable = dap_variable(
                             link,
@@ -276,7 +279,7 @@ impl Session {
             }
             Waiter::Assign { seq, target, frame, kind, hex } => match result {
                 Ok(_) => {
-                    let Some(link) = self.link.as_mut() else { return };
+                    let Some(link) = self.phase.link_mut() else { return };
                     let command = execute(target.clone(), frame.tid, frame.index as i64, kind, ReprKind::Normal);
                     let waiter =
                         Waiter::Evaluate { seq, expression: target, frame, kind, shape: ValueShape::SetValue, hex };
@@ -318,7 +321,7 @@ impl Session {
             tracing::warn!("children arrived for an evaluation");
             return;
         };
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         let variables = match &page {
             Some(page) => {
                 let block: Vec<Child> = children
@@ -350,7 +353,7 @@ impl Session {
         start: usize,
         count: usize,
     ) -> Vec<dap_types::Variable> {
-        let Some(link) = self.link.as_mut() else { return Vec::new() };
+        let Some(link) = self.phase.link_mut() else { return Vec::new() };
         let layout = grouping::layout(&children);
         link.handles.remember_listed(reference, children);
         let group_count = layout.groups.len();
@@ -382,7 +385,7 @@ impl Session {
         reference: u64,
         children: Vec<Child>,
     ) -> Vec<dap_types::Variable> {
-        let Some(link) = self.link.as_mut() else { return Vec::new() };
+        let Some(link) = self.phase.link_mut() else { return Vec::new() };
         children
             .into_iter()
             .map(|child| {
@@ -409,7 +412,7 @@ impl Session {
     }
 
     pub(super) fn on_evaluation_timeout(&mut self, exec_id: i64) {
-        let Some(link) = self.link.as_mut() else { return };
+        let Some(link) = self.phase.link_mut() else { return };
         if let Some(waiter) = link.evaluations.time_out(exec_id) {
             let message = format!(
                 "the debuggee did not answer within {} s (the expression may still be running)",
@@ -441,10 +444,6 @@ fn frame_children(frame: &Frame) -> Vec<Child> {
 /// An evaluation of `text` in a frame; its execution id is set when it is sent.
 pub(super) fn execute(text: String, tid: Tid, frame_id: i64, frame_kind: FrameKind, repr_kind: ReprKind) -> Command {
     Command::Execute { text, tid, frame_id, exec_id: 0, frame_kind, repr_kind, module_name: None, print_result: false }
-}
-
-fn wants_hex(arguments: &Value) -> bool {
-    arguments.pointer("/format/hex").and_then(Value::as_bool).unwrap_or(false)
 }
 
 /// A Python expression for a logpoint message: `{expr}` parts are evaluated and joined with the

@@ -12,6 +12,7 @@ use tokio::task::AbortHandle;
 use super::link::PendingBreakpoints;
 use super::{Internal, Session};
 use crate::dap::message::{Request, RequestError, ResponseBody};
+use crate::dap::requests::StackTraceArguments;
 use crate::wire::model::Tid;
 
 /// What a waiting request waits for.
@@ -22,7 +23,7 @@ pub enum WaitsOn {
     /// ptvsd's word on whether new breakpoints bound (`BRKS`/`BRKF`).
     Breakpoints(PendingBreakpoints),
     /// The frames of a thread that runs on during an exception stop (`thrf`).
-    Stack(Tid),
+    Stack(Tid, StackTraceArguments),
     /// `setl`'s answer (`SETL`).
     Goto { tid: Tid, line: i64 },
 }
@@ -92,10 +93,10 @@ impl Session {
     /// A request's time is up: answered with what is known without the debuggee's answer.
     pub(super) fn on_request_timeout(&mut self, seq: i64) {
         let Some(Waiting { request, on, .. }) = self.waiting.take(seq) else { return };
-        let reply = match (on, self.link.as_mut()) {
+        let reply = match (on, self.phase.link_mut()) {
             (_, None) => Err(RequestError::new("the debug session has ended")),
             (WaitsOn::Breakpoints(pending), Some(link)) => Ok(Some(super::requests::breakpoints_body(link, &pending))),
-            (WaitsOn::Stack(_), Some(link)) => super::requests::stack_trace_from_cache(link, &request),
+            (WaitsOn::Stack(_, arguments), Some(link)) => super::requests::stack_trace_from_cache(link, &arguments),
             (WaitsOn::Goto { .. }, Some(_)) => Err(RequestError::new(format!(
                 "ptvsd did not answer set next statement within {} s",
                 super::goto::GOTO_REPLY_TIMEOUT.as_secs()
