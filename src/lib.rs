@@ -7,6 +7,7 @@
 pub mod commands;
 pub mod config;
 pub mod dap;
+pub mod logging;
 pub mod process;
 pub mod relay;
 pub mod session;

@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
 
 /// Debug Adapter Protocol server for Python programs running the legacy ptvsd debug server
 /// (2.2, 3.0, 3.1, 3.2), over TCP or the Azure App Service WebSocket proxy.
@@ -84,21 +83,7 @@ fn init_logging(cli: &Cli) {
         // The front logs nothing of its own: the session, and so the log, is the owner's.
         return;
     }
-    // Libraries below us trace raw frames, which carry the secret in the handshake: they never
-    // log beyond info, whatever level is asked for.
-    let directives = format!("{},tungstenite=info,tokio_tungstenite=info,rustls=info", cli.log_level);
-    let filter = EnvFilter::try_new(directives).unwrap_or_else(|_| EnvFilter::new("info"));
-    match &cli.log_file {
-        Some(path) => match std::fs::OpenOptions::new().create(true).append(true).open(path) {
-            Ok(file) => {
-                tracing_subscriber::fmt()
-                    .with_env_filter(filter)
-                    .with_ansi(false)
-                    .with_writer(std::sync::Mutex::new(file))
-                    .init();
-            }
-            Err(error) => eprintln!("ptvsd-dap: cannot open log file {}: {error}", path.display()),
-        },
-        None => tracing_subscriber::fmt().with_env_filter(EnvFilter::new("warn")).with_writer(std::io::stderr).init(),
+    if let Err(problem) = ptvsd_dap::logging::init(&cli.log_level, cli.log_file.as_deref()) {
+        eprintln!("ptvsd-dap: {problem}");
     }
 }

@@ -260,6 +260,11 @@ impl DapClient {
         self.try_status().is_none()
     }
 
+    /// Where the adapter logs (PTVSD_DAP_LOG).
+    pub fn log_path(&self) -> &std::path::Path {
+        &self.log_path
+    }
+
     /// The adapter's log file (PTVSD_DAP_LOG), "" if it has not written one.
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()

@@ -33,7 +33,7 @@ impl Debuggee {
 
     /// Like [`Debuggee::spawn`] with a given port and secret.
     pub fn spawn_with(release: Release, script: &str, port: u16, secret: &str) -> Debuggee {
-        Self::spawn_using(&release.python(), None, release, script, port, secret)
+        Self::spawn_using(&release.python(), None, release, script, &[], port, secret)
     }
 
     /// Like [`Debuggee::spawn_with`] on a given interpreter, with the release's ptvsd on
@@ -43,6 +43,7 @@ impl Debuggee {
         python_path: Option<&Path>,
         release: Release,
         script: &str,
+        script_args: &[&str],
         port: u16,
         secret: &str,
     ) -> Debuggee {
@@ -56,6 +57,7 @@ impl Debuggee {
             .args(["-u", "-m", "ptvsd", "--port", &port.to_string(), "--interface", "127.0.0.1"])
             .args(["--secret", secret])
             .arg(&script_path)
+            .args(script_args)
             .current_dir(fixtures_dir())
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .stdin(Stdio::piped())
@@ -97,7 +99,18 @@ impl Debuggee {
     pub fn start_on_older_python(release: Release, script: &str) -> Debuggee {
         let python = older_python();
         let python_path = site_packages(release);
-        Self::start_by(|port| Self::spawn_using(&python, Some(&python_path), release, script, port, &unique_secret()))
+        Self::start_by(|port| {
+            Self::spawn_using(&python, Some(&python_path), release, script, &[], port, &unique_secret())
+        })
+    }
+
+    /// Like [`Debuggee::start`], with the secret also given to the script as its argument, so
+    /// that the program holds it in `sys.argv` (as an app started with its secret would).
+    /// `python -m ptvsd` passes what follows `-` to the script.
+    pub fn start_with_secret_in_argv(release: Release, script: &str) -> Debuggee {
+        let secret = unique_secret();
+        let args = ["-", secret.as_str()];
+        Self::start_by(|port| Self::spawn_using(&release.python(), None, release, script, &args, port, &secret))
     }
 
     fn start_by(spawn: impl Fn(u16) -> Debuggee) -> Debuggee {

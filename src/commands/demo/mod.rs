@@ -6,6 +6,7 @@ mod client;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -17,8 +18,8 @@ use client::DapClient;
 
 const DEMO_APP: &str = include_str!("app.py");
 const BREAKPOINT_MARKER: &str = "# @demo_bp";
-/// A secret for the demo's own throwaway app; real secrets never appear in examples.
-const DEMO_SECRET: &str = "demo-only-secret";
+/// What the sample app prints once ptvsd and the web server listen.
+const READY_LINE: &str = "demo app ready on http://127.0.0.1:";
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Example:\n  ptvsd-dap demo --keep-running")]
@@ -34,8 +35,23 @@ pub struct Args {
     keep_running: bool,
 }
 
+/// Runs the demo; SIGINT, SIGTERM or SIGHUP end it at any point, and everything it started
+/// (the app, the relay, the adapter) ends with it. With `--keep-running` a signal is the
+/// normal way out (exit 0).
 pub async fn run(args: Args) -> u8 {
-    match demo(&args).await {
+    let serving = AtomicBool::new(false);
+    let outcome = tokio::select! {
+        outcome = demo(&args, &serving) => outcome,
+        signal = stop_signal() => {
+            if serving.load(Ordering::SeqCst) {
+                println!("{signal}: stopping the app and the relay");
+                Ok(())
+            } else {
+                Err(format!("stopped by {signal}"))
+            }
+        }
+    };
+    match outcome {
         Ok(()) => 0,
         Err(problem) => {
             eprintln!("demo failed: {problem}");
@@ -44,7 +60,37 @@ pub async fn run(args: Args) -> u8 {
     }
 }
 
-async fn demo(args: &Args) -> Result<(), String> {
+/// Completes with the name of the first of SIGINT, SIGTERM and SIGHUP to arrive (Ctrl-C only
+/// where there are no such signals).
+async fn stop_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let (Ok(mut terminate), Ok(mut hang_up)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup())) {
+            return tokio::select! {
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+                _ = terminate.recv() => "SIGTERM",
+                _ = hang_up.recv() => "SIGHUP",
+            };
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    "Ctrl-C"
+}
+
+/// A secret for this run only: 128 bits from the system's random source, in hex.
+fn random_secret() -> Result<String, String> {
+    let mut bytes = [0u8; 16];
+    rustls::crypto::ring::default_provider()
+        .secure_random
+        .fill(&mut bytes)
+        .map_err(|_| "the system's random source failed".to_string())?;
+    Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
+}
+
+/// Everything the demo starts is dropped (and so ended: the app and the adapter are killed on
+/// drop, the relay ends with the process) when this future is.
+async fn demo(args: &Args, serving: &AtomicBool) -> Result<(), String> {
     if !["2.2.0", "3.0.0", "3.1.0", "3.2.1"].contains(&args.ptvsd.as_str()) {
         return Err(format!("--ptvsd {} is not a supported release: use 2.2.0, 3.0.0, 3.1.0 or 3.2.1", args.ptvsd));
     }
@@ -57,9 +103,10 @@ async fn demo(args: &Args) -> Result<(), String> {
     let breakpoint_line =
         DEMO_APP.lines().position(|line| line.contains(BREAKPOINT_MARKER)).map_or(1, |index| index + 1);
 
-    let (ptvsd_port, http_port) = (free_port()?, free_port()?);
-    println!("1. Starting the sample web app under ptvsd {} (ptvsd on 127.0.0.1:{ptvsd_port})", args.ptvsd);
-    let mut app = start_app(&python, &app_path, ptvsd_port, http_port).await?;
+    let secret = random_secret()?;
+    println!("1. Starting the sample web app under ptvsd {}", args.ptvsd);
+    let (mut app, ptvsd_port, http_port) = start_app(&python, &app_path, &secret).await?;
+    println!("   ptvsd listens on 127.0.0.1:{ptvsd_port}, the web app on 127.0.0.1:{http_port}");
     let relay =
         Relay::bind(RelayConfig::new("127.0.0.1:0", &format!("127.0.0.1:{ptvsd_port}"), "/ptvsd", None)?).await?;
     let relay_port = relay.local_addr().port();
@@ -67,13 +114,15 @@ async fn demo(args: &Args) -> Result<(), String> {
     let relay_task = tokio::spawn(relay.run(async {
         let _ = relay_stopped.await;
     }));
-    let url = format!("ws://{DEMO_SECRET}@127.0.0.1:{relay_port}/ptvsd");
+    let url = format!("ws://{secret}@127.0.0.1:{relay_port}/ptvsd");
     println!("2. Relaying WebSockets on ws://127.0.0.1:{relay_port}/ptvsd, as the App Service proxy does");
 
     let session = debug_session(&url, &app_path, breakpoint_line, http_port).await;
     if args.keep_running && session.is_ok() {
         print_editor_configs(&url, &app_dir, http_port);
-        let _ = tokio::signal::ctrl_c().await;
+        // Until a signal ends `run`, which drops all this.
+        serving.store(true, Ordering::SeqCst);
+        std::future::pending::<()>().await;
     }
     let _ = stop_relay.send(());
     let _ = relay_task.await;
@@ -156,7 +205,10 @@ fn text(value: &Value) -> String {
 
 fn print_editor_configs(url: &str, app_dir: &Path, http_port: u16) {
     let root = app_dir.display();
-    println!("\nThe app (http://127.0.0.1:{http_port}/) and the relay keep running until Ctrl-C. Attach to them with:");
+    println!(
+        "\nThe app (http://127.0.0.1:{http_port}/) and the relay keep running until Ctrl-C (or SIGTERM, SIGHUP). \
+         Its secret is this run's own. Attach to them with:"
+    );
     println!("\nVS Code (launch.json):\n  {{ \"type\": \"ptvsd-remote\", \"request\": \"attach\", \"name\": \"ptvsd-dap demo\", \"url\": \"{url}\" }}");
     println!(
         "\nnvim-dap:\n  require('dap').run({{ type = 'ptvsd', request = 'attach', name = 'demo', url = '{url}' }})"
@@ -194,22 +246,30 @@ async fn prepare_venv(cache: &Path, python: &str, release: &str) -> Result<PathB
             version.trim()
         ));
     }
-    let staging = cache.join(format!(".ptvsd-{release}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&staging);
-    run_tool(Command::new(python).arg("-m").arg("venv").arg(&staging)).await?;
-    run_tool(Command::new(staging.join("bin").join("pip")).args([
+    let staging = Staging(cache.join(format!(".ptvsd-{release}-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&staging.0);
+    run_tool(Command::new(python).arg("-m").arg("venv").arg(&staging.0)).await?;
+    run_tool(Command::new(staging.0.join("bin").join("pip")).args([
         "install",
         "--quiet",
         "--disable-pip-version-check",
         &format!("ptvsd=={release}"),
     ]))
     .await?;
-    std::fs::write(staging.join(".ready"), "").map_err(|e| e.to_string())?;
-    if std::fs::rename(&staging, &dir).is_err() {
-        // Someone else made it meanwhile.
-        let _ = std::fs::remove_dir_all(&staging);
-    }
+    std::fs::write(staging.0.join(".ready"), "").map_err(|e| e.to_string())?;
+    // If the rename fails, someone else made it meanwhile; either way the staging folder goes.
+    let _ = std::fs::rename(&staging.0, &dir);
     Ok(venv_python)
+}
+
+/// A venv being built: removed when dropped unless it was renamed into place, so a failed or
+/// interrupted build leaves nothing behind.
+struct Staging(PathBuf);
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 async fn run_tool(command: &mut Command) -> Result<String, String> {
@@ -221,13 +281,12 @@ async fn run_tool(command: &mut Command) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
-async fn start_app(python: &Path, app: &Path, ptvsd_port: u16, http_port: u16) -> Result<Child, String> {
+/// Starts the app and reads its ready line: the app, ptvsd's port and the web server's port.
+async fn start_app(python: &Path, app: &Path, secret: &str) -> Result<(Child, u16, u16), String> {
     let mut child = Command::new(python)
         .arg("-u")
         .arg(app)
-        .arg(ptvsd_port.to_string())
-        .arg(http_port.to_string())
-        .env("WSGI_PTVSD_SECRET", DEMO_SECRET)
+        .env("WSGI_PTVSD_SECRET", secret)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -238,26 +297,25 @@ async fn start_app(python: &Path, app: &Path, ptvsd_port: u16, http_port: u16) -
     let mut lines = BufReader::new(stdout).lines();
     let ready = tokio::time::timeout(Duration::from_secs(30), async {
         while let Ok(Some(line)) = lines.next_line().await {
-            if line.starts_with("demo app ready") {
-                return true;
+            if let Some(ports) = line.strip_prefix(READY_LINE) {
+                return parse_ports(ports);
             }
         }
-        false
+        None
     })
     .await;
-    if ready != Ok(true) {
+    let Ok(Some((http_port, ptvsd_port))) = ready else {
         return Err("the sample app did not start (see its errors above)".to_string());
-    }
+    };
     // Keep draining the app's stdout so its prints never block.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Ok(child)
+    Ok((child, ptvsd_port, http_port))
 }
 
-fn free_port() -> Result<u16, String> {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .map_err(|e| format!("no free local port: {e}"))
+/// `8000 ptvsd 5678` (the rest of the ready line): the web server's port, then ptvsd's.
+fn parse_ports(text: &str) -> Option<(u16, u16)> {
+    let (http, ptvsd) = text.trim().split_once(" ptvsd ")?;
+    Some((http.parse().ok()?, ptvsd.parse().ok()?))
 }
 
 async fn http_get(port: u16, path: &str) -> Result<String, String> {
@@ -268,4 +326,23 @@ async fn http_get(port: u16, path: &str) -> Result<String, String> {
     stream.read_to_end(&mut response).await.map_err(|e| e.to_string())?;
     let text = String::from_utf8_lossy(&response);
     Ok(text.split("\r\n\r\n").nth(1).unwrap_or_default().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_run_has_its_own_secret() {
+        let (first, second) = (random_secret().unwrap(), random_secret().unwrap());
+        assert_eq!(first.len(), 32);
+        assert!(first.chars().all(|c| c.is_ascii_hexdigit()), "{first}");
+        assert_ne!(first, second);
+    }
+
+    #[test]
+    fn the_ready_line_gives_both_ports() {
+        assert_eq!(parse_ports("8000 ptvsd 5678"), Some((8000, 5678)));
+        assert_eq!(parse_ports("8000"), None);
+    }
 }
