@@ -302,10 +302,11 @@ fn ca_file(
     };
     let path = resolve_path(&path, cwd, env);
     let shown = path.display();
-    match std::fs::File::open(&path).and_then(|file| file.metadata()) {
-        Ok(metadata) if metadata.is_dir() => {
-            Err(format!("'caFile' '{shown}' is a directory; give a PEM file of CA certificates"))
-        }
+    // Asked before opening: Windows refuses to open a directory as a file ("access denied").
+    if std::fs::metadata(&path).is_ok_and(|metadata| metadata.is_dir()) {
+        return Err(format!("'caFile' '{shown}' is a directory; give a PEM file of CA certificates"));
+    }
+    match std::fs::File::open(&path) {
         Ok(_) => Ok(Some(path)),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             Err(format!("'caFile' '{shown}' does not exist; give a PEM file of CA certificates"))
