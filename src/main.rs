@@ -41,7 +41,7 @@ fn main() -> std::process::ExitCode {
     let code = runtime.block_on(async {
         if let Some(command) = command {
             command.run().await
-        } else if cli.connection_owner || cfg!(not(unix)) {
+        } else if cli.connection_owner {
             match ptvsd_dap::dap::server::raw_stdout() {
                 Ok(stdout) => {
                     ptvsd_dap::session::run(tokio::io::stdin(), stdout).await;
@@ -61,8 +61,8 @@ fn main() -> std::process::ExitCode {
     std::process::ExitCode::from(code)
 }
 
-/// The editor's process relays to a connection owner that outlives a SIGKILL (see `process`).
-#[cfg(unix)]
+/// The editor's process relays to a connection owner that outlives a SIGKILL or a
+/// TerminateProcess (see `process`).
 async fn run_front(cli: &Cli) -> u8 {
     let mut owner_args = vec!["--log-level".to_string(), cli.log_level.clone()];
     if let Some(path) = &cli.log_file {
@@ -72,14 +72,9 @@ async fn run_front(cli: &Cli) -> u8 {
     ptvsd_dap::process::run_front(&owner_args).await as u8
 }
 
-#[cfg(not(unix))]
-async fn run_front(_cli: &Cli) -> u8 {
-    0
-}
-
 /// Logs go to the chosen file, or to stderr at warning level: stdout belongs to DAP.
 fn init_logging(cli: &Cli) {
-    if cli.command.is_none() && !cli.connection_owner && cfg!(unix) {
+    if cli.command.is_none() && !cli.connection_owner {
         // The front logs nothing of its own: the session, and so the log, is the owner's.
         return;
     }

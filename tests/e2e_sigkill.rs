@@ -128,6 +128,35 @@ fn killed_during_evaluate(release: Release, ws: bool) {
     rig.assert_released(owner);
 }
 
+/// A second SIGTERM ends the front at once, even while the owner still waits for a running
+/// evaluation before it detaches (a first SIGTERM waits up to 15 s for that); the owner detaches
+/// on its own once the evaluation ends.
+fn second_sigterm(release: Release, ws: bool) {
+    let rig = Rig::start(release, ws);
+    let (c, owner) = rig.session();
+    let stopped = rig.stop_at_breakpoint(&c);
+    let frames = c.request_ok("stackTrace", json!({"threadId": stopped["body"]["threadId"]}));
+    let frame_id = frames["stackFrames"][0]["id"].clone();
+    c.send_request(
+        "evaluate",
+        json!({"expression": "__import__('sys').stdin.readline()", "frameId": frame_id, "context": "repl"}),
+    );
+    let sent = || c.log_text().lines().any(|line| line.contains("Execute {") && line.contains("stdin.readline()"));
+    poll_until(T, || sent().then_some(())).unwrap_or_else(|| panic!("the evaluation never reached ptvsd"));
+    c.signal(Signal::Term);
+    // The first SIGTERM has been acted on once the owner's input is closed.
+    let closed = || c.log_text().contains("editor input ended");
+    poll_until(T, || closed().then_some(()))
+        .unwrap_or_else(|| c.fail("the first SIGTERM did not close the owner's input"));
+    assert!(c.is_running(), "the front did not wait for the owner after the first SIGTERM");
+    c.signal(Signal::Term);
+    c.wait_exit(Duration::from_secs(5)).unwrap_or_else(|| c.fail("the front did not end at the second SIGTERM"));
+    assert!(process_exists(owner), "the owner was ended with the front; it must detach on its own");
+    rig.debuggee.send_line("unblock");
+    rig.debuggee.wait_stdout_contains("done hit\n", T);
+    rig.assert_released(owner);
+}
+
 /// The other way round: the owner dies, the editor hears of it at once.
 fn owner_killed(release: Release, ws: bool) {
     let rig = Rig::start(release, ws);
@@ -158,4 +187,10 @@ macro_rules! each_release_and_transport {
     )*};
 }
 
-each_release_and_transport!(killed_while_stopped, killed_while_running, killed_during_evaluate, owner_killed);
+each_release_and_transport!(
+    killed_while_stopped,
+    killed_while_running,
+    killed_during_evaluate,
+    owner_killed,
+    second_sigterm
+);

@@ -256,10 +256,12 @@ fn resolve_secret(
     Ok((Secret::default(), SecretSource::None))
 }
 
-/// `~/` is the home directory; a relative path is relative to the editor's `cwd` when given.
+/// `~/` (or `~\` on Windows) is the home directory (`HOME`, else Windows' `USERPROFILE`); a
+/// relative path is relative to the editor's `cwd` when given.
 fn resolve_path(path: &str, cwd: Option<&str>, env: &impl Fn(&str) -> Option<String>) -> PathBuf {
     let path = path.trim();
-    if let (Some(rest), Some(home)) = (path.strip_prefix("~/"), env("HOME")) {
+    let below_home = path.strip_prefix("~/").or_else(|| path.strip_prefix("~\\"));
+    if let (Some(rest), Some(home)) = (below_home, env("HOME").or_else(|| env("USERPROFILE"))) {
         return Path::new(&home).join(rest);
     }
     match cwd {
@@ -312,10 +314,11 @@ fn ca_file(
     };
     let path = resolve_path(&path, cwd, env);
     let shown = path.display();
-    match std::fs::File::open(&path).and_then(|file| file.metadata()) {
-        Ok(metadata) if metadata.is_dir() => {
-            Err(format!("'caFile' '{shown}' is a directory; give a PEM file of CA certificates"))
-        }
+    // Asked before opening: Windows refuses to open a directory as a file ("access denied").
+    if std::fs::metadata(&path).is_ok_and(|metadata| metadata.is_dir()) {
+        return Err(format!("'caFile' '{shown}' is a directory; give a PEM file of CA certificates"));
+    }
+    match std::fs::File::open(&path) {
         Ok(_) => Ok(Some(path)),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             Err(format!("'caFile' '{shown}' does not exist; give a PEM file of CA certificates"))
@@ -548,6 +551,14 @@ mod tests {
         let config =
             AttachConfig::from_arguments_with(&json!({"site": "myapp", "webDebugConfig": "~/web.debug.config"}), home)
                 .unwrap();
+        assert_eq!(config.target.secret.expose(), "rel");
+        // Windows: no HOME, the profile folder instead, and a backslash after the tilde.
+        let profile = |name: &str| (name == "USERPROFILE").then(|| dir.clone());
+        let config = AttachConfig::from_arguments_with(
+            &json!({"site": "myapp", "webDebugConfig": "~\\web.debug.config"}),
+            profile,
+        )
+        .unwrap();
         assert_eq!(config.target.secret.expose(), "rel");
     }
 

@@ -52,10 +52,11 @@ pub fn read_secret(path: impl AsRef<Path>) -> Result<Secret, String> {
 }
 
 fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
-    let file = std::fs::File::open(path)?;
-    if file.metadata()?.is_dir() {
+    // Asked before opening: Windows refuses to open a directory as a file ("access denied").
+    if std::fs::metadata(path)?.is_dir() {
         return Err(std::io::Error::other("it is a directory, not a file"));
     }
+    let file = std::fs::File::open(path)?;
     let mut bytes = Vec::new();
     file.take(MAX_WEB_DEBUG_CONFIG_BYTES + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > MAX_WEB_DEBUG_CONFIG_BYTES {

@@ -23,6 +23,17 @@ pub enum FramingError {
 /// Removes one complete message body from the front of `buf`, or returns `Ok(None)` when more
 /// bytes are needed. A framing error is fatal: the stream cannot be resynchronised.
 pub fn decode_frame(buf: &mut BytesMut) -> Result<Option<Vec<u8>>, FramingError> {
+    decode_frame_up_to(buf, Some(MAX_DAP_MESSAGE_LEN))
+}
+
+/// [`decode_frame`] without the body limit, for the front's relay of the connection owner's
+/// messages: they come from this program, and an answer may be larger than any request.
+/// Nothing is allocated ahead of the bytes that arrive.
+pub fn decode_frame_unbounded(buf: &mut BytesMut) -> Result<Option<Vec<u8>>, FramingError> {
+    decode_frame_up_to(buf, None)
+}
+
+fn decode_frame_up_to(buf: &mut BytesMut, max_len: Option<usize>) -> Result<Option<Vec<u8>>, FramingError> {
     let Some(header_end) = find(buf, b"\r\n\r\n") else {
         return if buf.len() > MAX_HEADER_LEN { Err(FramingError::HeaderTooLong) } else { Ok(None) };
     };
@@ -44,7 +55,7 @@ pub fn decode_frame(buf: &mut BytesMut) -> Result<Option<Vec<u8>>, FramingError>
         }
     }
     let len = content_length.ok_or(FramingError::MissingContentLength)?;
-    if len > MAX_DAP_MESSAGE_LEN {
+    if max_len.is_some_and(|max_len| len > max_len) {
         return Err(FramingError::TooLong(len));
     }
     let total = header_end + 4 + len;

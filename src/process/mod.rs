@@ -1,12 +1,15 @@
 //! The process model. The editor's process (the front) only relays DAP bytes; the debug session
-//! lives in a child, the connection owner, in its own process group, linked to the front by an
-//! inherited socketpair (its stdin and stdout). When the editor kills the front, even with
-//! SIGKILL (Helix does, every time a session ends), the owner sees the socket close and detaches
-//! in-protocol, so the remote app is never left stopped or wedged. When the owner dies, the front
-//! tells the editor and exits.
+//! lives in a child, the connection owner, linked to the front by pipes (its stdin and stdout)
+//! and detached from what the editor can kill: on Unix in its own process group, on Windows in
+//! a new process group without a console, broken away from the editor's job object where the
+//! job allows it. When the editor kills the front (SIGKILL, which Helix sends whenever a session
+//! ends, or TerminateProcess on Windows), the owner sees its input close and detaches
+//! in-protocol, so the remote app is never left stopped or wedged. When the owner dies, the
+//! front tells the editor and exits.
 
-#[cfg(unix)]
 mod front;
+mod owner;
+mod termination;
 
-#[cfg(unix)]
 pub use front::run_front;
+pub use owner::OWNER_FLAG;

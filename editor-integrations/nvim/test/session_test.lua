@@ -306,6 +306,33 @@ do
   say('ok: setup() and the App Service configuration')
 end
 
+-- Finding the adapter: the `command` option (a path, or a name on PATH); a missing or
+-- non-executable one is named in an error that says the fix, and no session starts.
+do
+  check(plugin.find_adapter(BIN) == BIN, 'find_adapter(BIN) is %s', tostring(plugin.find_adapter(BIN)))
+  local found = plugin.find_adapter('sh')
+  check(found and found:match('/sh$'), 'a bare name is looked up on PATH: %s', tostring(found))
+  local _, missing = plugin.find_adapter('ptvsd-dap-not-installed')
+  check(missing and missing:find("cannot find the adapter 'ptvsd-dap-not-installed' on PATH", 1, true)
+    and missing:find('command = ', 1, true), 'missing adapter: %s', tostring(missing))
+  local not_executable = SOURCE
+  local _, refused = plugin.find_adapter(not_executable)
+  check(refused and refused:find(not_executable, 1, true) and refused:find('not an executable file', 1, true),
+    'non-executable adapter: %s', tostring(refused))
+  local notified, real_notify = {}, vim.notify
+  vim.notify = function(msg, level) table.insert(notified, { msg = msg, level = level }) end
+  plugin.setup({ command = 'ptvsd-dap-not-installed' })
+  local started = false
+  dap.adapters.ptvsd.enrich_config({ type = 'ptvsd', request = 'attach', name = 'x', url = 'tcp://s@h:1' },
+    function() started = true end)
+  vim.notify = real_notify
+  plugin.setup({ command = BIN, log_file = LOG, log_level = os.getenv('PTVSD_TEST_LOG_LEVEL') or 'debug' })
+  check(not started, 'a session started without an adapter')
+  check(#notified == 1 and notified[1].level == vim.log.levels.ERROR and notified[1].msg:find('on PATH', 1, true),
+    'the missing adapter was reported as %s', vim.inspect(notified))
+  say('ok: the adapter is found from the command option or PATH, with the fix when it is not')
+end
+
 ---------------------------------------------------------------------------------------------
 -- The debuggee (and relay) must listen before we attach.
 for pair in (env('PTVSD_TEST_LISTEN')):gmatch('%S+') do

@@ -1,4 +1,5 @@
-// Finding the ptvsd-dap binary: the `ptvsd-dap.path` setting, else `ptvsd-dap` on PATH.
+// Finding the ptvsd-dap binary: the `ptvsd-dap.path` setting, else the binary bundled in this
+// platform-specific package (`bin/ptvsd-dap[.exe]`), else `ptvsd-dap` on PATH.
 // Free of the `vscode` module so that it runs (and is tested) under plain node.
 
 import * as fs from 'fs';
@@ -14,6 +15,8 @@ export interface Lookup {
     configured?: string;
     /** The folder a relative `configured` path is taken from (the workspace folder). */
     baseDir?: string;
+    /** Where a platform-specific package holds its binary ([bundledAdapter]); absent in others. */
+    bundled?: string;
     /** PATH of the extension host. */
     envPath?: string;
     /** PATHEXT of the extension host (Windows). */
@@ -25,7 +28,7 @@ export interface Lookup {
 
 export interface Found {
     path: string;
-    from: 'setting' | 'PATH';
+    from: 'setting' | 'bundled' | 'PATH';
 }
 
 /** The adapter cannot be found; the message says what to do. */
@@ -43,6 +46,12 @@ export function defaultIsExecutable(file: string): boolean {
     } catch {
         return false;
     }
+}
+
+/** Where a platform-specific package of the extension holds the adapter (scripts/dist.sh puts it there). */
+export function bundledAdapter(extensionDir: string, platform: NodeJS.Platform = process.platform): string {
+    const p = platform === 'win32' ? path.win32 : path.posix;
+    return p.join(extensionDir, 'bin', platform === 'win32' ? `${ADAPTER_NAME}.exe` : ADAPTER_NAME);
 }
 
 /** `~` and `~/...` are the home directory. */
@@ -66,7 +75,7 @@ function candidates(dir: string, name: string, platform: NodeJS.Platform, pathEx
     return exts.map((e) => p.join(dir, name + e.toLowerCase()));
 }
 
-function searchPath(name: string, l: Required<Omit<Lookup, 'configured' | 'baseDir'>>): string | undefined {
+function searchPath(name: string, l: Required<Omit<Lookup, 'configured' | 'baseDir' | 'bundled'>>): string | undefined {
     const sep = l.platform === 'win32' ? ';' : ':';
     for (const dir of l.envPath.split(sep)) {
         if (dir === '') {
@@ -122,14 +131,24 @@ export function findAdapter(lookup: Lookup): Found {
         }
         return { path: file, from: 'setting' };
     }
+    if (lookup.bundled !== undefined && fs.existsSync(lookup.bundled)) {
+        if (!l.isExecutable(lookup.bundled)) {
+            throw new AdapterNotFound(
+                `The ptvsd-dap binary bundled with the extension, '${lookup.bundled}', is not an executable file. ` +
+                    `Reinstall the extension, or set ${SETTING_PATH} to a ptvsd-dap binary.`,
+            );
+        }
+        return { path: lookup.bundled, from: 'bundled' };
+    }
     const onPath = searchPath(ADAPTER_NAME, l);
     if (onPath !== undefined) {
         return { path: onPath, from: 'PATH' };
     }
     throw new AdapterNotFound(
-        `Cannot find the ptvsd-dap debug adapter: it is not on PATH and the ${SETTING_PATH} setting is empty. ` +
-            `Build it (cargo build --release in the ptvsd-dap repository gives target/release/ptvsd-dap) and put it ` +
-            `on PATH, or set ${SETTING_PATH} to the binary.`,
+        `Cannot find the ptvsd-dap debug adapter: this package of the extension has no binary for ${l.platform}-${process.arch}, ` +
+            `it is not on PATH and the ${SETTING_PATH} setting is empty. Install the extension's package for your ` +
+            `platform (ptvsd-dap-<platform>.vsix), or put ptvsd-dap on PATH (cargo install --path . in the ptvsd-dap ` +
+            `repository), or set ${SETTING_PATH} to the binary.`,
     );
 }
 

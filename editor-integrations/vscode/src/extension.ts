@@ -2,12 +2,15 @@
 // speaks DAP on stdio. The launch.json schema and snippets are in package.json.
 
 import * as vscode from 'vscode';
-import { adapterArgs, DEBUG_TYPE, findAdapter } from './adapterPath';
+import { adapterArgs, bundledAdapter, DEBUG_TYPE, findAdapter } from './adapterPath';
 
 export function activate(context: vscode.ExtensionContext): void {
     context.subscriptions.push(
         vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new PtvsdDapConfigurationProvider()),
-        vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new PtvsdDapDescriptorFactory()),
+        vscode.debug.registerDebugAdapterDescriptorFactory(
+            DEBUG_TYPE,
+            new PtvsdDapDescriptorFactory(bundledAdapter(context.extensionPath)),
+        ),
     );
 }
 
@@ -35,11 +38,18 @@ export class PtvsdDapConfigurationProvider implements vscode.DebugConfigurationP
 }
 
 export class PtvsdDapDescriptorFactory implements vscode.DebugAdapterDescriptorFactory {
+    /** `bundled`: where a platform-specific package holds the binary (absent in other packages). */
+    constructor(private readonly bundled: string) {}
+
     createDebugAdapterDescriptor(session: vscode.DebugSession): vscode.DebugAdapterDescriptor {
         const folder = session.workspaceFolder;
         const settings = vscode.workspace.getConfiguration('ptvsd-dap', folder?.uri);
         // Throws AdapterNotFound with what to do; VS Code shows the message.
-        const found = findAdapter({ configured: settings.get<string>('path', ''), baseDir: folder?.uri.fsPath });
+        const found = findAdapter({
+            configured: settings.get<string>('path', ''),
+            baseDir: folder?.uri.fsPath,
+            bundled: this.bundled,
+        });
         const args = adapterArgs(settings.get<string>('logFile', ''), settings.get<string>('logLevel', 'info'));
         return new vscode.DebugAdapterExecutable(found.path, args);
     }

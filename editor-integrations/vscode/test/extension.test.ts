@@ -5,8 +5,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { AdapterNotFound, adapterArgs, expandHome, findAdapter } from '../src/adapterPath';
-import { DebugAdapterExecutable, descriptorFor, resolveConfiguration, settings } from './fakeVscode';
+import { AdapterNotFound, adapterArgs, bundledAdapter, expandHome, findAdapter } from '../src/adapterPath';
+import { DebugAdapterExecutable, descriptorFor, installed, resolveConfiguration, settings } from './fakeVscode';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ptvsd-dap-vscode-ext-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -47,6 +47,29 @@ describe('finding ptvsd-dap', () => {
         assert.deepEqual(findAdapter({ configured: 'ptvsd-dap', envPath }), { path: binA, from: 'setting' });
     });
 
+    it('takes the bundled binary after the setting and before PATH', () => {
+        const bundled = file('pkg/bin/ptvsd-dap', 0o755);
+        const envPath = path.dirname(binA);
+        assert.deepEqual(findAdapter({ bundled, envPath }), { path: bundled, from: 'bundled' });
+        assert.deepEqual(findAdapter({ configured: binC, bundled, envPath }), { path: binC, from: 'setting' });
+        // A package without a binary (the generic one) goes on to PATH.
+        assert.deepEqual(findAdapter({ bundled: path.join(tmp, 'none/bin/ptvsd-dap'), envPath }), { path: binA, from: 'PATH' });
+    });
+
+    it('names a bundled binary that is not executable, with the fix', () => {
+        const broken = file('broken/bin/ptvsd-dap', 0o644);
+        assert.throws(
+            () => findAdapter({ bundled: broken, envPath: path.dirname(binA) }),
+            (e: Error) => e instanceof AdapterNotFound && e.message.includes(broken) && /Reinstall/.test(e.message) && /ptvsd-dap\.path/.test(e.message),
+        );
+    });
+
+    it('looks for the bundled binary in the package\'s bin folder, with .exe on Windows', () => {
+        assert.equal(bundledAdapter('/ext', 'linux'), '/ext/bin/ptvsd-dap');
+        assert.equal(bundledAdapter('/ext', 'darwin'), '/ext/bin/ptvsd-dap');
+        assert.equal(bundledAdapter('C:\\ext', 'win32'), 'C:\\ext\\bin\\ptvsd-dap.exe');
+    });
+
     it('says what to do when there is none', () => {
         assert.throws(() => findAdapter({ envPath: path.dirname(notExec) }), (e: Error) => /not on PATH/.test(e.message) && /ptvsd-dap\.path/.test(e.message));
     });
@@ -83,6 +106,18 @@ describe('the extension (on a stand-in vscode module)', () => {
         assert.equal(d.command, binC);
         assert.deepEqual(d.args, []);
         assert.equal(d.options, undefined);
+    });
+
+    it('runs the binary bundled in the installed package when the setting is empty', () => {
+        const saved = installed.extensionPath;
+        settings['ptvsd-dap.path'] = '';
+        installed.extensionPath = path.join(tmp, 'installed');
+        const bundled = file('installed/bin/ptvsd-dap', 0o755);
+        try {
+            assert.equal(descriptorFor(session).command, bundled);
+        } finally {
+            installed.extensionPath = saved;
+        }
     });
 
     it('finds ptvsd-dap on PATH when the setting is empty', () => {

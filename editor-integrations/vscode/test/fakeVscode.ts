@@ -7,6 +7,9 @@ import Module = require('module');
 /** Settings by full key (`ptvsd-dap.path`). */
 export const settings: Record<string, unknown> = {};
 
+/** The folder the extension is installed in (`context.extensionPath`): a package's `bin/` is there. */
+export const installed = { extensionPath: '/nonexistent/ptvsd-dap-extension' };
+
 export const registered: { type: string; factory: unknown }[] = [];
 export const providers: { type: string; provider: unknown }[] = [];
 
@@ -40,13 +43,13 @@ export const workspace = {
     },
 };
 
-let installed = false;
+let moduleInstalled = false;
 
 export function install(): void {
-    if (installed) {
+    if (moduleInstalled) {
         return;
     }
-    installed = true;
+    moduleInstalled = true;
     const loader = Module as unknown as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
     const original = loader._resolveFilename;
     loader._resolveFilename = function (this: unknown, request: string, ...rest: unknown[]): string {
@@ -69,7 +72,8 @@ function activated(type: string): { factory: { createDebugAdapterDescriptor(s: u
     registered.length = 0;
     providers.length = 0;
     const subscriptions: { dispose(): void }[] = [];
-    extension.activate({ subscriptions } as unknown as import('vscode').ExtensionContext);
+    const context = { subscriptions, extensionPath: installed.extensionPath };
+    extension.activate(context as unknown as import('vscode').ExtensionContext);
     const factory = registered.find((r) => r.type === type);
     const provider = providers.find((p) => p.type === type);
     if (!factory || !provider) {

@@ -14,7 +14,8 @@
 local M = {}
 
 ---@class ptvsd_dap.Options
----@field command? string the adapter executable (default `ptvsd-dap`, looked up on PATH)
+---@field command? string the adapter executable: a full path (`~` is the home directory), or a
+---                      name looked up on PATH (default `ptvsd-dap`; `ptvsd-dap.exe` on Windows)
 ---@field args? string[] extra arguments for the adapter
 ---@field log_file? string the adapter's log file (`--log-file`); never holds the secret
 ---@field log_level? string the adapter's log level (`--log-level`: error, warn, info, debug, trace)
@@ -118,13 +119,43 @@ function M.app_service_url(site)
   return 'wss://' .. (userinfo or '') .. host .. (path or '/ptvsd')
 end
 
+--- The adapter executable `command` names: a path (with `/` or `\`; a leading `~` is the home
+--- directory) that must be an executable file, or a name looked up on PATH (PATHEXT on Windows).
+--- Returns the path, or nil and a message that says how to fix it.
+---@param command string
+---@return string|nil path
+---@return string|nil problem
+function M.find_adapter(command)
+  local example = vim.fn.has('win32') == 1 and [[C:\Tools\ptvsd-dap.exe]] or '/usr/local/bin/ptvsd-dap'
+  local fix = ("give its full path: require('ptvsd-dap').setup({ command = [[%s]] })"):format(example)
+  if blank(command) then
+    return nil, 'no adapter command is set; ' .. fix
+  end
+  if command:find('[/\\]') then
+    local path = vim.fn.expand(command)
+    if vim.fn.executable(path) == 1 and vim.fn.isdirectory(path) == 0 then
+      return path
+    end
+    return nil, ("the adapter command '%s' is not an executable file; install ptvsd-dap there or %s"):format(path, fix)
+  end
+  local found = vim.fn.exepath(command)
+  if found ~= '' then
+    return found
+  end
+  return nil, ("cannot find the adapter '%s' on PATH; put ptvsd-dap on PATH (cargo install --path . in its repository) or %s"):format(command, fix)
+end
+
 --- Completes a configuration before the adapter starts (nvim-dap's `enrich_config`): turns
 --- `site` into `url`, fills each path mapping's missing `localRoot` with the local root, asks
 --- for the URL or the secret when missing. Calls `on_config` with a new table, or notifies and
---- does not call it when the user cancels.
+--- does not call it when the user cancels or the adapter executable cannot be found.
 ---@param config table
 ---@param on_config fun(config: table)
 function M.enrich_config(config, on_config)
+  local _, problem = M.find_adapter(M.options.command)
+  if problem then
+    return notify(problem, vim.log.levels.ERROR)
+  end
   local final = vim.deepcopy(config)
 
   if type(final.pathMappings) == 'table' then
