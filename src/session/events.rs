@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::breakpoints::BindState;
-use super::connection::{start_io, Attached};
+use super::connect::{start_io, Attached};
 use super::evaluation::{Waiter, Work};
 use super::link::Link;
 use super::requests::module_body;

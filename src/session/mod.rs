@@ -3,17 +3,15 @@
 
 pub mod breakpoints;
 mod completions;
-pub mod connection;
+pub mod connect;
 mod evaluation;
 mod events;
 mod exceptions;
 mod finalize;
 mod goto;
 mod grouping;
-mod handlers;
 mod handles;
 mod link;
-mod local_source;
 pub mod paths;
 mod requests;
 mod shorten;
@@ -32,7 +30,7 @@ use tokio::sync::mpsc;
 use crate::config::attach::AttachConfig;
 use crate::dap::message::{Outgoing, Request, RequestError, ResponseBody};
 use crate::dap::server::{read_requests, write_messages, DapInput, OutputBacklog};
-use connection::{Attached, WireInput};
+use connect::{Attached, WireInput};
 use link::Link;
 
 /// After telling the editor the session is over, how long to wait for its `disconnect`
@@ -50,10 +48,10 @@ enum Internal {
     /// Probe a thread that may have paused after a resume-all (`stragglers.rs`).
     CheckStraggler(crate::wire::model::Tid),
     LongStop(u64),
-    /// A `REQH`'s local copy has been read (`exceptions.rs`).
+    /// A `REQH`'s local copy has been read (`exceptions/`).
     HandlersRead {
         ticket: u64,
-        read: Result<Vec<crate::wire::model::HandlerStatement>, local_source::Unreadable>,
+        read: Result<Vec<crate::wire::model::HandlerStatement>, exceptions::local_source::Unreadable>,
     },
     HandlersReadTimeout(u64),
     /// Send the next queued evaluation (after ptvsd said it was busy).

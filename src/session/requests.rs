@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use super::breakpoints::{is_template, BindState, BreakpointSpec, Outcome};
-use super::connection::{connect_and_attach, AttachPlan};
+use super::connect::{connect_and_attach, AttachPlan};
 use super::handles::{FrameRef, VariableSource};
 use super::link::{Link, PendingBreakpoints};
 use super::waiting::WaitsOn;
