@@ -267,14 +267,26 @@ impl Session {
         if as_progress {
             let _ = out.send(Outgoing::event(
                 "progressStart",
-                serde_json::json!({"progressId": progress_id, "title": title, "requestId": request.seq}),
+                dap_types::ProgressStartEvent {
+                    progress_id: progress_id.clone(),
+                    title: title.to_string(),
+                    request_id: u64::try_from(request.seq).ok(),
+                    cancellable: None,
+                    message: None,
+                    percentage: None,
+                },
             ));
         } else {
             self.console(format!("{title} ..."));
         }
         move |message: String| {
             let event = if as_progress {
-                Outgoing::event("progressUpdate", serde_json::json!({"progressId": progress_id, "message": message}))
+                let update = dap_types::ProgressUpdateEvent {
+                    progress_id: progress_id.clone(),
+                    message: Some(message),
+                    percentage: None,
+                };
+                Outgoing::event("progressUpdate", update)
             } else {
                 Outgoing::event(
                     "output",
@@ -290,7 +302,10 @@ impl Session {
             let message = if succeeded { "attached" } else { "failed" };
             self.send_event(
                 "progressEnd",
-                serde_json::json!({"progressId": format!("request-{}", request.seq), "message": message}),
+                dap_types::ProgressEndEvent {
+                    progress_id: format!("request-{}", request.seq),
+                    message: Some(message.to_string()),
+                },
             );
         }
     }
@@ -305,7 +320,7 @@ impl Session {
             Phase::Attached(_) => tracing::error!("the session was announced over while still attached"),
             Phase::Unattached | Phase::Connecting { .. } => self.phase = Phase::Ended,
         }
-        self.send_event("terminated", serde_json::json!({}));
+        self.send_event("terminated", dap_types::TerminatedEvent { restart: None });
         let internal = self.internal_tx.clone();
         tokio::spawn(async move {
             tokio::time::sleep(EXIT_GRACE).await;
