@@ -9,7 +9,7 @@ use std::time::Instant;
 use serde_json::{json, Map, Value};
 
 use crate::config::attach::AttachConfig;
-use crate::session::connection::{probe, AttachPlan};
+use crate::session::connect::{probe, AttachPlan};
 use crate::transport::{parse_url, ConnectOptions, TlsOptions};
 
 #[derive(clap::Args, Debug)]

@@ -2,7 +2,8 @@
 //! for them, so every optional field is spelled out once, here, instead of at each use.
 
 use dap_types::{
-    Breakpoint, OutputEvent, OutputEventCategory, Scope, Source, StackFrame, Thread, Variable, VariablePresentationHint,
+    Breakpoint, Module, ModuleId, OutputEvent, OutputEventCategory, Scope, Source, StackFrame, StoppedEvent,
+    StoppedEventReason, Thread, Variable, VariablePresentationHint,
 };
 
 pub fn source(path: String) -> Source {
@@ -121,5 +122,45 @@ pub fn output(category: OutputEventCategory, text: String) -> OutputEvent {
         line: None,
         column: None,
         data: None,
+    }
+}
+
+/// The body of `initialized` and of the responses that carry nothing but success: `{}`.
+pub fn empty() -> serde_json::Map<String, serde_json::Value> {
+    serde_json::Map::new()
+}
+
+/// A module as ptvsd names it: by id and file only.
+pub fn module(id: i64, name: String, path: String) -> Module {
+    Module {
+        id: u32::try_from(id).map_or_else(|_| ModuleId::String(id.to_string()), ModuleId::Number),
+        name,
+        path: Some(path),
+        is_optimized: None,
+        is_user_code: None,
+        version: None,
+        symbol_status: None,
+        symbol_file_path: None,
+        date_time_stamp: None,
+        address_range: None,
+    }
+}
+
+/// A stop of one thread; `description` is shown as its text too.
+pub fn stopped(
+    reason: StoppedEventReason,
+    thread_id: u64,
+    all_threads_stopped: bool,
+    description: Option<String>,
+    hit_breakpoint_ids: Option<Vec<u64>>,
+) -> StoppedEvent {
+    StoppedEvent {
+        reason,
+        text: description.clone(),
+        description,
+        thread_id: Some(thread_id),
+        preserve_focus_hint: None,
+        all_threads_stopped: Some(all_threads_stopped),
+        hit_breakpoint_ids,
     }
 }

@@ -4,12 +4,11 @@
 //! never a call or a subscript, and values are classified from dictionaries and the class, so
 //! a property of the object is not run.
 
-use dap_types::{CompletionItem, CompletionItemType};
-use serde_json::json;
+use dap_types::{CompletionItem, CompletionItemType, CompletionsResponse};
 
 use super::evaluation::Waiter;
 use super::{Flow, Session};
-use crate::dap::message::Request;
+use crate::dap::message::{to_value, Request};
 use crate::dap::requests::CompletionsArguments;
 use crate::wire::model::{Obj, ReprKind};
 
@@ -128,7 +127,7 @@ impl Session {
         let column = arguments.column.unwrap_or(base).saturating_sub(base) as usize;
         let line = text.split('\n').nth(line_number).unwrap_or_default();
         let Some(query) = Query::at_cursor(before_cursor(line, column)) else {
-            self.respond(&request, Ok(Some(json!({ "targets": [] }))));
+            self.respond(&request, Ok(Some(to_value(CompletionsResponse { targets: Vec::new() }))));
             return Flow::Continue;
         };
         let frame_id = arguments.frame_id;
@@ -140,7 +139,7 @@ impl Session {
         // The console asks as the user types, also while the program runs: nothing to offer
         // then is not an error.
         if queued.is_err() {
-            self.respond(&request, Ok(Some(json!({ "targets": [] }))));
+            self.respond(&request, Ok(Some(to_value(CompletionsResponse { targets: Vec::new() }))));
         }
         Flow::Continue
     }
@@ -156,7 +155,7 @@ impl Session {
             }
         };
         let targets = items(&query, &listing);
-        self.answer_waiting(seq, Ok(Some(json!({ "targets": targets }))));
+        self.answer_waiting(seq, Ok(Some(to_value(CompletionsResponse { targets }))));
     }
 }
 

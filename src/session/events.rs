@@ -1,10 +1,10 @@
 //! What ptvsd tells the adapter: each event updates the session's state and becomes DAP
 //! responses and events (§6, §8).
 
-use serde_json::json;
+use dap_types::{BreakpointEvent, BreakpointEventReason, StoppedEventReason, ThreadEventReason};
 
 use super::breakpoints::BindState;
-use super::connection::{start_io, Attached};
+use super::connect::{start_io, Attached};
 use super::evaluation::{Waiter, Work};
 use super::link::Link;
 use super::requests::module_body;
@@ -12,7 +12,7 @@ use super::stop::AttachStop;
 use super::waiting::WaitsOn;
 use super::{Phase, Session};
 use crate::dap::bodies;
-use crate::dap::message::{to_value, RequestError};
+use crate::dap::message::RequestError;
 use crate::wire::generation::Release;
 use crate::wire::model::{Command, Event, ExceptionBreakType, Obj, OutputChannel, ReprKind, Tid};
 
@@ -46,7 +46,7 @@ impl Session {
         }
         tracing::info!("{greeting}");
         self.respond(&request, Ok(None));
-        self.send_event("initialized", json!({}));
+        self.send_event("initialized", bodies::empty());
         self.console(greeting);
         for warning in warnings {
             self.console(format!("Warning: {warning}"));
@@ -91,14 +91,14 @@ impl Session {
             Event::ThreadCreate { tid } => {
                 let (dap_id, new) = link.threads.add(tid);
                 if new {
-                    self.thread_event("started", dap_id);
+                    self.thread_event(ThreadEventReason::Started, dap_id);
                 }
             }
             Event::ThreadExit { tid } => {
                 let abandoned = link.evaluations.abandon_on_thread(tid);
                 link.stragglers.forget(Some(tid));
                 if let Some(dap_id) = link.threads.remove(tid) {
-                    self.thread_event("exited", dap_id);
+                    self.thread_event(ThreadEventReason::Exited, dap_id);
                 }
                 for waiter in abandoned {
                     self.fail_waiter(waiter, "the thread exited before the debuggee answered".to_string());
@@ -117,7 +117,7 @@ impl Session {
                 let pausing = name.is_some();
                 let dap_id = link.threads.record_frames(tid, name, frames);
                 if !known {
-                    self.thread_event("started", dap_id);
+                    self.thread_event(ThreadEventReason::Started, dap_id);
                 }
                 if pausing {
                     self.watch_for_straggler(tid);
@@ -130,7 +130,7 @@ impl Session {
                     self.start_attach_probe(tid);
                 }
             }
-            Event::StepDone { tid } => self.report_stop(tid, "step", None, None),
+            Event::StepDone { tid } => self.report_stop(tid, StoppedEventReason::Step, None, None),
             Event::AsyncBreak { tid } => {
                 if std::mem::take(&mut link.stop.probe_at_pause) {
                     // The silent pause for the release probe; a pause the user asked for
@@ -140,7 +140,7 @@ impl Session {
                     return;
                 }
                 link.stop.pause_requested = false;
-                self.report_stop(tid, "pause", None, None);
+                self.report_stop(tid, StoppedEventReason::Pause, None, None);
             }
             Event::BreakpointHit { id, tid } => self.on_breakpoint_hit(id, tid),
             Event::BreakpointSet { id } => self.on_breakpoint_state(id, BindState::Bound),
@@ -216,7 +216,7 @@ impl Session {
                 if link.files.modules.len() < super::link::MAX_MODULES {
                     link.files.modules.push((id, file));
                 }
-                self.send_event("module", json!({ "reason": "new", "module": module }));
+                self.send_event("module", dap_types::ModuleEvent { reason: dap_types::ModuleEventReason::New, module });
             }
             Event::SetLineNumberResult { success, tid, .. } => self.on_line_set(success, tid),
             Event::ModulesChanged | Event::BreakpointHitCount { .. } | Event::Ignored { .. } => {}
@@ -225,9 +225,9 @@ impl Session {
 
     /// Helix makes any thread named in a `thread` event its current thread, so that the first
     /// stop would not move its cursor (editor-clients.md): it asks for threads at each stop.
-    fn thread_event(&self, reason: &str, dap_id: u64) {
+    fn thread_event(&self, reason: ThreadEventReason, dap_id: u64) {
         if self.client_id.as_deref() != Some("hx") {
-            self.send_event("thread", json!({ "reason": reason, "threadId": dap_id }));
+            self.send_event("thread", dap_types::ThreadEvent { reason, thread_id: dap_id });
         }
     }
 
@@ -272,23 +272,29 @@ impl Session {
             super::shorten::shorten(description, super::shorten::EXCEPTION_TEXT, super::shorten::Rest::NotShown);
         thread.exception = Some(info);
         // Other threads keep running on an exception stop (§8.3).
-        self.report_stop(tid, "exception", Some(description), Some(false));
+        self.report_stop(tid, StoppedEventReason::Exception, Some(description), Some(false));
     }
 
-    fn report_stop(&mut self, tid: Tid, reason: &str, description: Option<String>, all_threads: Option<bool>) {
+    fn report_stop(
+        &mut self,
+        tid: Tid,
+        reason: StoppedEventReason,
+        description: Option<String>,
+        all_threads: Option<bool>,
+    ) {
         self.report_stop_with(tid, reason, description, all_threads, None);
     }
 
     fn report_stop_with(
         &mut self,
         tid: Tid,
-        reason: &str,
+        reason: StoppedEventReason,
         description: Option<String>,
         all_threads: Option<bool>,
         hit_breakpoint: Option<u64>,
     ) {
         let Some(link) = self.phase.link_mut() else { return };
-        if reason != "exception" {
+        if reason != StoppedEventReason::Exception {
             if let Some(thread) = link.threads.get_mut(tid) {
                 thread.exception_stop = None;
             }
@@ -305,14 +311,13 @@ impl Session {
             .filter(|_| link.stop.long_stop_timer.as_ref().is_none_or(|(timed, _)| *timed != generation));
         self.send_event(
             "stopped",
-            json!({
-                "reason": reason,
-                "threadId": dap_id,
-                "allThreadsStopped": all_threads.unwrap_or(true),
-                "description": description,
-                "text": description,
-                "hitBreakpointIds": hit_breakpoint.map(|id| vec![id]),
-            }),
+            bodies::stopped(
+                reason,
+                dap_id,
+                all_threads.unwrap_or(true),
+                description,
+                hit_breakpoint.map(|id| vec![id]),
+            ),
         );
         if let Some(delay) = long_stop_warning {
             let timer = self.after(delay, super::Internal::LongStop(generation));
@@ -363,7 +368,7 @@ impl Session {
             return;
         }
         let dap_breakpoint_id = self.phase.link().and_then(|link| link.breakpoints.get(id)).map(|bp| bp.dap_id);
-        self.report_stop_with(tid, "breakpoint", None, Some(true), dap_breakpoint_id);
+        self.report_stop_with(tid, StoppedEventReason::Breakpoint, None, Some(true), dap_breakpoint_id);
     }
 
     fn on_breakpoint_state(&mut self, id: i64, state: BindState) {
@@ -375,7 +380,7 @@ impl Session {
         let (line, dap_id) = (bp.spec.line as u64, bp.dap_id);
         if answered_later && matches!(state, BindState::Bound | BindState::TemplateHit) {
             let breakpoint = bodies::breakpoint(Some(dap_id), true, None, line);
-            self.send_event("breakpoint", json!({ "reason": "changed", "breakpoint": to_value(breakpoint) }));
+            self.send_event("breakpoint", BreakpointEvent { reason: BreakpointEventReason::Changed, breakpoint });
         }
         self.answer_confirmed_breakpoints();
     }
@@ -452,7 +457,7 @@ impl Session {
                 Some(super::requests::TEMPLATES_ON_22.to_string()),
                 line as u64,
             );
-            self.send_event("breakpoint", json!({ "reason": "changed", "breakpoint": to_value(breakpoint) }));
+            self.send_event("breakpoint", BreakpointEvent { reason: BreakpointEventReason::Changed, breakpoint });
         }
     }
 
@@ -472,12 +477,12 @@ impl Session {
     pub(super) fn resume_after_attach_stop(&mut self, tid: Tid) {
         let Some(link) = self.phase.link_mut() else { return };
         if link.config.stop_on_attach && !std::mem::replace(&mut link.stop.attach_stop_shown, true) {
-            self.report_stop(tid, "entry", Some("Stopped at attach".to_string()), None);
+            self.report_stop(tid, StoppedEventReason::Entry, Some("Stopped at attach".to_string()), None);
             return;
         }
         if link.stop.pause_requested {
             link.stop.pause_requested = false;
-            self.report_stop(tid, "pause", None, None);
+            self.report_stop(tid, StoppedEventReason::Pause, None, None);
             return;
         }
         link.send(Command::ResumeAll);

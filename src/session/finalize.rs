@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::connection::WireInput;
+use super::connect::WireInput;
 use super::{recv_wire, Internal, Phase, Session};
 use crate::dap::message::RequestError;
 use crate::wire::generation::Generation;
@@ -101,7 +101,7 @@ impl Session {
                 match link.decode() {
                     Ok(Some(Event::Detached)) => return true,
                     Ok(Some(Event::RequestHandlers { file })) => {
-                        let statements = super::handlers::catch_all();
+                        let statements = super::exceptions::handler_ranges::catch_all();
                         link.send(Command::SetExceptionHandlerInfo { file, statements });
                     }
                     Ok(Some(_)) => {}

@@ -3,11 +3,11 @@
 //! deadlocks the remote program, and on Python 3.10+ every jump fails; there both requests are
 //! refused with the reason and nothing is sent.
 
-use serde_json::json;
+use dap_types::StoppedEventReason;
 
 use super::waiting::WaitsOn;
 use super::Session;
-use crate::dap::message::{Request, RequestError, ResponseBody};
+use crate::dap::message::{to_value, Request, RequestError, ResponseBody};
 use crate::dap::requests::{GotoArguments, GotoTargetsArguments};
 use crate::wire::generation::Release;
 use crate::wire::model::{Command, Tid};
@@ -40,7 +40,11 @@ impl Session {
     pub(super) fn announce_goto(&mut self) {
         let Some(link) = self.phase.link() else { return };
         if refusal(link.release, link.info.python_version).is_none() {
-            self.send_event("capabilities", json!({ "capabilities": { "supportsGotoTargetsRequest": true } }));
+            let capabilities = dap_types::Capabilities {
+                supports_goto_targets_request: Some(true),
+                ..dap_types::Capabilities::default()
+            };
+            self.send_event("capabilities", dap_types::CapabilitiesEvent { capabilities });
         }
     }
 
@@ -72,7 +76,17 @@ impl Session {
                 top_frame.name
             )));
         }
-        Ok(Some(json!({ "targets": [{ "id": line, "label": format!("Line {line}"), "line": line }] })))
+        let line = u64::try_from(line).unwrap_or_default();
+        let target = dap_types::GotoTarget {
+            id: line,
+            label: format!("Line {line}"),
+            line,
+            column: None,
+            end_line: None,
+            end_column: None,
+            instruction_pointer_reference: None,
+        };
+        Ok(Some(to_value(dap_types::GotoTargetsResponse { targets: vec![target] })))
     }
 
     pub(super) fn goto(&mut self, request: Request, arguments: &GotoArguments) {
@@ -133,7 +147,7 @@ impl Session {
             None => 0,
         };
         self.respond(&request, Ok(None));
-        self.send_event("stopped", json!({ "reason": "goto", "threadId": dap_id, "allThreadsStopped": true }));
+        self.send_event("stopped", crate::dap::bodies::stopped(StoppedEventReason::Goto, dap_id, true, None, None));
     }
 }
 

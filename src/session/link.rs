@@ -179,7 +179,7 @@ impl Link {
         !self.config.debug_options.split(',').any(|option| option.trim() == "DebugStdLib")
     }
 
-    /// Where local copies of the debuggee's sources may be read (`local_source.rs`): the path
+    /// Where local copies of the debuggee's sources may be read (`exceptions/local_source.rs`): the path
     /// mappings' local roots and the workspace (the editor's `cwd`, else the adapter's).
     pub fn source_roots(&self) -> Vec<std::path::PathBuf> {
         let workspace = match &self.config.client_cwd {

@@ -3,17 +3,15 @@
 
 pub mod breakpoints;
 mod completions;
-pub mod connection;
+pub mod connect;
 mod evaluation;
 mod events;
 mod exceptions;
 mod finalize;
 mod goto;
 mod grouping;
-mod handlers;
 mod handles;
 mod link;
-mod local_source;
 pub mod paths;
 mod requests;
 mod shorten;
@@ -32,7 +30,7 @@ use tokio::sync::mpsc;
 use crate::config::attach::AttachConfig;
 use crate::dap::message::{Outgoing, Request, RequestError, ResponseBody};
 use crate::dap::server::{read_requests, write_messages, DapInput, OutputBacklog};
-use connection::{Attached, WireInput};
+use connect::{Attached, WireInput};
 use link::Link;
 
 /// After telling the editor the session is over, how long to wait for its `disconnect`
@@ -50,10 +48,10 @@ enum Internal {
     /// Probe a thread that may have paused after a resume-all (`stragglers.rs`).
     CheckStraggler(crate::wire::model::Tid),
     LongStop(u64),
-    /// A `REQH`'s local copy has been read (`exceptions.rs`).
+    /// A `REQH`'s local copy has been read (`exceptions/`).
     HandlersRead {
         ticket: u64,
-        read: Result<Vec<crate::wire::model::HandlerStatement>, local_source::Unreadable>,
+        read: Result<Vec<crate::wire::model::HandlerStatement>, exceptions::local_source::Unreadable>,
     },
     HandlersReadTimeout(u64),
     /// Send the next queued evaluation (after ptvsd said it was busy).
@@ -269,14 +267,26 @@ impl Session {
         if as_progress {
             let _ = out.send(Outgoing::event(
                 "progressStart",
-                serde_json::json!({"progressId": progress_id, "title": title, "requestId": request.seq}),
+                dap_types::ProgressStartEvent {
+                    progress_id: progress_id.clone(),
+                    title: title.to_string(),
+                    request_id: u64::try_from(request.seq).ok(),
+                    cancellable: None,
+                    message: None,
+                    percentage: None,
+                },
             ));
         } else {
             self.console(format!("{title} ..."));
         }
         move |message: String| {
             let event = if as_progress {
-                Outgoing::event("progressUpdate", serde_json::json!({"progressId": progress_id, "message": message}))
+                let update = dap_types::ProgressUpdateEvent {
+                    progress_id: progress_id.clone(),
+                    message: Some(message),
+                    percentage: None,
+                };
+                Outgoing::event("progressUpdate", update)
             } else {
                 Outgoing::event(
                     "output",
@@ -292,7 +302,10 @@ impl Session {
             let message = if succeeded { "attached" } else { "failed" };
             self.send_event(
                 "progressEnd",
-                serde_json::json!({"progressId": format!("request-{}", request.seq), "message": message}),
+                dap_types::ProgressEndEvent {
+                    progress_id: format!("request-{}", request.seq),
+                    message: Some(message.to_string()),
+                },
             );
         }
     }
@@ -307,7 +320,7 @@ impl Session {
             Phase::Attached(_) => tracing::error!("the session was announced over while still attached"),
             Phase::Unattached | Phase::Connecting { .. } => self.phase = Phase::Ended,
         }
-        self.send_event("terminated", serde_json::json!({}));
+        self.send_event("terminated", dap_types::TerminatedEvent { restart: None });
         let internal = self.internal_tx.clone();
         tokio::spawn(async move {
             tokio::time::sleep(EXIT_GRACE).await;

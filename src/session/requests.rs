@@ -1,10 +1,11 @@
 //! DAP requests: each handler checks the session's state and either answers from what the
 //! adapter knows or sends ptvsd the commands that are safe in that state (§10, §11).
 
-use serde_json::{json, Value};
+use dap_types::ExceptionBreakMode;
+use serde_json::Value;
 
 use super::breakpoints::{is_template, BindState, BreakpointSpec, Outcome};
-use super::connection::{connect_and_attach, AttachPlan};
+use super::connect::{connect_and_attach, AttachPlan};
 use super::handles::{FrameRef, VariableSource};
 use super::link::{Link, PendingBreakpoints};
 use super::waiting::WaitsOn;
@@ -218,7 +219,7 @@ impl Session {
                 .iter()
                 .map(|line| bodies::breakpoint(None, false, Some(TEMPLATES_ON_22.to_string()), *line as u64))
                 .collect();
-            self.respond(&request, Ok(Some(json!({ "breakpoints": breakpoints }))));
+            self.respond(&request, Ok(Some(to_value(dap_types::SetBreakpointsResponse { breakpoints }))));
             return Flow::Continue;
         }
         let (commands, outcomes) = link.breakpoints.set_for_file(&remote, specs);
@@ -269,7 +270,7 @@ impl Session {
                 // `rest`: this thread runs, the others stay paused (§9.6).
                 link.send(Command::ClearStepping { tid });
                 link.resume_thread(tid);
-                return Ok(Some(json!({ "allThreadsContinued": false })));
+                return Ok(Some(continued(false)));
             }
         }
         if let Some(tid) = requested_blocked.or(link.threads.first_blocked()) {
@@ -278,7 +279,7 @@ impl Session {
             link.send(Command::ResumeAll);
             self.after_resume();
         }
-        Ok(Some(json!({ "allThreadsContinued": true })))
+        Ok(Some(continued(true)))
     }
 
     fn step(&mut self, step: Step, arguments: &StepArguments) -> Reply {
@@ -335,6 +336,11 @@ fn exception_filter(filter: &str, label: &str, description: &str) -> dap_types::
     }
 }
 
+/// The `continue` answer: whether every thread runs again.
+fn continued(all_threads: bool) -> serde_json::Value {
+    to_value(dap_types::ContinueResponse { all_threads_continued: Some(all_threads) })
+}
+
 fn unsupported(command: &str) -> RequestError {
     RequestError::new(format!("ptvsd-dap does not support the '{command}' request"))
 }
@@ -359,7 +365,7 @@ fn set_exception_breakpoints(link: &mut Link, arguments: SetExceptionBreakpoints
     }
     let table = link.exceptions.configure(&filters, &options).map_err(RequestError::new)?;
     link.send(table);
-    Ok(Some(json!({})))
+    Ok(Some(to_value(bodies::empty())))
 }
 
 /// The exception a thread stopped on: type, message, break mode and ptvsd's traceback.
@@ -376,16 +382,19 @@ fn exception_info(link: &Link, arguments: &ThreadArguments) -> Reply {
     let text =
         |text: String| super::shorten::shorten(text, super::shorten::EXCEPTION_TEXT, super::shorten::Rest::NotShown);
     let message = text(info.message.clone());
-    Ok(Some(json!({
-        "exceptionId": text(info.type_name.clone()),
-        "description": message,
-        "breakMode": if unhandled { "unhandled" } else { "always" },
-        "details": {
-            "message": message,
-            "typeName": text(info.type_name.clone()),
-            "evaluateName": info.exception_variable.as_ref().map(|name| format!("{name}['exception']")),
-            "stackTrace": info.trace.as_deref().map(super::traceback::format_trace).map(text),
-        },
+    let details = dap_types::ExceptionDetails {
+        message: Some(message.clone()),
+        type_name: Some(text(info.type_name.clone())),
+        full_type_name: None,
+        evaluate_name: info.exception_variable.as_ref().map(|name| format!("{name}['exception']")),
+        stack_trace: info.trace.as_deref().map(super::traceback::format_trace).map(text),
+        inner_exception: None,
+    };
+    Ok(Some(to_value(dap_types::ExceptionInfoResponse {
+        exception_id: text(info.type_name.clone()),
+        description: Some(message),
+        break_mode: if unhandled { ExceptionBreakMode::Unhandled } else { ExceptionBreakMode::Always },
+        details: Some(details),
     })))
 }
 
@@ -394,24 +403,25 @@ fn loaded_sources(link: &mut Link) -> ResponseBody {
     let mut seen = std::collections::HashSet::new();
     let sources: Vec<_> =
         files.iter().filter(|file| seen.insert(file.as_str())).map(|file| frame_source(link, file)).collect();
-    Some(json!({ "sources": sources }))
+    Some(to_value(dap_types::LoadedSourcesResponse { sources }))
 }
 
 fn modules(link: &Link, arguments: &ModulesArguments) -> ResponseBody {
     let start = arguments.start_module.unwrap_or(0) as usize;
     let count = arguments.module_count.filter(|c| *c > 0).unwrap_or(u64::MAX) as usize;
-    let modules: Vec<Value> =
+    let modules =
         link.files.modules.iter().skip(start).take(count).map(|(id, file)| module_body(link, *id, file)).collect();
-    Some(json!({ "modules": modules, "totalModules": link.files.modules.len() }))
+    let total_modules = u64::try_from(link.files.modules.len()).ok();
+    Some(to_value(dap_types::ModulesResponse { modules, total_modules }))
 }
 
 /// A DAP module for a `MODL`: ptvsd sends only a path, so the name comes from the file.
-pub(super) fn module_body(link: &Link, id: i64, remote_file: &str) -> Value {
+pub(super) fn module_body(link: &Link, id: i64, remote_file: &str) -> dap_types::Module {
     let mut components = remote_file.rsplit(['/', '\\']);
     let file = components.next().unwrap_or(remote_file);
     let stem = file.split('.').next().unwrap_or(file);
     let name = if stem == "__init__" { components.next().unwrap_or(stem) } else { stem };
-    json!({ "id": id, "name": name, "path": link.paths.to_local(remote_file) })
+    bodies::module(id, name.to_string(), link.paths.to_local(remote_file))
 }
 
 fn threads(link: &Link) -> ResponseBody {
@@ -422,7 +432,7 @@ fn threads(link: &Link) -> ResponseBody {
             bodies::thread(thread.dap_id, thread.name.clone().unwrap_or_else(|| format!("Thread {tid}")))
         })
         .collect();
-    Some(json!({ "threads": threads }))
+    Some(to_value(dap_types::ThreadsResponse { threads }))
 }
 
 /// How long a running thread's frames may take before the stack is answered from its snapshot.
@@ -482,7 +492,8 @@ pub(super) fn stack_trace_from_cache(link: &mut Link, arguments: &StackTraceArgu
             bodies::stack_frame(id, frame.name.clone(), frame_source(link, &frame.file), frame.line.max(0) as u64)
         })
         .collect();
-    Ok(Some(json!({ "stackFrames": stack_frames, "totalFrames": frames.len() })))
+    let total_frames = u64::try_from(frames.len()).ok();
+    Ok(Some(to_value(dap_types::StackTraceResponse { stack_frames, total_frames })))
 }
 
 /// The editor's source for a frame. Code without a file (`<frozen codecs>`, `<string>`) gets a
@@ -514,7 +525,7 @@ fn scopes(link: &mut Link, arguments: &ScopesArguments) -> Reply {
         .map(|f| super::grouping::row_count(f.variables.iter().map(|v| (v.name.as_str(), &v.obj))))
         .ok_or_else(|| stale("frameId"))?;
     let reference = link.handles.variables_reference(VariableSource::FrameLocals(frame));
-    Ok(Some(json!({ "scopes": [bodies::scope("Locals", reference, n_variables)] })))
+    Ok(Some(to_value(dap_types::ScopesResponse { scopes: vec![bodies::scope("Locals", reference, n_variables)] })))
 }
 
 fn pause(link: &mut Link) -> Reply {
@@ -538,7 +549,7 @@ pub(super) const TEMPLATE_BREAKPOINT_NOTE: &str =
 pub(super) const TEMPLATES_ON_22: &str = "ptvsd 2.2 cannot break in Django templates of Django 1.9 or later (it reads \
     node.source, which Django removed): install ptvsd 3.0 or later in the remote app";
 
-pub(super) fn breakpoints_body(link: &Link, pending: &PendingBreakpoints) -> Value {
+pub(super) fn breakpoints_body(link: &Link, pending: &PendingBreakpoints) -> serde_json::Value {
     let file = std::path::Path::new(&pending.source_path)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -563,5 +574,5 @@ pub(super) fn breakpoints_body(link: &Link, pending: &PendingBreakpoints) -> Val
             Outcome::Rejected { message } => bodies::breakpoint(None, false, Some(message.clone()), *line as u64),
         })
         .collect();
-    json!({ "breakpoints": breakpoints })
+    to_value(dap_types::SetBreakpointsResponse { breakpoints })
 }

@@ -2,8 +2,6 @@
 //! Top-level variables come from the `THRF` cache; everything else is an `exec` or `chld` run
 //! on a stopped thread, one at a time (§9.9).
 
-use serde_json::json;
-
 use super::evaluation::{ValueShape, Waiter, Work, EVALUATION_TIMEOUT};
 use super::grouping;
 use super::handles::{FrameRef, VariableSource};
@@ -12,7 +10,7 @@ use super::shorten::{shorten, ListedValues, Rest, EVALUATED_VALUE, WHOLE_VALUE};
 use super::waiting::WaitsOn;
 use super::{Flow, Internal, Session};
 use crate::dap::bodies;
-use crate::dap::message::{Request, RequestError, ResponseBody};
+use crate::dap::message::{to_value, Request, RequestError, ResponseBody};
 use crate::dap::requests::{
     EvaluateArguments, SetExpressionArguments, SetVariableArguments, SourceArguments, VariablesArguments,
     VariablesFilter,
@@ -64,7 +62,7 @@ impl Session {
                 }
                 let (text, page) = match (indexed, arguments.filter) {
                     // A list or tuple has no named children worth a round trip.
-                    (Some(_), Some(VariablesFilter::Named)) => return Some(Ok(Some(json!({ "variables": [] })))),
+                    (Some(_), Some(VariablesFilter::Named)) => return Some(Ok(variables_body(Vec::new()))),
                     // Pages, sliced in the debuggee: only what the editor shows crosses the link.
                     // Editors ask for 100 at a time, so a block of pages is fetched at once and the
                     // following pages are answered without a round trip.
@@ -258,20 +256,7 @@ impl Session {
                             Some(format!("({expression})")),
                             hex,
                         );
-                        let (value_key, value) = match shape {
-                            ValueShape::Evaluate => {
-                                ("result", shorten(variable.value, EVALUATED_VALUE, Rest::CopyValue))
-                            }
-                            ValueShape::Copy => ("result", shorten(variable.value, WHOLE_VALUE, Rest::NotShown)),
-                            ValueShape::SetValue => {
-                                ("value", shorten(variable.value, EVALUATED_VALUE, Rest::CopyValue))
-                            }
-                        };
-                        Ok(Some(json!({
-                            value_key: value,
-                            "type": variable.type_,
-                            "variablesReference": variable.variables_reference,
-                        })))
+                        Ok(Some(evaluated_body(shape, variable)))
                     }
                     Err(text) => Err(RequestError::new(text)),
                 };
@@ -296,7 +281,8 @@ impl Session {
                 let reply = match result {
                     Ok(obj) => {
                         let content = shorten(obj.repr.unwrap_or_default(), WHOLE_VALUE, Rest::NotShown);
-                        Ok(Some(json!({ "content": content, "mimeType": "text/x-python" })))
+                        let mime_type = Some("text/x-python".to_string());
+                        Ok(Some(to_value(dap_types::SourceResponse { content, mime_type })))
                     }
                     Err(text) => Err(RequestError::new(format!("cannot read {file} in the debuggee: {text}"))),
                 };
@@ -429,7 +415,36 @@ fn variables_body(mut variables: Vec<dap_types::Variable>) -> ResponseBody {
     for variable in &mut variables {
         variable.value = budget.fit(std::mem::take(&mut variable.value));
     }
-    Some(json!({ "variables": variables }))
+    Some(to_value(dap_types::VariablesResponse { variables }))
+}
+
+/// The answer to `evaluate` (the result as the context allows it) or to `setVariable` and
+/// `setExpression` (the value the program now sees).
+fn evaluated_body(shape: ValueShape, variable: dap_types::Variable) -> serde_json::Value {
+    let dap_types::Variable { value, type_, variables_reference, .. } = variable;
+    let result = |value, type_| {
+        to_value(dap_types::EvaluateResponse {
+            result: value,
+            type_,
+            presentation_hint: None,
+            variables_reference,
+            named_variables: None,
+            indexed_variables: None,
+            memory_reference: None,
+        })
+    };
+    match shape {
+        ValueShape::Evaluate => result(shorten(value, EVALUATED_VALUE, Rest::CopyValue), type_),
+        ValueShape::Copy => result(shorten(value, WHOLE_VALUE, Rest::NotShown), type_),
+        ValueShape::SetValue => to_value(dap_types::SetVariableResponse {
+            value: shorten(value, EVALUATED_VALUE, Rest::CopyValue),
+            type_,
+            variables_reference: Some(variables_reference),
+            named_variables: None,
+            indexed_variables: None,
+            memory_reference: None,
+        }),
+    }
 }
 
 /// A frame's variables as children whose expression is their own name.

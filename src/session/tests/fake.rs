@@ -117,6 +117,14 @@ impl FakeLink {
         Some(command)
     }
 
+    /// The adapter's next command if one comes within `wait` (for checking that none does, after
+    /// a round trip with the editor has shown that the session has handled what came before).
+    pub async fn command_within(&mut self, wait: Duration) -> Option<Value> {
+        let command = tokio::time::timeout(wait, read_frame(&mut self.reader)).await.ok()??;
+        self.received.push(command.clone());
+        Some(command)
+    }
+
     /// Reads commands until one named `name` comes; panics if the link ends first.
     pub async fn expect(&mut self, name: &str) -> Value {
         loop {

@@ -117,3 +117,66 @@ async fn every_handler_request_is_answered_once() {
     editor.until_end().await;
     session.await.expect("the session ends");
 }
+
+/// An attached session whose program runs (the attach stop passed), and the stop of the
+/// fake's thread after a `pause`: its DAP thread id.
+async fn paused(editor: &mut fake::Editor, link: &mut fake::FakeLink) -> serde_json::Value {
+    editor.request("pause", json!({"threadId": 1})).await;
+    link.expect("legacyBreakAll").await;
+    link.frames(fake::TID, "/srv/app/main.py", 11).await;
+    link.event("legacyAsyncBreak", json!({"threadId": fake::TID})).await;
+    editor.event("stopped").await["body"]["threadId"].clone()
+}
+
+/// A step on a thread that is not blocked kills ptvsd's debugger loop (§9.4): refused with the
+/// reason, and sent once the thread is paused.
+#[tokio::test]
+async fn steps_only_on_blocked_threads() {
+    let fake = FakePtvsd::listen().await;
+    let (mut editor, mut link, session) = attached(&fake).await;
+    editor.request("configurationDone", json!({})).await;
+    link.pass_attach_stop().await;
+    let threads = editor.request("threads", json!({})).await;
+    let thread_id = threads["body"]["threads"][0]["id"].clone();
+    let refused = editor.request("next", json!({"threadId": thread_id})).await;
+    assert_eq!(refused["success"], false);
+    assert!(refused["message"].as_str().is_some_and(|m| m.contains("is running")), "{refused}");
+    let stopped = paused(&mut editor, &mut link).await;
+    assert_eq!(editor.request("next", json!({"threadId": stopped})).await["success"], true);
+    link.expect("legacyStepOver").await;
+    let steps = link.names().iter().filter(|name| name.starts_with("legacyStep")).count();
+    assert_eq!(steps, 1, "{:?}", link.names());
+    editor.send("disconnect", json!({})).await;
+    link.detach().await;
+    session.await.expect("the session ends");
+}
+
+/// Overlapping evaluations kill ptvsd's debugger loop (§9.9): the second is sent only once the
+/// first has been answered, and each editor request gets its own answer.
+#[tokio::test]
+async fn one_evaluation_at_a_time() {
+    let fake = FakePtvsd::listen().await;
+    let (mut editor, mut link, session) = attached(&fake).await;
+    editor.request("configurationDone", json!({})).await;
+    link.pass_attach_stop().await;
+    let thread_id = paused(&mut editor, &mut link).await;
+    let frames = editor.request("stackTrace", json!({"threadId": thread_id})).await;
+    let frame_id = frames["body"]["stackFrames"][0]["id"].clone();
+    let first = editor.send("evaluate", json!({"expression": "a", "frameId": frame_id, "context": "watch"})).await;
+    let second = editor.send("evaluate", json!({"expression": "b", "frameId": frame_id, "context": "watch"})).await;
+    let sent = link.expect("legacyExecuteText").await;
+    link.respond(&sent, json!({})).await;
+    assert_eq!(sent["arguments"]["text"], "a");
+    // Both requests have reached the session once a later one is answered.
+    editor.request("threads", json!({})).await;
+    let early = link.command_within(std::time::Duration::from_millis(200)).await;
+    assert!(early.is_none(), "sent while the first evaluation runs: {early:?}");
+    let obj = json!({"objRepr": "1", "typeName": "int", "length": 0, "flags": 0});
+    link.event("legacyExecutionResult", json!({"executionId": sent["arguments"]["executionId"], "obj": obj})).await;
+    assert_eq!(editor.response(first).await["body"]["result"], "1");
+    assert_eq!(link.answer_evaluation("2").await["arguments"]["text"], "b");
+    assert_eq!(editor.response(second).await["body"]["result"], "2");
+    editor.send("disconnect", json!({})).await;
+    link.detach().await;
+    session.await.expect("the session ends");
+}

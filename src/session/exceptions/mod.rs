@@ -8,15 +8,18 @@
 //! - `userUnhandled`: user files get their real ranges and library files none, so an exception
 //!   that leaves user code into a library (a view raising into Django) stops (§9.8.1).
 
+pub mod handler_ranges;
+pub mod local_source;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::handlers::{catch_all, handler_statements};
-use super::local_source::{read_confined, Unreadable};
 use super::paths::PathMapper;
 use super::{Internal, Session};
 use crate::wire::model::{Command, HandlerStatement};
+use handler_ranges::{catch_all, handler_statements};
+use local_source::{read_confined, Unreadable};
 
 /// ptvsd's default "never break" exceptions, which a `sexi` would otherwise drop (§7.3).
 const NEVER_BREAK: [&str; 5] = ["IndexError", "KeyError", "AttributeError", "StopIteration", "GeneratorExit"];
