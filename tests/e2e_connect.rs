@@ -299,38 +299,60 @@ fn console_text(c: &DapClient) -> String {
 
 /// Attaching over tcp:// or ws:// to an address that is not loopback says once in the console
 /// that the secret and the program's data cross the network unencrypted, and names tcps/wss.
-/// The same debuggee reached over loopback hears nothing of it. A forwarder on this machine's
-/// network address stands in for the remote host (the data really leaves loopback).
+/// The remote host is a network namespace the test makes (see [`NetNs`]): ptvsd and websockify
+/// run in it, the adapter attaches from here to its address. A debuggee on this machine reached
+/// over loopback hears nothing of it.
+///
+/// The console is read once the program's first data (its thread, a `thread` event) has come
+/// over the link: the session says its warnings before it reads anything from ptvsd. Not a
+/// print: ptvsd answers the attach first and turns output redirection on only after reporting
+/// every module, saying nothing when it has, so a print right after attaching can be missed.
 fn cleartext_to_a_remote_host_is_said_once(release: Release) {
-    let debuggee = Debuggee::start(release, "app.py");
-    let relay = Relay::websockify(debuggee.port());
-    let address = net::non_loopback_ipv4();
+    let host = NetNs::create();
+    let debuggee = Debuggee::start_in(&host, release, "app.py");
+    let relay = Relay::websockify_in(&host, debuggee.port());
+    let address = host.address();
     let secret = debuggee.secret();
-    let tcp_port = net::forward_from(address, debuggee.port());
-    let ws_port = net::forward_from(address, relay.port());
     for (url, secure) in [
-        (format!("tcp://{secret}@{address}:{tcp_port}"), "tcps://"),
-        (format!("ws://{secret}@{address}:{ws_port}/ptvsd"), "wss://"),
+        (format!("tcp://{secret}@{address}:{}", debuggee.port()), "tcps://"),
+        (format!("ws://{secret}@{address}:{}/ptvsd", relay.port()), "wss://"),
     ] {
         let c = DapClient::spawn();
         c.guard_secret(secret);
         c.attach_session(json!({"url": url}));
         c.request_ok("configurationDone", json!({}));
-        debuggee.send_line("print cleartext-checked");
-        c.wait_event_where("output", T, |e| e["body"]["output"] == "cleartext-checked");
+        c.wait_event("thread", T);
         let console = console_text(&c);
         assert_eq!(console.matches("is not encrypted").count(), 1, "{url}: {console}");
         assert!(console.contains(&address.to_string()) && console.contains(secure), "{console}");
         c.request_ok("disconnect", json!({}));
         c.wait_exit(T);
     }
+    let local = Debuggee::start(release, "app.py");
     let c = DapClient::spawn();
-    c.attach_session(json!({"url": format!("tcp://{secret}@127.0.0.1:{}", debuggee.port())}));
+    c.guard_secret(local.secret());
+    c.attach_session(json!({"url": format!("tcp://{}@127.0.0.1:{}", local.secret(), local.port())}));
     c.request_ok("configurationDone", json!({}));
-    debuggee.send_line("print loopback-checked");
-    c.wait_event_where("output", T, |e| e["body"]["output"] == "loopback-checked");
+    c.wait_event("thread", T);
     assert!(!console_text(&c).contains("not encrypted"), "{}", console_text(&c));
     c.request_ok("disconnect", json!({}));
+}
+
+/// The namespace that stands in for a remote host is removed when its guard drops, also when
+/// the test panics: no namespace and no link of the test's is left on the machine.
+#[test]
+fn remote_host_namespace_is_removed_even_on_panic() {
+    let mut made = None;
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let host = NetNs::create();
+        made = Some((host.name().to_string(), host.link().map(str::to_string)));
+        panic!("a test failing with {} in place", host.name());
+    }));
+    assert!(outcome.is_err());
+    let (name, link) = made.expect("NetNs::create returned");
+    let link = link.expect("the guard holds the veth link");
+    assert!(!netns::namespaces().contains(&name), "{name} is left after a panic");
+    assert!(!netns::link_exists(&link), "{link} is left after a panic");
 }
 
 each_supported_release!(escaped_secret_as_visual_studio_wrote_it, cleartext_to_a_remote_host_is_said_once);

@@ -189,6 +189,25 @@ fn million_element_list(release: Release) {
     finish(&debuggee, &c);
 }
 
+/// The line load_app.py prints after a flood (and on `mark`).
+const OUTPUT_END: &str = "BENCH-OUTPUT-END";
+
+/// Waits until the editor has a flood's end line, newline included: the program is done, and its
+/// last line arrives after everything it printed before. `print` writes the text and the newline
+/// apart and ptvsd sends each write as its own output event, so when the marker has arrived the
+/// newline may still be on its way: it is the next stdout event after the marker.
+fn wait_output_end(c: &DapClient, timeout: Duration) {
+    let is_stdout = |e: &Value| e["body"]["category"] == "stdout";
+    let marker = c.wait_event_where("output", timeout, |e| {
+        is_stdout(e) && e["body"]["output"].as_str().is_some_and(|s| s.trim_end() == OUTPUT_END)
+    });
+    if marker["body"]["output"].as_str().is_some_and(|s| s.ends_with('\n')) {
+        return;
+    }
+    let marker_seq = marker["seq"].as_i64().unwrap_or_else(|| c.fail(&format!("an event without seq: {marker}")));
+    c.wait_event_where("output", timeout, |e| is_stdout(e) && e["seq"].as_i64().is_some_and(|seq| seq > marker_seq));
+}
+
 /// ~20 MB of prints reach an editor that keeps up: every byte, in order, nothing dropped. Five
 /// floods of 4 MB, each awaited: the adapter holds up to 16 MiB for an editor that falls behind
 /// (text plus a fixed cost per event) and drops the rest, saying so. One flood fits whole even if
@@ -202,10 +221,7 @@ fn output_flood_arrives_whole(release: Release) {
         // ptvsd also copies the prints to the process's stdout: wait on stderr, which stays small.
         poll_until(limit, || (debuggee.stderr_text().matches("bench flood ").count() > part).then_some(()))
             .unwrap_or_else(|| debuggee.fail("the flood did not finish"));
-        // The program is done: its last line arrives after everything it printed before.
-        c.wait_event_where("output", limit, |e| {
-            e["body"]["output"].as_str().is_some_and(|s| s.trim_end() == "BENCH-OUTPUT-END")
-        });
+        wait_output_end(&c, limit);
     }
     let outputs = c.events_named("output");
     let dropped: Vec<&str> =
@@ -221,7 +237,8 @@ fn output_flood_arrives_whole(release: Release) {
         for seq in part * lines_per_flood..(part + 1) * lines_per_flood {
             expected.push_str(&format!("{seq:09} {filler}\n"));
         }
-        expected.push_str("BENCH-OUTPUT-END\n");
+        expected.push_str(OUTPUT_END);
+        expected.push('\n');
     }
     if received != expected {
         let at = received

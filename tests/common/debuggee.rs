@@ -1,9 +1,11 @@
 //! A Python process running a fixture script under `python -m ptvsd`, driven through stdin.
 
 use super::old_python::{older_python, site_packages};
-use super::{capture, fixture_path, fixtures_dir, free_port, net, poll_until, unique_secret, Release, SharedBuf};
+use super::{
+    capture, fixture_path, fixtures_dir, free_port, net, poll_until, unique_secret, NetNs, Release, SharedBuf,
+};
 use std::io::Write;
-use std::path::Path;
+use std::net::Ipv4Addr;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -33,14 +35,14 @@ impl Debuggee {
 
     /// Like [`Debuggee::spawn`] with a given port and secret.
     pub fn spawn_with(release: Release, script: &str, port: u16, secret: &str) -> Debuggee {
-        Self::spawn_using(&release.python(), None, release, script, &[], port, secret)
+        Self::spawn_using(Command::new(release.python()), Ipv4Addr::LOCALHOST, release, script, &[], port, secret)
     }
 
-    /// Like [`Debuggee::spawn_with`] on a given interpreter, with the release's ptvsd on
-    /// `python_path` when it is not the release's own venv.
+    /// Like [`Debuggee::spawn_with`] with `command` as the interpreter (another Python, or the
+    /// release's in a network namespace), ptvsd listening on `interface`.
     fn spawn_using(
-        python: &Path,
-        python_path: Option<&Path>,
+        mut command: Command,
+        interface: Ipv4Addr,
         release: Release,
         script: &str,
         script_args: &[&str],
@@ -49,12 +51,9 @@ impl Debuggee {
     ) -> Debuggee {
         let script_path = fixture_path(script);
         assert!(script_path.exists(), "no fixture {}", script_path.display());
-        let mut command = Command::new(python);
-        if let Some(python_path) = python_path {
-            command.env("PYTHONPATH", python_path);
-        }
+        let python = format!("{command:?}");
         let mut child = command
-            .args(["-u", "-m", "ptvsd", "--port", &port.to_string(), "--interface", "127.0.0.1"])
+            .args(["-u", "-m", "ptvsd", "--port", &port.to_string(), "--interface", &interface.to_string()])
             .args(["--secret", secret])
             .arg(&script_path)
             .args(script_args)
@@ -64,7 +63,7 @@ impl Debuggee {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot spawn {}: {e}", python.display()));
+            .unwrap_or_else(|e| panic!("cannot spawn {python}: {e}"));
         let stdout = Arc::new(SharedBuf::default());
         let stderr = Arc::new(SharedBuf::default());
         capture(child.stdout.take().unwrap(), stdout.clone());
@@ -100,7 +99,18 @@ impl Debuggee {
         let python = older_python();
         let python_path = site_packages(release);
         Self::start_by(|port| {
-            Self::spawn_using(&python, Some(&python_path), release, script, &[], port, &unique_secret())
+            let mut command = Command::new(&python);
+            command.env("PYTHONPATH", &python_path);
+            Self::spawn_using(command, Ipv4Addr::LOCALHOST, release, script, &[], port, &unique_secret())
+        })
+    }
+
+    /// Like [`Debuggee::start`] inside `namespace`, ptvsd listening on the namespace's address.
+    pub fn start_in(namespace: &NetNs, release: Release, script: &str) -> Debuggee {
+        let secret = unique_secret();
+        Self::start_by(|port| {
+            let command = namespace.command(release.python());
+            Self::spawn_using(command, namespace.address(), release, script, &[], port, &secret)
         })
     }
 
@@ -110,7 +120,17 @@ impl Debuggee {
     pub fn start_with_secret_in_argv(release: Release, script: &str) -> Debuggee {
         let secret = unique_secret();
         let args = ["-", secret.as_str()];
-        Self::start_by(|port| Self::spawn_using(&release.python(), None, release, script, &args, port, &secret))
+        Self::start_by(|port| {
+            Self::spawn_using(
+                Command::new(release.python()),
+                Ipv4Addr::LOCALHOST,
+                release,
+                script,
+                &args,
+                port,
+                &secret,
+            )
+        })
     }
 
     fn start_by(spawn: impl Fn(u16) -> Debuggee) -> Debuggee {

@@ -4,6 +4,7 @@
 //! - [`Release`]: the supported ptvsd releases.
 //! - [`Debuggee`]: `python -m ptvsd` running a fixture script, driven through its stdin.
 //! - [`Relay`]: websockify in front of a TCP port (the `ws` transport).
+//! - [`NetNs`]: a remote host made by the test (a network namespace a veth pair away).
 //! - [`StallingProxy`]: a TCP proxy that can hold all traffic (proves answers come from a cache).
 //! - [`ConnectProxy`]: an HTTP CONNECT proxy that records what it is asked.
 //! - [`DapClient`]: the adapter binary over stdio, every message schema-checked.
@@ -19,6 +20,7 @@ pub mod debuggee;
 pub mod fault_proxy;
 pub mod frames;
 pub mod net;
+pub mod netns;
 pub mod old_python;
 pub mod proxy;
 pub mod relay;
@@ -33,6 +35,8 @@ pub use dap::{DapClient, Signal};
 pub use debuggee::Debuggee;
 #[allow(unused_imports)]
 pub use net::free_port;
+#[allow(unused_imports)]
+pub use netns::NetNs;
 #[allow(unused_imports)]
 pub use old_python::{older_python, site_packages};
 #[allow(unused_imports)]

@@ -41,11 +41,17 @@ pub fn parse_proc_net_tcp(text: &str) -> Vec<SocketRow> {
         .collect()
 }
 
-/// Inodes of the sockets in LISTEN state on `port` (IPv4 and IPv6).
+/// Inodes of the sockets in LISTEN state on `port` (IPv4 and IPv6), in this process's network
+/// namespace.
 pub fn listening_inodes(port: u16) -> Vec<u64> {
-    ["/proc/net/tcp", "/proc/net/tcp6"]
+    listening_inodes_in("/proc/net", port)
+}
+
+/// Like [`listening_inodes`] in the network namespace whose /proc/…/net is `net_dir`.
+fn listening_inodes_in(net_dir: &str, port: u16) -> Vec<u64> {
+    ["tcp", "tcp6"]
         .iter()
-        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .filter_map(|file| std::fs::read_to_string(format!("{net_dir}/{file}")).ok())
         .flat_map(|t| parse_proc_net_tcp(&t))
         .filter(|r| r.local_port == port && r.state == TCP_LISTEN)
         .map(|r| r.inode)
@@ -76,9 +82,9 @@ pub fn port_listening(port: u16) -> bool {
 }
 
 /// True if process `pid` itself holds a socket listening on `port` (so a port collision with
-/// another test's process is not taken for readiness).
+/// another test's process is not taken for readiness), in whichever network namespace it runs.
 pub fn port_listening_by(pid: u32, port: u16) -> bool {
-    let listening = listening_inodes(port);
+    let listening = listening_inodes_in(&format!("/proc/{pid}/net"), port);
     if listening.is_empty() {
         return false;
     }
@@ -114,45 +120,4 @@ pub fn read_http_head(mut stream: &std::net::TcpStream) -> String {
         }
     }
     String::from_utf8_lossy(&head).into_owned()
-}
-
-/// An IPv4 address of this machine that is not loopback: the source address the kernel picks
-/// toward a documentation address (a UDP `connect` sends nothing). Panics if the machine has none.
-pub fn non_loopback_ipv4() -> std::net::Ipv4Addr {
-    for probe in ["203.0.113.1:9", "198.51.100.1:9", "192.0.2.1:9"] {
-        let Ok(socket) = std::net::UdpSocket::bind("0.0.0.0:0") else { continue };
-        if socket.connect(probe).is_err() {
-            continue;
-        }
-        if let Ok(std::net::SocketAddr::V4(local)) = socket.local_addr() {
-            if !local.ip().is_loopback() && !local.ip().is_unspecified() {
-                return *local.ip();
-            }
-        }
-    }
-    panic!("this machine has no IPv4 address besides loopback (no route to any documentation address)")
-}
-
-/// Forwards every connection to `listen_ip:<new port>` to `127.0.0.1:target_port`, both ways,
-/// until the process ends. Returns the port.
-pub fn forward_from(listen_ip: std::net::Ipv4Addr, target_port: u16) -> u16 {
-    let listener = TcpListener::bind((listen_ip, 0)).expect("bind the forwarder");
-    let port = listener.local_addr().expect("forwarder address").port();
-    std::thread::spawn(move || {
-        for client in listener.incoming().flatten() {
-            let Ok(upstream) = std::net::TcpStream::connect(("127.0.0.1", target_port)) else { continue };
-            let (mut client_read, mut upstream_write) =
-                (client.try_clone().expect("clone"), upstream.try_clone().expect("clone"));
-            std::thread::spawn(move || {
-                let _ = std::io::copy(&mut client_read, &mut upstream_write);
-                let _ = upstream_write.shutdown(std::net::Shutdown::Write);
-            });
-            let (mut upstream_read, mut client_write) = (upstream, client);
-            std::thread::spawn(move || {
-                let _ = std::io::copy(&mut upstream_read, &mut client_write);
-                let _ = client_write.shutdown(std::net::Shutdown::Write);
-            });
-        }
-    });
-    port
 }

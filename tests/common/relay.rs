@@ -1,8 +1,10 @@
 //! websockify as the WebSocket relay in front of ptvsd (the App Service proxy's role): every
 //! WebSocket it accepts, on any path, gets its own TCP connection to the target.
 
-use super::{capture, free_port, net, signal_group, test_env, SharedBuf};
+use super::{capture, free_port, net, signal_group, test_env, NetNs, SharedBuf};
+use std::net::Ipv4Addr;
 use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -21,14 +23,25 @@ impl Relay {
     /// it listens. websockify forks per connection: it runs in its own process group, which
     /// Drop kills whole.
     pub fn websockify(target_port: u16) -> Relay {
+        Self::websockify_at(|exe| Command::new(exe), Ipv4Addr::LOCALHOST, target_port)
+    }
+
+    /// Like [`Relay::websockify`] inside `namespace`, listening on and relaying to the
+    /// namespace's address (where [`super::Debuggee::start_in`] listens).
+    pub fn websockify_in(namespace: &NetNs, target_port: u16) -> Relay {
+        Self::websockify_at(|exe| namespace.command(exe), namespace.address(), target_port)
+    }
+
+    /// websockify as `command` runs it, on `address`:W to `address`:<target_port>.
+    fn websockify_at(command: impl Fn(&Path) -> Command, address: Ipv4Addr, target_port: u16) -> Relay {
         let exe = test_env().join("tools").join("bin").join("websockify");
         assert!(exe.exists(), "{} is missing: run scripts/setup-test-env.sh", exe.display());
         let mut last = String::new();
         for _ in 0..5 {
             let port = free_port();
-            let mut child = Command::new(&exe)
-                .arg(format!("127.0.0.1:{port}"))
-                .arg(format!("127.0.0.1:{target_port}"))
+            let mut child = command(&exe)
+                .arg(format!("{address}:{port}"))
+                .arg(format!("{address}:{target_port}"))
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())

@@ -99,7 +99,12 @@ async fn demo(args: &Args, serving: &AtomicBool) -> Result<(), String> {
     let app_dir = cache.join("demo-app");
     std::fs::create_dir_all(&app_dir).map_err(|e| format!("cannot create {}: {e}", app_dir.display()))?;
     let app_path = app_dir.join("app.py");
-    std::fs::write(&app_path, DEMO_APP).map_err(|e| format!("cannot write {}: {e}", app_path.display()))?;
+    // Written aside and renamed into place: another demo running from the same cache may be
+    // starting this file right now, and must never read it half written.
+    let staged_app = app_dir.join(format!(".app.py.{}", std::process::id()));
+    std::fs::write(&staged_app, DEMO_APP)
+        .and_then(|()| std::fs::rename(&staged_app, &app_path))
+        .map_err(|e| format!("cannot write {}: {e}", app_path.display()))?;
     let breakpoint_line =
         DEMO_APP.lines().position(|line| line.contains(BREAKPOINT_MARKER)).map_or(1, |index| index + 1);
 
