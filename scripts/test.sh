@@ -33,4 +33,7 @@ for editor in nvim vscode helix; do
     fi
 done
 
+# The Windows build (mingw) and its unit and end-to-end tests under Wine.
+scripts/windows/test.sh || status=1
+
 exit $status
