@@ -24,5 +24,7 @@ for editor in nvim vscode helix; do
         "editor-integrations/$editor/test.sh" || status=1
     fi
 done
+# The extension in the real VS Code (code-server in headless Chromium); prints "vscode-ui: N passed, M failed".
+editor-integrations/vscode/ui-test/run.sh || status=1
 
 exit $status

@@ -218,17 +218,17 @@ describe('VS Code (code-server) debugging through the extension', () => {
                         const text = await wb.errorDialog();
                         assert.match(text, /refused the secret/, text);
                         assert.ok(!text.includes(target.debuggee.secret), 'the error shows the secret');
-                        await wb.closeDialog();
-                        await wb.waitNoToolbar('the failed session ended');
                     });
                     await wb.step('nothing listening: VS Code shows the adapter\'s error', async () => {
+                        await wb.closeDialog();
+                        await wb.waitNoToolbar('the failed session ended');
                         await wb.startDebugging('nothing listening');
                         const text = await wb.errorDialog();
                         assert.match(text, /connection to 127\.0\.0\.1:1 refused: nothing listens there/, text);
-                        await wb.closeDialog();
-                        await wb.waitNoToolbar('the failed session ended');
                     });
                     await wb.step('the debuggee still takes an attach after the refused secret', async () => {
+                        await wb.closeDialog();
+                        await wb.waitNoToolbar('the failed session ended');
                         await wb.startDebugging('the right one');
                         await wb.waitToolbar();
                         await wb.waitConsole('Attached to ptvsd', 'the attach');
@@ -265,9 +265,9 @@ describe('VS Code (code-server) debugging through the extension', () => {
                         const text = await wb.errorDialog();
                         assert.ok(text.includes(missing), `the error does not name ${missing}: ${text}`);
                         assert.match(text, /ptvsd-dap\.path/, text);
-                        await wb.closeDialog();
                     });
                     await wb.step('set ptvsd-dap.path back to the adapter: F5 attaches', async () => {
+                        await wb.closeDialog();
                         await wb.setUserSetting('ptvsd-dap.path', adapterBin());
                         await waitSettingsFile(server.userSettingsFile, 'ptvsd-dap.path', adapterBin());
                         await wb.startDebugging(name);

@@ -222,8 +222,12 @@ export class Workbench {
         await this.page.keyboard.press('F5');
     }
 
+    /** Waits for the debug toolbar; an error dialog instead fails with the dialog's text. */
     async waitToolbar(): Promise<void> {
-        await this.page.locator('.debug-toolbar').waitFor();
+        await this.page.locator('.debug-toolbar, .monaco-dialog-box').first().waitFor();
+        if ((await this.page.locator('.monaco-dialog-box').count()) > 0) {
+            throw new Error(`VS Code shows an error instead of the debug toolbar: ${await this.errorDialog()}`);
+        }
     }
 
     async waitNoToolbar(what: string): Promise<void> {
@@ -352,7 +356,7 @@ export class Workbench {
         await editor.locator('.settings-header .suggest-input-container .monaco-editor').click();
         await this.page.keyboard.press('Control+a');
         await this.page.keyboard.type(key);
-        const input = editor.locator(`.setting-item[data-key="${key}"] .setting-item-control input`);
+        const input = editor.locator(`input[aria-label="${key}"]`);
         await input.waitFor();
         await input.fill(value);
         // The Settings editor writes the value once the input loses focus.
