@@ -194,6 +194,45 @@ describe('VS Code (code-server) debugging through the extension', () => {
         }
     }
 
+    // The worst moment to leave: ptvsd holds the raising thread; the detach must release it.
+    for (const release of RELEASES) {
+        const name = `ptvsd ${release}: Disconnect at an uncaught exception lets the program end`;
+        test(name, async () => {
+            const { dir, log, logFile } = artifacts(name);
+            const target = await reach(release, 'tcp');
+            const debuggee = target.debuggee;
+            try {
+                const folder = workspace(name, [{ name, url: target.url }], path.join(dir, 'adapter.log'));
+                await withContext(logFile, target.describe, async () => {
+                    const wb = await Workbench.open(browser, server.folderUrl(folder), dir, log);
+                    try {
+                        await wb.step('attach with Uncaught Exceptions ticked', async () => {
+                            await wb.startDebugging(name);
+                            await wb.waitToolbar();
+                            await wb.checkExceptionFilter('Uncaught Exceptions');
+                            await wb.waitConsole('Attached to ptvsd protocol', 'the attach');
+                        });
+                        await wb.step('an uncaught exception stops the program', async () => {
+                            debuggee.send('die');
+                            await wb.page.locator('.exception-widget').waitFor();
+                        });
+                        await wb.step('Disconnect: the program ends with its traceback', async () => {
+                            await wb.toolbar('disconnect');
+                            await wb.waitNoToolbar('the session ended');
+                            await within(debuggee.proc.exited, 30_000, `ptvsd ${release} debuggee's end after the disconnect`);
+                            const output = debuggee.proc.stdout.all() + debuggee.proc.stderr.all();
+                            assert.ok(output.includes('ValueError: bad 7'), `no traceback in the program's output:\n${output}`);
+                        });
+                    } finally {
+                        await wb.close();
+                    }
+                });
+            } finally {
+                target.stop();
+            }
+        });
+    }
+
     test('broken configurations show the adapter\'s message', async () => {
         const name = 'broken configurations';
         const { dir, log, logFile } = artifacts(name);
@@ -260,13 +299,13 @@ describe('VS Code (code-server) debugging through the extension', () => {
                         await wb.setUserSetting('ptvsd-dap.path', missing);
                         await waitSettingsFile(server.userSettingsFile, 'ptvsd-dap.path', missing);
                     });
-                    await wb.step('F5: VS Code shows that the adapter is missing, and the fix', async () => {
+                    await wb.step('Start Debugging: VS Code shows that the adapter is missing, and the fix', async () => {
                         await wb.startDebugging(name);
                         const text = await wb.errorDialog();
                         assert.ok(text.includes(missing), `the error does not name ${missing}: ${text}`);
                         assert.match(text, /ptvsd-dap\.path/, text);
                     });
-                    await wb.step('set ptvsd-dap.path back to the adapter: F5 attaches', async () => {
+                    await wb.step('set ptvsd-dap.path back to the adapter: Start Debugging attaches', async () => {
                         await wb.closeDialog();
                         await wb.setUserSetting('ptvsd-dap.path', adapterBin());
                         await waitSettingsFile(server.userSettingsFile, 'ptvsd-dap.path', adapterBin());
@@ -314,7 +353,7 @@ async function debugSession(wb: Workbench, debuggee: Debuggee, folder: string, c
         await wb.clickGutter(BP_WORK);
         await wb.waitGlyph('debug-breakpoint', BP_WORK, 'the breakpoint');
     });
-    await wb.step('F5 in Run and Debug: the debug toolbar', async () => {
+    await wb.step('Start Debugging (F5) in Run and Debug: the debug toolbar', async () => {
         await wb.startDebugging(configuration);
         await wb.waitRow('debug-breakpoints', `app.py ${BP_WORK}`, 'BREAKPOINTS');
         await wb.waitToolbar();

@@ -214,12 +214,13 @@ export class Workbench {
 
     // ---- Run and Debug
 
-    /** Opens Run and Debug (Ctrl+Shift+D), picks the configuration and starts it with F5. */
+    /** Opens Run and Debug (Ctrl+Shift+D), picks the configuration and clicks Start Debugging (F5). */
     async startDebugging(configuration: string): Promise<void> {
         await this.page.keyboard.press('Control+Shift+d');
         const select = this.page.locator('select[aria-label="Debug Launch Configurations"]');
         await select.selectOption({ label: configuration });
-        await this.page.keyboard.press('F5');
+        // The button, not the key: right after the pick, the key can reach the list box instead.
+        await this.page.locator('.start-debug-action-item .codicon-debug-start').click();
     }
 
     /** Waits for the debug toolbar; an error dialog instead fails with the dialog's text. */
