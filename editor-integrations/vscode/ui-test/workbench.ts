@@ -113,23 +113,7 @@ export class Workbench {
         await this.page.mouse.click(x, y);
     }
 
-    /** The line numbers where the glyph margin shows `codicon` (debug-breakpoint, debug-stackframe). */
-    async glyphLines(codicon: string): Promise<number[]> {
-        return this.page.evaluate((cls) => {
-            const editor = document.querySelector('.editor-instance .monaco-editor');
-            if (!editor) {
-                return [];
-            }
-            const byTop = new Map<string, number>();
-            for (const n of editor.querySelectorAll<HTMLElement>('.margin-view-overlays .line-numbers')) {
-                byTop.set(n.parentElement?.style.top ?? '', Number(n.textContent?.trim()));
-            }
-            return [...editor.querySelectorAll<HTMLElement>(`.glyph-margin-widgets .codicon-${cls}`)]
-                .map((g) => byTop.get(g.style.top))
-                .filter((n): n is number => n !== undefined);
-        }, codicon);
-    }
-
+    /** Waits until the glyph margin shows `codicon` (debug-breakpoint, debug-stackframe) on `line`. */
     async waitGlyph(codicon: string, line: number, what: string): Promise<void> {
         await this.until(
             `${what}: the ${codicon} mark on line ${line}`,
@@ -146,21 +130,6 @@ export class Workbench {
         );
     }
 
-    /** The line the editor highlights as the current statement (the top stack frame's). */
-    async stoppedLine(): Promise<number | undefined> {
-        return this.page.evaluate(() => {
-            const editor = document.querySelector('.editor-instance .monaco-editor');
-            const decoration = editor?.querySelector<HTMLElement>('.view-overlays .debug-top-stack-frame-line');
-            const top = decoration?.parentElement?.style.top;
-            for (const n of editor?.querySelectorAll<HTMLElement>('.margin-view-overlays .line-numbers') ?? []) {
-                if (n.parentElement?.style.top === top) {
-                    return Number(n.textContent?.trim());
-                }
-            }
-            return undefined;
-        });
-    }
-
     /** Waits until the editor's current-statement highlight and marker are on `line`. */
     async waitStoppedAt(line: number): Promise<void> {
         await this.waitGlyph('debug-stackframe', line, 'the current-statement marker');
@@ -174,7 +143,7 @@ export class Workbench {
         );
     }
 
-    /** Moves the mouse onto `word` in `line` and returns what the debug hover shows. */
+    /** Hovers `word` in `line` and returns what the debug hover shows. */
     async hover(line: number, word: string): Promise<string> {
         const box = await this.page.evaluate(
             ([n, w]) => {
@@ -200,8 +169,12 @@ export class Workbench {
         if (!box) {
             throw new Error(`'${word}' is not on line ${line}`);
         }
-        await this.page.mouse.move(box.x - 30, box.y);
-        await this.page.mouse.move(box.x, box.y, { steps: 5 });
+        // The mouse on the word, then Debug: Show Hover (Ctrl+K Ctrl+I): the hover VS Code shows
+        // after the mouse rests there, without depending on how long it rests (mouse-only hovers
+        // were seen evaluated but not shown on a loaded machine).
+        await this.page.mouse.click(box.x, box.y);
+        await this.page.keyboard.press('Control+k');
+        await this.page.keyboard.press('Control+i');
         const widget = this.page.locator('.debug-hover-widget');
         await widget.waitFor();
         await this.until('the hover shows a value', () => (document.querySelector('.debug-hover-widget') as HTMLElement | null)?.innerText.trim() !== '', null);
@@ -318,10 +291,6 @@ export class Workbench {
 
     // ---- DEBUG CONSOLE
 
-    async consoleText(): Promise<string> {
-        return this.page.evaluate(() => [...document.querySelectorAll('.repl .monaco-list-row')].map((r) => (r as HTMLElement).innerText).join('\n'));
-    }
-
     async waitConsole(text: string, what: string): Promise<void> {
         await this.until(
             `${what}: '${text}' in the DEBUG CONSOLE`,
@@ -338,12 +307,24 @@ export class Workbench {
         await this.page.keyboard.type(text);
     }
 
-    /** The labels the suggestion widget offers. */
-    async suggestions(): Promise<string[]> {
-        await this.page.locator('.repl-input-wrapper .suggest-widget.visible .monaco-list-row').first().waitFor();
-        return this.page.evaluate(() =>
-            [...document.querySelectorAll('.repl-input-wrapper .suggest-widget.visible .monaco-list-row')].map((r) => (r.getAttribute('aria-label') ?? '').split(',')[0]),
-        );
+    /** Waits until the suggestion widget offers every label in `expected` (it refills at each keystroke). */
+    async waitSuggestions(expected: string[]): Promise<void> {
+        const offered = (): Promise<string[]> =>
+            this.page.evaluate(() =>
+                [...document.querySelectorAll('.repl-input-wrapper .suggest-widget.visible .monaco-list-row')].map((r) => (r.getAttribute('aria-label') ?? '').split(',')[0]),
+            );
+        try {
+            await this.until(
+                'the completions',
+                (labels) => {
+                    const shown = [...document.querySelectorAll('.repl-input-wrapper .suggest-widget.visible .monaco-list-row')].map((r) => (r.getAttribute('aria-label') ?? '').split(',')[0]);
+                    return labels.every((l) => shown.includes(l));
+                },
+                expected,
+            );
+        } catch (error) {
+            throw new Error(`${(error as Error).message}: expected ${expected.join(', ')}; offered: ${(await offered()).join(', ') || 'nothing'}`);
+        }
     }
 
     // ---- settings
