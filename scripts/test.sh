@@ -32,6 +32,8 @@ for editor in nvim vscode helix; do
         "editor-integrations/$editor/test.sh" || status=1
     fi
 done
+# The extension in the real VS Code (code-server in headless Chromium); prints "vscode-ui: N passed, M failed".
+editor-integrations/vscode/ui-test/run.sh || status=1
 
 # The Windows build (mingw) and its unit and end-to-end tests under Wine.
 scripts/windows/test.sh || status=1

@@ -329,7 +329,7 @@ export class Spawned {
     }
 }
 
-/** `python -u -m ptvsd --port P --interface 127.0.0.1 --secret S app.py` of one release. */
+/** `python -u -m ptvsd --port P --interface 127.0.0.1 --secret S <app>` of one release (app.py by default). */
 export class Debuggee {
     private constructor(
         readonly release: Release,
@@ -338,7 +338,7 @@ export class Debuggee {
         readonly proc: Spawned,
     ) {}
 
-    static async start(release: Release): Promise<Debuggee> {
+    static async start(release: Release, app: string = APP): Promise<Debuggee> {
         const python = path.join(testEnv(), `ptvsd-${release}`, 'bin', 'python');
         if (!fs.existsSync(python)) {
             throw new Error(`${python} is missing: run scripts/setup-test-env.sh`);
@@ -349,8 +349,8 @@ export class Debuggee {
             const secret = uniqueSecret();
             const proc = new Spawned(
                 python,
-                ['-u', '-m', 'ptvsd', '--port', String(port), '--interface', '127.0.0.1', '--secret', secret, APP],
-                { cwd: FIXTURES, env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } },
+                ['-u', '-m', 'ptvsd', '--port', String(port), '--interface', '127.0.0.1', '--secret', secret, app],
+                { cwd: path.dirname(app), env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } },
                 true,
             );
             if (await proc.waitListening(port, LISTEN)) {
