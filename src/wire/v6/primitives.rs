@@ -55,6 +55,7 @@ struct UnfinishedList {
     start: usize,
     /// A `Vec<T>` of the list's item type.
     items: Box<dyn Any + Send>,
+    /// Where the first missing item starts.
     resume_at: usize,
 }
 
