@@ -1,7 +1,8 @@
 //! Micro-benchmarks of ptvsd-dap's hot paths, through the crate's public API:
-//! decoding a large stop (`THRF`) and a large `CHLD` in both wire generations, encoding the
-//! commands and DAP messages the adapter sends most, and answering `stackTrace` from the frames
-//! a stop carries. `cargo bench --bench hot_paths`.
+//! decoding a large stop (`THRF`) and a large `CHLD` in both wire generations, whole and (protocol
+//! 6) in the small pieces a relay delivers, encoding the commands and DAP messages the adapter
+//! sends most, and answering `stackTrace` from the frames a stop carries.
+//! `cargo bench --bench hot_paths`.
 
 use bytes::{BufMut, BytesMut};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
@@ -17,9 +18,26 @@ use ptvsd_dap::wire::Codec;
 
 const TID: i64 = 0x7f51_c5dc_3b80;
 /// A stop as deep as a web request's: 30 frames of 12 locals, one holding a long repr.
-const FRAMES: usize = 30;
-const LOCALS: usize = 12;
+const STOP: Stack = Stack { frames: 30, locals: 12 };
+/// A deep stop with many locals (a framework's request stack around a data-heavy view).
+const LARGE_STOP: Stack = Stack { frames: 80, locals: 40 };
 const CHILDREN: usize = 1000;
+/// ptvsd 3.0.0 writes every field with its own `sendall`, so through a relay a stop reaches the
+/// adapter in pieces of about this size (`docs/protocol.md` §1.2).
+const PIECE: usize = 150;
+
+/// The shape of a stop's frame list.
+#[derive(Clone, Copy)]
+struct Stack {
+    frames: usize,
+    locals: usize,
+}
+
+impl Stack {
+    fn name(self) -> String {
+        format!("{} frames x {} locals", self.frames, self.locals)
+    }
+}
 
 /// Debuggee-side v6 bytes (§2.1): big-endian int64s, strings with a type prefix.
 #[derive(Default)]
@@ -59,12 +77,12 @@ fn local(frame: usize, local: usize) -> (String, String, &'static str, i64, i64)
     }
 }
 
-fn v6_stop() -> BytesMut {
-    let mut b = V6::default().tag(b"THRF").int(TID).text("MainThread").int(FRAMES as i64);
-    for f in 0..FRAMES {
+fn v6_stop(stack: Stack) -> BytesMut {
+    let mut b = V6::default().tag(b"THRF").int(TID).text("MainThread").int(stack.frames as i64);
+    for f in 0..stack.frames {
         b = b.int(10 * f as i64).int(0).int(10 * f as i64 + 3).text(&format!("handler_{f}"));
-        b = b.text(&format!("/home/site/wwwroot/app/module_{f}.py")).int(2).int(1).int(LOCALS as i64);
-        for l in 0..LOCALS {
+        b = b.text(&format!("/home/site/wwwroot/app/module_{f}.py")).int(2).int(1).int(stack.locals as i64);
+        for l in 0..stack.locals {
             let (name, repr, type_name, length, flags) = local(f, l);
             b = b.text(&name).obj(&repr, type_name, length, flags);
         }
@@ -92,10 +110,10 @@ fn obj_json(repr: &str, type_name: &str, length: i64, flags: i64) -> Value {
     json!({"objRepr": repr, "hexRepr": null, "typeName": type_name, "length": length, "flags": flags})
 }
 
-fn json_stop() -> BytesMut {
-    let frames: Vec<Value> = (0..FRAMES)
+fn json_stop(stack: Stack) -> BytesMut {
+    let frames: Vec<Value> = (0..stack.frames)
         .map(|f| {
-            let variables: Vec<Value> = (0..LOCALS)
+            let variables: Vec<Value> = (0..stack.locals)
                 .map(|l| {
                     let (name, repr, type_name, length, flags) = local(f, l);
                     json!({"name": name, "obj": obj_json(&repr, type_name, length, flags)})
@@ -127,6 +145,9 @@ fn v6_session() -> V6Codec {
     codec
 }
 
+/// Decodes every event in `buf`, received at once. (Not inlined, so that a profiler such as
+/// `valgrind --tool=callgrind` can count its instructions per call.)
+#[inline(never)]
 fn decode_all(codec: &mut dyn Codec, mut buf: BytesMut) -> usize {
     let mut n = 0;
     while let Some(event) = codec.decode(&mut buf).expect("a valid stream") {
@@ -136,47 +157,63 @@ fn decode_all(codec: &mut dyn Codec, mut buf: BytesMut) -> usize {
     n
 }
 
+/// Decodes every event in `bytes`, received in pieces of `piece` bytes, decoding after each
+/// as the session does.
+#[inline(never)]
+fn decode_in_pieces(codec: &mut dyn Codec, bytes: &[u8], piece: usize) -> usize {
+    let mut buf = BytesMut::new();
+    let mut n = 0;
+    for piece in bytes.chunks(piece) {
+        buf.extend_from_slice(piece);
+        while let Some(event) = codec.decode(&mut buf).expect("a valid stream") {
+            std::hint::black_box(&event);
+            n += 1;
+        }
+    }
+    assert!(buf.is_empty(), "{} bytes left undecoded", buf.len());
+    n
+}
+
+/// The protocol 6 messages timed whole and in pieces: a stop is the one that grows with the
+/// program (every frame and local), so it comes in two sizes.
+fn v6_messages() -> [(String, BytesMut); 3] {
+    [
+        (format!("v6 THRF+BRKH ({})", STOP.name()), v6_stop(STOP)),
+        (format!("v6 THRF+BRKH ({})", LARGE_STOP.name()), v6_stop(LARGE_STOP)),
+        (format!("v6 CHLD ({CHILDREN} children)"), v6_children()),
+    ]
+}
+
 fn decoding(c: &mut Criterion) {
     let mut group = c.benchmark_group("decode");
-    let cases: [(&str, BytesMut, bool); 4] = [
-        ("v6 THRF+BRKH (30 frames x 12 locals)", v6_stop(), true),
-        ("v6 CHLD (1,000 children)", v6_children(), true),
-        ("json THRF (30 frames x 12 locals)", json_stop(), false),
-        ("json CHLD (1,000 children)", json_children(), false),
+    let json_cases = [
+        (format!("json THRF ({})", STOP.name()), json_stop(STOP)),
+        (format!("json CHLD ({CHILDREN} children)"), json_children()),
     ];
-    for (name, bytes, v6) in cases {
+    for (name, bytes) in v6_messages() {
         group.throughput(Throughput::Bytes(bytes.len() as u64));
-        let mut v6_codec = v6_session();
-        let mut json_codec = JsonCodec::new(8);
+        let mut codec = v6_session();
         group.bench_function(name, |b| {
-            b.iter_batched(
-                || bytes.clone(),
-                |buf| if v6 { decode_all(&mut v6_codec, buf) } else { decode_all(&mut json_codec, buf) },
-                BatchSize::SmallInput,
-            )
+            b.iter_batched(|| bytes.clone(), |buf| decode_all(&mut codec, buf), BatchSize::SmallInput)
         });
     }
-    // The same messages as they reach the adapter through a relay from ptvsd 3.0.0, which
-    // writes every field with its own sendall: in pieces of ~150 bytes, decoded after each.
-    for (name, bytes) in
-        [("v6 THRF+BRKH in 150-byte pieces", v6_stop()), ("v6 CHLD (1,000 children) in 150-byte pieces", v6_children())]
-    {
-        let mut codec = v6_session();
+    for (name, bytes) in json_cases {
         group.throughput(Throughput::Bytes(bytes.len() as u64));
+        let mut codec = JsonCodec::new(8);
         group.bench_function(name, |b| {
-            b.iter(|| {
-                let mut buf = BytesMut::new();
-                let mut n = 0;
-                for piece in bytes.chunks(150) {
-                    buf.extend_from_slice(piece);
-                    while let Some(event) = codec.decode(&mut buf).expect("valid") {
-                        std::hint::black_box(&event);
-                        n += 1;
-                    }
-                }
-                n
-            })
+            b.iter_batched(|| bytes.clone(), |buf| decode_all(&mut codec, buf), BatchSize::SmallInput)
         });
+    }
+    group.finish();
+    // The same protocol 6 messages as they reach the adapter through a relay: in small pieces,
+    // decoded after each. An incremental decoder makes this cost about what the whole does.
+    let mut group = c.benchmark_group(format!("decode in {PIECE}-byte pieces"));
+    // A decoder that re-parses per piece takes seconds on the large stop: fewer samples.
+    group.sample_size(20);
+    for (name, bytes) in v6_messages() {
+        group.throughput(Throughput::Bytes(bytes.len() as u64));
+        let mut codec = v6_session();
+        group.bench_function(name, |b| b.iter(|| decode_in_pieces(&mut codec, &bytes, PIECE)));
     }
     group.finish();
 }
@@ -236,7 +273,7 @@ fn encoding(c: &mut Criterion) {
 /// public pieces.)
 fn stack_trace(c: &mut Criterion) {
     let mut codec = v6_session();
-    let frames: Vec<Frame> = match codec.decode(&mut v6_stop()) {
+    let frames: Vec<Frame> = match codec.decode(&mut v6_stop(STOP)) {
         Ok(Some(Event::ThreadFrames { frames, .. })) => frames,
         other => panic!("expected THRF, got {other:?}"),
     };

@@ -21,7 +21,7 @@ use std::collections::VecDeque;
 use bytes::{Buf, BytesMut};
 
 use self::handshake::HandshakeReply;
-use self::primitives::{Reader, Stop};
+use self::primitives::{Progress, Reader, Stop};
 use super::model::{Command, Event};
 use super::{Codec, DecodeError};
 
@@ -32,9 +32,9 @@ pub struct V6Codec {
     awaited_replies: VecDeque<HandshakeReply>,
     /// Set once an attach is accepted: from then on every message is a §6 event.
     in_session: bool,
-    /// The buffer length the last incomplete message needs at least: below it, decoding again
-    /// cannot succeed, so a large message arriving in small pieces is not re-parsed per piece.
-    needed_len: usize,
+    /// How far the earlier attempts at the incomplete message at the front of the buffer got, so
+    /// that a large message arriving in small pieces is not parsed again from its start for each.
+    progress: Progress,
 }
 
 impl V6Codec {
@@ -51,12 +51,14 @@ impl Codec for V6Codec {
         }
     }
 
+    /// Relies on what the [`Codec`] contract gives: between an `Ok(None)` and the next call,
+    /// bytes are only appended to `buf`, so the earlier attempts' progress still holds.
     fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Event>, DecodeError> {
-        if buf.is_empty() || buf.len() < self.needed_len {
+        if buf.is_empty() || buf.len() < self.progress.needed_len {
             return Ok(None);
         }
         let awaited_reply = self.awaited_replies.front().copied();
-        let mut reader = Reader::new(buf);
+        let mut reader = Reader::resuming(buf, std::mem::take(&mut self.progress));
         let parsed = match awaited_reply {
             Some(reply) => reply.read(&mut reader),
             None if self.in_session => events::read_event(&mut reader),
@@ -71,7 +73,6 @@ impl Codec for V6Codec {
         match parsed {
             Ok(event) => {
                 buf.advance(consumed);
-                self.needed_len = 0;
                 if awaited_reply.is_some() {
                     self.awaited_replies.pop_front();
                 }
@@ -81,7 +82,7 @@ impl Codec for V6Codec {
                 Ok(Some(event))
             }
             Err(Stop::Incomplete { needed }) => {
-                self.needed_len = needed;
+                self.progress = reader.into_progress(needed);
                 Ok(None)
             }
             Err(Stop::Invalid(error)) => Err(error),
@@ -96,7 +97,10 @@ mod tests {
     use super::test_support::{int_obj, DebuggeeBytes};
     use super::*;
     use crate::config::Secret;
-    use crate::wire::model::{AttachInfo, Frame, Obj, Variable, FRAME_KIND_PYTHON};
+    use crate::wire::model::{
+        AttachInfo, Child, ExceptionBreakType, ExceptionInfo, Frame, Obj, Variable, FRAME_KIND_DJANGO,
+        FRAME_KIND_PYTHON,
+    };
 
     const TID: i64 = 0x0000_7f51_c5dc_3b80;
 
@@ -182,7 +186,8 @@ mod tests {
         assert!(matches!(codec.decode(&mut buf), Err(DecodeError::Unexpected(_))));
     }
 
-    /// An attach reply and the events that typically follow it, hit included.
+    /// An attach reply and the events that typically follow it, hit included, and each message
+    /// with lists: frames of variables (a Django frame among them), children, exception entries.
     fn realistic_stream() -> Vec<u8> {
         DebuggeeBytes::new()
             .raw(b"ACPT")
@@ -198,7 +203,7 @@ mod tests {
             .raw(b"THRF")
             .int(TID)
             .utf8("MainThread")
-            .int(1)
+            .int(3)
             .int(1)
             .int(20)
             .int(12)
@@ -215,6 +220,26 @@ mod tests {
             .utf8("")
             .int(0)
             .int(0)
+            .int(5)
+            .int(6)
+            .int(5)
+            .utf8("render")
+            .utf8("/srv/app/page.html")
+            .int(0)
+            .int(FRAME_KIND_DJANGO)
+            .utf8("/venv/django/template/base.py")
+            .int(1005)
+            .int(1)
+            .utf8("items")
+            .obj(&int_obj(2))
+            .int(30)
+            .int(40)
+            .int(31)
+            .utf8("main")
+            .utf8("/srv/app/app.py")
+            .int(0)
+            .int(FRAME_KIND_PYTHON)
+            .int(0)
             .raw(b"BRKH")
             .int(1)
             .int(TID)
@@ -224,6 +249,22 @@ mod tests {
             .raw(b"OUTP")
             .int(TID)
             .byte_string(b"caf\xe9")
+            .raw(b"CHLD")
+            .int(4)
+            .int(2)
+            .utf8("[0]")
+            .utf8("items[0]")
+            .obj(&int_obj(1))
+            .utf8("[1]")
+            .none()
+            .obj(&int_obj(2))
+            .raw(b"EXC2")
+            .int(TID)
+            .int(2)
+            .utf8("typename")
+            .utf8("ValueError")
+            .utf8("message")
+            .none()
             .build()
     }
 
@@ -235,24 +276,65 @@ mod tests {
             Event::ThreadFrames {
                 tid: TID,
                 name: Some("MainThread".into()),
-                frames: vec![Frame {
-                    start_line: 1,
-                    end_line: 20,
-                    line: 12,
-                    name: "<module>".into(),
-                    file: "/srv/app/app.py".into(),
-                    arg_count: 0,
-                    kind: FRAME_KIND_PYTHON,
-                    django_source: None,
-                    variables: vec![
-                        Variable { name: "n".into(), obj: int_obj(8) },
-                        Variable { name: "name".into(), obj: Obj::default() },
-                    ],
-                }],
+                frames: vec![
+                    Frame {
+                        start_line: 1,
+                        end_line: 20,
+                        line: 12,
+                        name: "<module>".into(),
+                        file: "/srv/app/app.py".into(),
+                        arg_count: 0,
+                        kind: FRAME_KIND_PYTHON,
+                        django_source: None,
+                        variables: vec![
+                            Variable { name: "n".into(), obj: int_obj(8) },
+                            Variable { name: "name".into(), obj: Obj::default() },
+                        ],
+                    },
+                    Frame {
+                        start_line: 5,
+                        end_line: 6,
+                        line: 5,
+                        name: "render".into(),
+                        file: "/srv/app/page.html".into(),
+                        arg_count: 0,
+                        kind: FRAME_KIND_DJANGO,
+                        django_source: Some(("/venv/django/template/base.py".into(), 1005)),
+                        variables: vec![Variable { name: "items".into(), obj: int_obj(2) }],
+                    },
+                    Frame {
+                        start_line: 30,
+                        end_line: 40,
+                        line: 31,
+                        name: "main".into(),
+                        file: "/srv/app/app.py".into(),
+                        arg_count: 0,
+                        kind: FRAME_KIND_PYTHON,
+                        django_source: None,
+                        variables: vec![],
+                    },
+                ],
             },
             Event::BreakpointHit { id: 1, tid: TID },
             Event::Output { tid: TID, text: "héllo\n".into(), channel: None },
             Event::Output { tid: TID, text: "café".into(), channel: None },
+            Event::Children {
+                exec_id: 4,
+                children: vec![
+                    Child { name: "[0]".into(), expression: Some("items[0]".into()), obj: int_obj(1) },
+                    Child { name: "[1]".into(), expression: None, obj: int_obj(2) },
+                ],
+            },
+            Event::Exception {
+                tid: TID,
+                info: ExceptionInfo {
+                    type_name: "ValueError".into(),
+                    message: String::new(),
+                    break_type: ExceptionBreakType::Handled,
+                    trace: None,
+                    exception_variable: None,
+                },
+            },
         ]
     }
 
@@ -318,13 +400,13 @@ mod tests {
         // Up to the string's length: the whole message is known to be needed.
         let mut buf = BytesMut::from(&message[..21]);
         assert_eq!(codec.decode(&mut buf), Ok(None));
-        assert_eq!(codec.needed_len, message.len());
+        assert_eq!(codec.progress.needed_len, message.len());
         buf.extend_from_slice(&message[21..message.len() - 1]);
         assert_eq!(codec.decode(&mut buf), Ok(None));
         buf.extend_from_slice(&message[message.len() - 1..]);
         let expected = Event::Output { tid: TID, text, channel: None };
         assert_eq!(codec.decode(&mut buf), Ok(Some(expected)));
-        assert_eq!(codec.needed_len, 0);
+        assert_eq!(codec.progress.needed_len, 0);
     }
 
     fn session_codec() -> V6Codec {

@@ -1,10 +1,14 @@
 //! Reading v6 primitives (`docs/protocol.md` §2.1): int64 big-endian, and debuggee strings,
 //! which, unlike client strings, have a type prefix.
 //!
-//! [`Reader`] is a cursor over the bytes received so far. It never consumes
-//! them: a message is parsed from the start on every attempt, and an attempt that runs out of
-//! bytes reports how many it needs at least ([`Stop::Incomplete`]), so the codec can wait for
-//! that many without re-parsing.
+//! [`Reader`] is a cursor over the bytes received so far. It never consumes them: a message is
+//! parsed from its start on every attempt. An attempt that runs out of bytes reports how many it
+//! needs at least ([`Stop::Incomplete`]), so the codec waits for that many, and leaves its
+//! [`Progress`]: the lists it was reading, with the items already read. The next attempt reads
+//! the fields before each list again (a few ints and short strings) but resumes every list at
+//! its first missing item, so a large message costs about the same whole or in small pieces.
+
+use std::any::Any;
 
 use crate::wire::{DecodeError, MAX_MESSAGE_LEN};
 
@@ -35,6 +39,32 @@ impl From<DecodeError> for Stop {
 
 pub(super) type Parse<T> = Result<T, Stop>;
 
+/// What an attempt that ran out of bytes leaves for the next attempt at the same message, which
+/// sees the same bytes and more (a decoder removes bytes only with a complete message).
+#[derive(Debug, Default)]
+pub(super) struct Progress {
+    /// The buffer length the message needs at least: below it, another attempt cannot succeed.
+    pub(super) needed_len: usize,
+    /// The lists the attempt was inside, innermost first.
+    unfinished_lists: Vec<UnfinishedList>,
+}
+
+/// A list an attempt stopped in: the items it read, and where the first missing one starts.
+struct UnfinishedList {
+    /// Where the list's count starts: the next attempt meets the same list there.
+    start: usize,
+    /// A `Vec<T>` of the list's item type.
+    items: Box<dyn Any + Send>,
+    /// Where the first missing item starts.
+    resume_at: usize,
+}
+
+impl std::fmt::Debug for UnfinishedList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UnfinishedList").field("start", &self.start).field("resume_at", &self.resume_at).finish()
+    }
+}
+
 /// A cursor over the bytes received so far.
 pub(super) struct Reader<'a> {
     bytes: &'a [u8],
@@ -42,13 +72,28 @@ pub(super) struct Reader<'a> {
     /// The smallest number of bytes that must follow the item being read: the minimum sizes of
     /// the list items still to come after it, in every enclosing list. It makes
     /// [`Stop::Incomplete`] a tighter bound, so a large `THRF` arriving in small pieces is not
-    /// re-parsed once per piece.
+    /// attempted again for every piece.
     still_to_come: usize,
+    /// Lists an earlier attempt left unfinished (innermost first, so the outermost is popped
+    /// first), then, once this attempt runs out of bytes, the lists it leaves unfinished.
+    unfinished_lists: Vec<UnfinishedList>,
 }
 
 impl<'a> Reader<'a> {
+    /// A first attempt (the codec keeps its progress, so only tests start from nothing).
+    #[cfg(test)]
     pub(super) fn new(bytes: &'a [u8]) -> Self {
-        Reader { bytes, position: 0, still_to_come: 0 }
+        Self::resuming(bytes, Progress::default())
+    }
+
+    /// A reader for another attempt at the message an earlier attempt left at `progress`.
+    pub(super) fn resuming(bytes: &'a [u8], progress: Progress) -> Self {
+        Reader { bytes, position: 0, still_to_come: 0, unfinished_lists: progress.unfinished_lists }
+    }
+
+    /// What this attempt, which stopped with [`Stop::Incomplete`] `{ needed }`, leaves for the next.
+    pub(super) fn into_progress(self, needed: usize) -> Progress {
+        Progress { needed_len: needed, unfinished_lists: self.unfinished_lists }
     }
 
     /// How many bytes have been read.
@@ -121,13 +166,16 @@ impl<'a> Reader<'a> {
     ///
     /// The count is checked before any item is read: negative is an error, and so is a count
     /// whose smallest possible encoding exceeds [`MAX_MESSAGE_LEN`]. Items are pushed as they
-    /// are read, so memory follows the bytes actually received, not the count.
-    pub(super) fn list<T>(
+    /// are read, so memory follows the bytes actually received, not the count. A list an earlier
+    /// attempt left unfinished resumes at its first missing item; one this attempt cannot finish
+    /// is left, with its items, for the next.
+    pub(super) fn list<T: Send + 'static>(
         &mut self,
         what: &'static str,
         min_item_size: usize,
         mut read_item: impl FnMut(&mut Self) -> Parse<T>,
     ) -> Parse<Vec<T>> {
+        let start = self.position;
         let count = checked_length(what, self.int()?)?;
         let min_item_size = min_item_size.max(1);
         let min_size = count.saturating_mul(min_item_size as u64);
@@ -136,15 +184,39 @@ impl<'a> Reader<'a> {
         }
         // Both fit in usize now: count * min_item_size <= MAX_MESSAGE_LEN.
         let count = count as usize;
-        let mut items = Vec::new();
-        for index in 0..count {
+        let mut items = match self.resume_list(start) {
+            Some((items, resume_at)) => {
+                self.position = resume_at;
+                items
+            }
+            None => Vec::new(),
+        };
+        for index in items.len()..count {
+            let item_start = self.position;
             let after_this_item = (count - index - 1) * min_item_size;
             self.still_to_come += after_this_item;
             let item = read_item(self);
             self.still_to_come -= after_this_item;
-            items.push(item?);
+            match item {
+                Ok(item) => items.push(item),
+                Err(incomplete @ Stop::Incomplete { .. }) => {
+                    // Pushed after the lists inside this item, which stopped first: innermost first.
+                    let items = Box::new(items);
+                    self.unfinished_lists.push(UnfinishedList { start, items, resume_at: item_start });
+                    return Err(incomplete);
+                }
+                Err(invalid) => return Err(invalid),
+            }
         }
         Ok(items)
+    }
+
+    /// The items and resume position an earlier attempt left for the list whose count starts at
+    /// `start`, if it left that list unfinished.
+    fn resume_list<T: 'static>(&mut self, start: usize) -> Option<(Vec<T>, usize)> {
+        let unfinished = self.unfinished_lists.pop_if(|list| list.start == start)?;
+        let items = unfinished.items.downcast::<Vec<T>>().ok()?;
+        Some((*items, unfinished.resume_at))
     }
 }
 
@@ -155,6 +227,8 @@ fn checked_length(what: &'static str, length: i64) -> Result<u64, DecodeError> {
 
 #[cfg(test)]
 mod tests {
+    use std::cell::Cell;
+
     use super::*;
     use crate::wire::v6::test_support::DebuggeeBytes;
 
@@ -270,5 +344,100 @@ mod tests {
         let mut reader = Reader::new(&bytes);
         assert_eq!(reader.list("items", 8, Reader::int), Ok(vec![1, 2, 3]));
         assert_eq!(reader.position(), bytes.len());
+    }
+
+    /// A list of (int, list of strings): lists within a list, as frames of variables in `THRF`.
+    type Nested = Vec<(i64, Vec<String>)>;
+
+    fn nested_bytes() -> Vec<u8> {
+        DebuggeeBytes::new()
+            .int(3)
+            .int(10)
+            .int(2)
+            .utf8("a")
+            .utf8("bcd")
+            .int(20)
+            .int(0)
+            .int(30)
+            .int(3)
+            .utf8("efgh")
+            .none()
+            .utf8("ijklmnop")
+            .build()
+    }
+
+    fn nested_items() -> Nested {
+        vec![
+            (10, vec!["a".into(), "bcd".into()]),
+            (20, vec![]),
+            (30, vec!["efgh".into(), String::new(), "ijklmnop".into()]),
+        ]
+    }
+
+    /// One attempt at the message cut at `end`, carrying on from `progress`; the strings read
+    /// whole are counted in `strings_read`. An incomplete attempt returns the progress it leaves.
+    fn attempt(bytes: &[u8], end: usize, progress: Progress, strings_read: &Cell<usize>) -> Result<Nested, Progress> {
+        let mut reader = Reader::resuming(&bytes[..end], progress);
+        let result = reader.list("outer", 2 * INT_SIZE, |reader| {
+            let label = reader.int()?;
+            let strings = reader.list("inner", MIN_STRING_SIZE, |reader| {
+                let text = reader.text()?;
+                strings_read.set(strings_read.get() + 1);
+                Ok(text)
+            })?;
+            Ok((label, strings))
+        });
+        match result {
+            Ok(items) => {
+                assert_eq!(reader.position(), end);
+                Ok(items)
+            }
+            Err(Stop::Incomplete { needed }) => {
+                assert!(
+                    needed > end && needed <= bytes.len(),
+                    "a sound bound: {needed} for {end} of {} bytes",
+                    bytes.len()
+                );
+                Err(reader.into_progress(needed))
+            }
+            Err(Stop::Invalid(error)) => panic!("a valid message: {error}"),
+        }
+    }
+
+    #[test]
+    fn unfinished_lists_resume_at_their_first_missing_item() {
+        // One byte more at each attempt, and still every string is read whole exactly once.
+        let bytes = nested_bytes();
+        let strings_read = Cell::new(0);
+        let mut progress = Progress::default();
+        for end in 0..bytes.len() {
+            progress = attempt(&bytes, end, progress, &strings_read).expect_err("a prefix is incomplete");
+        }
+        assert_eq!(attempt(&bytes, bytes.len(), progress, &strings_read).expect("complete"), nested_items());
+        assert_eq!(strings_read.get(), 5);
+    }
+
+    #[test]
+    fn lists_resumed_after_a_split_at_every_position_give_the_same_items() {
+        let bytes = nested_bytes();
+        for split in 0..bytes.len() {
+            let strings_read = Cell::new(0);
+            let progress = attempt(&bytes, split, Progress::default(), &strings_read).expect_err("incomplete");
+            let items = attempt(&bytes, bytes.len(), progress, &strings_read).expect("complete");
+            assert_eq!(items, nested_items(), "split at {split}");
+            assert_eq!(strings_read.get(), 5, "split at {split}: a string read twice");
+        }
+    }
+
+    #[test]
+    fn progress_from_another_message_is_ignored() {
+        // Not something a codec does (it drops its progress with each complete message), but a
+        // list whose items are of another type, or that starts elsewhere, is read afresh.
+        let strings_read = Cell::new(0);
+        let bytes = nested_bytes();
+        let progress = attempt(&bytes, 40, Progress::default(), &strings_read).expect_err("incomplete");
+        let ints = DebuggeeBytes::new().int(2).int(7).int(8).build();
+        let mut reader = Reader::resuming(&ints, progress);
+        assert_eq!(reader.list("ints", INT_SIZE, Reader::int), Ok(vec![7, 8]));
     }
 }
