@@ -538,8 +538,9 @@ fn continue_one_thread(release: Release) {
         .unwrap_or_default();
     // The main thread pauses at its next line of Python, in the loop that waits for the worker.
     let main_frame = poll_until(T, || {
-        let frames = s.c.request_ok("stackTrace", json!({"threadId": main}));
-        let top = frames["stackFrames"][0].clone();
+        // Its frames come when it has paused: until then its stack is refused as running.
+        let frames = s.c.request("stackTrace", json!({"threadId": main}));
+        let top = frames["body"]["stackFrames"][0].clone();
         let probe =
             s.c.request("evaluate", json!({"expression": "PAIR['done']", "frameId": top["id"], "context": "watch"}));
         (probe["success"] == true && top["name"] == "pair").then_some(top["id"].clone())

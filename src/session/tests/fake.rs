@@ -159,14 +159,16 @@ impl FakeLink {
     /// A thread that stops at the top of `function` in `file`, line `line`: its frames, as ptvsd
     /// sends them before the stop event (§6.1), with one local `x = 1`.
     pub async fn frames(&mut self, tid: i64, file: &str, line: i64) {
+        self.frames_named(tid, Some("MainThread"), file, line).await;
+    }
+
+    /// Frames as `frames` sends them; `name` is `None` in the answer to `thrf` (§6.1).
+    pub async fn frames_named(&mut self, tid: i64, name: Option<&str>, file: &str, line: i64) {
         let frame = json!({"startLine": 1, "endLine": 100, "lineNo": line, "frameName": "work", "fileName": file,
             "argCount": 0, "frameKind": 1,
             "variables": [{"name": "x", "obj": {"objRepr": "1", "hexRepr": "0x1", "typeName": "int", "length": 0, "flags": 0}}]});
-        self.event(
-            "legacyThreadFrameList",
-            json!({"threadId": tid, "threadName": "MainThread", "threadFrames": [frame]}),
-        )
-        .await;
+        self.event("legacyThreadFrameList", json!({"threadId": tid, "threadName": name, "threadFrames": [frame]}))
+            .await;
     }
 }
 

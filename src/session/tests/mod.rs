@@ -180,3 +180,39 @@ async fn one_evaluation_at_a_time() {
     link.detach().await;
     session.await.expect("the session ends");
 }
+
+/// On an exception stop the other threads run on (§8.3): on 3.1/3.2 a running thread's stack is
+/// fetched (`thrf`) when the editor asks for it, and the stopped thread's comes from its frames.
+#[tokio::test]
+async fn running_threads_stacks_are_fetched_on_3_2() {
+    let fake = FakePtvsd::listen().await;
+    let (mut editor, mut link, session) = attached(&fake).await;
+    editor.request("configurationDone", json!({})).await;
+    link.pass_attach_stop().await;
+    let raiser = fake::TID + 1;
+    link.event("legacyThreadCreate", json!({"threadId": raiser})).await;
+    link.frames_named(raiser, Some("raiser"), "/srv/app/views.py", 40).await;
+    let data = json!({"typename": "ValueError", "message": "bad 7"});
+    link.event("legacyException", json!({"threadId": raiser, "data": data})).await;
+    let stopped = editor.event("stopped").await;
+    assert_eq!(stopped["body"]["reason"], "exception");
+    let threads = editor.request("threads", json!({})).await;
+    let main = threads["body"]["threads"]
+        .as_array()
+        .and_then(|threads| threads.iter().find(|thread| thread["id"] != stopped["body"]["threadId"]))
+        .map(|thread| thread["id"].clone())
+        .unwrap_or_default();
+    let own = editor.request("stackTrace", json!({"threadId": stopped["body"]["threadId"]})).await;
+    assert_eq!(own["body"]["stackFrames"][0]["line"], 40, "{own}");
+    let asked = editor.send("stackTrace", json!({"threadId": main})).await;
+    let thrf = link.expect("legacyGetThreadFrames").await;
+    assert_eq!(thrf["arguments"]["threadId"], fake::TID);
+    link.frames_named(fake::TID, None, "/srv/app/main.py", 27).await;
+    let fetched = editor.response(asked).await;
+    assert_eq!(fetched["body"]["stackFrames"][0]["line"], 27, "{fetched}");
+    let thrfs = link.names().iter().filter(|name| *name == "legacyGetThreadFrames").count();
+    assert_eq!(thrfs, 1, "{:?}", link.names());
+    editor.send("disconnect", json!({})).await;
+    link.detach().await;
+    session.await.expect("the session ends");
+}
