@@ -137,7 +137,7 @@ fn hundred_threads(release: Release) {
 /// `continue` right after a stop among 100 threads (as a user who presses it at once, or a
 /// logpoint, does): every thread goes on. ptvsd's resume-all misses the threads still on their
 /// way to the pause (`block()` sends the thread's frames before it marks itself blocked), which
-/// then block for good unless the adapter wakes them (`session/stragglers.rs`).
+/// then block for good unless the adapter wakes them (`session/debuggee/stragglers.rs`).
 fn continue_resumes_stragglers(release: Release) {
     let (debuggee, c) = session(release, &["load_halt"]);
     for round in 0..3 {

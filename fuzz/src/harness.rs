@@ -3,7 +3,7 @@
 //! API of `ptvsd_dap`, so it compiles in both crates.
 //!
 //! Every target drives a decoder the way the adapter does (`session/connect.rs`,
-//! `session/link.rs`, `dap/server.rs`) over one byte stream, twice: in one piece, and in the
+//! `session/debuggee/link.rs`, `dap/server.rs`) over one byte stream, twice: in one piece, and in the
 //! given pieces. It asserts that
 //! - nothing panics, and every call returns `Ok`/`Err` (a hang is caught by the fuzzer's timeout,
 //!   and every `Ok(Some(_))` must consume bytes, so a decode loop cannot spin);
@@ -407,7 +407,7 @@ enum Phase {
     Done,
 }
 
-/// The debuggee side, as `session/connect.rs` (greeting, handshake) and `session/link.rs`
+/// The debuggee side, as `session/connect.rs` (greeting, handshake) and `session/debuggee/link.rs`
 /// (events) drive it. `variant` bit 0: ask for `INFO` instead of attaching.
 ///
 /// `v6`: the codec is protocol 6, whose `Ok(None)` leaves the buffer untouched (the JSON codec

@@ -3,13 +3,13 @@
 
 use dap_types::{BreakpointEvent, BreakpointEventReason, StoppedEventReason, ThreadEventReason};
 
-use super::breakpoints::BindState;
 use super::connect::{start_io, Attached};
-use super::evaluation::{Waiter, Work};
-use super::link::Link;
+use super::debuggee::breakpoints::BindState;
+use super::debuggee::link::Link;
+use super::debuggee::stop::AttachStop;
 use super::requests::module_body;
-use super::stop::AttachStop;
-use super::waiting::WaitsOn;
+use super::requests::waiting::WaitsOn;
+use super::values::evaluation::{Waiter, Work};
 use super::{Phase, Session};
 use crate::dap::bodies;
 use crate::dap::message::RequestError;
@@ -153,8 +153,8 @@ impl Session {
                 self.pump_evaluations();
             }
             Event::ExecutionException { exec_id, text } => {
-                if text == super::evaluation::BUSY_TEXT && link.evaluations.retry_busy(exec_id) {
-                    self.after(super::evaluation::BUSY_RETRY_DELAY, super::Internal::PumpEvaluations);
+                if text == super::values::evaluation::BUSY_TEXT && link.evaluations.retry_busy(exec_id) {
+                    self.after(super::values::evaluation::BUSY_RETRY_DELAY, super::Internal::PumpEvaluations);
                     return;
                 }
                 if let Some(waiter) = link.evaluations.complete(exec_id) {
@@ -165,7 +165,7 @@ impl Session {
             Event::Children { exec_id, children } => {
                 // Only expandable values are enumerated: an empty answer is most likely "busy".
                 if children.is_empty() && link.evaluations.retry_busy(exec_id) {
-                    self.after(super::evaluation::BUSY_RETRY_DELAY, super::Internal::PumpEvaluations);
+                    self.after(super::values::evaluation::BUSY_RETRY_DELAY, super::Internal::PumpEvaluations);
                     return;
                 }
                 if let Some(waiter) = link.evaluations.complete(exec_id) {
@@ -213,7 +213,7 @@ impl Session {
             Event::ModuleLoad { id, file } => {
                 let module = module_body(link, id, &file);
                 // The debuggee can load modules without end: the list the editor can ask for is bounded.
-                if link.files.modules.len() < super::link::MAX_MODULES {
+                if link.files.modules.len() < super::debuggee::link::MAX_MODULES {
                     link.files.modules.push((id, file));
                 }
                 self.send_event("module", dap_types::ModuleEvent { reason: dap_types::ModuleEventReason::New, module });
@@ -254,7 +254,7 @@ impl Session {
         // user asked to see it once, where it was raised.
         let unwinding =
             thread.exception_stop.as_ref().is_some_and(|previous| previous.is_propagated_by(&info, &thread.frames));
-        thread.exception_stop = Some(super::threads::ExceptionStop::new(&info, &thread.frames));
+        thread.exception_stop = Some(super::debuggee::threads::ExceptionStop::new(&info, &thread.frames));
         if unwinding {
             tracing::debug!(tid, "the same exception unwinding into the caller: not shown again");
             link.threads.record_blocked(tid);
@@ -268,8 +268,11 @@ impl Session {
             info.type_name,
             info.message
         );
-        let description =
-            super::shorten::shorten(description, super::shorten::EXCEPTION_TEXT, super::shorten::Rest::NotShown);
+        let description = super::values::shorten::shorten(
+            description,
+            super::values::shorten::EXCEPTION_TEXT,
+            super::values::shorten::Rest::NotShown,
+        );
         thread.exception = Some(info);
         // Other threads keep running on an exception stop (§8.3).
         self.report_stop(tid, StoppedEventReason::Exception, Some(description), Some(false));
@@ -374,7 +377,7 @@ impl Session {
     fn on_breakpoint_state(&mut self, id: i64, state: BindState) {
         let Some(link) = self.phase.link_mut() else { return };
         let answered_later = !self.waiting.any(|on| {
-            matches!(on, WaitsOn::Breakpoints(pending) if pending.outcomes.iter().any(|o| matches!(o, super::breakpoints::Outcome::Installed { id: i } if *i == id)))
+            matches!(on, WaitsOn::Breakpoints(pending) if pending.outcomes.iter().any(|o| matches!(o, super::debuggee::breakpoints::Outcome::Installed { id: i } if *i == id)))
         });
         let Some(bp) = link.breakpoints.set_state(id, state) else { return };
         let (line, dap_id) = (bp.spec.line as u64, bp.dap_id);

@@ -145,7 +145,7 @@ impl Session {
 }
 
 /// Closes the link's sending side and waits, for a bounded time, until what was queued is written.
-async fn flush_and_close(link: &mut super::link::Link) {
+async fn flush_and_close(link: &mut super::debuggee::link::Link) {
     link.close_writer();
     if let Some(writer) = link.io.writer_task.take() {
         let _ = tokio::time::timeout(CLOSE_TIMEOUT, writer).await;

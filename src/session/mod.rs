@@ -1,26 +1,14 @@
 //! The translation between the editor (DAP) and the debuggee (ptvsd): one task, one state
 //! machine, fed by a closed set of inputs. Only this module knows both protocols.
 
-pub mod breakpoints;
-mod completions;
 pub mod connect;
-mod evaluation;
+mod debuggee;
 mod events;
 mod exceptions;
 mod finalize;
-mod goto;
-mod grouping;
-mod handles;
-mod link;
 pub mod paths;
 mod requests;
-mod shorten;
-mod stop;
-mod stragglers;
-mod threads;
-mod traceback;
 mod values;
-mod waiting;
 
 use std::time::Duration;
 
@@ -31,7 +19,7 @@ use crate::config::attach::AttachConfig;
 use crate::dap::message::{Outgoing, Request, RequestError, ResponseBody};
 use crate::dap::server::{read_requests, write_messages, DapInput, OutputBacklog};
 use connect::{Attached, WireInput};
-use link::Link;
+use debuggee::link::Link;
 
 /// After telling the editor the session is over, how long to wait for its `disconnect`
 /// before exiting anyway (Helix keeps stdin open: editor-clients.md).
@@ -41,11 +29,11 @@ const EXIT_GRACE: Duration = Duration::from_secs(10);
 enum Internal {
     Connected(Box<Result<Attached, String>>),
     EvaluationTimeout(i64),
-    /// A request waiting on the debuggee ran out of time (`waiting.rs`).
+    /// A request waiting on the debuggee ran out of time (`requests/waiting.rs`).
     RequestTimeout(i64),
     /// ptvsd printed that its debugger loop died.
     DebuggerLoopCrashed,
-    /// Probe a thread that may have paused after a resume-all (`stragglers.rs`).
+    /// Probe a thread that may have paused after a resume-all (`debuggee/stragglers.rs`).
     CheckStraggler(crate::wire::model::Tid),
     LongStop(u64),
     /// A `REQH`'s local copy has been read (`exceptions/`).
@@ -73,7 +61,7 @@ pub struct Session {
     wire_rx: Option<mpsc::Receiver<WireInput>>,
     phase: Phase,
     /// Editor requests waiting on the debuggee.
-    waiting: waiting::WaitingRequests,
+    waiting: requests::waiting::WaitingRequests,
     client_id: Option<String>,
     supports_progress: bool,
     /// Whether the editor counts columns from 1 (the DAP default) or 0.
@@ -89,7 +77,7 @@ enum Phase {
     Unattached,
     /// The `attach` request, while its connection is being made.
     Connecting { request: Request, config: Box<AttachConfig> },
-    /// Attached: the link and everything learned through it, the stop included (`link.rs`).
+    /// Attached: the link and everything learned through it, the stop included (`debuggee/link.rs`).
     Attached(Box<Link>),
     /// The editor has been told that the session is over (`terminated`): only `disconnect` is left.
     Ended,
@@ -136,7 +124,7 @@ pub async fn run(input: impl AsyncRead + Unpin + Send + 'static, output: impl As
         internal_rx,
         wire_rx: None,
         phase: Phase::Unattached,
-        waiting: waiting::WaitingRequests::default(),
+        waiting: requests::waiting::WaitingRequests::default(),
         client_id: None,
         supports_progress: false,
         columns_start_at_1: true,
@@ -239,8 +227,8 @@ impl Session {
             self.backlog.admit(&notice);
             self.send_event("output", crate::dap::bodies::output(dap_types::OutputEventCategory::Console, notice));
         }
-        // Long output goes out in pieces that each fit a message (`shorten.rs`).
-        for piece in shorten::split(&text, shorten::OUTPUT_CHUNK) {
+        // Long output goes out in pieces that each fit a message (`values/shorten.rs`).
+        for piece in values::shorten::split(&text, values::shorten::OUTPUT_CHUNK) {
             self.send_event("output", crate::dap::bodies::output(category.clone(), piece.to_string()));
         }
     }

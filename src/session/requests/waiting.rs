@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use tokio::task::AbortHandle;
 
-use super::link::PendingBreakpoints;
-use super::{Internal, Session};
 use crate::dap::message::{Request, RequestError, ResponseBody};
 use crate::dap::requests::StackTraceArguments;
+use crate::session::debuggee::link::PendingBreakpoints;
+use crate::session::{Internal, Session};
 use crate::wire::model::Tid;
 
 /// What a waiting request waits for.
@@ -72,7 +72,7 @@ type Reply = Result<ResponseBody, RequestError>;
 impl Session {
     /// Registers a request that the debuggee's answer completes; with `timeout`, it is answered
     /// by `on_request_timeout` if that answer does not come in time.
-    pub(super) fn wait_on_debuggee(&mut self, request: Request, on: WaitsOn, timeout: Option<Duration>) {
+    pub(in crate::session) fn wait_on_debuggee(&mut self, request: Request, on: WaitsOn, timeout: Option<Duration>) {
         let timer = timeout.map(|delay| self.after(delay, Internal::RequestTimeout(request.seq)));
         if let Some(displaced) = self.waiting.insert(request, on, timer) {
             if let Some(timer) = displaced.timer {
@@ -84,19 +84,19 @@ impl Session {
     }
 
     /// Answers a waiting request; a no-op if it has been answered already.
-    pub(super) fn answer_waiting(&mut self, seq: i64, reply: Reply) {
+    pub(in crate::session) fn answer_waiting(&mut self, seq: i64, reply: Reply) {
         if let Some(waiting) = self.waiting.take(seq) {
             self.respond(&waiting.request, reply);
         }
     }
 
     /// A request's time is up: answered with what is known without the debuggee's answer.
-    pub(super) fn on_request_timeout(&mut self, seq: i64) {
+    pub(in crate::session) fn on_request_timeout(&mut self, seq: i64) {
         let Some(Waiting { request, on, .. }) = self.waiting.take(seq) else { return };
         let reply = match (on, self.phase.link_mut()) {
             (_, None) => Err(RequestError::new("the debug session has ended")),
-            (WaitsOn::Breakpoints(pending), Some(link)) => Ok(Some(super::requests::breakpoints_body(link, &pending))),
-            (WaitsOn::Stack(_, arguments), Some(link)) => super::requests::stack_trace_from_cache(link, &arguments),
+            (WaitsOn::Breakpoints(pending), Some(link)) => Ok(Some(super::breakpoints_body(link, &pending))),
+            (WaitsOn::Stack(_, arguments), Some(link)) => super::stack_trace_from_cache(link, &arguments),
             (WaitsOn::Goto { .. }, Some(_)) => Err(RequestError::new(format!(
                 "ptvsd did not answer set next statement within {} s",
                 super::goto::GOTO_REPLY_TIMEOUT.as_secs()
@@ -107,7 +107,7 @@ impl Session {
     }
 
     /// The link closed: every request still waiting fails, saying why.
-    pub(super) fn fail_all_waiting(&mut self, why: &str) {
+    pub(in crate::session) fn fail_all_waiting(&mut self, why: &str) {
         for Waiting { request, .. } in self.waiting.take_where(|_| true) {
             self.respond(&request, Err(RequestError::new(format!("the debug session ended: {why}"))));
         }

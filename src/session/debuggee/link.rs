@@ -5,12 +5,12 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::breakpoints::Breakpoints;
-use super::evaluation::Evaluations;
 use super::handles::Handles;
-use super::paths::PathMapper;
 use super::stop::StopState;
 use super::threads::ThreadTable;
 use crate::config::attach::AttachConfig;
+use crate::session::paths::PathMapper;
+use crate::session::values::evaluation::Evaluations;
 use crate::wire::generation::{Generation, Release};
 use crate::wire::model::{AttachInfo, Command, Tid};
 use crate::wire::Codec;
@@ -36,7 +36,7 @@ pub struct Link {
     pub handles: Handles,
     pub breakpoints: Breakpoints,
     pub evaluations: Evaluations,
-    pub exceptions: super::exceptions::ExceptionSettings,
+    pub exceptions: crate::session::exceptions::ExceptionSettings,
     /// Template breakpoint commands held until the release is known: 2.2 must not get them.
     pub deferred_template_commands: Vec<Command>,
     /// `MODL`s (module id and remote file, in load order) and the remote files shown by reference.

@@ -18,8 +18,8 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use super::evaluation::{Waiter, Work};
-use super::{Internal, Session};
+use crate::session::values::evaluation::{Waiter, Work};
+use crate::session::{Internal, Session};
 use crate::wire::model::{Obj, ReprKind, Tid, FRAME_KIND_PYTHON};
 
 /// A thread whose frames came this close before a resume-all may have missed it.
@@ -90,7 +90,7 @@ impl StragglerWatch {
 
 impl Session {
     /// After a resume-all: the threads that started to pause just before it are watched.
-    pub(super) fn resumed_all(&mut self) {
+    pub(in crate::session) fn resumed_all(&mut self) {
         let Some(link) = self.phase.link_mut() else { return };
         let recent: Vec<Tid> = link
             .threads
@@ -108,7 +108,7 @@ impl Session {
     }
 
     /// A thread sent its own frames (it is pausing): watched if the program is running.
-    pub(super) fn watch_for_straggler(&mut self, tid: Tid) {
+    pub(in crate::session) fn watch_for_straggler(&mut self, tid: Tid) {
         let Some(link) = self.phase.link() else { return };
         let pausing_expected = link.stop.reported
             || link.stop.pause_requested
@@ -131,7 +131,7 @@ impl Session {
     }
 
     /// Probes the thread with an evaluation, unless a stop has explained its pause.
-    pub(super) fn check_straggler(&mut self, tid: Tid) {
+    pub(in crate::session) fn check_straggler(&mut self, tid: Tid) {
         let Some(link) = self.phase.link_mut() else { return };
         if link.stop.reported {
             link.stragglers.forget(None);
@@ -160,14 +160,14 @@ impl Session {
         if let Some(watched) = link.stragglers.watched.get_mut(&tid) {
             watched.probed_at = Some(Instant::now());
         }
-        let command = super::values::execute("None".to_string(), tid, 0, kind, ReprKind::Normal);
+        let command = crate::session::values::execute("None".to_string(), tid, 0, kind, ReprKind::Normal);
         link.evaluations.push(Work { command, waiter: Waiter::Straggler { tid } });
         self.pump_evaluations();
     }
 
     /// The probe answered: the thread is blocked in ptvsd. Resume it alone if the program is
     /// still meant to run; look again later if it was not blocked.
-    pub(super) fn on_straggler_probe(&mut self, tid: Tid, result: Result<Obj, String>) {
+    pub(in crate::session) fn on_straggler_probe(&mut self, tid: Tid, result: Result<Obj, String>) {
         let Some(link) = self.phase.link_mut() else { return };
         if link.stop.reported {
             link.stragglers.forget(None);

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::grouping::Group;
+use crate::session::values::grouping::Group;
 use crate::wire::model::{Child, FrameKind, Tid};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -2,12 +2,18 @@
 //! Top-level variables come from the `THRF` cache; everything else is an `exec` or `chld` run
 //! on a stopped thread, one at a time (§9.9).
 
-use super::evaluation::{ValueShape, Waiter, Work, EVALUATION_TIMEOUT};
-use super::grouping;
-use super::handles::{FrameRef, VariableSource};
-use super::link::Link;
-use super::shorten::{shorten, ListedValues, Rest, EVALUATED_VALUE, WHOLE_VALUE};
-use super::waiting::WaitsOn;
+pub(super) mod completions;
+pub(super) mod evaluation;
+pub(super) mod grouping;
+pub(super) mod shorten;
+pub(super) mod traceback;
+
+use self::evaluation::{ValueShape, Waiter, Work, EVALUATION_TIMEOUT};
+
+use self::shorten::{shorten, ListedValues, Rest, EVALUATED_VALUE, WHOLE_VALUE};
+use super::debuggee::handles::{FrameRef, VariableSource};
+use super::debuggee::link::Link;
+use super::requests::waiting::WaitsOn;
 use super::{Flow, Internal, Session};
 use crate::dap::bodies;
 use crate::dap::message::{to_value, Request, RequestError, ResponseBody};

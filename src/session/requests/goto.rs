@@ -6,9 +6,9 @@
 use dap_types::StoppedEventReason;
 
 use super::waiting::WaitsOn;
-use super::Session;
 use crate::dap::message::{to_value, Request, RequestError, ResponseBody};
 use crate::dap::requests::{GotoArguments, GotoTargetsArguments};
+use crate::session::Session;
 use crate::wire::generation::Release;
 use crate::wire::model::{Command, Tid};
 
@@ -37,7 +37,7 @@ pub fn refusal(release: Release, python_version: (i64, i64, i64)) -> Option<Stri
 impl Session {
     /// The `capabilities` event for a debuggee where set next statement works (the
     /// `initialize` answer went out before the debuggee was known).
-    pub(super) fn announce_goto(&mut self) {
+    pub(in crate::session) fn announce_goto(&mut self) {
         let Some(link) = self.phase.link() else { return };
         if refusal(link.release, link.info.python_version).is_none() {
             let capabilities = dap_types::Capabilities {
@@ -50,7 +50,10 @@ impl Session {
 
     /// One target per line, in the innermost frame of a paused thread in that file: the only
     /// frame ptvsd can move (§9.10).
-    pub(super) fn goto_targets(&mut self, arguments: &GotoTargetsArguments) -> Result<ResponseBody, RequestError> {
+    pub(in crate::session) fn goto_targets(
+        &mut self,
+        arguments: &GotoTargetsArguments,
+    ) -> Result<ResponseBody, RequestError> {
         let Some(link) = self.phase.link() else { return Err(RequestError::new("not attached")) };
         if let Some(reason) = refusal(link.release, link.info.python_version) {
             return Err(RequestError::new(reason));
@@ -89,7 +92,7 @@ impl Session {
         Ok(Some(to_value(dap_types::GotoTargetsResponse { targets: vec![target] })))
     }
 
-    pub(super) fn goto(&mut self, request: Request, arguments: &GotoArguments) {
+    pub(in crate::session) fn goto(&mut self, request: Request, arguments: &GotoArguments) {
         match self.send_goto(arguments) {
             Ok((tid, line)) => self.wait_on_debuggee(request, WaitsOn::Goto { tid, line }, Some(GOTO_REPLY_TIMEOUT)),
             Err(error) => self.respond(&request, Err(error)),
@@ -121,7 +124,7 @@ impl Session {
     }
 
     /// ptvsd's `SETL`: the response, then a `stopped` with reason `goto` at the new line.
-    pub(super) fn on_line_set(&mut self, success: bool, tid: Tid) {
+    pub(in crate::session) fn on_line_set(&mut self, success: bool, tid: Tid) {
         let answered =
             self.waiting.take_where(|on| matches!(on, WaitsOn::Goto { tid: waiting, .. } if *waiting == tid));
         let Some(super::waiting::Waiting { request, on: WaitsOn::Goto { line, .. }, .. }) = answered.into_iter().next()

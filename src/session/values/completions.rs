@@ -7,9 +7,9 @@
 use dap_types::{CompletionItem, CompletionItemType, CompletionsResponse};
 
 use super::evaluation::Waiter;
-use super::{Flow, Session};
 use crate::dap::message::{to_value, Request};
 use crate::dap::requests::CompletionsArguments;
+use crate::session::{Flow, Session};
 use crate::wire::model::{Obj, ReprKind};
 
 /// What is being completed: the attributes of `object`, or the frame's names, starting with
@@ -120,7 +120,7 @@ fn before_cursor(line: &str, column: usize) -> &str {
 }
 
 impl Session {
-    pub(super) fn completions(&mut self, request: Request, arguments: CompletionsArguments) -> Flow {
+    pub(in crate::session) fn completions(&mut self, request: Request, arguments: CompletionsArguments) -> Flow {
         let base = u64::from(self.columns_start_at_1);
         let text = &arguments.text;
         let line_number = arguments.line.map_or(0, |line| line.saturating_sub(base) as usize);
@@ -144,7 +144,7 @@ impl Session {
         Flow::Continue
     }
 
-    pub(super) fn on_completions(&mut self, seq: i64, query: Query, result: Result<Obj, String>) {
+    pub(in crate::session) fn on_completions(&mut self, seq: i64, query: Query, result: Result<Obj, String>) {
         let listing = match result {
             Ok(obj) => obj.repr.unwrap_or_default(),
             // Typing goes through names that do not exist yet (`nosuch.` raises NameError):

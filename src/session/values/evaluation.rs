@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use super::handles::FrameRef;
+use crate::session::debuggee::handles::FrameRef;
 use crate::wire::model::{Command, FrameKind, Tid};
 
 /// How long an evaluation may run before the editor is told it failed. The debuggee may still
@@ -15,7 +15,7 @@ pub const EVALUATION_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Debug)]
 pub enum Waiter {
     Evaluate {
-        /// The editor's request, in the registry of waiting requests (`waiting.rs`).
+        /// The editor's request, in the registry of waiting requests (`requests/waiting.rs`).
         seq: i64,
         expression: String,
         frame: FrameRef,
@@ -33,7 +33,7 @@ pub enum Waiter {
         count: usize,
         hex: bool,
         reference: u64,
-        page: Option<super::values::Page>,
+        page: Option<super::Page>,
     },
     /// The assignment of setVariable/setExpression; `target` is evaluated again afterwards.
     Assign { seq: i64, target: String, frame: FrameRef, kind: FrameKind, hex: bool },
@@ -43,7 +43,7 @@ pub enum Waiter {
     Logpoint { tid: Tid },
     /// The names to offer for `completions`.
     Completions { seq: i64, query: super::completions::Query },
-    /// Whether a thread that paused after a resume-all is blocked (`stragglers.rs`).
+    /// Whether a thread that paused after a resume-all is blocked (`debuggee/stragglers.rs`).
     Straggler { tid: Tid },
     /// The attach stop's probe: `TCP_NODELAY` on ptvsd's socket and its release (§1.2, §12).
     AttachProbe { tid: Tid },

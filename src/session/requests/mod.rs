@@ -1,14 +1,17 @@
 //! DAP requests: each handler checks the session's state and either answers from what the
 //! adapter knows or sends ptvsd the commands that are safe in that state (§10, §11).
 
+pub(super) mod goto;
+pub(super) mod waiting;
+
 use dap_types::ExceptionBreakMode;
 use serde_json::Value;
 
-use super::breakpoints::{is_template, BindState, BreakpointSpec, Outcome};
+use self::waiting::WaitsOn;
 use super::connect::{connect_and_attach, AttachPlan};
-use super::handles::{FrameRef, VariableSource};
-use super::link::{Link, PendingBreakpoints};
-use super::waiting::WaitsOn;
+use super::debuggee::breakpoints::{is_template, BindState, BreakpointSpec, Outcome};
+use super::debuggee::handles::{FrameRef, VariableSource};
+use super::debuggee::link::{Link, PendingBreakpoints};
 use super::{Flow, Internal, Phase, Session};
 use crate::config::attach::AttachConfig;
 use crate::dap::bodies;
@@ -187,7 +190,7 @@ impl Session {
     fn configuration_done(&mut self) -> Reply {
         if let Some(link) = self.phase.link_mut() {
             link.stop.configuration_done = true;
-            if let super::stop::AttachStop::Arrived(tid) = link.stop.attach_stop {
+            if let super::debuggee::stop::AttachStop::Arrived(tid) = link.stop.attach_stop {
                 self.start_attach_probe(tid);
             }
         }
@@ -379,15 +382,20 @@ fn exception_info(link: &Link, arguments: &ThreadArguments) -> Reply {
         .and_then(|thread| thread.exception.as_ref())
         .ok_or_else(|| RequestError::new(format!("thread {thread_id} is not stopped on an exception")))?;
     let unhandled = info.break_type == crate::wire::model::ExceptionBreakType::Unhandled;
-    let text =
-        |text: String| super::shorten::shorten(text, super::shorten::EXCEPTION_TEXT, super::shorten::Rest::NotShown);
+    let text = |text: String| {
+        super::values::shorten::shorten(
+            text,
+            super::values::shorten::EXCEPTION_TEXT,
+            super::values::shorten::Rest::NotShown,
+        )
+    };
     let message = text(info.message.clone());
     let details = dap_types::ExceptionDetails {
         message: Some(message.clone()),
         type_name: Some(text(info.type_name.clone())),
         full_type_name: None,
         evaluate_name: info.exception_variable.as_ref().map(|name| format!("{name}['exception']")),
-        stack_trace: info.trace.as_deref().map(super::traceback::format_trace).map(text),
+        stack_trace: info.trace.as_deref().map(super::values::traceback::format_trace).map(text),
         inner_exception: None,
     };
     Ok(Some(to_value(dap_types::ExceptionInfoResponse {
@@ -522,7 +530,7 @@ fn scopes(link: &mut Link, arguments: &ScopesArguments) -> Reply {
         .threads
         .get(frame.tid)
         .and_then(|t| t.frames.get(frame.index))
-        .map(|f| super::grouping::row_count(f.variables.iter().map(|v| (v.name.as_str(), &v.obj))))
+        .map(|f| super::values::grouping::row_count(f.variables.iter().map(|v| (v.name.as_str(), &v.obj))))
         .ok_or_else(|| stale("frameId"))?;
     let reference = link.handles.variables_reference(VariableSource::FrameLocals(frame));
     Ok(Some(to_value(dap_types::ScopesResponse { scopes: vec![bodies::scope("Locals", reference, n_variables)] })))
