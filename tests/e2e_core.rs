@@ -67,6 +67,7 @@ impl Rig {
     pub fn session(&self, markers: &[&str]) -> DapClient {
         let c = self.adapter();
         configure(&c, self.attach_args(), markers);
+        self.debuggee.settle_output(&c);
         c
     }
 
@@ -723,6 +724,7 @@ mod cases {
         c.guard_secret(debuggee.secret());
         let url = format!("tcp://{}@127.0.0.1:{}", debuggee.secret(), proxy.port());
         configure(&c, json!({"url": url}), &["bp_work"]);
+        debuggee.settle_output(&c);
         let done = |cmd: &str| debuggee.wait_stdout_contains(&format!("done {cmd}\n"), T);
         debuggee.send_line("hit");
         let tid = wait_stopped(&c, "breakpoint");

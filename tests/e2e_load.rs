@@ -39,6 +39,7 @@ fn session(release: Release, markers: &[&str]) -> (Debuggee, DapClient) {
     c.request_ok("setBreakpoints", json!({"source": {"path": script()}, "breakpoints": lines}));
     c.request_ok("setExceptionBreakpoints", json!({"filters": []}));
     c.request_ok("configurationDone", json!({}));
+    debuggee.settle_output(&c);
     (debuggee, c)
 }
 
