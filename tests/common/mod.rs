@@ -47,7 +47,7 @@ pub use proxy::StallingProxy;
 #[allow(unused_imports)]
 pub use relay::Relay;
 #[allow(unused_imports)]
-pub use settle::{settle_attach_stop, settle_output};
+pub use settle::{is_settle_pong, settle_attach_stop, settle_output};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -28,6 +28,12 @@ fn next_token() -> String {
     format!("settle-{}", NEXT_TOKEN.fetch_add(1, Ordering::Relaxed))
 }
 
+/// Whether an `output` event is a fixture's answer to a settling ping (ptvsd 2.2/3.0 report
+/// stderr as stdout: a test that reads the whole stdout leaves these out).
+pub fn is_settle_pong(event: &Value) -> bool {
+    event["body"]["output"].as_str().is_some_and(|text| text.lines().any(|line| line.starts_with("pong settle-")))
+}
+
 fn is_pong_of(event: &Value, tokens: &[String]) -> bool {
     event["body"]["output"]
         .as_str()
