@@ -34,6 +34,7 @@ fn probe_then_attach(release: Release, ws: bool) {
     let c = DapClient::spawn();
     c.attach_session(json!({"url": url}));
     c.request_ok("configurationDone", json!({}));
+    debuggee.settle_output(&c);
     debuggee.send_line("print after-probe");
     c.wait_event_where("output", Duration::from_secs(30), |e| e["body"]["output"] == "after-probe");
     c.request_ok("disconnect", json!({}));

@@ -20,6 +20,7 @@ fn attach(debuggee: &Debuggee, port: u16) -> DapClient {
     let line = fixture_line("app.py", "bp_work");
     c.request_ok("setBreakpoints", json!({"source": {"path": app_path()}, "breakpoints": [{"line": line}]}));
     c.request_ok("configurationDone", json!({}));
+    debuggee.settle_output(&c);
     c
 }
 

@@ -165,6 +165,7 @@ fn second_debugger_is_refused_and_the_first_goes_on() {
     let first = DapClient::spawn();
     first.attach_session(json!({"url": url}));
     first.request_ok("configurationDone", json!({}));
+    debuggee.settle_output(&first);
     let message = attach_error(json!({"url": url}));
     assert!(message.contains("another debugger is attached") && message.contains("restart"), "{message}");
     debuggee.send_line("print still-here");
@@ -185,6 +186,7 @@ fn keepalive_holds_an_idle_link_and_notices_a_dead_one() {
         json!({"url": format!("ws://{}@127.0.0.1:{}/ptvsd", debuggee.secret(), proxy.port()), "keepAlive": 1}),
     );
     c.request_ok("configurationDone", json!({}));
+    debuggee.settle_output(&c);
     // Idle for several intervals (a measurement window: pings must flow meanwhile).
     std::thread::sleep(Duration::from_millis(3500));
     assert!(c.events_named("terminated").is_empty(), "an idle session was dropped");
@@ -247,6 +249,7 @@ fn escaped_secret_as_visual_studio_wrote_it(release: Release) {
     });
     assert!(accepted["body"]["output"].as_str().is_some_and(|s| s.contains("%25")), "{accepted}");
     c.request_ok("configurationDone", json!({}));
+    debuggee.settle_output(&c);
     debuggee.send_line("print escaped-ok");
     c.wait_event_where("output", T, |e| e["body"]["output"] == "escaped-ok");
     c.request_ok("disconnect", json!({}));

@@ -63,8 +63,16 @@ impl Rig {
         c
     }
 
-    /// A new adapter, attached and configured with breakpoints on the given markers.
+    /// A new adapter, attached and configured with breakpoints on the given markers, once
+    /// ptvsd's attach has settled.
     pub fn session(&self, markers: &[&str]) -> DapClient {
+        let c = self.unsettled_session(markers);
+        self.debuggee.settle_output(&c);
+        c
+    }
+
+    /// [`Rig::session`] returned right after `configurationDone`, the attach stop still ahead.
+    pub fn unsettled_session(&self, markers: &[&str]) -> DapClient {
         let c = self.adapter();
         configure(&c, self.attach_args(), markers);
         c
@@ -468,7 +476,9 @@ mod cases {
     /// Python, which the test triggers by writing a command.
     pub fn pause_while_waiting_for_input(release: Release, transport: Transport) {
         let rig = Rig::start(release, transport);
-        let c = rig.session(&[]);
+        // Not settled: a pause after the attach stop, with the program in a read, is not always
+        // reported under load (to be looked into); this checks the pause before it.
+        let c = rig.unsettled_session(&[]);
         let main = main_thread(&c);
         c.request_ok("pause", json!({"threadId": main}));
         rig.send("hit");
@@ -723,6 +733,7 @@ mod cases {
         c.guard_secret(debuggee.secret());
         let url = format!("tcp://{}@127.0.0.1:{}", debuggee.secret(), proxy.port());
         configure(&c, json!({"url": url}), &["bp_work"]);
+        debuggee.settle_output(&c);
         let done = |cmd: &str| debuggee.wait_stdout_contains(&format!("done {cmd}\n"), T);
         debuggee.send_line("hit");
         let tid = wait_stopped(&c, "breakpoint");

@@ -59,6 +59,7 @@ impl Session {
         );
         c.request_ok("setExceptionBreakpoints", json!({"filters": filters}));
         c.request_ok("configurationDone", json!({}));
+        debuggee.settle_output(&c);
         Session { debuggee, c }
     }
 
@@ -653,6 +654,7 @@ fn long_stop_warns_about_the_fastcgi_timeout() {
     let line = line("bp_work");
     c.request_ok("setBreakpoints", json!({"source": {"path": app_path()}, "breakpoints": [{"line": line}]}));
     c.request_ok("configurationDone", json!({}));
+    debuggee.settle_output(&c);
     debuggee.send_line("hit");
     let stopped = c.wait_event("stopped", T);
     let warning =

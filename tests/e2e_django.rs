@@ -27,6 +27,7 @@ fn start(release: Release) -> (Debuggee, DapClient, u32) {
     let message = body["breakpoints"][0]["message"].as_str().unwrap_or_default().to_string();
     assert!(message.contains("Django template breakpoint"), "{body}");
     c.request_ok("configurationDone", json!({}));
+    debuggee.settle_output(&c);
     (debuggee, c, line)
 }
 

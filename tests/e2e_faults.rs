@@ -46,6 +46,7 @@ fn session(debuggee: &Debuggee, url: &str) -> DapClient {
     let body = c.request_ok("setBreakpoints", json!({"source": {"path": app_path()}, "breakpoints": [{"line": line}]}));
     assert_eq!(body["breakpoints"][0]["verified"], true, "{body}");
     c.request_ok("configurationDone", json!({}));
+    debuggee.settle_output(&c);
     c
 }
 
@@ -113,6 +114,7 @@ fn attach_again(debuggee: &Debuggee) -> Next {
     let line = fixture_line("app.py", "bp_work");
     c.request_ok("setBreakpoints", json!({"source": {"path": app_path()}, "breakpoints": [{"line": line}]}));
     c.request_ok("configurationDone", json!({}));
+    debuggee.settle_output(&c);
     let (thread_id, _) = stop_at_breakpoint(debuggee, &c);
     c.request_ok("continue", json!({"threadId": thread_id}));
     debuggee.wait_stdout_contains("done hit\n", T);
@@ -411,6 +413,7 @@ fn session_transcript(debuggee: &Debuggee, url: &str) -> Vec<String> {
     let body = c.request_ok("setBreakpoints", json!({"source": {"path": app_path()}, "breakpoints": [{"line": line}]}));
     facts.push(format!("breakpoint {} {}", body["breakpoints"][0]["verified"], body["breakpoints"][0]["line"]));
     c.request_ok("configurationDone", json!({}));
+    debuggee.settle_output(&c);
     debuggee.send_line("hit");
     let stopped = c.wait_event("stopped", T);
     facts.push(format!("stopped {}", stopped["body"]["reason"]));

@@ -62,6 +62,7 @@ fn the_secret_the_debuggee_shows_stays_out_of_the_log(release: Release) {
     let line = fixture_line("argv_app.py", "argv_bp");
     c.request_ok("setBreakpoints", json!({"source": {"path": app}, "breakpoints": [{"line": line}]}));
     c.request_ok("configurationDone", json!({}));
+    debuggee.settle_output(&c);
     debuggee.send_line("show");
     let stopped = c.wait_event("stopped", T);
     let tid = stopped["body"]["threadId"].clone();
@@ -103,6 +104,7 @@ fn a_tungstenite_filter_cannot_turn_on_payload_logging() {
     c.guard_secret(debuggee.secret());
     c.attach_session(json!({"url": relay.ws_url(debuggee.secret())}));
     c.request_ok("configurationDone", json!({}));
+    debuggee.settle_output(&c);
     debuggee.send_line("print over-ws");
     c.wait_event_where("output", T, |e| e["body"]["output"] == "over-ws");
     c.request_ok("disconnect", json!({}));

@@ -36,6 +36,7 @@ impl Site {
         let body = c.request_ok("setBreakpoints", json!({"source": {"path": app}, "breakpoints": [{"line": line}]}));
         assert_eq!(body["breakpoints"][0]["verified"], true, "{body}");
         c.request_ok("configurationDone", json!({}));
+        self.debuggee.settle_output(c);
         self.debuggee.send_line("hit");
         let stopped = c.wait_event("stopped", T);
         assert_eq!(stopped["body"]["reason"], "breakpoint", "{stopped}");

@@ -657,6 +657,7 @@ fn debug_session_through_the_relay(release: Release) {
     c.request_ok("setExceptionBreakpoints", json!({"filters": []}));
     c.request_ok("configurationDone", json!({}));
     relay.wait_connections_to(debuggee.port(), 1);
+    debuggee.settle_output(&c);
 
     debuggee.send_line("hit");
     let stopped = c.wait_event("stopped", T);
@@ -709,6 +710,7 @@ fn wss_session_with_trust(release: Release, trust: serde_json::Value) {
         });
     }
     c.request_ok("configurationDone", json!({}));
+    debuggee.settle_output(&c);
     debuggee.send_line("print over-wss");
     c.wait_event_where("output", T, |e| e["body"]["output"] == "over-wss");
     c.request_ok("disconnect", json!({}));

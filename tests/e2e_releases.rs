@@ -17,6 +17,7 @@ fn attach(debuggee: &Debuggee) -> DapClient {
     c.attach_session(json!({"url": format!("tcp://{}@127.0.0.1:{}", debuggee.secret(), debuggee.port())}));
     c.request_ok("setExceptionBreakpoints", json!({"filters": []}));
     c.request_ok("configurationDone", json!({}));
+    debuggee.settle_output(&c);
     c
 }
 

@@ -40,6 +40,7 @@ impl Rig {
         let body = c.request_ok("setBreakpoints", json!({"source": {"path": path}, "breakpoints": [{"line": line}]}));
         assert_eq!(body["breakpoints"][0]["verified"], true, "{body}");
         c.request_ok("configurationDone", json!({}));
+        self.debuggee.settle_output(&c);
         let owner = owner_of(c.pid());
         (c, owner)
     }

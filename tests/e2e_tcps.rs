@@ -247,6 +247,7 @@ fn breakpoint_session(
     assert_eq!(body["breakpoints"][0]["line"], json!(bp_line), "{body}");
     c.request_ok("setExceptionBreakpoints", json!({"filters": []}));
     c.request_ok("configurationDone", json!({}));
+    settle_output(&c, send_line);
 
     send_line("hit");
     let stopped = c.wait_event("stopped", T);

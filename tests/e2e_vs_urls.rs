@@ -34,6 +34,7 @@ fn sd_td_mapping(release: Release) {
     let body = c.request_ok("setBreakpoints", json!({"source": {"path": local_file}, "breakpoints": [{"line": line}]}));
     assert_eq!(body["breakpoints"][0]["verified"], true, "the mapped breakpoint did not bind: {body}");
     c.request_ok("configurationDone", json!({}));
+    debuggee.settle_output(&c);
     debuggee.send_line("hit");
     let stopped = c.wait_event("stopped", T);
     let frames = c.request_ok("stackTrace", json!({"threadId": stopped["body"]["threadId"]}));
@@ -54,13 +55,13 @@ fn stop_on_attach(release: Release) {
     let debuggee = Debuggee::start(release, "app.py");
     let c = attach(&debuggee, json!({"url": url(&debuggee, ""), "stopOnAttach": true}));
     c.request_ok("configurationDone", json!({}));
-    // The main thread sits in a read; it stops at its next Python line.
-    debuggee.send_line("print entry");
-    let stopped = c.wait_event("stopped", T);
+    // The main thread sits in a read; it stops at its next Python line once ptvsd has marked it.
+    let stopped = debuggee.settle_attach_stop(&c);
     assert_eq!(stopped["body"]["reason"], "entry", "{stopped}");
     let frames = c.request_ok("stackTrace", json!({"threadId": stopped["body"]["threadId"]}));
     assert_eq!(frames["stackFrames"][0]["source"]["path"], json!(fixture_path("app.py").to_string_lossy()), "{frames}");
     c.request_ok("continue", json!({"threadId": stopped["body"]["threadId"]}));
+    debuggee.send_line("print entry");
     debuggee.wait_stdout_contains("done print\n", T);
     c.request_ok("disconnect", json!({}));
 }

@@ -1,5 +1,6 @@
 //! A Python process running a fixture script under `python -m ptvsd`, driven through stdin.
 
+use super::dap::DapClient;
 use super::old_python::{older_python, site_packages};
 use super::{
     capture, fixture_path, fixtures_dir, free_port, net, poll_until, unique_secret, NetNs, Release, SharedBuf,
@@ -189,6 +190,16 @@ impl Debuggee {
 
     pub fn close_stdin(&self) {
         self.stdin.lock().unwrap().take();
+    }
+
+    /// [`settle_output`](super::settle::settle_output) through this debuggee's stdin.
+    pub fn settle_output(&self, c: &DapClient) {
+        super::settle::settle_output(c, &|line| self.send_line(line));
+    }
+
+    /// [`settle_attach_stop`](super::settle::settle_attach_stop) through this debuggee's stdin.
+    pub fn settle_attach_stop(&self, c: &DapClient) -> serde_json::Value {
+        super::settle::settle_attach_stop(c, &|line| self.send_line(line))
     }
 
     /// Waits until `text` appears on stdout after the previous match (see

@@ -8,6 +8,8 @@
 //! - [`StallingProxy`]: a TCP proxy that can hold all traffic (proves answers come from a cache).
 //! - [`ConnectProxy`]: an HTTP CONNECT proxy that records what it is asked.
 //! - [`DapClient`]: the adapter binary over stdio, every message schema-checked.
+//! - [`settle_output`], [`settle_attach_stop`]: wait until ptvsd's attach has settled before
+//!   driving the program (docs/protocol.md §8.2).
 //!
 //! Nothing here sleeps to wait for something: every wait polls a condition against a deadline or
 //! blocks on a condition variable with a timeout, and a timeout panics with what was captured.
@@ -26,6 +28,7 @@ pub mod proxy;
 pub mod relay;
 pub mod schema;
 pub mod selftest;
+pub mod settle;
 
 #[allow(unused_imports)]
 pub use connect_proxy::{ConnectProxy, Policy};
@@ -43,6 +46,8 @@ pub use old_python::{older_python, site_packages};
 pub use proxy::StallingProxy;
 #[allow(unused_imports)]
 pub use relay::Relay;
+#[allow(unused_imports)]
+pub use settle::{is_settle_pong, settle_attach_stop, settle_output};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
