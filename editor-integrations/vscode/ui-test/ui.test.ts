@@ -215,7 +215,7 @@ describe('VS Code (code-server) debugging through the extension', () => {
                         });
                         await wb.step('an uncaught exception stops the program', async () => {
                             debuggee.send('die');
-                            await wb.page.locator('.exception-widget').waitFor();
+                            await expectExceptionWidget(wb);
                         });
                         await wb.step('Disconnect: the program ends with its traceback', async () => {
                             await wb.toolbar('disconnect');
@@ -347,6 +347,13 @@ async function waitSettingsFile(file: string, key: string, value: string): Promi
     }
 }
 
+/** The program stopped at fail()'s uncaught ValueError('bad 7'): the exception widget says so. */
+async function expectExceptionWidget(wb: Workbench): Promise<void> {
+    const text = await wb.exceptionWidget(RAISE_LINE);
+    assert.match(text, /Exception has occurred: ValueError/, text);
+    assert.match(text, /bad 7/, text);
+}
+
 /** One debugging session as a user has it, every step checked in the workbench's DOM. */
 async function debugSession(wb: Workbench, debuggee: Debuggee, folder: string, configuration: string, release: Release): Promise<void> {
     await wb.step('open app.py', () => wb.openFile('app.py'));
@@ -445,12 +452,7 @@ async function debugSession(wb: Workbench, debuggee: Debuggee, folder: string, c
     });
     await wb.step('an uncaught exception: the exception widget with its type and message', async () => {
         debuggee.send('die');
-        await wb.waitStoppedAt(RAISE_LINE);
-        const widget = wb.page.locator('.exception-widget');
-        await widget.waitFor();
-        const text = await widget.innerText();
-        assert.match(text, /Exception has occurred: ValueError/, text);
-        assert.match(text, /bad 7/, text);
+        await expectExceptionWidget(wb);
     });
     await wb.step('Continue: the program ends with its traceback, and the session with it', async () => {
         await wb.toolbar('continue');

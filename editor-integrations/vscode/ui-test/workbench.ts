@@ -143,6 +143,27 @@ export class Workbench {
         );
     }
 
+    /**
+     * Waits until the program is stopped at an exception on `line`, then returns the text of the
+     * exception widget. VS Code asks `exceptionInfo` when it focuses the top frame, but on a loaded
+     * machine it was seen focusing the stop, fetching the stack twice and never asking, so no widget.
+     * A user then clicks the top frame in CALL STACK; here the frame below it first, so the focus
+     * surely changes and VS Code asks again.
+     */
+    async exceptionWidget(line: number): Promise<string> {
+        await this.waitStoppedAt(line);
+        const frames = '.debug-call-stack .monaco-list-row:not(.monaco-tree-sticky-row)[aria-label^="Stack Frame "]';
+        await this.until('the raising frame and its caller in CALL STACK', (f) => document.querySelectorAll(f).length >= 2, frames);
+        const shown = (): boolean => (document.querySelector('.exception-widget') as HTMLElement | null)?.offsetParent != null;
+        if (!(await this.page.evaluate(shown))) {
+            this.log('  no exception widget at the stop: clicking the caller, then the top frame, in CALL STACK');
+            await this.page.locator(frames).nth(1).click();
+            await this.page.locator(frames).nth(0).click();
+        }
+        await this.until('the exception widget', shown, null);
+        return (await this.page.locator('.exception-widget').innerText()).trim();
+    }
+
     /** Hovers `word` in `line` and returns what the debug hover shows. */
     async hover(line: number, word: string): Promise<string> {
         const box = await this.page.evaluate(
