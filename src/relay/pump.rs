@@ -20,6 +20,8 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
+use crate::transport::quickack;
+
 /// The most read from the target at once; each read becomes one binary message (§1.4).
 pub const TARGET_READ_CHUNK: usize = 64 * 1024;
 /// How long the closing exchange with the client may take (sending our Close, reading its
@@ -144,7 +146,8 @@ where
             }
         };
         last_activity.touch();
-        rearm_quickack(target.as_ref());
+        // ptvsd writes its replies in pieces: ACK each at once (docs/protocol.md §1.2).
+        quickack::rearm(target.as_ref());
         if let Err(error) = ws.send(Message::Binary(buffer[..n].to_vec().into())).await {
             tracing::debug!(%error, "sending to the client failed");
             return End::ClientGone;
@@ -218,13 +221,3 @@ where
         let _ = socket.get_mut().shutdown().await;
     }
 }
-
-/// Linux turns delayed ACK back on after a while: re-arm quick ACKs after every read, so that
-/// ptvsd's many small writes are not held up by our delayed ACKs (docs/protocol.md §1.2).
-#[cfg(target_os = "linux")]
-fn rearm_quickack(stream: &TcpStream) {
-    let _ = socket2::SockRef::from(stream).set_tcp_quickack(true);
-}
-
-#[cfg(not(target_os = "linux"))]
-fn rearm_quickack(_stream: &TcpStream) {}

@@ -1,6 +1,7 @@
 //! Byte pipes to the debuggee: tcp, tcps, ws and wss. Nothing here parses ptvsd.
 
 mod http_proxy;
+pub mod quickack;
 pub mod target;
 mod tcp;
 mod tcps;
@@ -99,7 +100,7 @@ pub async fn connect(
     match target.scheme {
         Scheme::Tcp => {
             let stream = tcp::connect(&target.host, target.port).await?;
-            let peer = stream.peer_addr().ok();
+            let peer = stream.get_ref().peer_addr().ok();
             Ok(Connection {
                 pipe: Box::new(stream),
                 close_reason: CloseReason::default(),

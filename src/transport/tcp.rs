@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 
 use tokio::net::{lookup_host, TcpStream};
 
+use super::quickack::QuickAckStream;
 use super::{ConnectError, CONNECT_TIMEOUT};
 
 const PTVSD_HINT: &str = "Is the program running with ptvsd.enable_attach() on that port (default 5678)? If it was \
@@ -11,9 +12,9 @@ const PTVSD_HINT: &str = "Is the program running with ptvsd.enable_attach() on t
      restart the remote program.";
 
 /// Connects, preferring IPv4 (ptvsd binds an IPv4 socket, §1.1), with `TCP_NODELAY` set so our
-/// small commands are not held back by Nagle (§1.2).
-pub async fn connect(host: &str, port: u16) -> Result<TcpStream, ConnectError> {
-    connect_to(host, port, Listener::Ptvsd).await
+/// small commands are not held back by Nagle, and quick ACKs so that ptvsd's are not (§1.2).
+pub async fn connect(host: &str, port: u16) -> Result<QuickAckStream, ConnectError> {
+    connect_to(host, port, Listener::Ptvsd).await.map(QuickAckStream::new)
 }
 
 /// [`connect`] to something other than ptvsd (a web server, a proxy): `refused_hint` says what

@@ -20,9 +20,9 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use openssl::ssl::{self, ErrorCode, SslConnector, SslMethod, SslVerifyMode, SslVersion};
-use tokio::net::TcpStream;
 use tokio_openssl::SslStream;
 
+use super::quickack::QuickAckStream;
 use super::{tcp, ConnectError, TlsOptions};
 
 /// How long one TLS handshake may take. ptvsd serves one client at a time (§1.2): a handshake
@@ -35,7 +35,7 @@ const LEGACY_CIPHERS: &str = "DEFAULT:@SECLEVEL=0";
 
 /// A TLS connection and what the console must say about it.
 pub struct TlsConnection {
-    pub stream: SslStream<TcpStream>,
+    pub stream: SslStream<QuickAckStream>,
     /// The negotiated version and cipher, said before the secret is sent: "TLS 1.3 (cipher ...)".
     pub protection: String,
     /// Set when a version older than TLS 1.2 was negotiated.
@@ -115,7 +115,7 @@ fn forged_refusal(host: &str, port: u16, negotiated: &str) -> String {
     )
 }
 
-fn established(host: &str, port: u16, stream: SslStream<TcpStream>, mode: Mode) -> TlsConnection {
+fn established(host: &str, port: u16, stream: SslStream<QuickAckStream>, mode: Mode) -> TlsConnection {
     let ssl = stream.ssl();
     let version = plain_version(ssl.version_str());
     let cipher = ssl.current_cipher().map_or("unknown", |cipher| cipher.name());
@@ -170,7 +170,7 @@ async fn handshake(
     host: &str,
     port: u16,
     options: &TlsOptions,
-) -> Result<SslStream<TcpStream>, Failure> {
+) -> Result<SslStream<QuickAckStream>, Failure> {
     let tcp = tcp::connect(host, port).await.map_err(Failure::Connect)?;
     let mut configuration = connector.configure().map_err(|error| Failure::Other(error.to_string()))?;
     if options.insecure {

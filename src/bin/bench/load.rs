@@ -618,11 +618,6 @@ pub fn splice(old: &str, section: &str) -> String {
     }
 }
 
-/// The load section of a BENCHMARKS.md, if it has one (to keep it when the rest is rewritten).
-pub fn section_of(text: &str) -> Option<&str> {
-    find_section(text).map(|(from, to)| &text[from..to])
-}
-
 /// Byte range of the load section: from its heading to the next `## ` heading or the end.
 fn find_section(text: &str) -> Option<(usize, usize)> {
     let from = if text.starts_with(&format!("{HEADING}\n")) { 0 } else { text.find(&format!("\n{HEADING}\n"))? + 1 };
@@ -639,7 +634,6 @@ mod tests {
         let doc = "# B\n\n## Results\n\nr\n\n## Load\n\nold\n\n## Reading\n\nx\n";
         let new = splice(doc, "## Load\n\nnew\n");
         assert_eq!(new, "# B\n\n## Results\n\nr\n\n## Load\n\nnew\n\n## Reading\n\nx\n");
-        assert_eq!(section_of(&new), Some("## Load\n\nnew\n\n"));
         assert_eq!(splice("# B\n", "## Load\n\nnew"), "# B\n\n## Load\n\nnew\n");
         assert_eq!(splice("# B\n\n## Load\n\nold\n", "## Load\n\nnew"), "# B\n\n## Load\n\nnew\n");
         assert_eq!(page_starts(1_000_000).last(), Some(&999_900));

@@ -22,6 +22,7 @@ mod procs;
 mod proxy;
 mod report;
 mod scenario;
+mod sections;
 mod sysinfo;
 
 use std::path::PathBuf;
@@ -191,12 +192,9 @@ async fn run(args: Args) -> Result<(), String> {
     let text = document(&args, &delays, &plan, attaches, &env, &all, began.elapsed(), &load);
     println!("{text}");
     let out = out_path(&args);
-    // The load section comes from `bench load`: keep it.
+    // Other sections come from `bench load` or are written by hand: keep them.
     let old = std::fs::read_to_string(&out).unwrap_or_default();
-    let text = match load::section_of(&old) {
-        Some(section) => load::splice(&text, section),
-        None => text,
-    };
+    let text = sections::keep_others(&text, &old);
     std::fs::write(&out, &text).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
     eprintln!("bench: wrote {} in {:.0} s", out.display(), began.elapsed().as_secs_f64());
     if all.iter().any(|m| m.session.is_err()) {
