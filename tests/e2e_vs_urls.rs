@@ -33,6 +33,8 @@ fn sd_td_mapping(release: Release) {
     let line = fixture_line("app.py", "bp_work");
     let body = c.request_ok("setBreakpoints", json!({"source": {"path": local_file}, "breakpoints": [{"line": line}]}));
     assert_eq!(body["breakpoints"][0]["verified"], true, "the mapped breakpoint did not bind: {body}");
+    // ptvsd applies an exception table asynchronously (docs/protocol.md §9.8): set it before the run.
+    c.request_ok("setExceptionBreakpoints", json!({"filters": ["raised"]}));
     c.request_ok("configurationDone", json!({}));
     debuggee.settle_output(&c);
     debuggee.send_line("hit");
@@ -47,6 +49,18 @@ fn sd_td_mapping(release: Release) {
     assert!(content["content"].as_str().is_some_and(|text| text.contains("def work(n):")), "{content}");
     c.request_ok("continue", json!({"threadId": stopped["body"]["threadId"]}));
     debuggee.wait_stdout_contains("done hit\n", T);
+    // The traceback of an exception names the files as the editor has them.
+    debuggee.send_line("raise");
+    let stopped = c.wait_event_where("stopped", T, |e| e["body"]["reason"] == "exception");
+    let info = c.request_ok("exceptionInfo", json!({"threadId": stopped["body"]["threadId"]}));
+    // ptvsd 2.2 sends no traceback (docs/protocol.md §6.2).
+    if release != Release::V2_2_0 {
+        let trace = info["details"]["stackTrace"].as_str().unwrap_or_default();
+        assert!(trace.contains(&format!("File \"{local_file}\"")), "{info}");
+        assert!(!trace.contains(&remote_dir), "a remote path in the traceback: {info}");
+    }
+    c.request_ok("continue", json!({"threadId": stopped["body"]["threadId"]}));
+    debuggee.wait_stdout_contains("done raise\n", T);
     c.request_ok("disconnect", json!({}));
 }
 

@@ -395,7 +395,11 @@ fn exception_info(link: &Link, arguments: &ThreadArguments) -> Reply {
         type_name: Some(text(info.type_name.clone())),
         full_type_name: None,
         evaluate_name: info.exception_variable.as_ref().map(|name| format!("{name}['exception']")),
-        stack_trace: info.trace.as_deref().map(super::values::traceback::format_trace).map(text),
+        stack_trace: info
+            .trace
+            .as_deref()
+            .map(|trace| super::values::traceback::format_trace(trace, |file| link.paths.to_local(file)))
+            .map(text),
         inner_exception: None,
     };
     Ok(Some(to_value(dap_types::ExceptionInfoResponse {
