@@ -64,6 +64,31 @@ export function within<V>(promise: Promise<V>, ms: number, what: string): Promis
     return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * Sends `line` to the debuggee until `event` settles: ptvsd answers the attach before it traces the
+ * program's threads (docs/protocol.md §8.2 item 11), so a command sent at once can run untraced
+ * and show nothing; the line is sent again each `retryMs` that passes without the event.
+ */
+export async function sendUntil<V>(debuggee: Debuggee, line: string, event: Promise<V>, ms = T, retryMs = 1000): Promise<V> {
+    const end = Date.now() + ms;
+    let settled: { value: V } | undefined;
+    const watched = event.then((value) => {
+        settled = { value };
+        return value;
+    });
+    for (;;) {
+        debuggee.send(line);
+        const retry = new Promise<void>((resolve) => setTimeout(resolve, retryMs));
+        await Promise.race([watched, retry]);
+        if (settled) {
+            return settled.value;
+        }
+        if (Date.now() >= end) {
+            throw new Error(`'${line}' sent for ${ms} ms: the awaited event never came`);
+        }
+    }
+}
+
 /** Calls `check` every `intervalMs` until it returns a value other than undefined, or `ms` pass. */
 export async function pollUntil<V>(ms: number, what: string, check: () => V | undefined, intervalMs = 25): Promise<V> {
     const end = Date.now() + ms;

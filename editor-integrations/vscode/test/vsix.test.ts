@@ -12,7 +12,7 @@ import { after, describe, it } from 'node:test';
 import { DebugProtocol as P } from '@vscode/debugprotocol';
 import { DebugAdapterExecutable, install, registered, settings } from './fakeVscode';
 import { VsCodeClient, VSCODE_INITIALIZE } from './dap';
-import { APP, Debuggee, FIXTURES, markerLine, T } from './harness';
+import { APP, Debuggee, FIXTURES, markerLine, sendUntil, T } from './harness';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ptvsd-dap-vsix-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -90,9 +90,7 @@ describe('the linux-x64 package', () => {
             assert.equal(bps.body.breakpoints[0]?.verified, true, JSON.stringify(bps.body));
             await dc.request('configurationDone', {});
             await attached;
-            const stopped = dc.waitForEvent('stopped', T) as Promise<P.StoppedEvent>;
-            debuggee.send('hit');
-            const stop = await stopped;
+            const stop = await sendUntil(debuggee, 'hit', dc.waitForEvent('stopped', T) as Promise<P.StoppedEvent>);
             const stack = await dc.request<P.StackTraceResponse>('stackTrace', { threadId: stop.body.threadId! });
             assert.equal(stack.body.stackFrames[0]?.line, line);
             await dc.request('disconnect', {});
