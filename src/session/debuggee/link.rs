@@ -144,6 +144,9 @@ impl Link {
         for command in self.breakpoints.before_detach() {
             self.send_breakpoint_command(command);
         }
+        // Exceptions off: a thread this detach releases from an exception stop unwinds through
+        // more frames, and a `REQH` it sent after the link closed would block it for good.
+        self.send(crate::session::exceptions::table(0));
         self.send(Command::Detach);
     }
 
