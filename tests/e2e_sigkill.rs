@@ -10,27 +10,7 @@ use std::time::Duration;
 
 const T: Duration = Duration::from_secs(30);
 
-struct Rig {
-    debuggee: Debuggee,
-    relay: Option<Relay>,
-}
-
-impl Rig {
-    fn start(release: Release, ws: bool) -> Rig {
-        let debuggee = Debuggee::start(release, "app.py");
-        let relay = ws.then(|| Relay::websockify(debuggee.port()));
-        Rig { debuggee, relay }
-    }
-
-    fn url(&self) -> String {
-        let secret = self.debuggee.secret();
-        match &self.relay {
-            Some(relay) => relay.ws_url(secret),
-            None => format!("tcp://{secret}@127.0.0.1:{}", self.debuggee.port()),
-        }
-    }
-
-    /// An adapter attached with a breakpoint on `# @bp_work`, plus the pid of its connection owner.
+impl Remote {
     fn session(&self) -> (DapClient, u32) {
         let c = DapClient::spawn();
         c.guard_secret(self.debuggee.secret());
@@ -50,6 +30,21 @@ impl Rig {
         let stopped = c.wait_event("stopped", T);
         assert_eq!(stopped["body"]["reason"], "breakpoint", "{stopped}");
         stopped
+    }
+
+    /// Stops at the breakpoint and starts an evaluation that blocks the stopped thread until the
+    /// test writes a line to the program; returns once ptvsd has been sent it.
+    fn block_in_evaluate(&self, c: &DapClient) {
+        let stopped = self.stop_at_breakpoint(c);
+        let frames = c.request_ok("stackTrace", json!({"threadId": stopped["body"]["threadId"]}));
+        let frame_id = frames["stackFrames"][0]["id"].clone();
+        c.send_request(
+            "evaluate",
+            json!({"expression": "__import__('sys').stdin.readline()", "frameId": frame_id, "context": "repl"}),
+        );
+        // The adapter's own evaluation at the attach stop is an `Execute` too: look for this one.
+        let sent = || c.log_text().lines().any(|line| line.contains("Execute {") && line.contains("stdin.readline()"));
+        poll_until(T, || sent().then_some(())).unwrap_or_else(|| panic!("the evaluation never reached ptvsd"));
     }
 
     /// After the kill: the owner goes, and a new adapter attaches and stops at the breakpoint.
@@ -91,59 +86,41 @@ fn kill(pid: u32) {
 }
 
 fn killed_while_stopped(release: Release, ws: bool) {
-    let rig = Rig::start(release, ws);
-    let (c, owner) = rig.session();
-    rig.stop_at_breakpoint(&c);
+    let remote = Remote::start(release, ws);
+    let (c, owner) = remote.session();
+    remote.stop_at_breakpoint(&c);
     c.signal(Signal::Kill);
     // The stopped thread is released: the program finishes the command on its own.
-    rig.debuggee.wait_stdout_contains("done hit\n", T);
-    rig.assert_released(owner);
+    remote.debuggee.wait_stdout_contains("done hit\n", T);
+    remote.assert_released(owner);
 }
 
 fn killed_while_running(release: Release, ws: bool) {
-    let rig = Rig::start(release, ws);
-    let (c, owner) = rig.session();
-    rig.debuggee.send_line("print running");
+    let remote = Remote::start(release, ws);
+    let (c, owner) = remote.session();
+    remote.debuggee.send_line("print running");
     c.wait_event_where("output", T, |e| e["body"]["output"] == "running");
     c.signal(Signal::Kill);
-    rig.assert_released(owner);
+    remote.assert_released(owner);
 }
 
 fn killed_during_evaluate(release: Release, ws: bool) {
-    let rig = Rig::start(release, ws);
-    let (c, owner) = rig.session();
-    let stopped = rig.stop_at_breakpoint(&c);
-    let frames = c.request_ok("stackTrace", json!({"threadId": stopped["body"]["threadId"]}));
-    let frame_id = frames["stackFrames"][0]["id"].clone();
-    // The evaluation blocks the stopped thread until the test writes a line to the program.
-    c.send_request(
-        "evaluate",
-        json!({"expression": "__import__('sys').stdin.readline()", "frameId": frame_id, "context": "repl"}),
-    );
-    // The adapter's own evaluation at the attach stop is an `Execute` too: look for this one.
-    let sent = || c.log_text().lines().any(|line| line.contains("Execute {") && line.contains("stdin.readline()"));
-    poll_until(T, || sent().then_some(())).unwrap_or_else(|| panic!("the evaluation never reached ptvsd"));
+    let remote = Remote::start(release, ws);
+    let (c, owner) = remote.session();
+    remote.block_in_evaluate(&c);
     c.signal(Signal::Kill);
-    rig.debuggee.send_line("unblock");
-    rig.debuggee.wait_stdout_contains("done hit\n", T);
-    rig.assert_released(owner);
+    remote.debuggee.send_line("unblock");
+    remote.debuggee.wait_stdout_contains("done hit\n", T);
+    remote.assert_released(owner);
 }
 
 /// A second SIGTERM ends the front at once, even while the owner still waits for a running
 /// evaluation before it detaches (a first SIGTERM waits up to 15 s for that); the owner detaches
 /// on its own once the evaluation ends.
 fn second_sigterm(release: Release, ws: bool) {
-    let rig = Rig::start(release, ws);
-    let (c, owner) = rig.session();
-    let stopped = rig.stop_at_breakpoint(&c);
-    let frames = c.request_ok("stackTrace", json!({"threadId": stopped["body"]["threadId"]}));
-    let frame_id = frames["stackFrames"][0]["id"].clone();
-    c.send_request(
-        "evaluate",
-        json!({"expression": "__import__('sys').stdin.readline()", "frameId": frame_id, "context": "repl"}),
-    );
-    let sent = || c.log_text().lines().any(|line| line.contains("Execute {") && line.contains("stdin.readline()"));
-    poll_until(T, || sent().then_some(())).unwrap_or_else(|| panic!("the evaluation never reached ptvsd"));
+    let remote = Remote::start(release, ws);
+    let (c, owner) = remote.session();
+    remote.block_in_evaluate(&c);
     c.signal(Signal::Term);
     // The first SIGTERM has been acted on once the owner's input is closed.
     let closed = || c.log_text().contains("editor input ended");
@@ -153,15 +130,15 @@ fn second_sigterm(release: Release, ws: bool) {
     c.signal(Signal::Term);
     c.wait_exit(Duration::from_secs(5)).unwrap_or_else(|| c.fail("the front did not end at the second SIGTERM"));
     assert!(process_exists(owner), "the owner was ended with the front; it must detach on its own");
-    rig.debuggee.send_line("unblock");
-    rig.debuggee.wait_stdout_contains("done hit\n", T);
-    rig.assert_released(owner);
+    remote.debuggee.send_line("unblock");
+    remote.debuggee.wait_stdout_contains("done hit\n", T);
+    remote.assert_released(owner);
 }
 
 /// The other way round: the owner dies, the editor hears of it at once.
 fn owner_killed(release: Release, ws: bool) {
-    let rig = Rig::start(release, ws);
-    let (c, owner) = rig.session();
+    let remote = Remote::start(release, ws);
+    let (c, owner) = remote.session();
     kill(owner);
     c.wait_event("terminated", Duration::from_secs(10));
     let said = c

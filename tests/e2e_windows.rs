@@ -49,27 +49,7 @@ fn adapter_command(kill_file: Option<&Path>) -> Command {
     command
 }
 
-struct Rig {
-    debuggee: Debuggee,
-    relay: Option<Relay>,
-}
-
-impl Rig {
-    fn start(release: Release, ws: bool) -> Rig {
-        let debuggee = Debuggee::start(release, "app.py");
-        let relay = ws.then(|| Relay::websockify(debuggee.port()));
-        Rig { debuggee, relay }
-    }
-
-    fn url(&self) -> String {
-        let secret = self.debuggee.secret();
-        match &self.relay {
-            Some(relay) => relay.ws_url(secret),
-            None => format!("tcp://{secret}@127.0.0.1:{}", self.debuggee.port()),
-        }
-    }
-
-    /// The Windows adapter attached, with a breakpoint on `# @bp_work` set through a Windows path.
+impl Remote {
     fn session(&self, kill_file: Option<&Path>) -> DapClient {
         let c = DapClient::spawn_command(adapter_command(kill_file));
         c.guard_secret(self.debuggee.secret());
@@ -118,9 +98,9 @@ fn local(c: &DapClient, frame_id: &Value, name: &str) -> String {
 
 /// Breakpoint, stack, variables, evaluate, step and disconnect, as a user sees them.
 fn debug_session(release: Release, ws: bool) {
-    let rig = Rig::start(release, ws);
-    let c = rig.session(None);
-    let thread = rig.stop_at_breakpoint(&c);
+    let remote = Remote::start(release, ws);
+    let c = remote.session(None);
+    let thread = remote.stop_at_breakpoint(&c);
     let frame = top_frame(&c, thread);
     assert_eq!(frame["line"], fixture_line("app.py", "bp_work"), "{frame}");
     assert_eq!(local(&c, &frame["id"], "count"), "8");
@@ -133,7 +113,7 @@ fn debug_session(release: Release, ws: bool) {
     let thread = stepped["body"]["threadId"].as_i64().expect("threadId");
     assert_eq!(top_frame(&c, thread)["line"], fixture_line("app.py", "after_work"));
     c.request_ok("disconnect", json!({}));
-    rig.debuggee.wait_stdout_contains("done hit\n", T);
+    remote.debuggee.wait_stdout_contains("done hit\n", T);
     assert!(c.wait_exit(T).is_some(), "the adapter did not exit after disconnect");
 }
 
@@ -142,25 +122,25 @@ fn debug_session(release: Release, ws: bool) {
 /// new attach.
 fn terminated_while_stopped(release: Release, ws: bool) {
     static N: AtomicU64 = AtomicU64::new(0);
-    let rig = Rig::start(release, ws);
+    let remote = Remote::start(release, ws);
     let kill_file = std::env::temp_dir().join(format!(
         "ptvsd-dap-terminate-{}-{}",
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     ));
     let _ = std::fs::remove_file(&kill_file);
-    let c = rig.session(Some(&kill_file));
-    rig.stop_at_breakpoint(&c);
+    let c = remote.session(Some(&kill_file));
+    remote.stop_at_breakpoint(&c);
     std::fs::write(&kill_file, b"").expect("write the kill file");
     let launcher = c.wait_exit(T).unwrap_or_else(|| c.fail("the launcher did not end the adapter"));
     let _ = std::fs::remove_file(&kill_file);
     assert!(launcher.success(), "TerminateProcess or the job failed ({launcher}): {}", c.stderr_text());
     // The stopped thread is released: the program finishes the command on its own.
-    rig.debuggee.wait_stdout_contains("done hit\n", T);
-    let again = rig.session(None);
-    rig.stop_at_breakpoint(&again);
+    remote.debuggee.wait_stdout_contains("done hit\n", T);
+    let again = remote.session(None);
+    remote.stop_at_breakpoint(&again);
     again.request_ok("disconnect", json!({}));
-    rig.debuggee.wait_stdout_contains("done hit\n", T);
+    remote.debuggee.wait_stdout_contains("done hit\n", T);
     assert!(again.wait_exit(T).is_some(), "the second adapter did not exit");
 }
 

@@ -10,59 +10,15 @@ here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 cd "$here"
 
-run_id="$$-$(date +%s%N)-$RANDOM$RANDOM"
-work=""
-runner_pid=""
-current_step=""
-summary_printed=""
-
-# Every process the test run starts carries PTVSD_DAP_VSCODE_RUN=<run id> in its environment
-# (node, the adapters and their connection owners, debuggees, websockify): whatever way this
-# script ends, those still alive are killed, by pid.
-cleanup() {
-    local status=$? env pid left=0
-    trap - EXIT INT TERM HUP
-    if [ -n "$runner_pid" ]; then kill -TERM "$runner_pid" 2>/dev/null || true; fi
-    for env in /proc/[0-9]*/environ; do
-        pid="${env#/proc/}"; pid="${pid%/environ}"
-        [ "$pid" = "$$" ] && continue
-        if grep -qzxF "PTVSD_DAP_VSCODE_RUN=$run_id" "$env" 2>/dev/null; then
-            kill -KILL "$pid" 2>/dev/null && left=$((left + 1))
-        fi
-    done
-    [ "$left" -eq 0 ] || echo "test.sh: killed $left leftover process(es) of this run" >&2
-    [ -z "$work" ] || rm -rf "$work"
-    if [ -z "$summary_printed" ]; then
-        # Failed (or stopped) before the tests ran: still end with the summary line.
-        echo "test.sh: failed at: ${current_step:-start} (status $status)" >&2
-        echo "vscode: 0 passed, 1 failed"
-        [ "$status" -ne 0 ] || status=1
-    fi
-    exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
-work="$(mktemp -d "${TMPDIR:-/tmp}/ptvsd-dap-vscode.XXXXXX")"
-
-step() { current_step="$*"; echo "== $*" >&2; }
+# shellcheck source=run-lib.sh
+. "$here/run-lib.sh"
+run_begin test.sh vscode PTVSD_DAP_VSCODE_RUN
 
 # The ptvsd venvs and websockify (prints the cache directory).
 step "test environment (scripts/setup-test-env.sh)"
 cache="$("$repo/scripts/setup-test-env.sh")"
 
-# npm ci gives exactly package-lock.json; it is skipped when node_modules already holds what the
-# same lock file gave with the same node and npm (a stamp written after a successful npm ci).
-stamp="node_modules/.ptvsd-dap-npm-ci"
-stamp_key="$(sha256sum package-lock.json | cut -d' ' -f1) node $(node --version) npm $(npm --version)"
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$stamp_key" ]; then
-    step "npm ci: node_modules is up to date with package-lock.json"
-else
-    step "npm ci"
-    npm ci --cache "$cache/npm" --prefer-offline --no-audit --no-fund --loglevel=error </dev/null >&2
-    echo "$stamp_key" >"$stamp"
-fi
+npm_ci_once "$here" "$cache"
 
 step "compile (tsc)"
 rm -rf out
@@ -82,16 +38,7 @@ if grep -qE '^extension/(node_modules|test|src|out/test)/' <<<"$contents"; then
 fi
 echo "vsix: $vsix"
 
-if [ -n "${PTVSD_DAP_BIN:-}" ]; then
-    adapter="$PTVSD_DAP_BIN"
-    step "adapter: $adapter (PTVSD_DAP_BIN)"
-else
-    step "build ptvsd-dap (cargo build)"
-    (cd "$repo" && cargo build --quiet --bin ptvsd-dap >&2)
-    target_dir="$(cd "$repo" && cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')"
-    adapter="$target_dir/debug/ptvsd-dap"
-fi
-[ -x "$adapter" ] || { echo "test.sh: no adapter binary at $adapter" >&2; exit 1; }
+find_adapter "$repo"
 
 # The linux-x64 platform package with this adapter inside (test/vsix.test.ts installs it).
 step "package for linux-x64 (package.sh, the adapter inside)"
@@ -99,24 +46,5 @@ platform_vsix="$work/ptvsd-dap-linux-x64.vsix"
 ./package.sh "$platform_vsix" linux-x64 "$adapter"
 
 step "tests (node --test)"
-tap="$work/results.tap"
-set +e
-PTVSD_DAP_VSCODE_RUN="$run_id" PTVSD_DAP_VSCODE_TMP="$work" PTVSD_DAP_BIN="$adapter" PTVSD_DAP_VSIX="$platform_vsix" PTVSD_DAP_TEST_ENV="$cache" PTVSD_DAP_REPO="$repo" \
-    node --test \
-    --test-reporter=spec --test-reporter-destination=stdout \
-    --test-reporter=tap --test-reporter-destination="$tap" \
-    out/test/*.test.js </dev/null &
-runner_pid=$!
-wait "$runner_pid"
-status=$?
-runner_pid=""
-set -e
-
-count() { grep -E "^# $1 [0-9]+$" "$tap" 2>/dev/null | tail -1 | awk '{ print $3 }'; }
-passed="$(count pass)"; failed="$(count fail)"; cancelled="$(count cancelled)"
-passed="${passed:-0}"; failed=$(( ${failed:-0} + ${cancelled:-0} ))
-if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi # the runner itself failed
-if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi  # ran nothing
-summary_printed=1
-echo "vscode: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+PTVSD_DAP_VSCODE_TMP="$work" PTVSD_DAP_BIN="$adapter" PTVSD_DAP_VSIX="$platform_vsix" PTVSD_DAP_TEST_ENV="$cache" PTVSD_DAP_REPO="$repo" \
+    run_node_tests out/test/*.test.js

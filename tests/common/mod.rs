@@ -4,6 +4,7 @@
 //! - [`Release`]: the supported ptvsd releases.
 //! - [`Debuggee`]: `python -m ptvsd` running a fixture script, driven through its stdin.
 //! - [`Relay`]: websockify in front of a TCP port (the `ws` transport).
+//! - [`Remote`]: a debuggee reached over tcp, or over ws through a [`Relay`].
 //! - [`NetNs`]: a remote host made by the test (a network namespace a veth pair away).
 //! - [`StallingProxy`]: a TCP proxy that can hold all traffic (proves answers come from a cache).
 //! - [`ConnectProxy`]: an HTTP CONNECT proxy that records what it is asked.
@@ -26,6 +27,7 @@ pub mod netns;
 pub mod old_python;
 pub mod proxy;
 pub mod relay;
+pub mod remote;
 pub mod schema;
 pub mod selftest;
 pub mod settle;
@@ -46,6 +48,8 @@ pub use old_python::{older_python, site_packages};
 pub use proxy::StallingProxy;
 #[allow(unused_imports)]
 pub use relay::Relay;
+#[allow(unused_imports)]
+pub use remote::Remote;
 #[allow(unused_imports)]
 pub use settle::{is_settle_pong, settle_attach_stop, settle_output};
 

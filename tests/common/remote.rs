@@ -1,0 +1,27 @@
+//! A debuggee as the editor reaches it: straight over `tcp://`, or over `ws://` through websockify.
+//! Test files add their own session helpers in `impl Remote` blocks.
+
+use super::{Debuggee, Relay, Release};
+
+pub struct Remote {
+    pub debuggee: Debuggee,
+    pub relay: Option<Relay>,
+}
+
+impl Remote {
+    /// `app.py` under `release`, behind websockify when `ws`.
+    pub fn start(release: Release, ws: bool) -> Remote {
+        let debuggee = Debuggee::start(release, "app.py");
+        let relay = ws.then(|| Relay::websockify(debuggee.port()));
+        Remote { debuggee, relay }
+    }
+
+    /// The attach URL, secret included.
+    pub fn url(&self) -> String {
+        let secret = self.debuggee.secret();
+        match &self.relay {
+            Some(relay) => relay.ws_url(secret),
+            None => format!("tcp://{secret}@127.0.0.1:{}", self.debuggee.port()),
+        }
+    }
+}
