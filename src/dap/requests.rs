@@ -17,6 +17,14 @@ pub enum Served {
     Launch,
     Disconnect,
     Terminate,
+    /// A request only an attached debuggee can answer.
+    Debuggee(DebuggeeRequest),
+    Unknown,
+}
+
+/// The requests that need an attached debuggee.
+#[derive(Debug)]
+pub enum DebuggeeRequest {
     ConfigurationDone,
     SetBreakpoints(dap_types::SetBreakpointsArguments),
     SetExceptionBreakpoints(SetExceptionBreakpointsArguments),
@@ -37,7 +45,6 @@ pub enum Served {
     Continue(ContinueArguments),
     Step(Step, StepArguments),
     Pause,
-    Unknown,
 }
 
 /// Which step: `next`, `stepIn` or `stepOut`.
@@ -50,49 +57,38 @@ pub enum Step {
 
 impl Served {
     pub fn parse(request: &Request) -> Result<Served, RequestError> {
-        Ok(match request.command.as_str() {
-            "initialize" => Served::Initialize(request.arguments()?),
-            "attach" => Served::Attach(request.arguments.clone()),
-            "launch" => Served::Launch,
-            "disconnect" => Served::Disconnect,
-            "terminate" => Served::Terminate,
-            "configurationDone" => Served::ConfigurationDone,
-            "setBreakpoints" => Served::SetBreakpoints(request.arguments()?),
-            "setExceptionBreakpoints" => Served::SetExceptionBreakpoints(request.arguments()?),
-            "threads" => Served::Threads,
-            "stackTrace" => Served::StackTrace(request.arguments()?),
-            "scopes" => Served::Scopes(request.arguments()?),
-            "variables" => Served::Variables(request.arguments()?),
-            "evaluate" => Served::Evaluate(request.arguments()?),
-            "setVariable" => Served::SetVariable(request.arguments()?),
-            "setExpression" => Served::SetExpression(request.arguments()?),
-            "exceptionInfo" => Served::ExceptionInfo(request.arguments()?),
-            "modules" => Served::Modules(request.arguments()?),
-            "loadedSources" => Served::LoadedSources,
-            "source" => Served::Source(request.arguments()?),
-            "completions" => Served::Completions(request.arguments()?),
-            "gotoTargets" => Served::GotoTargets(request.arguments()?),
-            "goto" => Served::Goto(request.arguments()?),
-            "continue" => Served::Continue(request.arguments()?),
-            "next" => Served::Step(Step::Over, request.arguments()?),
-            "stepIn" => Served::Step(Step::In, request.arguments()?),
-            "stepOut" => Served::Step(Step::Out, request.arguments()?),
-            "pause" => Served::Pause,
-            _ => Served::Unknown,
-        })
-    }
-
-    /// Whether the request needs an attached debuggee.
-    pub fn needs_debuggee(&self) -> bool {
-        !matches!(
-            self,
-            Served::Initialize(_)
-                | Served::Attach(_)
-                | Served::Launch
-                | Served::Disconnect
-                | Served::Terminate
-                | Served::Unknown
-        )
+        use DebuggeeRequest as On;
+        let on_debuggee = match request.command.as_str() {
+            "initialize" => return Ok(Served::Initialize(request.arguments()?)),
+            "attach" => return Ok(Served::Attach(request.arguments.clone())),
+            "launch" => return Ok(Served::Launch),
+            "disconnect" => return Ok(Served::Disconnect),
+            "terminate" => return Ok(Served::Terminate),
+            "configurationDone" => On::ConfigurationDone,
+            "setBreakpoints" => On::SetBreakpoints(request.arguments()?),
+            "setExceptionBreakpoints" => On::SetExceptionBreakpoints(request.arguments()?),
+            "threads" => On::Threads,
+            "stackTrace" => On::StackTrace(request.arguments()?),
+            "scopes" => On::Scopes(request.arguments()?),
+            "variables" => On::Variables(request.arguments()?),
+            "evaluate" => On::Evaluate(request.arguments()?),
+            "setVariable" => On::SetVariable(request.arguments()?),
+            "setExpression" => On::SetExpression(request.arguments()?),
+            "exceptionInfo" => On::ExceptionInfo(request.arguments()?),
+            "modules" => On::Modules(request.arguments()?),
+            "loadedSources" => On::LoadedSources,
+            "source" => On::Source(request.arguments()?),
+            "completions" => On::Completions(request.arguments()?),
+            "gotoTargets" => On::GotoTargets(request.arguments()?),
+            "goto" => On::Goto(request.arguments()?),
+            "continue" => On::Continue(request.arguments()?),
+            "next" => On::Step(Step::Over, request.arguments()?),
+            "stepIn" => On::Step(Step::In, request.arguments()?),
+            "stepOut" => On::Step(Step::Out, request.arguments()?),
+            "pause" => On::Pause,
+            _ => return Ok(Served::Unknown),
+        };
+        Ok(Served::Debuggee(on_debuggee))
     }
 }
 
@@ -296,10 +292,26 @@ mod tests {
     #[test]
     fn requests_are_read_by_command() {
         let parsed = Served::parse(&request("stackTrace", json!({"threadId": 3, "levels": 20, "extra": true})));
-        assert!(matches!(parsed, Ok(Served::StackTrace(StackTraceArguments { thread_id: 3, levels: Some(20), .. }))));
+        assert!(matches!(
+            parsed,
+            Ok(Served::Debuggee(DebuggeeRequest::StackTrace(StackTraceArguments {
+                thread_id: 3,
+                levels: Some(20),
+                ..
+            })))
+        ));
         let parsed = Served::parse(&request("next", json!({"threadId": 1})));
-        assert!(matches!(parsed, Ok(Served::Step(Step::Over, StepArguments { thread_id: 1, single_thread: false }))));
-        assert!(matches!(Served::parse(&request("threads", Value::Null)), Ok(Served::Threads)));
+        assert!(matches!(
+            parsed,
+            Ok(Served::Debuggee(DebuggeeRequest::Step(
+                Step::Over,
+                StepArguments { thread_id: 1, single_thread: false }
+            )))
+        ));
+        assert!(matches!(
+            Served::parse(&request("threads", Value::Null)),
+            Ok(Served::Debuggee(DebuggeeRequest::Threads))
+        ));
         assert!(matches!(Served::parse(&request("readMemory", json!({}))), Ok(Served::Unknown)));
         let parsed = Served::parse(&request(
             "variables",
@@ -307,11 +319,11 @@ mod tests {
         ));
         assert!(matches!(
             parsed,
-            Ok(Served::Variables(VariablesArguments {
+            Ok(Served::Debuggee(DebuggeeRequest::Variables(VariablesArguments {
                 filter: Some(VariablesFilter::Indexed),
                 format: ValueFormat { hex: true },
                 ..
-            }))
+            })))
         ));
     }
 

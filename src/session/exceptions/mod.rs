@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::paths::PathMapper;
-use super::{Internal, Session};
+use super::{DebuggeeInput, Debugging, Internal};
 use crate::wire::model::{Command, HandlerStatement};
 use handler_ranges::{catch_all, handler_statements};
 use local_source::{read_confined, Unreadable};
@@ -204,16 +204,16 @@ impl ExceptionSettings {
     }
 }
 
-impl Session {
+impl Debugging<'_> {
     /// `REQH`: the raising thread is blocked until it is answered (§9.8). A local copy is read
     /// and parsed off the session loop, within [`READ_TIMEOUT`].
     pub(super) fn on_request_handlers(&mut self, file: String) {
-        let Some(link) = self.phase.link_mut() else { return };
+        let link = &mut *self.link;
         let local = match link.exceptions.answer(&file, &link.paths) {
             HandlerAnswer::Now { statements, notice } => {
                 link.send(Command::SetExceptionHandlerInfo { file, statements });
                 if let Some(notice) = notice {
-                    self.console(notice);
+                    self.editor.console(notice);
                 }
                 return;
             }
@@ -221,34 +221,31 @@ impl Session {
         };
         let ticket = link.exceptions.start_read(&file);
         let roots = link.source_roots();
-        let internal = self.internal_tx.clone();
+        let internal = self.editor.internal_tx.clone();
         tokio::task::spawn_blocking(move || {
             let read = read_confined(&local, &roots).map(|source| handler_statements(&source));
-            let _ = internal.send(Internal::HandlersRead { ticket, read });
+            let _ = internal.send(Internal::from(DebuggeeInput::HandlersRead { ticket, read }));
         });
         // A read stuck in the filesystem must not hold the thread: ptvsd gets an answer anyway.
-        self.after(READ_TIMEOUT, Internal::HandlersReadTimeout(ticket));
+        self.editor.after(READ_TIMEOUT, DebuggeeInput::HandlersReadTimeout(ticket));
     }
 
     pub(super) fn on_handlers_read(&mut self, ticket: u64, read: Result<Vec<HandlerStatement>, Unreadable>) {
-        let Some(link) = self.phase.link_mut() else { return };
-        if let Some(answer) = link.exceptions.finish_read(ticket, read) {
+        if let Some(answer) = self.link.exceptions.finish_read(ticket, read) {
             self.send_handlers(answer);
         }
     }
 
     pub(super) fn on_handlers_read_timeout(&mut self, ticket: u64) {
-        let Some(link) = self.phase.link_mut() else { return };
-        if let Some(answer) = link.exceptions.time_out_read(ticket) {
+        if let Some(answer) = self.link.exceptions.time_out_read(ticket) {
             self.send_handlers(answer);
         }
     }
 
     fn send_handlers(&mut self, (file, statements, notice): (String, Vec<HandlerStatement>, Option<String>)) {
-        let Some(link) = self.phase.link_mut() else { return };
-        link.send(Command::SetExceptionHandlerInfo { file, statements });
+        self.link.send(Command::SetExceptionHandlerInfo { file, statements });
         if let Some(notice) = notice {
-            self.console(notice);
+            self.editor.console(notice);
         }
     }
 }

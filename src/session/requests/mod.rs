@@ -12,12 +12,12 @@ use super::connect::{connect_and_attach, AttachPlan};
 use super::debuggee::breakpoints::{is_template, BindState, BreakpointSpec, Outcome};
 use super::debuggee::handles::{FrameRef, VariableSource};
 use super::debuggee::link::{Link, PendingBreakpoints};
-use super::{Flow, Internal, Phase, Session};
+use super::{Debugging, Editor, Flow, Internal, Phase, Session};
 use crate::config::attach::AttachConfig;
 use crate::dap::bodies;
 use crate::dap::message::{to_value, Request, RequestError, ResponseBody};
 use crate::dap::requests::{
-    ContinueArguments, InitializeArguments, ModulesArguments, ScopesArguments, Served,
+    ContinueArguments, DebuggeeRequest, InitializeArguments, ModulesArguments, ScopesArguments, Served,
     SetExceptionBreakpointsArguments, StackTraceArguments, Step, StepArguments, ThreadArguments,
 };
 use crate::transport::{ConnectOptions, TlsOptions};
@@ -35,118 +35,54 @@ impl Session {
         let served = match Served::parse(&request) {
             Ok(served) => served,
             Err(error) => {
-                self.respond(&request, Err(error));
+                self.editor.respond(&request, Err(error));
                 return Flow::Continue;
             }
         };
-        let connecting = matches!(self.phase, Phase::Connecting { .. });
         let reply = match served {
-            Served::Initialize(arguments) => self.initialize(arguments),
+            Served::Initialize(arguments) => self.editor.initialize(arguments),
             Served::Attach(arguments) => return self.attach(request, &arguments),
             Served::Launch => Err(RequestError::new(
                 "ptvsd-dap attaches to a program that is already running with ptvsd.enable_attach(): use an \"attach\" configuration",
             )),
             Served::Disconnect => {
                 self.finalize("the editor disconnected").await;
-                self.respond(&request, Ok(None));
+                self.editor.respond(&request, Ok(None));
                 return Flow::Exit;
             }
             // ptvsd cannot end the remote process (§9.13): `terminate` ends the debug session
             // the same way, leaving the program running, and says so.
             Served::Terminate => {
                 self.finalize("the editor ended the session").await;
-                self.console("Detached: the remote program keeps running (ptvsd cannot stop it).");
-                self.respond(&request, Ok(None));
+                self.editor.console("Detached: the remote program keeps running (ptvsd cannot stop it).");
+                self.editor.respond(&request, Ok(None));
                 self.announce_end();
                 return Flow::Continue;
             }
             _ if matches!(self.phase, Phase::Ended) => Err(RequestError::new("the debug session has ended")),
             Served::Unknown => Err(unsupported(&request.command)),
-            served => match self.phase.link_mut() {
-                None if connecting => Err(RequestError::new(format!(
+            Served::Debuggee(asked) => match self.phase {
+                Phase::Attached(_) => {
+                    self.with_debuggee(|debugging| debugging.serve(request, asked));
+                    return Flow::Continue;
+                }
+                Phase::Connecting { .. } => Err(RequestError::new(format!(
                     "'{}' cannot run yet: the adapter is still attaching to the debuggee",
                     request.command
                 ))),
-                None => Err(RequestError::new(format!(
+                Phase::Unattached | Phase::Ended => Err(RequestError::new(format!(
                     "'{}' needs an attached debuggee: send 'attach' first",
                     request.command
                 ))),
-                Some(link) => match served {
-                    Served::ConfigurationDone => self.configuration_done(),
-                    Served::SetBreakpoints(arguments) => return self.set_breakpoints(request, arguments),
-                    Served::SetExceptionBreakpoints(arguments) => set_exception_breakpoints(link, arguments),
-                    Served::Threads => Ok(threads(link)),
-                    Served::StackTrace(arguments) => return self.stack_trace(request, arguments),
-                    Served::Scopes(arguments) => scopes(link, &arguments),
-                    Served::Variables(arguments) => return self.variables(request, arguments),
-                    Served::Evaluate(arguments) => return self.evaluate(request, arguments),
-                    Served::SetVariable(arguments) => return self.set_variable(request, arguments),
-                    Served::SetExpression(arguments) => return self.set_expression(request, arguments),
-                    Served::ExceptionInfo(arguments) => exception_info(link, &arguments),
-                    Served::Modules(arguments) => Ok(modules(link, &arguments)),
-                    Served::LoadedSources => Ok(loaded_sources(link)),
-                    Served::Source(arguments) => return self.source(request, &arguments),
-                    Served::Completions(arguments) => return self.completions(request, arguments),
-                    Served::GotoTargets(arguments) => self.goto_targets(&arguments),
-                    Served::Goto(arguments) => {
-                        self.goto(request, &arguments);
-                        return Flow::Continue;
-                    }
-                    Served::Continue(arguments) => self.resume(&arguments),
-                    Served::Step(step, arguments) => self.step(step, &arguments),
-                    Served::Pause => pause(link),
-                    // Answered above, before the debuggee is needed.
-                    Served::Initialize(_)
-                    | Served::Attach(_)
-                    | Served::Launch
-                    | Served::Disconnect
-                    | Served::Terminate
-                    | Served::Unknown => Err(unsupported(&request.command)),
-                },
             },
         };
-        self.respond(&request, reply);
+        self.editor.respond(&request, reply);
         Flow::Continue
-    }
-
-    fn initialize(&mut self, arguments: InitializeArguments) -> Reply {
-        self.client_id = arguments.client_id;
-        self.supports_progress = arguments.supports_progress_reporting.unwrap_or(false);
-        self.columns_start_at_1 = arguments.columns_start_at_1.unwrap_or(true);
-        let capabilities = dap_types::Capabilities {
-            supports_configuration_done_request: Some(true),
-            supports_conditional_breakpoints: Some(true),
-            supports_hit_conditional_breakpoints: Some(true),
-            supports_evaluate_for_hovers: Some(true),
-            supports_log_points: Some(true),
-            supports_set_variable: Some(true),
-            supports_set_expression: Some(true),
-            supports_exception_info_request: Some(true),
-            supports_modules_request: Some(true),
-            supports_loaded_sources_request: Some(true),
-            supports_value_formatting_options: Some(true),
-            supports_completions_request: Some(true),
-            supports_clipboard_context: Some(true),
-            supports_single_thread_execution_requests: Some(true),
-            supports_exception_options: Some(true),
-            supports_exception_filter_options: Some(true),
-            completion_trigger_characters: Some(vec![".".to_string()]),
-            supports_terminate_request: Some(true),
-            support_terminate_debuggee: Some(false),
-            exception_breakpoint_filters: Some(
-                super::exceptions::FILTERS
-                    .iter()
-                    .map(|(filter, label, description)| exception_filter(filter, label, description))
-                    .collect(),
-            ),
-            ..dap_types::Capabilities::default()
-        };
-        Ok(Some(to_value(capabilities)))
     }
 
     fn attach(&mut self, request: Request, arguments: &Value) -> Flow {
         if let Phase::Connecting { .. } | Phase::Attached(_) = self.phase {
-            self.respond(
+            self.editor.respond(
                 &request,
                 Err(RequestError::new("already attached: one ptvsd-dap session debugs one process")),
             );
@@ -155,18 +91,18 @@ impl Session {
         let config = match AttachConfig::from_arguments(arguments) {
             Ok(config) => config,
             Err(problem) => {
-                self.respond(&request, Err(RequestError::new(format!("cannot attach: {problem}"))));
+                self.editor.respond(&request, Err(RequestError::new(format!("cannot attach: {problem}"))));
                 return Flow::Continue;
             }
         };
-        let timeout = if self.client_id.as_deref() == Some("hx") {
+        let timeout = if self.editor.client_id.as_deref() == Some("hx") {
             // Helix gives `attach` 20 s: answer before it gives up (the site keeps waking).
             HELIX_ATTACH_LIMIT.min(config.connect_timeout)
         } else {
             config.connect_timeout
         };
         if config.insecure {
-            self.console("Warning: 'insecure' is set: the server's TLS certificate is not verified.");
+            self.editor.console("Warning: 'insecure' is set: the server's TLS certificate is not verified.");
         }
         let plan = AttachPlan {
             target: config.target.clone(),
@@ -177,8 +113,8 @@ impl Session {
             debug_options: config.debug_options.clone(),
             timeout,
         };
-        let progress = self.start_progress(&request, &format!("Attaching to {}", config.target));
-        let internal = self.internal_tx.clone();
+        let progress = self.editor.start_progress(&request, &format!("Attaching to {}", config.target));
+        let internal = self.editor.internal_tx.clone();
         tokio::spawn(async move {
             let result = connect_and_attach(&plan, &progress).await;
             let _ = internal.send(Internal::Connected(Box::new(result)));
@@ -186,22 +122,52 @@ impl Session {
         self.phase = Phase::Connecting { request, config: Box::new(config) };
         Flow::Continue
     }
+}
+
+impl Debugging<'_> {
+    /// A request that needs the debuggee, with the link at hand. Each is answered here or,
+    /// when its answer comes from the debuggee, through `waiting.rs`.
+    fn serve(&mut self, request: Request, asked: DebuggeeRequest) {
+        use DebuggeeRequest as On;
+        let link = &mut *self.link;
+        let reply = match asked {
+            On::ConfigurationDone => self.configuration_done(),
+            On::SetBreakpoints(arguments) => return self.set_breakpoints(request, arguments),
+            On::SetExceptionBreakpoints(arguments) => set_exception_breakpoints(link, arguments),
+            On::Threads => Ok(threads(link)),
+            On::StackTrace(arguments) => return self.stack_trace(request, arguments),
+            On::Scopes(arguments) => scopes(link, &arguments),
+            On::Variables(arguments) => return self.variables(request, arguments),
+            On::Evaluate(arguments) => return self.evaluate(request, arguments),
+            On::SetVariable(arguments) => return self.set_variable(request, arguments),
+            On::SetExpression(arguments) => return self.set_expression(request, arguments),
+            On::ExceptionInfo(arguments) => exception_info(link, &arguments),
+            On::Modules(arguments) => Ok(modules(link, &arguments)),
+            On::LoadedSources => Ok(loaded_sources(link)),
+            On::Source(arguments) => return self.source(request, &arguments),
+            On::Completions(arguments) => return self.completions(request, arguments),
+            On::GotoTargets(arguments) => goto::targets(link, &arguments),
+            On::Goto(arguments) => return self.goto(request, &arguments),
+            On::Continue(arguments) => self.resume(&arguments),
+            On::Step(step, arguments) => self.step(step, &arguments),
+            On::Pause => pause(link),
+        };
+        self.editor.respond(&request, reply);
+    }
 
     fn configuration_done(&mut self) -> Reply {
-        if let Some(link) = self.phase.link_mut() {
-            link.stop.configuration_done = true;
-            if let super::debuggee::stop::AttachStop::Arrived(tid) = link.stop.attach_stop {
-                self.start_attach_probe(tid);
-            }
+        self.link.stop.configuration_done = true;
+        if let super::debuggee::stop::AttachStop::Arrived(tid) = self.link.stop.attach_stop {
+            self.start_attach_probe(tid);
         }
         Ok(None)
     }
 
-    fn set_breakpoints(&mut self, request: Request, arguments: dap_types::SetBreakpointsArguments) -> Flow {
-        let Some(link) = self.phase.link_mut() else { return Flow::Continue };
+    fn set_breakpoints(&mut self, request: Request, arguments: dap_types::SetBreakpointsArguments) {
+        let link = &mut *self.link;
         let Some(path) = arguments.source.path.clone() else {
-            self.respond(&request, Err(RequestError::new("setBreakpoints needs a source with a 'path'")));
-            return Flow::Continue;
+            self.editor.respond(&request, Err(RequestError::new("setBreakpoints needs a source with a 'path'")));
+            return;
         };
         let requested = arguments.breakpoints.unwrap_or_default();
         let lines: Vec<i64> = requested.iter().map(|bp| bp.line as i64).collect();
@@ -222,8 +188,8 @@ impl Session {
                 .iter()
                 .map(|line| bodies::breakpoint(None, false, Some(TEMPLATES_ON_22.to_string()), *line as u64))
                 .collect();
-            self.respond(&request, Ok(Some(to_value(dap_types::SetBreakpointsResponse { breakpoints }))));
-            return Flow::Continue;
+            self.editor.respond(&request, Ok(Some(to_value(dap_types::SetBreakpointsResponse { breakpoints }))));
+            return;
         }
         let (commands, outcomes) = link.breakpoints.set_for_file(&remote, specs);
         let awaits_reply = commands.iter().any(|command| matches!(command, Command::SetBreakpoint { .. }));
@@ -234,17 +200,16 @@ impl Session {
         if awaits_reply {
             // Answer once ptvsd says whether the new ones bound: one round trip, and the editor
             // shows the truth at once instead of a flicker of unverified breakpoints.
-            self.wait_on_debuggee(request, WaitsOn::Breakpoints(pending), Some(BREAKPOINT_REPLY_TIMEOUT));
+            self.editor.wait_on_debuggee(request, WaitsOn::Breakpoints(pending), Some(BREAKPOINT_REPLY_TIMEOUT));
         } else {
             let body = breakpoints_body(link, &pending);
-            self.respond(&request, Ok(Some(body)));
+            self.editor.respond(&request, Ok(Some(body)));
         }
-        Flow::Continue
     }
 
     /// Answers every `setBreakpoints` whose new breakpoints have all been confirmed.
     pub(super) fn answer_confirmed_breakpoints(&mut self) {
-        let Some(link) = self.phase.link() else { return };
+        let link = &*self.link;
         let confirmed = |on: &WaitsOn| match on {
             WaitsOn::Breakpoints(pending) => pending.outcomes.iter().all(|outcome| match outcome {
                 Outcome::Installed { id } => {
@@ -254,18 +219,16 @@ impl Session {
             }),
             _ => false,
         };
-        let ready = self.waiting.take_where(confirmed);
-        for waiting in ready {
-            let Some(link) = self.phase.link() else { return };
+        for waiting in self.editor.waiting.take_where(confirmed) {
             if let WaitsOn::Breakpoints(pending) = &waiting.on {
                 let body = breakpoints_body(link, pending);
-                self.respond(&waiting.request, Ok(Some(body)));
+                self.editor.respond(&waiting.request, Ok(Some(body)));
             }
         }
     }
 
     fn resume(&mut self, arguments: &ContinueArguments) -> Reply {
-        let Some(link) = self.phase.link_mut() else { return Ok(None) };
+        let link = &mut *self.link;
         let requested = arguments.thread_id.and_then(|id| link.threads.tid_of(id));
         let requested_blocked = requested.filter(|tid| link.threads.get(*tid).is_some_and(|t| t.blocked));
         if let (true, Some(tid)) = (arguments.single_thread, requested_blocked) {
@@ -286,7 +249,7 @@ impl Session {
     }
 
     fn step(&mut self, step: Step, arguments: &StepArguments) -> Reply {
-        let Some(link) = self.phase.link_mut() else { return Ok(None) };
+        let link = &mut *self.link;
         let thread_id = arguments.thread_id;
         let tid =
             link.threads.tid_of(thread_id).ok_or_else(|| RequestError::new(format!("unknown threadId {thread_id}")))?;
@@ -320,11 +283,47 @@ impl Session {
     /// for this stop is stale.
     pub(super) fn after_resume(&mut self) {
         self.resumed_all();
-        let Some(link) = self.phase.link_mut() else { return };
-        let dropped = link.evaluations.drain_queued();
+        let dropped = self.link.evaluations.drain_queued();
         for work in dropped {
             self.fail_waiter(work.waiter, "the program resumed before this could be evaluated".into());
         }
+    }
+}
+
+impl Editor {
+    fn initialize(&mut self, arguments: InitializeArguments) -> Reply {
+        self.client_id = arguments.client_id;
+        self.supports_progress = arguments.supports_progress_reporting.unwrap_or(false);
+        self.columns_start_at_1 = arguments.columns_start_at_1.unwrap_or(true);
+        let capabilities = dap_types::Capabilities {
+            supports_configuration_done_request: Some(true),
+            supports_conditional_breakpoints: Some(true),
+            supports_hit_conditional_breakpoints: Some(true),
+            supports_evaluate_for_hovers: Some(true),
+            supports_log_points: Some(true),
+            supports_set_variable: Some(true),
+            supports_set_expression: Some(true),
+            supports_exception_info_request: Some(true),
+            supports_modules_request: Some(true),
+            supports_loaded_sources_request: Some(true),
+            supports_value_formatting_options: Some(true),
+            supports_completions_request: Some(true),
+            supports_clipboard_context: Some(true),
+            supports_single_thread_execution_requests: Some(true),
+            supports_exception_options: Some(true),
+            supports_exception_filter_options: Some(true),
+            completion_trigger_characters: Some(vec![".".to_string()]),
+            supports_terminate_request: Some(true),
+            support_terminate_debuggee: Some(false),
+            exception_breakpoint_filters: Some(
+                super::exceptions::FILTERS
+                    .iter()
+                    .map(|(filter, label, description)| exception_filter(filter, label, description))
+                    .collect(),
+            ),
+            ..dap_types::Capabilities::default()
+        };
+        Ok(Some(to_value(capabilities)))
     }
 }
 
@@ -450,35 +449,33 @@ fn threads(link: &Link) -> ResponseBody {
 /// How long a running thread's frames may take before the stack is answered from its snapshot.
 const STACK_REPLY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
-impl Session {
+impl Debugging<'_> {
     /// A thread that runs while another is stopped on an exception (§8.3) has moved on since
     /// ptvsd's snapshot: on 3.1/3.2 its frames are fetched (`thrf`, fatal to 2.2 and, should the
     /// thread exit meanwhile, to 3.0's loop). Every other stack comes from the frames at hand.
-    fn stack_trace(&mut self, request: Request, arguments: StackTraceArguments) -> Flow {
-        let Some(link) = self.phase.link_mut() else { return Flow::Continue };
+    fn stack_trace(&mut self, request: Request, arguments: StackTraceArguments) {
+        let link = &mut *self.link;
         let running =
             link.threads.tid_of(arguments.thread_id).filter(|tid| link.threads.get(*tid).is_some_and(|t| !t.blocked));
         let fetchable = link.stop.others_running && matches!(link.release, Release::Ptvsd31 | Release::Ptvsd32);
         if let (Some(tid), true) = (running, fetchable) {
-            if !self.waiting.any(|on| matches!(on, WaitsOn::Stack(waiting, _) if *waiting == tid)) {
+            if !self.editor.waiting.any(|on| matches!(on, WaitsOn::Stack(waiting, _) if *waiting == tid)) {
                 link.send(Command::GetThreadFrames { tid });
             }
-            self.wait_on_debuggee(request, WaitsOn::Stack(tid, arguments), Some(STACK_REPLY_TIMEOUT));
-            return Flow::Continue;
+            self.editor.wait_on_debuggee(request, WaitsOn::Stack(tid, arguments), Some(STACK_REPLY_TIMEOUT));
+            return;
         }
         let reply = stack_trace_from_cache(link, &arguments);
-        self.respond(&request, reply);
-        Flow::Continue
+        self.editor.respond(&request, reply);
     }
 
     /// Answers the `stackTrace` requests waiting for `tid`'s frames, from the frames now at hand.
     pub(super) fn answer_waiting_stacks(&mut self, tid: Tid) {
-        let ready = self.waiting.take_where(|on| matches!(on, WaitsOn::Stack(waiting, _) if *waiting == tid));
+        let ready = self.editor.waiting.take_where(|on| matches!(on, WaitsOn::Stack(waiting, _) if *waiting == tid));
         for waiting in ready {
-            let Some(link) = self.phase.link_mut() else { return };
             if let WaitsOn::Stack(_, arguments) = &waiting.on {
-                let reply = stack_trace_from_cache(link, arguments);
-                self.respond(&waiting.request, reply);
+                let reply = stack_trace_from_cache(self.link, arguments);
+                self.editor.respond(&waiting.request, reply);
             }
         }
     }
