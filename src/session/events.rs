@@ -72,7 +72,7 @@ impl Debugging<'_> {
         }
         tracing::info!("{greeting}");
         self.editor.respond(request, Ok(None));
-        self.editor.send_event("initialized", bodies::empty());
+        self.editor.send::<dap_types::events::Initialized>(());
         self.editor.console(greeting);
         for warning in warnings {
             self.editor.console(format!("Warning: {warning}"));
@@ -225,8 +225,10 @@ impl Debugging<'_> {
                 if link.files.modules.len() < super::debuggee::link::MAX_MODULES {
                     link.files.modules.push((id, file));
                 }
-                self.editor
-                    .send_event("module", dap_types::ModuleEvent { reason: dap_types::ModuleEventReason::New, module });
+                self.editor.send::<dap_types::events::Module>(dap_types::ModuleEvent {
+                    reason: dap_types::ModuleEventReason::New,
+                    module,
+                });
             }
             Event::SetLineNumberResult { success, tid, .. } => self.on_line_set(success, tid),
             Event::ModulesChanged | Event::BreakpointHitCount { .. } | Event::Ignored { .. } => {}
@@ -314,16 +316,13 @@ impl Debugging<'_> {
             .config
             .long_stop_warning
             .filter(|_| link.stop.long_stop_timer.as_ref().is_none_or(|(timed, _)| *timed != generation));
-        self.editor.send_event(
-            "stopped",
-            bodies::stopped(
-                reason,
-                dap_id,
-                all_threads.unwrap_or(true),
-                description,
-                hit_breakpoint.map(|id| vec![id]),
-            ),
-        );
+        self.editor.send::<dap_types::events::Stopped>(bodies::stopped(
+            reason,
+            dap_id,
+            all_threads.unwrap_or(true),
+            description,
+            hit_breakpoint.map(|id| vec![id]),
+        ));
         if let Some(delay) = long_stop_warning {
             let timer = self.editor.after(delay, DebuggeeInput::LongStop(generation));
             if let Some((_, previous)) = self.link.stop.long_stop_timer.replace((generation, timer)) {
@@ -376,8 +375,10 @@ impl Debugging<'_> {
         let (line, dap_id) = (bp.spec.line as u64, bp.dap_id);
         if answered_later && matches!(state, BindState::Bound | BindState::TemplateHit) {
             let breakpoint = bodies::breakpoint(Some(dap_id), true, None, line);
-            self.editor
-                .send_event("breakpoint", BreakpointEvent { reason: BreakpointEventReason::Changed, breakpoint });
+            self.editor.send::<dap_types::events::Breakpoint>(BreakpointEvent {
+                reason: BreakpointEventReason::Changed,
+                breakpoint,
+            });
         }
         self.answer_confirmed_breakpoints();
     }
@@ -453,8 +454,10 @@ impl Debugging<'_> {
                 Some(super::requests::TEMPLATES_ON_22.to_string()),
                 line as u64,
             );
-            self.editor
-                .send_event("breakpoint", BreakpointEvent { reason: BreakpointEventReason::Changed, breakpoint });
+            self.editor.send::<dap_types::events::Breakpoint>(BreakpointEvent {
+                reason: BreakpointEventReason::Changed,
+                breakpoint,
+            });
         }
     }
 

@@ -245,7 +245,7 @@ impl Session {
             Phase::Attached(_) => tracing::error!("the session was announced over while still attached"),
             Phase::Unattached | Phase::Connecting { .. } => self.phase = Phase::Ended,
         }
-        self.editor.send_event("terminated", dap_types::TerminatedEvent { restart: None });
+        self.editor.send::<dap_types::events::Terminated>(dap_types::TerminatedEvent { restart: None });
         let internal = self.editor.internal_tx.clone();
         tokio::spawn(async move {
             tokio::time::sleep(EXIT_GRACE).await;
@@ -296,11 +296,14 @@ impl Editor {
                 std::mem::take(&mut self.dropped_output)
             );
             self.backlog.admit(&notice);
-            self.send_event("output", crate::dap::bodies::output(dap_types::OutputEventCategory::Console, notice));
+            self.send::<dap_types::events::Output>(crate::dap::bodies::output(
+                dap_types::OutputEventCategory::Console,
+                notice,
+            ));
         }
         // Long output goes out in pieces that each fit a message (`values/shorten.rs`).
         for piece in values::shorten::split(&text, values::shorten::OUTPUT_CHUNK) {
-            self.send_event("output", crate::dap::bodies::output(category.clone(), piece.to_string()));
+            self.send::<dap_types::events::Output>(crate::dap::bodies::output(category.clone(), piece.to_string()));
         }
     }
 
@@ -308,12 +311,13 @@ impl Editor {
     /// stop would not move its cursor (editor-clients.md): it asks for threads at each stop.
     fn thread_event(&self, reason: dap_types::ThreadEventReason, dap_id: u64) {
         if self.client_id.as_deref() != Some("hx") {
-            self.send_event("thread", dap_types::ThreadEvent { reason, thread_id: dap_id });
+            self.send::<dap_types::events::Thread>(dap_types::ThreadEvent { reason, thread_id: dap_id });
         }
     }
 
-    fn send_event(&self, event: &str, body: impl serde::Serialize) {
-        let _ = self.out.send(Outgoing::event(event, body));
+    /// An event, named by its dap-types type, so its body is the one DAP gives that event.
+    fn send<E: dap_types::events::Event>(&self, body: E::Body) {
+        let _ = self.out.send(Outgoing::event::<E>(body));
     }
 
     /// A line in the editor's debug console.
@@ -322,7 +326,10 @@ impl Editor {
         if !text.ends_with('\n') {
             text.push('\n');
         }
-        self.send_event("output", crate::dap::bodies::output(dap_types::OutputEventCategory::Console, text));
+        self.send::<dap_types::events::Output>(crate::dap::bodies::output(
+            dap_types::OutputEventCategory::Console,
+            text,
+        ));
     }
 
     /// Reports the steps of a long operation: as DAP progress when the editor supports it,
@@ -332,17 +339,14 @@ impl Editor {
         let progress_id = format!("request-{}", request.seq);
         let as_progress = self.supports_progress;
         if as_progress {
-            let _ = out.send(Outgoing::event(
-                "progressStart",
-                dap_types::ProgressStartEvent {
-                    progress_id: progress_id.clone(),
-                    title: title.to_string(),
-                    request_id: u64::try_from(request.seq).ok(),
-                    cancellable: None,
-                    message: None,
-                    percentage: None,
-                },
-            ));
+            let _ = out.send(Outgoing::event::<dap_types::events::ProgressStart>(dap_types::ProgressStartEvent {
+                progress_id: progress_id.clone(),
+                title: title.to_string(),
+                request_id: u64::try_from(request.seq).ok(),
+                cancellable: None,
+                message: None,
+                percentage: None,
+            }));
         } else {
             self.console(format!("{title} ..."));
         }
@@ -353,12 +357,12 @@ impl Editor {
                     message: Some(message),
                     percentage: None,
                 };
-                Outgoing::event("progressUpdate", update)
+                Outgoing::event::<dap_types::events::ProgressUpdate>(update)
             } else {
-                Outgoing::event(
-                    "output",
-                    crate::dap::bodies::output(dap_types::OutputEventCategory::Console, format!("{message}\n")),
-                )
+                Outgoing::event::<dap_types::events::Output>(crate::dap::bodies::output(
+                    dap_types::OutputEventCategory::Console,
+                    format!("{message}\n"),
+                ))
             };
             let _ = out.send(event);
         }
@@ -367,13 +371,10 @@ impl Editor {
     fn end_progress(&self, request: &Request, succeeded: bool) {
         if self.supports_progress {
             let message = if succeeded { "attached" } else { "failed" };
-            self.send_event(
-                "progressEnd",
-                dap_types::ProgressEndEvent {
-                    progress_id: format!("request-{}", request.seq),
-                    message: Some(message.to_string()),
-                },
-            );
+            self.send::<dap_types::events::ProgressEnd>(dap_types::ProgressEndEvent {
+                progress_id: format!("request-{}", request.seq),
+                message: Some(message.to_string()),
+            });
         }
     }
 

@@ -15,6 +15,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use dap_types::ExceptionBreakMode;
+
 use super::paths::PathMapper;
 use super::{DebuggeeInput, Debugging, Internal};
 use crate::wire::model::{Command, HandlerStatement};
@@ -95,7 +97,6 @@ impl ExceptionSettings {
         let mut break_on: BTreeMap<String, i64> = NEVER_BREAK.iter().map(|name| (name.to_string(), 0)).collect();
         for (filter, condition) in filters {
             let (mode, user) = ptvsd_mode(filter)
-                .filter(|_| filter != "never")
                 .ok_or_else(|| format!("unknown exception filter '{filter}': use raised, uncaught or userUnhandled"))?;
             user_unhandled |= user;
             match condition.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
@@ -108,9 +109,7 @@ impl ExceptionSettings {
             }
         }
         for option in options {
-            let (mode, user) = ptvsd_mode(&option.break_mode).ok_or_else(|| {
-                format!("unknown break mode '{}': use never, always, unhandled or userUnhandled", option.break_mode)
-            })?;
+            let (mode, user) = break_mode(option.break_mode);
             user_unhandled |= user;
             match option.path.as_slice() {
                 [] => {}
@@ -255,15 +254,24 @@ pub fn table(default_mode: i64) -> Command {
     Command::SetExceptionInfo { default_mode, break_on: NEVER_BREAK.iter().map(|name| (name.to_string(), 0)).collect() }
 }
 
-/// ptvsd's mode for a DAP filter or break mode (they name the same three modes), and whether
-/// it means user-unhandled (built from the `REQH` answers, §9.8.1).
-fn ptvsd_mode(name: &str) -> Option<(i64, bool)> {
-    match name {
-        "never" => Some((0, false)),
-        "raised" | "always" => Some((MODE_RAISED, false)),
-        "uncaught" | "unhandled" => Some((MODE_UNHANDLED, false)),
-        "userUnhandled" => Some((MODE_UNHANDLED, true)),
+/// ptvsd's mode for a DAP filter, and whether it means user-unhandled (built from the `REQH`
+/// answers, §9.8.1).
+fn ptvsd_mode(filter: &str) -> Option<(i64, bool)> {
+    match filter {
+        "raised" => Some(break_mode(ExceptionBreakMode::Always)),
+        "uncaught" => Some(break_mode(ExceptionBreakMode::Unhandled)),
+        "userUnhandled" => Some(break_mode(ExceptionBreakMode::UserUnhandled)),
         _ => None,
+    }
+}
+
+/// ptvsd's mode for a DAP break mode (the filters name the same modes).
+fn break_mode(mode: ExceptionBreakMode) -> (i64, bool) {
+    match mode {
+        ExceptionBreakMode::Never => (0, false),
+        ExceptionBreakMode::Always => (MODE_RAISED, false),
+        ExceptionBreakMode::Unhandled => (MODE_UNHANDLED, false),
+        ExceptionBreakMode::UserUnhandled => (MODE_UNHANDLED, true),
     }
 }
 
@@ -271,7 +279,7 @@ fn ptvsd_mode(name: &str) -> Option<(i64, bool)> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExceptionOption {
     pub path: Vec<Vec<String>>,
-    pub break_mode: String,
+    pub break_mode: ExceptionBreakMode,
 }
 
 /// `ValueError, builtins.KeyError, myapp.errors.PaymentError` as ptvsd's table names them:
@@ -343,7 +351,7 @@ mod tests {
         ];
         let option = ExceptionOption {
             path: vec![vec!["Python Exceptions".into()], vec!["myapp.PaymentError".into()]],
-            break_mode: "never".into(),
+            break_mode: ExceptionBreakMode::Never,
         };
         let Ok(Command::SetExceptionInfo { default_mode, break_on }) = settings.configure(&conditioned, &[option])
         else {
@@ -355,7 +363,8 @@ mod tests {
         assert_eq!(modes["KeyError"], MODE_RAISED, "named explicitly: the never-break default gives way");
         assert_eq!(modes["StopIteration"], 0);
         assert_eq!(modes["myapp.PaymentError"], 0);
-        let category = ExceptionOption { path: vec![vec!["Python Exceptions".into()]], break_mode: "always".into() };
+        let category =
+            ExceptionOption { path: vec![vec!["Python Exceptions".into()]], break_mode: ExceptionBreakMode::Always };
         assert!(matches!(
             settings.configure(&[], &[category]),
             Ok(Command::SetExceptionInfo { default_mode: MODE_RAISED, .. })

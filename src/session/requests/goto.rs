@@ -6,12 +6,13 @@
 use dap_types::StoppedEventReason;
 
 use super::waiting::WaitsOn;
-use crate::dap::message::{to_value, Request, RequestError, ResponseBody};
-use crate::dap::requests::{GotoArguments, GotoTargetsArguments};
+use crate::dap::message::{body, Request, RequestError, ResponseBody};
 use crate::session::debuggee::link::Link;
 use crate::session::{Debugging, Editor};
 use crate::wire::generation::Release;
 use crate::wire::model::{Command, Tid};
+use dap_types::requests;
+use dap_types::{GotoArguments, GotoTargetsArguments};
 
 /// VS waited 2 s for ptvsd's answer; a slow link gets more.
 pub const GOTO_REPLY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -42,7 +43,7 @@ pub(in crate::session) fn targets(link: &Link, arguments: &GotoTargetsArguments)
         return Err(RequestError::new(reason));
     }
     let path = arguments.source.path.as_deref().unwrap_or_default();
-    let line = arguments.line;
+    let line = i64::try_from(arguments.line).unwrap_or(i64::MAX);
     let top_frame = link
         .threads
         .iter()
@@ -72,7 +73,7 @@ pub(in crate::session) fn targets(link: &Link, arguments: &GotoTargetsArguments)
         end_column: None,
         instruction_pointer_reference: None,
     };
-    Ok(Some(to_value(dap_types::GotoTargetsResponse { targets: vec![target] })))
+    Ok(body::<requests::GotoTargets>(dap_types::GotoTargetsResponse { targets: vec![target] }))
 }
 
 impl Editor {
@@ -84,7 +85,7 @@ impl Editor {
                 supports_goto_targets_request: Some(true),
                 ..dap_types::Capabilities::default()
             };
-            self.send_event("capabilities", dap_types::CapabilitiesEvent { capabilities });
+            self.send::<dap_types::events::Capabilities>(dap_types::CapabilitiesEvent { capabilities });
         }
     }
 }
@@ -109,7 +110,9 @@ impl Debugging<'_> {
             return Err(RequestError::new("an earlier set next statement has not been answered yet"));
         }
         let thread_id = arguments.thread_id;
-        let line = arguments.target_id;
+        // Each target's id is its line (`targets`).
+        let line = i64::try_from(arguments.target_id)
+            .map_err(|_| RequestError::new(format!("unknown targetId {}", arguments.target_id)))?;
         let tid =
             link.threads.tid_of(thread_id).ok_or_else(|| RequestError::new(format!("unknown threadId {thread_id}")))?;
         let thread = link.threads.get(tid).ok_or_else(|| RequestError::new(format!("unknown threadId {thread_id}")))?;
@@ -149,8 +152,13 @@ impl Debugging<'_> {
             None => 0,
         };
         self.editor.respond(&request, Ok(None));
-        self.editor
-            .send_event("stopped", crate::dap::bodies::stopped(StoppedEventReason::Goto, dap_id, true, None, None));
+        self.editor.send::<dap_types::events::Stopped>(crate::dap::bodies::stopped(
+            StoppedEventReason::Goto,
+            dap_id,
+            true,
+            None,
+            None,
+        ));
     }
 }
 

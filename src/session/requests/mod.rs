@@ -15,14 +15,16 @@ use super::debuggee::link::{Link, PendingBreakpoints};
 use super::{Debugging, Editor, Flow, Internal, Phase, Session};
 use crate::config::attach::AttachConfig;
 use crate::dap::bodies;
-use crate::dap::message::{to_value, Request, RequestError, ResponseBody};
-use crate::dap::requests::{
-    ContinueArguments, DebuggeeRequest, InitializeArguments, ModulesArguments, ScopesArguments, Served,
-    SetExceptionBreakpointsArguments, StackTraceArguments, Step, StepArguments, ThreadArguments,
-};
+use crate::dap::message::{body, Request, RequestError, ResponseBody};
+use crate::dap::requests::{DebuggeeRequest, Served, Step};
 use crate::transport::{ConnectOptions, TlsOptions};
 use crate::wire::generation::Release;
 use crate::wire::model::{Command, Tid};
+use dap_types::requests;
+use dap_types::{
+    ContinueArguments, ExceptionInfoArguments, InitializeRequestArguments, ModulesArguments, ScopesArguments,
+    SetExceptionBreakpointsArguments, StackTraceArguments,
+};
 
 const HELIX_ATTACH_LIMIT: std::time::Duration = std::time::Duration::from_secs(15);
 const BREAKPOINT_REPLY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
@@ -149,7 +151,7 @@ impl Debugging<'_> {
             On::GotoTargets(arguments) => goto::targets(link, &arguments),
             On::Goto(arguments) => return self.goto(request, &arguments),
             On::Continue(arguments) => self.resume(&arguments),
-            On::Step(step, arguments) => self.step(step, &arguments),
+            On::Step(step) => self.step(&step),
             On::Pause => pause(link),
         };
         self.editor.respond(&request, reply);
@@ -188,7 +190,10 @@ impl Debugging<'_> {
                 .iter()
                 .map(|line| bodies::breakpoint(None, false, Some(TEMPLATES_ON_22.to_string()), *line as u64))
                 .collect();
-            self.editor.respond(&request, Ok(Some(to_value(dap_types::SetBreakpointsResponse { breakpoints }))));
+            self.editor.respond(
+                &request,
+                Ok(body::<requests::SetBreakpoints>(dap_types::SetBreakpointsResponse { breakpoints })),
+            );
             return;
         }
         let (commands, outcomes) = link.breakpoints.set_for_file(&remote, specs);
@@ -203,7 +208,7 @@ impl Debugging<'_> {
             self.editor.wait_on_debuggee(request, WaitsOn::Breakpoints(pending), Some(BREAKPOINT_REPLY_TIMEOUT));
         } else {
             let body = breakpoints_body(link, &pending);
-            self.editor.respond(&request, Ok(Some(body)));
+            self.editor.respond(&request, Ok(body));
         }
     }
 
@@ -222,21 +227,21 @@ impl Debugging<'_> {
         for waiting in self.editor.waiting.take_where(confirmed) {
             if let WaitsOn::Breakpoints(pending) = &waiting.on {
                 let body = breakpoints_body(link, pending);
-                self.editor.respond(&waiting.request, Ok(Some(body)));
+                self.editor.respond(&waiting.request, Ok(body));
             }
         }
     }
 
     fn resume(&mut self, arguments: &ContinueArguments) -> Reply {
         let link = &mut *self.link;
-        let requested = arguments.thread_id.and_then(|id| link.threads.tid_of(id));
+        let requested = link.threads.tid_of(arguments.thread_id);
         let requested_blocked = requested.filter(|tid| link.threads.get(*tid).is_some_and(|t| t.blocked));
-        if let (true, Some(tid)) = (arguments.single_thread, requested_blocked) {
+        if let (Some(true), Some(tid)) = (arguments.single_thread, requested_blocked) {
             if link.stop.attach_thread != Some(tid) {
                 // `rest`: this thread runs, the others stay paused (§9.6).
                 link.send(Command::ClearStepping { tid });
                 link.resume_thread(tid);
-                return Ok(Some(continued(false)));
+                return Ok(continued(false));
             }
         }
         if let Some(tid) = requested_blocked.or(link.threads.first_blocked()) {
@@ -245,15 +250,15 @@ impl Debugging<'_> {
             link.send(Command::ResumeAll);
             self.after_resume();
         }
-        Ok(Some(continued(true)))
+        Ok(continued(true))
     }
 
-    fn step(&mut self, step: Step, arguments: &StepArguments) -> Reply {
+    fn step(&mut self, step: &Step) -> Reply {
         let link = &mut *self.link;
-        let thread_id = arguments.thread_id;
+        let thread_id = step.thread_id();
         let tid =
             link.threads.tid_of(thread_id).ok_or_else(|| RequestError::new(format!("unknown threadId {thread_id}")))?;
-        if arguments.single_thread {
+        if step.single_thread() {
             return Err(RequestError::new(
                 "ptvsd resumes every thread for a step: step without 'single thread', or continue this thread alone",
             ));
@@ -270,9 +275,9 @@ impl Debugging<'_> {
             ));
         }
         link.send(match step {
-            Step::In => Command::StepInto { tid },
-            Step::Out => Command::StepOut { tid },
-            Step::Over => Command::StepOver { tid },
+            Step::In(_) => Command::StepInto { tid },
+            Step::Out(_) => Command::StepOut { tid },
+            Step::Over(_) => Command::StepOver { tid },
         });
         self.after_resume();
         // Helix parses no body for the step requests (editor-clients.md).
@@ -291,10 +296,10 @@ impl Debugging<'_> {
 }
 
 impl Editor {
-    fn initialize(&mut self, arguments: InitializeArguments) -> Reply {
+    fn initialize(&mut self, arguments: InitializeRequestArguments) -> Reply {
         self.client_id = arguments.client_id;
         self.supports_progress = arguments.supports_progress_reporting.unwrap_or(false);
-        self.columns_start_at_1 = arguments.columns_start_at_1.unwrap_or(true);
+        self.columns_start_at_1 = arguments.columns_start_at1.unwrap_or(true);
         let capabilities = dap_types::Capabilities {
             supports_configuration_done_request: Some(true),
             supports_conditional_breakpoints: Some(true),
@@ -323,7 +328,7 @@ impl Editor {
             ),
             ..dap_types::Capabilities::default()
         };
-        Ok(Some(to_value(capabilities)))
+        Ok(body::<requests::Initialize>(capabilities))
     }
 }
 
@@ -339,8 +344,8 @@ fn exception_filter(filter: &str, label: &str, description: &str) -> dap_types::
 }
 
 /// The `continue` answer: whether every thread runs again.
-fn continued(all_threads: bool) -> serde_json::Value {
-    to_value(dap_types::ContinueResponse { all_threads_continued: Some(all_threads) })
+fn continued(all_threads: bool) -> ResponseBody {
+    body::<requests::Continue>(dap_types::ContinueResponse { all_threads_continued: Some(all_threads) })
 }
 
 fn unsupported(command: &str) -> RequestError {
@@ -354,24 +359,26 @@ fn stale(what: &str) -> RequestError {
 fn set_exception_breakpoints(link: &mut Link, arguments: SetExceptionBreakpointsArguments) -> Reply {
     let mut filters: Vec<(String, Option<String>)> =
         arguments.filters.into_iter().map(|filter| (filter, None)).collect();
-    filters.extend(arguments.filter_options.into_iter().map(|option| (option.filter_id, option.condition)));
+    let filter_options = arguments.filter_options.unwrap_or_default();
+    filters.extend(filter_options.into_iter().map(|option| (option.filter_id, option.condition)));
     let mut options = Vec::new();
-    for option in arguments.exception_options {
-        if option.path.iter().any(|segment| segment.negate) {
+    for option in arguments.exception_options.unwrap_or_default() {
+        let path = option.path.unwrap_or_default();
+        if path.iter().any(|segment| segment.negate == Some(true)) {
             return Err(RequestError::new(
                 "exception options with 'negate' are not supported: name the exception types to break on",
             ));
         }
-        let path = option.path.into_iter().map(|segment| segment.names).collect();
+        let path = path.into_iter().map(|segment| segment.names).collect();
         options.push(super::exceptions::ExceptionOption { path, break_mode: option.break_mode });
     }
     let table = link.exceptions.configure(&filters, &options).map_err(RequestError::new)?;
     link.send(table);
-    Ok(Some(to_value(bodies::empty())))
+    Ok(body::<requests::SetExceptionBreakpoints>(dap_types::SetExceptionBreakpointsResponse { breakpoints: None }))
 }
 
 /// The exception a thread stopped on: type, message, break mode and ptvsd's traceback.
-fn exception_info(link: &Link, arguments: &ThreadArguments) -> Reply {
+fn exception_info(link: &Link, arguments: &ExceptionInfoArguments) -> Reply {
     let thread_id = arguments.thread_id;
     let tid =
         link.threads.tid_of(thread_id).ok_or_else(|| RequestError::new(format!("unknown threadId {thread_id}")))?;
@@ -401,12 +408,12 @@ fn exception_info(link: &Link, arguments: &ThreadArguments) -> Reply {
             .map(text),
         inner_exception: None,
     };
-    Ok(Some(to_value(dap_types::ExceptionInfoResponse {
+    Ok(body::<requests::ExceptionInfo>(dap_types::ExceptionInfoResponse {
         exception_id: text(info.type_name.clone()),
         description: Some(message),
         break_mode: if unhandled { ExceptionBreakMode::Unhandled } else { ExceptionBreakMode::Always },
         details: Some(details),
-    })))
+    }))
 }
 
 fn loaded_sources(link: &mut Link) -> ResponseBody {
@@ -414,7 +421,7 @@ fn loaded_sources(link: &mut Link) -> ResponseBody {
     let mut seen = std::collections::HashSet::new();
     let sources: Vec<_> =
         files.iter().filter(|file| seen.insert(file.as_str())).map(|file| frame_source(link, file)).collect();
-    Some(to_value(dap_types::LoadedSourcesResponse { sources }))
+    body::<requests::LoadedSources>(dap_types::LoadedSourcesResponse { sources })
 }
 
 fn modules(link: &Link, arguments: &ModulesArguments) -> ResponseBody {
@@ -423,7 +430,7 @@ fn modules(link: &Link, arguments: &ModulesArguments) -> ResponseBody {
     let modules =
         link.files.modules.iter().skip(start).take(count).map(|(id, file)| module_body(link, *id, file)).collect();
     let total_modules = u64::try_from(link.files.modules.len()).ok();
-    Some(to_value(dap_types::ModulesResponse { modules, total_modules }))
+    body::<requests::Modules>(dap_types::ModulesResponse { modules, total_modules })
 }
 
 /// A DAP module for a `MODL`: ptvsd sends only a path, so the name comes from the file.
@@ -443,7 +450,7 @@ fn threads(link: &Link) -> ResponseBody {
             bodies::thread(thread.dap_id, thread.name.clone().unwrap_or_else(|| format!("Thread {tid}")))
         })
         .collect();
-    Some(to_value(dap_types::ThreadsResponse { threads }))
+    body::<requests::Threads>(dap_types::ThreadsResponse { threads })
 }
 
 /// How long a running thread's frames may take before the stack is answered from its snapshot.
@@ -502,7 +509,7 @@ pub(super) fn stack_trace_from_cache(link: &mut Link, arguments: &StackTraceArgu
         })
         .collect();
     let total_frames = u64::try_from(frames.len()).ok();
-    Ok(Some(to_value(dap_types::StackTraceResponse { stack_frames, total_frames })))
+    Ok(body::<requests::StackTrace>(dap_types::StackTraceResponse { stack_frames, total_frames }))
 }
 
 /// The editor's source for a frame. Code without a file (`<frozen codecs>`, `<string>`) gets a
@@ -534,7 +541,9 @@ fn scopes(link: &mut Link, arguments: &ScopesArguments) -> Reply {
         .map(|f| super::values::grouping::row_count(f.variables.iter().map(|v| (v.name.as_str(), &v.obj))))
         .ok_or_else(|| stale("frameId"))?;
     let reference = link.handles.variables_reference(VariableSource::FrameLocals(frame));
-    Ok(Some(to_value(dap_types::ScopesResponse { scopes: vec![bodies::scope("Locals", reference, n_variables)] })))
+    Ok(body::<requests::Scopes>(dap_types::ScopesResponse {
+        scopes: vec![bodies::scope("Locals", reference, n_variables)],
+    }))
 }
 
 fn pause(link: &mut Link) -> Reply {
@@ -558,7 +567,7 @@ pub(super) const TEMPLATE_BREAKPOINT_NOTE: &str =
 pub(super) const TEMPLATES_ON_22: &str = "ptvsd 2.2 cannot break in Django templates of Django 1.9 or later (it reads \
     node.source, which Django removed): install ptvsd 3.0 or later in the remote app";
 
-pub(super) fn breakpoints_body(link: &Link, pending: &PendingBreakpoints) -> serde_json::Value {
+pub(super) fn breakpoints_body(link: &Link, pending: &PendingBreakpoints) -> ResponseBody {
     let file = std::path::Path::new(&pending.source_path)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -583,5 +592,5 @@ pub(super) fn breakpoints_body(link: &Link, pending: &PendingBreakpoints) -> ser
             Outcome::Rejected { message } => bodies::breakpoint(None, false, Some(message.clone()), *line as u64),
         })
         .collect();
-    to_value(dap_types::SetBreakpointsResponse { breakpoints })
+    body::<requests::SetBreakpoints>(dap_types::SetBreakpointsResponse { breakpoints })
 }

@@ -10,7 +10,6 @@ use std::time::Duration;
 use tokio::task::AbortHandle;
 
 use crate::dap::message::{Request, RequestError, ResponseBody};
-use crate::dap::requests::StackTraceArguments;
 use crate::session::debuggee::link::PendingBreakpoints;
 use crate::session::{Editor, Internal, Phase, Session};
 use crate::wire::model::Tid;
@@ -23,7 +22,7 @@ pub enum WaitsOn {
     /// ptvsd's word on whether new breakpoints bound (`BRKS`/`BRKF`).
     Breakpoints(PendingBreakpoints),
     /// The frames of a thread that runs on during an exception stop (`thrf`).
-    Stack(Tid, StackTraceArguments),
+    Stack(Tid, dap_types::StackTraceArguments),
     /// `setl`'s answer (`SETL`).
     Goto { tid: Tid, line: i64 },
 }
@@ -107,7 +106,7 @@ impl Session {
             return;
         };
         let reply = match on {
-            WaitsOn::Breakpoints(pending) => Ok(Some(super::breakpoints_body(link, &pending))),
+            WaitsOn::Breakpoints(pending) => Ok(super::breakpoints_body(link, &pending)),
             WaitsOn::Stack(_, arguments) => super::stack_trace_from_cache(link, &arguments),
             WaitsOn::Goto { .. } => Err(RequestError::new(format!(
                 "ptvsd did not answer set next statement within {} s",

@@ -7,10 +7,11 @@
 use dap_types::{CompletionItem, CompletionItemType, CompletionsResponse};
 
 use super::evaluation::Waiter;
-use crate::dap::message::{to_value, Request};
-use crate::dap::requests::CompletionsArguments;
+use crate::dap::message::{body, Request};
 use crate::session::Debugging;
 use crate::wire::model::{Obj, ReprKind};
+use dap_types::requests;
+use dap_types::CompletionsArguments;
 
 /// What is being completed: the attributes of `object`, or the frame's names, starting with
 /// `prefix`; `start` is where the prefix begins on the line (UTF-16 units from 0).
@@ -124,10 +125,11 @@ impl Debugging<'_> {
         let base = u64::from(self.editor.columns_start_at_1);
         let text = &arguments.text;
         let line_number = arguments.line.map_or(0, |line| line.saturating_sub(base) as usize);
-        let column = arguments.column.unwrap_or(base).saturating_sub(base) as usize;
+        let column = arguments.column.saturating_sub(base) as usize;
         let line = text.split('\n').nth(line_number).unwrap_or_default();
         let Some(query) = Query::at_cursor(before_cursor(line, column)) else {
-            self.editor.respond(&request, Ok(Some(to_value(CompletionsResponse { targets: Vec::new() }))));
+            self.editor
+                .respond(&request, Ok(body::<requests::Completions>(CompletionsResponse { targets: Vec::new() })));
             return;
         };
         let frame_id = arguments.frame_id;
@@ -139,7 +141,8 @@ impl Debugging<'_> {
         // The console asks as the user types, also while the program runs: nothing to offer
         // then is not an error.
         if queued.is_err() {
-            self.editor.respond(&request, Ok(Some(to_value(CompletionsResponse { targets: Vec::new() }))));
+            self.editor
+                .respond(&request, Ok(body::<requests::Completions>(CompletionsResponse { targets: Vec::new() })));
         }
     }
 
@@ -154,7 +157,7 @@ impl Debugging<'_> {
             }
         };
         let targets = items(&query, &listing);
-        self.editor.answer_waiting(seq, Ok(Some(to_value(CompletionsResponse { targets }))));
+        self.editor.answer_waiting(seq, Ok(body::<requests::Completions>(CompletionsResponse { targets })));
     }
 }
 

@@ -16,12 +16,14 @@ use super::debuggee::link::Link;
 use super::requests::waiting::WaitsOn;
 use super::{DebuggeeInput, Debugging};
 use crate::dap::bodies;
-use crate::dap::message::{to_value, Request, RequestError, ResponseBody};
-use crate::dap::requests::{
-    EvaluateArguments, SetExpressionArguments, SetVariableArguments, SourceArguments, VariablesArguments,
-    VariablesFilter,
-};
+use crate::dap::message::{body, Request, RequestError, ResponseBody};
+use crate::dap::requests::{hex, source_reference};
 use crate::wire::model::{Child, Command, Frame, FrameKind, Obj, ReprKind, Tid, FRAME_KIND_PYTHON};
+use dap_types::requests;
+use dap_types::{
+    EvaluateArguments, EvaluateArgumentsContext, SetExpressionArguments, SetVariableArguments, SourceArguments,
+    VariablesArguments, VariablesArgumentsFilter as VariablesFilter,
+};
 
 type Reply = Result<ResponseBody, RequestError>;
 
@@ -38,7 +40,7 @@ impl Debugging<'_> {
         let reference = arguments.variables_reference;
         let start = arguments.start.unwrap_or(0) as usize;
         let count = arguments.count.filter(|c| *c > 0).unwrap_or(u64::MAX) as usize;
-        let hex = arguments.format.hex;
+        let hex = hex(&arguments.format);
         match link.handles.variables(reference).cloned() {
             None => Some(Err(stale("variablesReference"))),
             Some(VariableSource::FrameLocals(frame)) => {
@@ -103,11 +105,13 @@ impl Debugging<'_> {
         let expression = arguments.expression;
         // "Copy Value": the whole repr, which ptvsd shortens for display; a raw view of the
         // repr string gives it uncut (ptvsd has raw views of strings only).
-        let (text, repr_kind, shape) = match arguments.context.as_deref() {
-            Some("clipboard") => (format!("repr(({expression}\n))"), ReprKind::Raw, ValueShape::Copy),
+        let (text, repr_kind, shape) = match arguments.context {
+            Some(EvaluateArgumentsContext::Clipboard) => {
+                (format!("repr(({expression}\n))"), ReprKind::Raw, ValueShape::Copy)
+            }
             _ => (expression.clone(), ReprKind::Normal, ValueShape::Evaluate),
         };
-        let hex = arguments.format.hex;
+        let hex = hex(&arguments.format);
         let queued = self.queue_on_frame(&request, arguments.frame_id, text, repr_kind, |frame, kind| {
             Waiter::Evaluate { seq: request.seq, expression, frame, kind, shape, hex }
         });
@@ -118,7 +122,7 @@ impl Debugging<'_> {
 
     /// `source` for a file with no local copy: read through the debuggee, on a stopped thread.
     pub(super) fn source(&mut self, request: Request, arguments: &SourceArguments) {
-        let file = arguments.reference().and_then(|reference| self.link.files.remote_sources.file(reference));
+        let file = self.link.files.remote_sources.file(source_reference(arguments));
         let Some(file) = file.map(str::to_string) else {
             self.editor.respond(&request, Err(RequestError::new("no source is available for this reference")));
             return;
@@ -140,7 +144,8 @@ impl Debugging<'_> {
     /// sees (§9.9).
     pub(super) fn set_variable(&mut self, request: Request, arguments: SetVariableArguments) {
         let queued = assignment_target(self.link, &arguments).and_then(|(frame_id, target)| {
-            self.queue_assignment(&request, Some(frame_id), target, arguments.value, arguments.format.hex)
+            let hex = hex(&arguments.format);
+            self.queue_assignment(&request, Some(frame_id), target, arguments.value, hex, ValueShape::SetVariable)
         });
         if let Err(error) = queued {
             self.editor.respond(&request, Err(error));
@@ -150,7 +155,8 @@ impl Debugging<'_> {
     /// `setExpression`: as `setVariable`, with the editor's expression as the target.
     pub(super) fn set_expression(&mut self, request: Request, arguments: SetExpressionArguments) {
         let SetExpressionArguments { expression, value, frame_id, format } = arguments;
-        if let Err(error) = self.queue_assignment(&request, frame_id, expression, value, format.hex) {
+        let shape = ValueShape::SetExpression;
+        if let Err(error) = self.queue_assignment(&request, frame_id, expression, value, hex(&format), shape) {
             self.editor.respond(&request, Err(error));
         }
     }
@@ -162,9 +168,10 @@ impl Debugging<'_> {
         target: String,
         value: String,
         hex: bool,
+        shape: ValueShape,
     ) -> Result<(), RequestError> {
         self.queue_on_frame(request, frame_id, format!("{target} = {value}"), ReprKind::Normal, |frame, kind| {
-            Waiter::Assign { seq: request.seq, target, frame, kind, hex }
+            Waiter::Assign { seq: request.seq, target, frame, kind, hex, shape }
         })
     }
 
@@ -238,17 +245,16 @@ impl Debugging<'_> {
                             Some(format!("({expression})")),
                             hex,
                         );
-                        Ok(Some(evaluated_body(shape, variable)))
+                        Ok(evaluated_body(shape, variable))
                     }
                     Err(text) => Err(RequestError::new(text)),
                 };
                 self.editor.answer_waiting(seq, reply);
             }
-            Waiter::Assign { seq, target, frame, kind, hex } => match result {
+            Waiter::Assign { seq, target, frame, kind, hex, shape } => match result {
                 Ok(_) => {
                     let command = execute(target.clone(), frame.tid, frame.index as i64, kind, ReprKind::Normal);
-                    let waiter =
-                        Waiter::Evaluate { seq, expression: target, frame, kind, shape: ValueShape::SetValue, hex };
+                    let waiter = Waiter::Evaluate { seq, expression: target, frame, kind, shape, hex };
                     self.link.evaluations.push(Work { command, waiter });
                     self.pump_evaluations();
                 }
@@ -263,7 +269,7 @@ impl Debugging<'_> {
                     Ok(obj) => {
                         let content = shorten(obj.repr.unwrap_or_default(), WHOLE_VALUE, Rest::NotShown);
                         let mime_type = Some("text/x-python".to_string());
-                        Ok(Some(to_value(dap_types::SourceResponse { content, mime_type })))
+                        Ok(body::<requests::Source>(dap_types::SourceResponse { content, mime_type }))
                     }
                     Err(text) => Err(RequestError::new(format!("cannot read {file} in the debuggee: {text}"))),
                 };
@@ -409,15 +415,15 @@ fn variables_body(mut variables: Vec<dap_types::Variable>) -> ResponseBody {
     for variable in &mut variables {
         variable.value = budget.fit(std::mem::take(&mut variable.value));
     }
-    Some(to_value(dap_types::VariablesResponse { variables }))
+    body::<requests::Variables>(dap_types::VariablesResponse { variables })
 }
 
 /// The answer to `evaluate` (the result as the context allows it) or to `setVariable` and
 /// `setExpression` (the value the program now sees).
-fn evaluated_body(shape: ValueShape, variable: dap_types::Variable) -> serde_json::Value {
+fn evaluated_body(shape: ValueShape, variable: dap_types::Variable) -> ResponseBody {
     let dap_types::Variable { value, type_, variables_reference, .. } = variable;
     let result = |value, type_| {
-        to_value(dap_types::EvaluateResponse {
+        body::<requests::Evaluate>(dap_types::EvaluateResponse {
             result: value,
             type_,
             presentation_hint: None,
@@ -430,9 +436,18 @@ fn evaluated_body(shape: ValueShape, variable: dap_types::Variable) -> serde_jso
     match shape {
         ValueShape::Evaluate => result(shorten(value, EVALUATED_VALUE, Rest::CopyValue), type_),
         ValueShape::Copy => result(shorten(value, WHOLE_VALUE, Rest::NotShown), type_),
-        ValueShape::SetValue => to_value(dap_types::SetVariableResponse {
+        ValueShape::SetVariable => body::<requests::SetVariable>(dap_types::SetVariableResponse {
             value: shorten(value, EVALUATED_VALUE, Rest::CopyValue),
             type_,
+            variables_reference: Some(variables_reference),
+            named_variables: None,
+            indexed_variables: None,
+            memory_reference: None,
+        }),
+        ValueShape::SetExpression => body::<requests::SetExpression>(dap_types::SetExpressionResponse {
+            value: shorten(value, EVALUATED_VALUE, Rest::CopyValue),
+            type_,
+            presentation_hint: None,
             variables_reference: Some(variables_reference),
             named_variables: None,
             indexed_variables: None,
