@@ -3,7 +3,8 @@
 //! deadlocks the remote program, and on Python 3.10+ every jump fails; there both requests are
 //! refused with the reason and nothing is sent.
 
-use dap_types::StoppedEventReason;
+use dap_types::requests;
+use dap_types::{GotoArguments, GotoTargetsArguments, StoppedEventReason};
 
 use super::waiting::WaitsOn;
 use crate::dap::message::{body, Request, RequestError, ResponseBody};
@@ -11,8 +12,6 @@ use crate::session::debuggee::link::Link;
 use crate::session::{Debugging, Editor};
 use crate::wire::generation::Release;
 use crate::wire::model::{Command, Tid};
-use dap_types::requests;
-use dap_types::{GotoArguments, GotoTargetsArguments};
 
 /// VS waited 2 s for ptvsd's answer; a slow link gets more.
 pub const GOTO_REPLY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);

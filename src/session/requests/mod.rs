@@ -1,10 +1,16 @@
-//! DAP requests: each handler checks the session's state and either answers from what the
-//! adapter knows or sends ptvsd the commands that are safe in that state (§10, §11).
+//! DAP requests: the dispatcher answers what needs no debuggee and refuses, from the phase, what
+//! needs one before the attach; each handler of a debuggee request checks the link's state and
+//! either answers from what the adapter knows or sends ptvsd the commands that are safe in that
+//! state (§10, §11).
 
 pub(super) mod goto;
 pub(super) mod waiting;
 
-use dap_types::ExceptionBreakMode;
+use dap_types::requests;
+use dap_types::{
+    ContinueArguments, ExceptionBreakMode, ExceptionInfoArguments, InitializeRequestArguments, ModulesArguments,
+    ScopesArguments, SetExceptionBreakpointsArguments, StackTraceArguments,
+};
 use serde_json::Value;
 
 use self::waiting::WaitsOn;
@@ -20,11 +26,6 @@ use crate::dap::requests::{DebuggeeRequest, Served, Step};
 use crate::transport::{ConnectOptions, TlsOptions};
 use crate::wire::generation::Release;
 use crate::wire::model::{Command, Tid};
-use dap_types::requests;
-use dap_types::{
-    ContinueArguments, ExceptionInfoArguments, InitializeRequestArguments, ModulesArguments, ScopesArguments,
-    SetExceptionBreakpointsArguments, StackTraceArguments,
-};
 
 const HELIX_ATTACH_LIMIT: std::time::Duration = std::time::Duration::from_secs(15);
 const BREAKPOINT_REPLY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);

@@ -4,14 +4,13 @@
 //! never a call or a subscript, and values are classified from dictionaries and the class, so
 //! a property of the object is not run.
 
-use dap_types::{CompletionItem, CompletionItemType, CompletionsResponse};
+use dap_types::requests;
+use dap_types::{CompletionItem, CompletionItemType, CompletionsArguments, CompletionsResponse};
 
 use super::evaluation::Waiter;
 use crate::dap::message::{body, Request};
 use crate::session::Debugging;
 use crate::wire::model::{Obj, ReprKind};
-use dap_types::requests;
-use dap_types::CompletionsArguments;
 
 /// What is being completed: the attributes of `object`, or the frame's names, starting with
 /// `prefix`; `start` is where the prefix begins on the line (UTF-16 units from 0).

@@ -8,6 +8,12 @@ pub(super) mod grouping;
 pub(super) mod shorten;
 pub(super) mod traceback;
 
+use dap_types::requests;
+use dap_types::{
+    EvaluateArguments, EvaluateArgumentsContext, SetExpressionArguments, SetVariableArguments, SourceArguments,
+    VariablesArguments, VariablesArgumentsFilter as VariablesFilter,
+};
+
 use self::evaluation::{ValueShape, Waiter, Work, EVALUATION_TIMEOUT};
 
 use self::shorten::{shorten, ListedValues, Rest, EVALUATED_VALUE, WHOLE_VALUE};
@@ -19,11 +25,6 @@ use crate::dap::bodies;
 use crate::dap::message::{body, Request, RequestError, ResponseBody};
 use crate::dap::requests::{hex, source_reference};
 use crate::wire::model::{Child, Command, Frame, FrameKind, Obj, ReprKind, Tid, FRAME_KIND_PYTHON};
-use dap_types::requests;
-use dap_types::{
-    EvaluateArguments, EvaluateArgumentsContext, SetExpressionArguments, SetVariableArguments, SourceArguments,
-    VariablesArguments, VariablesArgumentsFilter as VariablesFilter,
-};
 
 type Reply = Result<ResponseBody, RequestError>;
 
