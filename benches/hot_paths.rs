@@ -260,7 +260,10 @@ fn encoding(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(text.len() as u64));
     group.bench_function("DAP output event (4 KiB)", |b| {
         b.iter(|| {
-            let event = Outgoing::event("output", bodies::output(dap_types::OutputEventCategory::Stdout, text.clone()));
+            let event = Outgoing::event::<dap_types::events::Output>(bodies::output(
+                dap_types::OutputEventCategory::Stdout,
+                text.clone(),
+            ));
             encode_frame(event.to_json(41).to_string().as_bytes())
         })
     });

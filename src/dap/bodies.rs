@@ -125,11 +125,6 @@ pub fn output(category: OutputEventCategory, text: String) -> OutputEvent {
     }
 }
 
-/// The body of `initialized` and of the responses that carry nothing but success: `{}`.
-pub fn empty() -> serde_json::Map<String, serde_json::Value> {
-    serde_json::Map::new()
-}
-
 /// A module as ptvsd names it: by id and file only.
 pub fn module(id: i64, name: String, path: String) -> Module {
     Module {

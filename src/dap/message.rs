@@ -53,8 +53,9 @@ pub enum Outgoing {
 }
 
 impl Outgoing {
-    pub fn event(event: &str, body: impl serde::Serialize) -> Self {
-        Outgoing::Event { event: event.to_string(), body: Some(to_value(body)) }
+    /// An event, named by its dap-types type, so its body is the one DAP gives that event.
+    pub fn event<E: dap_types::events::Event>(body: E::Body) -> Self {
+        Outgoing::Event { event: E::EVENT.to_string(), body: Some(to_value(body)) }
     }
 
     /// The JSON message with `seq`, with every `null`-valued field removed (the DAP schema
@@ -79,6 +80,12 @@ impl Outgoing {
         strip_nulls(&mut message);
         message
     }
+}
+
+/// A response's body, typed by its dap-types request: `()` (no body) for the requests whose
+/// answer carries nothing.
+pub fn body<R: dap_types::requests::Request>(response: R::Response) -> ResponseBody {
+    Some(to_value(response)).filter(|body| !body.is_null())
 }
 
 /// Serializes a dap-types body. These are plain data structs, so this cannot fail; a failure

@@ -1,9 +1,19 @@
-//! The requests the adapter serves, read by `command` into typed arguments. A missing or
-//! malformed argument fails the request with a message that names it; a command the adapter
-//! does not know is [`Served::Unknown`]. Only the fields the adapter reads are declared (unknown
-//! keys are ignored); `setBreakpoints` uses dap-types' arguments as they are.
+//! The requests the adapter serves, read by `command` into dap-types' arguments
+//! (`dap_types::StackTraceArguments`, ...). A missing or malformed argument fails the request
+//! with a message that names it; a command the adapter does not know is [`Served::Unknown`].
+//!
+//! What dap-types lacks is here, and only here: the attach configuration (no DAP type; read by
+//! `config::attach`), the three step requests as one [`Step`], and the defaults DAP gives
+//! absent fields ([`hex`], [`source_reference`]). Requests whose arguments the adapter does not
+//! read (`disconnect`, `terminate`, `configurationDone`, `threads`, `loadedSources`, `pause`)
+//! are not parsed: a malformed `disconnect` must still detach.
 
-use serde::Deserialize;
+use dap_types::{
+    CompletionsArguments, ContinueArguments, EvaluateArguments, ExceptionInfoArguments, GotoArguments,
+    GotoTargetsArguments, InitializeRequestArguments, ModulesArguments, NextArguments, ScopesArguments,
+    SetBreakpointsArguments, SetExceptionBreakpointsArguments, SetExpressionArguments, SetVariableArguments,
+    SourceArguments, StackTraceArguments, StepInArguments, StepOutArguments, ValueFormat, VariablesArguments,
+};
 use serde_json::Value;
 
 use super::message::{Request, RequestError};
@@ -11,14 +21,22 @@ use super::message::{Request, RequestError};
 /// A request, by command, with its arguments.
 #[derive(Debug)]
 pub enum Served {
-    Initialize(InitializeArguments),
+    Initialize(InitializeRequestArguments),
     /// The attach configuration, validated by `config::attach`.
     Attach(Value),
     Launch,
     Disconnect,
     Terminate,
+    /// A request only an attached debuggee can answer.
+    Debuggee(DebuggeeRequest),
+    Unknown,
+}
+
+/// The requests that need an attached debuggee.
+#[derive(Debug)]
+pub enum DebuggeeRequest {
     ConfigurationDone,
-    SetBreakpoints(dap_types::SetBreakpointsArguments),
+    SetBreakpoints(SetBreakpointsArguments),
     SetExceptionBreakpoints(SetExceptionBreakpointsArguments),
     Threads,
     StackTrace(StackTraceArguments),
@@ -27,7 +45,7 @@ pub enum Served {
     Evaluate(EvaluateArguments),
     SetVariable(SetVariableArguments),
     SetExpression(SetExpressionArguments),
-    ExceptionInfo(ThreadArguments),
+    ExceptionInfo(ExceptionInfoArguments),
     Modules(ModulesArguments),
     LoadedSources,
     Source(SourceArguments),
@@ -35,256 +53,88 @@ pub enum Served {
     GotoTargets(GotoTargetsArguments),
     Goto(GotoArguments),
     Continue(ContinueArguments),
-    Step(Step, StepArguments),
+    Step(Step),
     Pause,
-    Unknown,
 }
 
-/// Which step: `next`, `stepIn` or `stepOut`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// `next`, `stepIn` or `stepOut`, with its arguments: the adapter reads the same two of each.
+#[derive(Debug)]
 pub enum Step {
-    Over,
-    In,
-    Out,
+    Over(NextArguments),
+    In(StepInArguments),
+    Out(StepOutArguments),
+}
+
+impl Step {
+    pub fn thread_id(&self) -> u64 {
+        match self {
+            Step::Over(arguments) => arguments.thread_id,
+            Step::In(arguments) => arguments.thread_id,
+            Step::Out(arguments) => arguments.thread_id,
+        }
+    }
+
+    /// `singleThread`, false when absent.
+    pub fn single_thread(&self) -> bool {
+        let single_thread = match self {
+            Step::Over(arguments) => arguments.single_thread,
+            Step::In(arguments) => arguments.single_thread,
+            Step::Out(arguments) => arguments.single_thread,
+        };
+        single_thread.unwrap_or(false)
+    }
+}
+
+/// `format.hex`, false when absent (only `hex` of a value format is honoured).
+pub fn hex(format: &Option<ValueFormat>) -> bool {
+    format.as_ref().and_then(|format| format.hex).unwrap_or(false)
+}
+
+/// The source a `source` request names: `source.sourceReference`, else the older top-level one.
+pub fn source_reference(arguments: &SourceArguments) -> u64 {
+    arguments.source.as_ref().and_then(|source| source.source_reference).unwrap_or(arguments.source_reference)
 }
 
 impl Served {
     pub fn parse(request: &Request) -> Result<Served, RequestError> {
-        Ok(match request.command.as_str() {
-            "initialize" => Served::Initialize(request.arguments()?),
-            "attach" => Served::Attach(request.arguments.clone()),
-            "launch" => Served::Launch,
-            "disconnect" => Served::Disconnect,
-            "terminate" => Served::Terminate,
-            "configurationDone" => Served::ConfigurationDone,
-            "setBreakpoints" => Served::SetBreakpoints(request.arguments()?),
-            "setExceptionBreakpoints" => Served::SetExceptionBreakpoints(request.arguments()?),
-            "threads" => Served::Threads,
-            "stackTrace" => Served::StackTrace(request.arguments()?),
-            "scopes" => Served::Scopes(request.arguments()?),
-            "variables" => Served::Variables(request.arguments()?),
-            "evaluate" => Served::Evaluate(request.arguments()?),
-            "setVariable" => Served::SetVariable(request.arguments()?),
-            "setExpression" => Served::SetExpression(request.arguments()?),
-            "exceptionInfo" => Served::ExceptionInfo(request.arguments()?),
-            "modules" => Served::Modules(request.arguments()?),
-            "loadedSources" => Served::LoadedSources,
-            "source" => Served::Source(request.arguments()?),
-            "completions" => Served::Completions(request.arguments()?),
-            "gotoTargets" => Served::GotoTargets(request.arguments()?),
-            "goto" => Served::Goto(request.arguments()?),
-            "continue" => Served::Continue(request.arguments()?),
-            "next" => Served::Step(Step::Over, request.arguments()?),
-            "stepIn" => Served::Step(Step::In, request.arguments()?),
-            "stepOut" => Served::Step(Step::Out, request.arguments()?),
-            "pause" => Served::Pause,
-            _ => Served::Unknown,
-        })
+        use DebuggeeRequest as On;
+        let on_debuggee = match request.command.as_str() {
+            "initialize" => return Ok(Served::Initialize(request.arguments()?)),
+            "attach" => return Ok(Served::Attach(request.arguments.clone())),
+            "launch" => return Ok(Served::Launch),
+            "disconnect" => return Ok(Served::Disconnect),
+            "terminate" => return Ok(Served::Terminate),
+            "configurationDone" => On::ConfigurationDone,
+            "setBreakpoints" => On::SetBreakpoints(request.arguments()?),
+            "setExceptionBreakpoints" => On::SetExceptionBreakpoints(request.arguments()?),
+            "threads" => On::Threads,
+            "stackTrace" => On::StackTrace(request.arguments()?),
+            "scopes" => On::Scopes(request.arguments()?),
+            "variables" => On::Variables(request.arguments()?),
+            "evaluate" => On::Evaluate(request.arguments()?),
+            "setVariable" => On::SetVariable(request.arguments()?),
+            "setExpression" => On::SetExpression(request.arguments()?),
+            "exceptionInfo" => On::ExceptionInfo(request.arguments()?),
+            "modules" => On::Modules(request.arguments()?),
+            "loadedSources" => On::LoadedSources,
+            "source" => On::Source(request.arguments()?),
+            "completions" => On::Completions(request.arguments()?),
+            "gotoTargets" => On::GotoTargets(request.arguments()?),
+            "goto" => On::Goto(request.arguments()?),
+            "continue" => On::Continue(request.arguments()?),
+            "next" => On::Step(Step::Over(request.arguments()?)),
+            "stepIn" => On::Step(Step::In(request.arguments()?)),
+            "stepOut" => On::Step(Step::Out(request.arguments()?)),
+            "pause" => On::Pause,
+            _ => return Ok(Served::Unknown),
+        };
+        Ok(Served::Debuggee(on_debuggee))
     }
-
-    /// Whether the request needs an attached debuggee.
-    pub fn needs_debuggee(&self) -> bool {
-        !matches!(
-            self,
-            Served::Initialize(_)
-                | Served::Attach(_)
-                | Served::Launch
-                | Served::Disconnect
-                | Served::Terminate
-                | Served::Unknown
-        )
-    }
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct InitializeArguments {
-    #[serde(rename = "clientID")]
-    pub client_id: Option<String>,
-    #[serde(rename = "supportsProgressReporting")]
-    pub supports_progress_reporting: Option<bool>,
-    #[serde(rename = "columnsStartAt1")]
-    pub columns_start_at_1: Option<bool>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SetExceptionBreakpointsArguments {
-    #[serde(default)]
-    pub filters: Vec<String>,
-    #[serde(default)]
-    pub filter_options: Vec<ExceptionFilterOptions>,
-    #[serde(default)]
-    pub exception_options: Vec<ExceptionOptions>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExceptionFilterOptions {
-    pub filter_id: String,
-    pub condition: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExceptionOptions {
-    #[serde(default)]
-    pub path: Vec<ExceptionPathSegment>,
-    pub break_mode: String,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct ExceptionPathSegment {
-    #[serde(default)]
-    pub negate: bool,
-    #[serde(default)]
-    pub names: Vec<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StackTraceArguments {
-    pub thread_id: u64,
-    pub start_frame: Option<u64>,
-    pub levels: Option<u64>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ScopesArguments {
-    pub frame_id: u64,
-}
-
-/// `format`: only `hex` is honoured.
-#[derive(Debug, Default, Deserialize)]
-pub struct ValueFormat {
-    #[serde(default)]
-    pub hex: bool,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VariablesArguments {
-    pub variables_reference: u64,
-    pub filter: Option<VariablesFilter>,
-    pub start: Option<u64>,
-    pub count: Option<u64>,
-    #[serde(default)]
-    pub format: ValueFormat,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum VariablesFilter {
-    Indexed,
-    Named,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EvaluateArguments {
-    pub expression: String,
-    pub frame_id: Option<u64>,
-    pub context: Option<String>,
-    #[serde(default)]
-    pub format: ValueFormat,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SetVariableArguments {
-    pub variables_reference: u64,
-    pub name: String,
-    pub value: String,
-    #[serde(default)]
-    pub format: ValueFormat,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SetExpressionArguments {
-    pub expression: String,
-    pub value: String,
-    pub frame_id: Option<u64>,
-    #[serde(default)]
-    pub format: ValueFormat,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ThreadArguments {
-    pub thread_id: u64,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ModulesArguments {
-    pub start_module: Option<u64>,
-    pub module_count: Option<u64>,
-}
-
-/// The fields of a DAP `Source` the adapter reads.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SourceRef {
-    pub path: Option<String>,
-    pub source_reference: Option<u64>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SourceArguments {
-    pub source_reference: Option<u64>,
-    pub source: Option<SourceRef>,
-}
-
-impl SourceArguments {
-    /// `source.sourceReference`, or the older top-level `sourceReference`.
-    pub fn reference(&self) -> Option<u64> {
-        self.source_reference.or_else(|| self.source.as_ref().and_then(|source| source.source_reference))
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CompletionsArguments {
-    pub text: String,
-    pub column: Option<u64>,
-    pub line: Option<u64>,
-    pub frame_id: Option<u64>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct GotoTargetsArguments {
-    pub source: SourceRef,
-    pub line: i64,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct GotoArguments {
-    pub thread_id: u64,
-    pub target_id: i64,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ContinueArguments {
-    pub thread_id: Option<u64>,
-    #[serde(default)]
-    pub single_thread: bool,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StepArguments {
-    pub thread_id: u64,
-    #[serde(default)]
-    pub single_thread: bool,
 }
 
 #[cfg(test)]
 mod tests {
+    use dap_types::VariablesArgumentsFilter;
     use serde_json::json;
 
     use super::*;
@@ -293,26 +143,41 @@ mod tests {
         Request { seq: 1, command: command.to_string(), arguments }
     }
 
+    fn on_debuggee(command: &str, arguments: Value) -> Option<DebuggeeRequest> {
+        match Served::parse(&request(command, arguments)) {
+            Ok(Served::Debuggee(asked)) => Some(asked),
+            _ => None,
+        }
+    }
+
     #[test]
     fn requests_are_read_by_command() {
-        let parsed = Served::parse(&request("stackTrace", json!({"threadId": 3, "levels": 20, "extra": true})));
-        assert!(matches!(parsed, Ok(Served::StackTrace(StackTraceArguments { thread_id: 3, levels: Some(20), .. }))));
-        let parsed = Served::parse(&request("next", json!({"threadId": 1})));
-        assert!(matches!(parsed, Ok(Served::Step(Step::Over, StepArguments { thread_id: 1, single_thread: false }))));
-        assert!(matches!(Served::parse(&request("threads", Value::Null)), Ok(Served::Threads)));
-        assert!(matches!(Served::parse(&request("readMemory", json!({}))), Ok(Served::Unknown)));
-        let parsed = Served::parse(&request(
-            "variables",
-            json!({"variablesReference": 7, "filter": "indexed", "format": {"hex": true}}),
-        ));
+        let parsed = on_debuggee("stackTrace", json!({"threadId": 3, "levels": 20, "extra": true}));
         assert!(matches!(
             parsed,
-            Ok(Served::Variables(VariablesArguments {
-                filter: Some(VariablesFilter::Indexed),
-                format: ValueFormat { hex: true },
-                ..
-            }))
+            Some(DebuggeeRequest::StackTrace(StackTraceArguments { thread_id: 3, levels: Some(20), .. }))
         ));
+        let Some(DebuggeeRequest::Step(step)) = on_debuggee("next", json!({"threadId": 1})) else { panic!("next") };
+        assert!(matches!(step, Step::Over(_)) && step.thread_id() == 1 && !step.single_thread());
+        assert!(matches!(on_debuggee("threads", Value::Null), Some(DebuggeeRequest::Threads)));
+        assert!(matches!(Served::parse(&request("readMemory", json!({}))), Ok(Served::Unknown)));
+        let Some(DebuggeeRequest::Variables(variables)) =
+            on_debuggee("variables", json!({"variablesReference": 7, "filter": "indexed", "format": {"hex": true}}))
+        else {
+            panic!("variables")
+        };
+        assert_eq!(variables.filter, Some(VariablesArgumentsFilter::Indexed));
+        assert!(hex(&variables.format));
+        let Some(DebuggeeRequest::Evaluate(evaluate)) = on_debuggee("evaluate", json!({"expression": "x"})) else {
+            panic!("evaluate")
+        };
+        assert!(!hex(&evaluate.format) && evaluate.context.is_none(), "Helix sends no context");
+        let Some(DebuggeeRequest::Source(source)) =
+            on_debuggee("source", json!({"sourceReference": 0, "source": {"sourceReference": 4}}))
+        else {
+            panic!("source")
+        };
+        assert_eq!(source_reference(&source), 4);
     }
 
     #[test]
@@ -327,5 +192,16 @@ mod tests {
             malformed.as_deref().is_some_and(|m| m.contains("'scopes'") && m.contains("invalid type")),
             "{malformed:?}"
         );
+        let negative = Served::parse(&request("continue", json!({"threadId": -1}))).err().map(|error| error.message);
+        assert!(negative.as_deref().is_some_and(|m| m.contains("'continue'")), "{negative:?}");
+        let mode = json!({"filters": [], "exceptionOptions": [{"breakMode": "sometimes"}]});
+        let unknown_mode = Served::parse(&request("setExceptionBreakpoints", mode)).err().map(|error| error.message);
+        assert!(unknown_mode.as_deref().is_some_and(|m| m.contains("sometimes")), "{unknown_mode:?}");
+    }
+
+    #[test]
+    fn a_malformed_disconnect_still_ends_the_session() {
+        let parsed = Served::parse(&request("disconnect", json!({"restart": "no"})));
+        assert!(matches!(parsed, Ok(Served::Disconnect)));
     }
 }

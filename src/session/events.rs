@@ -10,7 +10,7 @@ use super::debuggee::stop::AttachStop;
 use super::requests::module_body;
 use super::requests::waiting::WaitsOn;
 use super::values::evaluation::{Waiter, Work};
-use super::{Phase, Session};
+use super::{DebuggeeInput, Debugging, Phase, Session};
 use crate::dap::bodies;
 use crate::dap::message::RequestError;
 use crate::wire::generation::Release;
@@ -19,19 +19,45 @@ use crate::wire::model::{Command, Event, ExceptionBreakType, Obj, OutputChannel,
 impl Session {
     pub(super) fn on_connected(&mut self, result: Result<Attached, String>) {
         let Some((request, config)) = self.phase.take_connecting() else { return };
-        self.end_progress(&request, result.is_ok());
+        self.editor.end_progress(&request, result.is_ok());
         let instance = result.as_ref().ok().and_then(|attached| attached.instance.clone());
         let warnings = result.as_ref().map(|attached| attached.warnings.clone()).unwrap_or_default();
         let attached = match result {
             Ok(attached) => attached,
             Err(problem) => {
-                self.console(format!("Cannot attach: {problem}"));
-                self.respond(&request, Err(RequestError::new(problem)));
+                self.editor.console(format!("Cannot attach: {problem}"));
+                self.editor.respond(&request, Err(RequestError::new(problem)));
                 return;
             }
         };
         self.install_link(attached, config);
-        let Some(link) = self.phase.link_mut() else { return };
+        self.with_debuggee(|debugging| debugging.on_attached(&request, instance, warnings));
+    }
+
+    /// Starts the link's I/O and makes it the session's.
+    pub(super) fn install_link(&mut self, attached: Attached, config: crate::config::attach::AttachConfig) {
+        let (wire_tx, wire_rx) = tokio::sync::mpsc::channel(256);
+        let Attached { pipe, close_reason, codec, leftover, generation, info, instance: _, warnings: _ } = attached;
+        let (writer, writer_task) = start_io(pipe, wire_tx);
+        let link = Link::new(generation, info, codec, leftover, writer, writer_task, config, close_reason);
+        self.phase = Phase::Attached(Box::new(link));
+        self.wire_rx = Some(wire_rx);
+    }
+
+    /// Bytes from the debuggee: decoded and handled while attached, dropped otherwise.
+    pub(super) fn on_wire_bytes(&mut self, bytes: &[u8]) -> Result<(), String> {
+        self.with_debuggee(|debugging| {
+            debugging.link.io.read_buf.extend_from_slice(bytes);
+            debugging.process_wire_buffer()
+        })
+        .unwrap_or(Ok(()))
+    }
+}
+
+impl Debugging<'_> {
+    /// The attach is made: the editor is answered and told what it is attached to.
+    fn on_attached(&mut self, request: &crate::dap::message::Request, instance: Option<String>, warnings: Vec<String>) {
+        let link = &mut *self.link;
         // The debuggee keeps its exception table across sessions: always reset it (§9.1).
         link.send(super::exceptions::table(0));
         let (major, minor, micro) = link.info.python_version;
@@ -45,60 +71,45 @@ impl Session {
             greeting.push_str(&format!(", site instance {instance}"));
         }
         tracing::info!("{greeting}");
-        self.respond(&request, Ok(None));
-        self.send_event("initialized", bodies::empty());
-        self.console(greeting);
+        self.editor.respond(request, Ok(None));
+        self.editor.send::<dap_types::events::Initialized>(());
+        self.editor.console(greeting);
         for warning in warnings {
-            self.console(format!("Warning: {warning}"));
+            self.editor.console(format!("Warning: {warning}"));
         }
-        self.announce_goto();
+        self.editor.announce_goto(self.link);
         if let Err(problem) = self.process_wire_buffer() {
             tracing::warn!(%problem, "decoding the first events failed");
         }
     }
 
-    /// Starts the link's I/O and makes it the session's.
-    pub(super) fn install_link(&mut self, attached: Attached, config: crate::config::attach::AttachConfig) {
-        let (wire_tx, wire_rx) = tokio::sync::mpsc::channel(256);
-        let Attached { pipe, close_reason, codec, leftover, generation, info, instance: _, warnings: _ } = attached;
-        let (writer, writer_task) = start_io(pipe, wire_tx);
-        let link = Link::new(generation, info, codec, leftover, writer, writer_task, config, close_reason);
-        self.phase = Phase::Attached(Box::new(link));
-        self.wire_rx = Some(wire_rx);
-    }
-
-    pub(super) fn on_wire_bytes(&mut self, bytes: &[u8]) -> Result<(), String> {
-        let Some(link) = self.phase.link_mut() else { return Ok(()) };
-        link.io.read_buf.extend_from_slice(bytes);
-        self.process_wire_buffer()
-    }
-
     fn process_wire_buffer(&mut self) -> Result<(), String> {
-        loop {
-            let Some(link) = self.phase.link_mut() else { return Ok(()) };
-            match link.decode() {
+        // An event that closed the link (ptvsd detached) ends the reading.
+        while self.closed.is_none() {
+            match self.link.decode() {
                 Ok(Some(event)) => self.on_event(event),
                 Ok(None) => return Ok(()),
                 Err(error) => return Err(format!("ptvsd sent data this adapter cannot read ({error})")),
             }
         }
+        Ok(())
     }
 
     fn on_event(&mut self, event: Event) {
         tracing::trace!(target: "wire::in", ?event, "from ptvsd");
-        let Some(link) = self.phase.link_mut() else { return };
+        let link = &mut *self.link;
         match event {
             Event::ThreadCreate { tid } => {
                 let (dap_id, new) = link.threads.add(tid);
                 if new {
-                    self.thread_event(ThreadEventReason::Started, dap_id);
+                    self.editor.thread_event(ThreadEventReason::Started, dap_id);
                 }
             }
             Event::ThreadExit { tid } => {
                 let abandoned = link.evaluations.abandon_on_thread(tid);
                 link.stragglers.forget(Some(tid));
                 if let Some(dap_id) = link.threads.remove(tid) {
-                    self.thread_event(ThreadEventReason::Exited, dap_id);
+                    self.editor.thread_event(ThreadEventReason::Exited, dap_id);
                 }
                 for waiter in abandoned {
                     self.fail_waiter(waiter, "the thread exited before the debuggee answered".to_string());
@@ -106,7 +117,7 @@ impl Session {
                 self.pump_evaluations();
             }
             Event::ThreadFrames { tid, frames, .. }
-                if self.waiting.any(|on| matches!(on, WaitsOn::Stack(waiting, _) if *waiting == tid)) =>
+                if self.editor.waiting.any(|on| matches!(on, WaitsOn::Stack(waiting, _) if *waiting == tid)) =>
             {
                 // The reply to `thrf`: its name is ptvsd's own thread's (§6.1), and the thread runs.
                 link.threads.record_frames(tid, None, frames);
@@ -117,7 +128,7 @@ impl Session {
                 let pausing = name.is_some();
                 let dap_id = link.threads.record_frames(tid, name, frames);
                 if !known {
-                    self.thread_event(ThreadEventReason::Started, dap_id);
+                    self.editor.thread_event(ThreadEventReason::Started, dap_id);
                 }
                 if pausing {
                     self.watch_for_straggler(tid);
@@ -154,7 +165,7 @@ impl Session {
             }
             Event::ExecutionException { exec_id, text } => {
                 if text == super::values::evaluation::BUSY_TEXT && link.evaluations.retry_busy(exec_id) {
-                    self.after(super::values::evaluation::BUSY_RETRY_DELAY, super::Internal::PumpEvaluations);
+                    self.editor.after(super::values::evaluation::BUSY_RETRY_DELAY, DebuggeeInput::PumpEvaluations);
                     return;
                 }
                 if let Some(waiter) = link.evaluations.complete(exec_id) {
@@ -165,7 +176,7 @@ impl Session {
             Event::Children { exec_id, children } => {
                 // Only expandable values are enumerated: an empty answer is most likely "busy".
                 if children.is_empty() && link.evaluations.retry_busy(exec_id) {
-                    self.after(super::values::evaluation::BUSY_RETRY_DELAY, super::Internal::PumpEvaluations);
+                    self.editor.after(super::values::evaluation::BUSY_RETRY_DELAY, DebuggeeInput::PumpEvaluations);
                     return;
                 }
                 if let Some(waiter) = link.evaluations.complete(exec_id) {
@@ -181,21 +192,19 @@ impl Session {
                 };
                 let loop_crashed = is_debugger_loop_crash(&text);
                 if link.config.redirect_output || channel == Some(OutputChannel::Debug) || loop_crashed {
-                    self.program_output(category, text);
+                    self.editor.program_output(category, text);
                 }
                 if loop_crashed {
                     // The rest of the traceback (the error itself) follows at once: show it too.
-                    self.after(TRACEBACK_REST, super::Internal::DebuggerLoopCrashed);
+                    self.editor.after(TRACEBACK_REST, DebuggeeInput::DebuggerLoopCrashed);
                 }
             }
             // Unanswered, the raising thread blocks forever (§9.8).
             Event::RequestHandlers { file } => self.on_request_handlers(file),
             Event::Detached => {
                 // Unasked: the program is exiting (ptvsd's atexit hook detaches, §9.13).
-                link.close_writer();
-                self.console("The program is exiting: ptvsd detached.");
-                self.link_closed("the program is exiting");
-                self.announce_end();
+                self.close_link("the program is exiting");
+                self.editor.console("The program is exiting: ptvsd detached.");
             }
             Event::CommandFailed { command, message } => {
                 if command == "legacyExecuteText" || command == "legacyEnumChildren" {
@@ -216,23 +225,18 @@ impl Session {
                 if link.files.modules.len() < super::debuggee::link::MAX_MODULES {
                     link.files.modules.push((id, file));
                 }
-                self.send_event("module", dap_types::ModuleEvent { reason: dap_types::ModuleEventReason::New, module });
+                self.editor.send::<dap_types::events::Module>(dap_types::ModuleEvent {
+                    reason: dap_types::ModuleEventReason::New,
+                    module,
+                });
             }
             Event::SetLineNumberResult { success, tid, .. } => self.on_line_set(success, tid),
             Event::ModulesChanged | Event::BreakpointHitCount { .. } | Event::Ignored { .. } => {}
         }
     }
 
-    /// Helix makes any thread named in a `thread` event its current thread, so that the first
-    /// stop would not move its cursor (editor-clients.md): it asks for threads at each stop.
-    fn thread_event(&self, reason: ThreadEventReason, dap_id: u64) {
-        if self.client_id.as_deref() != Some("hx") {
-            self.send_event("thread", dap_types::ThreadEvent { reason, thread_id: dap_id });
-        }
-    }
-
     fn on_exception(&mut self, tid: Tid, info: crate::wire::model::ExceptionInfo) {
-        let Some(link) = self.phase.link_mut() else { return };
+        let link = &mut *self.link;
         link.threads.add(tid);
         let just_my_code = link.just_my_code();
         let Some(thread) = link.threads.get_mut(tid) else { return };
@@ -296,7 +300,7 @@ impl Session {
         all_threads: Option<bool>,
         hit_breakpoint: Option<u64>,
     ) {
-        let Some(link) = self.phase.link_mut() else { return };
+        let link = &mut *self.link;
         if reason != StoppedEventReason::Exception {
             if let Some(thread) = link.threads.get_mut(tid) {
                 thread.exception_stop = None;
@@ -312,35 +316,30 @@ impl Session {
             .config
             .long_stop_warning
             .filter(|_| link.stop.long_stop_timer.as_ref().is_none_or(|(timed, _)| *timed != generation));
-        self.send_event(
-            "stopped",
-            bodies::stopped(
-                reason,
-                dap_id,
-                all_threads.unwrap_or(true),
-                description,
-                hit_breakpoint.map(|id| vec![id]),
-            ),
-        );
+        self.editor.send::<dap_types::events::Stopped>(bodies::stopped(
+            reason,
+            dap_id,
+            all_threads.unwrap_or(true),
+            description,
+            hit_breakpoint.map(|id| vec![id]),
+        ));
         if let Some(delay) = long_stop_warning {
-            let timer = self.after(delay, super::Internal::LongStop(generation));
-            if let Some(link) = self.phase.link_mut() {
-                if let Some((_, previous)) = link.stop.long_stop_timer.replace((generation, timer)) {
-                    previous.abort();
-                }
+            let timer = self.editor.after(delay, DebuggeeInput::LongStop(generation));
+            if let Some((_, previous)) = self.link.stop.long_stop_timer.replace((generation, timer)) {
+                previous.abort();
             }
         }
     }
 
     /// IIS's FastCGI request timeout (90 s by default) kills a request held at a breakpoint.
     pub(super) fn on_long_stop(&mut self, generation: u64) {
-        let Some(link) = self.phase.link_mut() else { return };
+        let link = &mut *self.link;
         if !link.stop.reported || link.stop.generation != generation || link.stop.warned_long_stop {
             return;
         }
         link.stop.warned_long_stop = true;
         let stopped_for = link.config.long_stop_warning.unwrap_or_default().as_secs();
-        self.console(format!(
+        self.editor.console(format!(
             "The program has been stopped for {stopped_for} s. On App Service, IIS ends a request that takes longer than \
              the FastCGI requestTimeout (90 s by default) and may recycle the worker. To debug longer, raise \
              requestTimeout and activityTimeout of the <fastCgi> application (applicationHost.xdt) or the \
@@ -349,41 +348,37 @@ impl Session {
     }
 
     fn on_breakpoint_hit(&mut self, id: i64, tid: Tid) {
-        let Some(link) = self.phase.link_mut() else { return };
-        if link.breakpoints.get(id).is_none() {
+        let Some(hit_state) = self.link.breakpoints.get(id).map(|bp| bp.state) else {
             // A stale breakpoint (removed, or from an earlier session, §9.7): let it go.
             tracing::info!(id, "hit of an unknown breakpoint: resuming");
             self.resume_silently(tid);
             return;
-        }
-        let hit_state = match self.phase.link().and_then(|link| link.breakpoints.get(id)).map(|bp| bp.state) {
-            Some(state) if state.is_template() => BindState::TemplateHit,
-            _ => BindState::Bound,
         };
+        let hit_state = if hit_state.is_template() { BindState::TemplateHit } else { BindState::Bound };
         self.on_breakpoint_state(id, hit_state);
-        let log_message =
-            self.phase.link().and_then(|link| link.breakpoints.get(id)).and_then(|bp| bp.spec.log_message.clone());
+        let log_message = self.link.breakpoints.get(id).and_then(|bp| bp.spec.log_message.clone());
         if let Some(message) = log_message {
-            if let Some(link) = self.phase.link_mut() {
-                link.threads.record_blocked(tid);
-            }
+            self.link.threads.record_blocked(tid);
             self.run_logpoint(tid, &message);
             return;
         }
-        let dap_breakpoint_id = self.phase.link().and_then(|link| link.breakpoints.get(id)).map(|bp| bp.dap_id);
+        let dap_breakpoint_id = self.link.breakpoints.get(id).map(|bp| bp.dap_id);
         self.report_stop_with(tid, StoppedEventReason::Breakpoint, None, Some(true), dap_breakpoint_id);
     }
 
     fn on_breakpoint_state(&mut self, id: i64, state: BindState) {
-        let Some(link) = self.phase.link_mut() else { return };
-        let answered_later = !self.waiting.any(|on| {
+        let link = &mut *self.link;
+        let answered_later = !self.editor.waiting.any(|on| {
             matches!(on, WaitsOn::Breakpoints(pending) if pending.outcomes.iter().any(|o| matches!(o, super::debuggee::breakpoints::Outcome::Installed { id: i } if *i == id)))
         });
         let Some(bp) = link.breakpoints.set_state(id, state) else { return };
         let (line, dap_id) = (bp.spec.line as u64, bp.dap_id);
         if answered_later && matches!(state, BindState::Bound | BindState::TemplateHit) {
             let breakpoint = bodies::breakpoint(Some(dap_id), true, None, line);
-            self.send_event("breakpoint", BreakpointEvent { reason: BreakpointEventReason::Changed, breakpoint });
+            self.editor.send::<dap_types::events::Breakpoint>(BreakpointEvent {
+                reason: BreakpointEventReason::Changed,
+                breakpoint,
+            });
         }
         self.answer_confirmed_breakpoints();
     }
@@ -392,7 +387,7 @@ impl Session {
     /// stop costs a delayed-ACK wait, §1.2) and reads `ptvsd.__version__`, which tells 3.0.0
     /// from 2.2.0 (2.2.0 has none). Then the program runs.
     pub(super) fn start_attach_probe(&mut self, tid: Tid) {
-        let Some(link) = self.phase.link_mut() else { return };
+        let link = &mut *self.link;
         link.stop.attach_stop = AttachStop::Done;
         let kind = link.threads.frame_kind(tid, 0);
         let Some(kind) = kind else {
@@ -400,11 +395,10 @@ impl Session {
             // let the program run, and if the release is still unknown, probe at a silent
             // pause, which stops the next thread that runs user code for one round trip.
             self.resume_after_attach_stop(tid);
-            if let Some(link) = self.phase.link_mut() {
-                if link.release == Release::Protocol6Unknown && !link.stop.reported {
-                    link.send(Command::BreakAll);
-                    link.stop.probe_at_pause = true;
-                }
+            let link = &mut *self.link;
+            if link.release == Release::Protocol6Unknown && !link.stop.reported {
+                link.send(Command::BreakAll);
+                link.stop.probe_at_pause = true;
             }
             return;
         };
@@ -423,7 +417,7 @@ impl Session {
     }
 
     pub(super) fn on_attach_probe(&mut self, tid: Tid, result: Result<Obj, String>) {
-        let Some(link) = self.phase.link_mut() else { return };
+        let link = &mut *self.link;
         let version =
             result.as_ref().ok().and_then(|obj| obj.repr.as_deref()).map(|repr| repr.trim_matches('\'').to_string());
         if let Err(text) = &result {
@@ -432,7 +426,7 @@ impl Session {
         let release = Release::from_version_text(link.generation, version.as_deref().filter(|v| *v != "None"));
         if release != link.release {
             link.release = release;
-            self.console(format!("Detected {}.", release.name()));
+            self.editor.console(format!("Detected {}.", release.name()));
         }
         self.release_template_breakpoints();
         self.resume_after_attach_stop(tid);
@@ -440,7 +434,7 @@ impl Session {
 
     /// Once the release is known: template breakpoints go to 3.0, and 2.2 users are told why not.
     fn release_template_breakpoints(&mut self) {
-        let Some(link) = self.phase.link_mut() else { return };
+        let link = &mut *self.link;
         let deferred = std::mem::take(&mut link.deferred_template_commands);
         if link.release != Release::Ptvsd22 {
             deferred.into_iter().for_each(|command| link.send(command));
@@ -460,14 +454,17 @@ impl Session {
                 Some(super::requests::TEMPLATES_ON_22.to_string()),
                 line as u64,
             );
-            self.send_event("breakpoint", BreakpointEvent { reason: BreakpointEventReason::Changed, breakpoint });
+            self.editor.send::<dap_types::events::Breakpoint>(BreakpointEvent {
+                reason: BreakpointEventReason::Changed,
+                breakpoint,
+            });
         }
     }
 
     /// Lets a thread go that stopped only for the adapter (a logpoint, a stale breakpoint),
     /// without the editor seeing anything. If the editor shows a stop, only that thread goes.
     pub(super) fn resume_silently(&mut self, tid: Tid) {
-        let Some(link) = self.phase.link_mut() else { return };
+        let link = &mut *self.link;
         if link.stop.reported {
             link.resume_thread(tid);
         } else {
@@ -478,7 +475,7 @@ impl Session {
     }
 
     pub(super) fn resume_after_attach_stop(&mut self, tid: Tid) {
-        let Some(link) = self.phase.link_mut() else { return };
+        let link = &mut *self.link;
         if link.config.stop_on_attach && !std::mem::replace(&mut link.stop.attach_stop_shown, true) {
             self.report_stop(tid, StoppedEventReason::Entry, Some("Stopped at attach".to_string()), None);
             return;
@@ -496,25 +493,13 @@ impl Session {
     /// breakpoint would wait forever. Closing the connection makes ptvsd's next write fail,
     /// which detaches it from the program (§9.13).
     pub(super) fn on_debugger_loop_crash(&mut self) {
-        let Some(link) = self.phase.link_mut() else { return };
         tracing::error!("ptvsd's debugger loop crashed");
-        link.close_writer();
-        self.console(
+        self.close_link("ptvsd's debugger loop crashed");
+        self.editor.console(
             "ptvsd's debugger loop in the remote program crashed (its traceback is above; a ptvsd bug, often two \
              resumes in quick succession while many threads run). The session ends: ptvsd lets go of the program \
              the next time it writes output or reaches a breakpoint. If the program seems stuck, restart it.",
         );
-        self.link_closed("ptvsd's debugger loop crashed");
-        self.announce_end();
-    }
-
-    /// Forgets the link after it closed; waiting requests get failed responses that say `why`.
-    pub(super) fn link_closed(&mut self, why: &str) {
-        self.wire_rx = None;
-        if let Phase::Attached(_) = self.phase {
-            self.phase = Phase::Unattached;
-        }
-        self.fail_all_waiting(why);
     }
 }
 

@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
+use tokio::sync::mpsc;
+
 use super::connect::WireInput;
+use super::debuggee::link::Link;
 use super::{recv_wire, Internal, Phase, Session};
 use crate::dap::message::RequestError;
 use crate::wire::generation::Generation;
@@ -25,7 +28,7 @@ impl Session {
         if let Phase::Connecting { .. } = self.phase {
             self.wait_for_connection().await;
         }
-        if self.phase.link().is_none() {
+        if !matches!(self.phase, Phase::Attached(_)) {
             return;
         }
         self.detach().await;
@@ -38,7 +41,7 @@ impl Session {
             match tokio::time::timeout_at(deadline, self.internal_rx.recv()).await {
                 Ok(Some(Internal::Connected(result))) => {
                     let Some((request, config)) = self.phase.take_connecting() else { return };
-                    self.respond(&request, Err(RequestError::new("the session ended while attaching")));
+                    self.editor.respond(&request, Err(RequestError::new("the session ended while attaching")));
                     if let Ok(attached) = *result {
                         self.install_link(attached, config);
                     }
@@ -52,21 +55,18 @@ impl Session {
 
     async fn detach(&mut self) {
         self.wait_for_evaluation().await;
-        let Some(link) = self.phase.link_mut() else { return };
+        let Session { phase: Phase::Attached(link), wire_rx, .. } = self else { return };
         link.send_detach();
-        let generation = link.generation;
-        let detached = self.wait_for_detached().await;
-        let Some(link) = self.phase.link_mut() else { return };
-        if detached && generation != Generation::V6 {
+        let detached = wait_for_detached(link, wire_rx).await;
+        if detached && link.generation != Generation::V6 {
             // After a JSON detach ptvsd's loop keeps reading; at EOF it would spin a core for
             // the rest of the process's life. An unknown command makes it exit (§9.13).
             link.send(Command::ShutdownLoop);
-            let _ = tokio::time::timeout(CLOSE_TIMEOUT, self.wait_for_close()).await;
+            let _ = tokio::time::timeout(CLOSE_TIMEOUT, wait_for_close(wire_rx)).await;
         }
         if !detached {
             tracing::warn!("ptvsd did not confirm the detach");
         }
-        let Some(link) = self.phase.link_mut() else { return };
         flush_and_close(link).await;
     }
 
@@ -75,7 +75,7 @@ impl Session {
     /// both). So the in-flight evaluation is allowed to finish first, for a bounded time.
     async fn wait_for_evaluation(&mut self) {
         let deadline = tokio::time::Instant::now() + EVALUATION_DRAIN_TIMEOUT;
-        while self.phase.link().is_some_and(|link| link.evaluations.in_flight()) {
+        while matches!(&self.phase, Phase::Attached(link) if link.evaluations.in_flight()) {
             tracing::info!("waiting for the running evaluation to finish before detaching");
             let Ok(input) = tokio::time::timeout_at(deadline, recv_wire(&mut self.wire_rx)).await else {
                 tracing::warn!("the evaluation did not finish in time; detaching anyway");
@@ -88,40 +88,9 @@ impl Session {
         }
     }
 
-    /// Reads until ptvsd confirms the detach, still answering `REQH` so that no thread that
-    /// raises meanwhile is left blocked (§9.8).
-    async fn wait_for_detached(&mut self) -> bool {
-        let deadline = tokio::time::Instant::now() + DETACH_TIMEOUT;
-        loop {
-            let Ok(input) = tokio::time::timeout_at(deadline, recv_wire(&mut self.wire_rx)).await else { return false };
-            let Some(WireInput::Bytes(bytes)) = input else { return false };
-            let Some(link) = self.phase.link_mut() else { return false };
-            link.io.read_buf.extend_from_slice(&bytes);
-            loop {
-                match link.decode() {
-                    Ok(Some(Event::Detached)) => return true,
-                    Ok(Some(Event::RequestHandlers { file })) => {
-                        let statements = super::exceptions::handler_ranges::catch_all();
-                        link.send(Command::SetExceptionHandlerInfo { file, statements });
-                    }
-                    Ok(Some(_)) => {}
-                    Ok(None) => break,
-                    Err(error) => {
-                        tracing::warn!(%error, "undecodable data while detaching");
-                        return false;
-                    }
-                }
-            }
-        }
-    }
-
-    async fn wait_for_close(&mut self) {
-        while let Some(WireInput::Bytes(_)) = recv_wire(&mut self.wire_rx).await {}
-    }
-
     /// The link failed or closed without a detach.
     pub(super) async fn lose_link(&mut self, problem: &str) {
-        let Some(link) = self.phase.link_mut() else { return };
+        let Phase::Attached(link) = &mut self.phase else { return };
         let transport_reason = link.io.close_reason.lock().ok().and_then(|reason| reason.clone());
         let problem = transport_reason.unwrap_or_else(|| problem.to_string());
         tracing::warn!(%problem, "link to the debuggee lost");
@@ -135,7 +104,7 @@ impl Session {
             }
         }
         flush_and_close(link).await;
-        self.console(format!(
+        self.editor.console(format!(
             "Lost the connection to the debuggee: {problem}. If the program is still running, ptvsd may \
              consider itself attached until it next writes output; restart the remote app if a new attach is refused."
         ));
@@ -144,8 +113,38 @@ impl Session {
     }
 }
 
+/// Reads until ptvsd confirms the detach, still answering `REQH` so that no thread that
+/// raises meanwhile is left blocked (§9.8).
+async fn wait_for_detached(link: &mut Link, wire_rx: &mut Option<mpsc::Receiver<WireInput>>) -> bool {
+    let deadline = tokio::time::Instant::now() + DETACH_TIMEOUT;
+    loop {
+        let Ok(input) = tokio::time::timeout_at(deadline, recv_wire(wire_rx)).await else { return false };
+        let Some(WireInput::Bytes(bytes)) = input else { return false };
+        link.io.read_buf.extend_from_slice(&bytes);
+        loop {
+            match link.decode() {
+                Ok(Some(Event::Detached)) => return true,
+                Ok(Some(Event::RequestHandlers { file })) => {
+                    let statements = super::exceptions::handler_ranges::catch_all();
+                    link.send(Command::SetExceptionHandlerInfo { file, statements });
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(error) => {
+                    tracing::warn!(%error, "undecodable data while detaching");
+                    return false;
+                }
+            }
+        }
+    }
+}
+
+async fn wait_for_close(wire_rx: &mut Option<mpsc::Receiver<WireInput>>) {
+    while let Some(WireInput::Bytes(_)) = recv_wire(wire_rx).await {}
+}
+
 /// Closes the link's sending side and waits, for a bounded time, until what was queued is written.
-async fn flush_and_close(link: &mut super::debuggee::link::Link) {
+async fn flush_and_close(link: &mut Link) {
     link.close_writer();
     if let Some(writer) = link.io.writer_task.take() {
         let _ = tokio::time::timeout(CLOSE_TIMEOUT, writer).await;

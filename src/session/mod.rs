@@ -28,9 +28,16 @@ const EXIT_GRACE: Duration = Duration::from_secs(10);
 /// Inputs the session produces for itself: connection results and timers.
 enum Internal {
     Connected(Box<Result<Attached, String>>),
-    EvaluationTimeout(i64),
     /// A request waiting on the debuggee ran out of time (`requests/waiting.rs`).
     RequestTimeout(i64),
+    ExitGrace,
+    /// For the attached debuggee; dropped once the link is gone.
+    Debuggee(DebuggeeInput),
+}
+
+/// Timers and background results that concern the attached debuggee.
+enum DebuggeeInput {
+    EvaluationTimeout(i64),
     /// ptvsd printed that its debugger loop died.
     DebuggerLoopCrashed,
     /// Probe a thread that may have paused after a resume-all (`debuggee/stragglers.rs`).
@@ -44,7 +51,12 @@ enum Internal {
     HandlersReadTimeout(u64),
     /// Send the next queued evaluation (after ptvsd said it was busy).
     PumpEvaluations,
-    ExitGrace,
+}
+
+impl From<DebuggeeInput> for Internal {
+    fn from(input: DebuggeeInput) -> Self {
+        Internal::Debuggee(input)
+    }
 }
 
 /// Why the session loop should stop.
@@ -54,12 +66,19 @@ enum Flow {
     Exit,
 }
 
+/// The session: the editor side, and the phase (which holds the link while attached).
 pub struct Session {
-    out: mpsc::UnboundedSender<Outgoing>,
-    internal_tx: mpsc::UnboundedSender<Internal>,
+    editor: Editor,
     internal_rx: mpsc::UnboundedReceiver<Internal>,
     wire_rx: Option<mpsc::Receiver<WireInput>>,
     phase: Phase,
+}
+
+/// The editor side of the session: what is sent to the editor, what the editor said about
+/// itself, and its requests waiting on the debuggee.
+struct Editor {
+    out: mpsc::UnboundedSender<Outgoing>,
+    internal_tx: mpsc::UnboundedSender<Internal>,
     /// Editor requests waiting on the debuggee.
     waiting: requests::waiting::WaitingRequests,
     client_id: Option<String>,
@@ -69,6 +88,15 @@ pub struct Session {
     backlog: OutputBacklog,
     /// Bytes of program output dropped since the editor last kept up.
     dropped_output: usize,
+}
+
+/// One input handled while attached: the link, borrowed once by the dispatcher, and the
+/// editor side. A handler that finds the link closed says why in `closed`; the session then
+/// leaves the attached phase.
+struct Debugging<'a> {
+    link: &'a mut Link,
+    editor: &'a mut Editor,
+    closed: Option<&'static str>,
 }
 
 /// Where the session is in its life: one value, so that no two stages can be half true.
@@ -84,20 +112,6 @@ enum Phase {
 }
 
 impl Phase {
-    fn link(&self) -> Option<&Link> {
-        match self {
-            Phase::Attached(link) => Some(link),
-            _ => None,
-        }
-    }
-
-    fn link_mut(&mut self) -> Option<&mut Link> {
-        match self {
-            Phase::Attached(link) => Some(link),
-            _ => None,
-        }
-    }
-
     /// The attach being made, leaving `Unattached`; `None` (and no change) in any other phase.
     fn take_connecting(&mut self) -> Option<(Request, AttachConfig)> {
         match std::mem::replace(self, Phase::Unattached) {
@@ -118,12 +132,9 @@ pub async fn run(input: impl AsyncRead + Unpin + Send + 'static, output: impl As
     let (dap_tx, dap_rx) = mpsc::channel(64);
     let reader = tokio::spawn(read_requests(input, dap_tx, out_tx.clone()));
     let (internal_tx, internal_rx) = mpsc::unbounded_channel();
-    let session = Session {
+    let editor = Editor {
         out: out_tx,
         internal_tx,
-        internal_rx,
-        wire_rx: None,
-        phase: Phase::Unattached,
         waiting: requests::waiting::WaitingRequests::default(),
         client_id: None,
         supports_progress: false,
@@ -131,6 +142,7 @@ pub async fn run(input: impl AsyncRead + Unpin + Send + 'static, output: impl As
         backlog,
         dropped_output: 0,
     };
+    let session = Session { editor, internal_rx, wire_rx: None, phase: Phase::Unattached };
     session.run_loop(dap_rx).await;
     // The reader holds a sender too (to answer malformed requests): stop it, so the writer
     // sees every sender gone, flushes and ends, even while the editor keeps stdin open.
@@ -175,15 +187,11 @@ impl Session {
     async fn on_internal(&mut self, internal: Internal) -> Flow {
         match internal {
             Internal::Connected(result) => self.on_connected(*result),
-            Internal::EvaluationTimeout(exec_id) => self.on_evaluation_timeout(exec_id),
             Internal::RequestTimeout(request_seq) => self.on_request_timeout(request_seq),
-            Internal::CheckStraggler(tid) => self.check_straggler(tid),
-            Internal::DebuggerLoopCrashed => self.on_debugger_loop_crash(),
-            Internal::LongStop(generation) => self.on_long_stop(generation),
-            Internal::PumpEvaluations => self.pump_evaluations(),
-            Internal::HandlersRead { ticket, read } => self.on_handlers_read(ticket, read),
-            Internal::HandlersReadTimeout(ticket) => self.on_handlers_read_timeout(ticket),
             Internal::ExitGrace => return Flow::Exit,
+            Internal::Debuggee(input) => {
+                self.with_debuggee(|debugging| debugging.on_internal(input));
+            }
         }
         Flow::Continue
     }
@@ -193,7 +201,7 @@ impl Session {
             Some(WireInput::Bytes(bytes)) => {
                 if let Err(problem) = self.on_wire_bytes(&bytes) {
                     // The stream cannot be resynchronised; the link can still carry a detach.
-                    self.console(format!("{problem}: detaching."));
+                    self.editor.console(format!("{problem}: detaching."));
                     self.finalize(&problem).await;
                     self.announce_end();
                 }
@@ -204,6 +212,69 @@ impl Session {
         Flow::Continue
     }
 
+    /// Runs `handler` on the attached debuggee, the one place the link is borrowed for an
+    /// input; `None` (and nothing done) when not attached. A link the handler found closed
+    /// ends the attached phase here.
+    fn with_debuggee<R>(&mut self, handler: impl FnOnce(&mut Debugging<'_>) -> R) -> Option<R> {
+        let Phase::Attached(link) = &mut self.phase else { return None };
+        let mut debugging = Debugging { link, editor: &mut self.editor, closed: None };
+        let result = handler(&mut debugging);
+        if let Some(why) = debugging.closed {
+            self.link_closed(why);
+            self.announce_end();
+        }
+        Some(result)
+    }
+
+    /// Forgets the link after it closed; waiting requests get failed responses that say `why`.
+    fn link_closed(&mut self, why: &str) {
+        self.wire_rx = None;
+        if let Phase::Attached(_) = self.phase {
+            self.phase = Phase::Unattached;
+        }
+        self.editor.fail_all_waiting(why);
+    }
+
+    /// Tells the editor the debug session is over, and exits after a grace period if it
+    /// does not say `disconnect`.
+    fn announce_end(&mut self) {
+        match self.phase {
+            Phase::Ended => return,
+            // Every way out closes the link first (`finalize.rs`): dropping it here would leave
+            // the remote program without a detach.
+            Phase::Attached(_) => tracing::error!("the session was announced over while still attached"),
+            Phase::Unattached | Phase::Connecting { .. } => self.phase = Phase::Ended,
+        }
+        self.editor.send::<dap_types::events::Terminated>(dap_types::TerminatedEvent { restart: None });
+        let internal = self.editor.internal_tx.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(EXIT_GRACE).await;
+            let _ = internal.send(Internal::ExitGrace);
+        });
+    }
+}
+
+impl Debugging<'_> {
+    fn on_internal(&mut self, input: DebuggeeInput) {
+        match input {
+            DebuggeeInput::EvaluationTimeout(exec_id) => self.on_evaluation_timeout(exec_id),
+            DebuggeeInput::CheckStraggler(tid) => self.check_straggler(tid),
+            DebuggeeInput::DebuggerLoopCrashed => self.on_debugger_loop_crash(),
+            DebuggeeInput::LongStop(generation) => self.on_long_stop(generation),
+            DebuggeeInput::PumpEvaluations => self.pump_evaluations(),
+            DebuggeeInput::HandlersRead { ticket, read } => self.on_handlers_read(ticket, read),
+            DebuggeeInput::HandlersReadTimeout(ticket) => self.on_handlers_read_timeout(ticket),
+        }
+    }
+
+    /// The link closed while handling this input: the session leaves the attached phase.
+    fn close_link(&mut self, why: &'static str) {
+        self.link.close_writer();
+        self.closed = Some(why);
+    }
+}
+
+impl Editor {
     /// Sends a response to the editor.
     fn respond(&self, request: &Request, result: Result<ResponseBody, RequestError>) {
         if let Err(error) = &result {
@@ -225,16 +296,28 @@ impl Session {
                 std::mem::take(&mut self.dropped_output)
             );
             self.backlog.admit(&notice);
-            self.send_event("output", crate::dap::bodies::output(dap_types::OutputEventCategory::Console, notice));
+            self.send::<dap_types::events::Output>(crate::dap::bodies::output(
+                dap_types::OutputEventCategory::Console,
+                notice,
+            ));
         }
         // Long output goes out in pieces that each fit a message (`values/shorten.rs`).
         for piece in values::shorten::split(&text, values::shorten::OUTPUT_CHUNK) {
-            self.send_event("output", crate::dap::bodies::output(category.clone(), piece.to_string()));
+            self.send::<dap_types::events::Output>(crate::dap::bodies::output(category.clone(), piece.to_string()));
         }
     }
 
-    fn send_event(&self, event: &str, body: impl serde::Serialize) {
-        let _ = self.out.send(Outgoing::event(event, body));
+    /// Helix makes any thread named in a `thread` event its current thread, so that the first
+    /// stop would not move its cursor (editor-clients.md): it asks for threads at each stop.
+    fn thread_event(&self, reason: dap_types::ThreadEventReason, dap_id: u64) {
+        if self.client_id.as_deref() != Some("hx") {
+            self.send::<dap_types::events::Thread>(dap_types::ThreadEvent { reason, thread_id: dap_id });
+        }
+    }
+
+    /// An event, named by its dap-types type, so its body is the one DAP gives that event.
+    fn send<E: dap_types::events::Event>(&self, body: E::Body) {
+        let _ = self.out.send(Outgoing::event::<E>(body));
     }
 
     /// A line in the editor's debug console.
@@ -243,7 +326,10 @@ impl Session {
         if !text.ends_with('\n') {
             text.push('\n');
         }
-        self.send_event("output", crate::dap::bodies::output(dap_types::OutputEventCategory::Console, text));
+        self.send::<dap_types::events::Output>(crate::dap::bodies::output(
+            dap_types::OutputEventCategory::Console,
+            text,
+        ));
     }
 
     /// Reports the steps of a long operation: as DAP progress when the editor supports it,
@@ -253,17 +339,14 @@ impl Session {
         let progress_id = format!("request-{}", request.seq);
         let as_progress = self.supports_progress;
         if as_progress {
-            let _ = out.send(Outgoing::event(
-                "progressStart",
-                dap_types::ProgressStartEvent {
-                    progress_id: progress_id.clone(),
-                    title: title.to_string(),
-                    request_id: u64::try_from(request.seq).ok(),
-                    cancellable: None,
-                    message: None,
-                    percentage: None,
-                },
-            ));
+            let _ = out.send(Outgoing::event::<dap_types::events::ProgressStart>(dap_types::ProgressStartEvent {
+                progress_id: progress_id.clone(),
+                title: title.to_string(),
+                request_id: u64::try_from(request.seq).ok(),
+                cancellable: None,
+                message: None,
+                percentage: None,
+            }));
         } else {
             self.console(format!("{title} ..."));
         }
@@ -274,12 +357,12 @@ impl Session {
                     message: Some(message),
                     percentage: None,
                 };
-                Outgoing::event("progressUpdate", update)
+                Outgoing::event::<dap_types::events::ProgressUpdate>(update)
             } else {
-                Outgoing::event(
-                    "output",
-                    crate::dap::bodies::output(dap_types::OutputEventCategory::Console, format!("{message}\n")),
-                )
+                Outgoing::event::<dap_types::events::Output>(crate::dap::bodies::output(
+                    dap_types::OutputEventCategory::Console,
+                    format!("{message}\n"),
+                ))
             };
             let _ = out.send(event);
         }
@@ -288,39 +371,19 @@ impl Session {
     fn end_progress(&self, request: &Request, succeeded: bool) {
         if self.supports_progress {
             let message = if succeeded { "attached" } else { "failed" };
-            self.send_event(
-                "progressEnd",
-                dap_types::ProgressEndEvent {
-                    progress_id: format!("request-{}", request.seq),
-                    message: Some(message.to_string()),
-                },
-            );
+            self.send::<dap_types::events::ProgressEnd>(dap_types::ProgressEndEvent {
+                progress_id: format!("request-{}", request.seq),
+                message: Some(message.to_string()),
+            });
         }
-    }
-
-    /// Tells the editor the debug session is over, and exits after a grace period if it
-    /// does not say `disconnect`.
-    fn announce_end(&mut self) {
-        match self.phase {
-            Phase::Ended => return,
-            // Every way out closes the link first (`finalize.rs`): dropping it here would leave
-            // the remote program without a detach.
-            Phase::Attached(_) => tracing::error!("the session was announced over while still attached"),
-            Phase::Unattached | Phase::Connecting { .. } => self.phase = Phase::Ended,
-        }
-        self.send_event("terminated", dap_types::TerminatedEvent { restart: None });
-        let internal = self.internal_tx.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(EXIT_GRACE).await;
-            let _ = internal.send(Internal::ExitGrace);
-        });
     }
 
     /// Sends `internal` to the session after `delay`; the handle cancels it. A timer that is
     /// not cancelled lives its whole delay, so per-stop and per-evaluation timers are cancelled
     /// when they no longer matter (10,000 stops must not leave 10,000 sleeping tasks).
-    fn after(&self, delay: Duration, internal: Internal) -> tokio::task::AbortHandle {
+    fn after(&self, delay: Duration, internal: impl Into<Internal>) -> tokio::task::AbortHandle {
         let sender = self.internal_tx.clone();
+        let internal = internal.into();
         tokio::spawn(async move {
             tokio::time::sleep(delay).await;
             let _ = sender.send(internal);

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use crate::session::values::evaluation::{Waiter, Work};
-use crate::session::{Internal, Session};
+use crate::session::{DebuggeeInput, Debugging};
 use crate::wire::model::{Obj, ReprKind, Tid, FRAME_KIND_PYTHON};
 
 /// A thread whose frames came this close before a resume-all may have missed it.
@@ -88,10 +88,10 @@ impl StragglerWatch {
     }
 }
 
-impl Session {
+impl Debugging<'_> {
     /// After a resume-all: the threads that started to pause just before it are watched.
     pub(in crate::session) fn resumed_all(&mut self) {
-        let Some(link) = self.phase.link_mut() else { return };
+        let link = &mut *self.link;
         let recent: Vec<Tid> = link
             .threads
             .iter()
@@ -109,7 +109,7 @@ impl Session {
 
     /// A thread sent its own frames (it is pausing): watched if the program is running.
     pub(in crate::session) fn watch_for_straggler(&mut self, tid: Tid) {
-        let Some(link) = self.phase.link() else { return };
+        let link = &*self.link;
         let pausing_expected = link.stop.reported
             || link.stop.pause_requested
             || link.stop.probe_at_pause
@@ -121,18 +121,18 @@ impl Session {
     }
 
     fn watch(&mut self, tid: Tid) {
-        let Some(link) = self.phase.link_mut() else { return };
+        let link = &mut *self.link;
         if link.stragglers.watched.contains_key(&tid) {
             return;
         }
         link.stragglers.watched.insert(tid, Watched::default());
         let delay = link.stragglers.wait_before_probing(tid).max(SETTLE);
-        self.after(delay, Internal::CheckStraggler(tid));
+        self.editor.after(delay, DebuggeeInput::CheckStraggler(tid));
     }
 
     /// Probes the thread with an evaluation, unless a stop has explained its pause.
     pub(in crate::session) fn check_straggler(&mut self, tid: Tid) {
-        let Some(link) = self.phase.link_mut() else { return };
+        let link = &mut *self.link;
         if link.stop.reported {
             link.stragglers.forget(None);
             return;
@@ -147,13 +147,13 @@ impl Session {
         let delay = link.stragglers.wait_before_probing(tid);
         if !delay.is_zero() {
             // Woken again since it was watched: wait until that wake-up is safely old.
-            self.after(delay, Internal::CheckStraggler(tid));
+            self.editor.after(delay, DebuggeeInput::CheckStraggler(tid));
             return;
         }
         // The probe goes out now or not at all: in a queue it could outlive a wake-up. The
         // editor's evaluations go first.
         if !link.evaluations.idle() {
-            self.after(BUSY_DELAY, Internal::CheckStraggler(tid));
+            self.editor.after(BUSY_DELAY, DebuggeeInput::CheckStraggler(tid));
             return;
         }
         let kind = link.threads.frame_kind(tid, 0).unwrap_or(FRAME_KIND_PYTHON);
@@ -168,7 +168,7 @@ impl Session {
     /// The probe answered: the thread is blocked in ptvsd. Resume it alone if the program is
     /// still meant to run; look again later if it was not blocked.
     pub(in crate::session) fn on_straggler_probe(&mut self, tid: Tid, result: Result<Obj, String>) {
-        let Some(link) = self.phase.link_mut() else { return };
+        let link = &mut *self.link;
         if link.stop.reported {
             link.stragglers.forget(None);
             return;
@@ -178,7 +178,7 @@ impl Session {
             if let Some(watched) = link.stragglers.watched.get_mut(&tid) {
                 watched.probed_at = None;
                 let delay = link.stragglers.wait_before_probing(tid).max(SETTLE);
-                self.after(delay, Internal::CheckStraggler(tid));
+                self.editor.after(delay, DebuggeeInput::CheckStraggler(tid));
             }
             return;
         }
@@ -194,7 +194,7 @@ impl Session {
             Err(_) => match LOOK_AGAIN.get(watched.not_blocked) {
                 Some(delay) => {
                     watched.not_blocked += 1;
-                    self.after(*delay, Internal::CheckStraggler(tid));
+                    self.editor.after(*delay, DebuggeeInput::CheckStraggler(tid));
                 }
                 None => link.stragglers.forget(Some(tid)),
             },

@@ -15,8 +15,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use dap_types::ExceptionBreakMode;
+
 use super::paths::PathMapper;
-use super::{Internal, Session};
+use super::{DebuggeeInput, Debugging, Internal};
 use crate::wire::model::{Command, HandlerStatement};
 use handler_ranges::{catch_all, handler_statements};
 use local_source::{read_confined, Unreadable};
@@ -95,7 +97,6 @@ impl ExceptionSettings {
         let mut break_on: BTreeMap<String, i64> = NEVER_BREAK.iter().map(|name| (name.to_string(), 0)).collect();
         for (filter, condition) in filters {
             let (mode, user) = ptvsd_mode(filter)
-                .filter(|_| filter != "never")
                 .ok_or_else(|| format!("unknown exception filter '{filter}': use raised, uncaught or userUnhandled"))?;
             user_unhandled |= user;
             match condition.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
@@ -108,9 +109,7 @@ impl ExceptionSettings {
             }
         }
         for option in options {
-            let (mode, user) = ptvsd_mode(&option.break_mode).ok_or_else(|| {
-                format!("unknown break mode '{}': use never, always, unhandled or userUnhandled", option.break_mode)
-            })?;
+            let (mode, user) = break_mode(option.break_mode);
             user_unhandled |= user;
             match option.path.as_slice() {
                 [] => {}
@@ -204,16 +203,16 @@ impl ExceptionSettings {
     }
 }
 
-impl Session {
+impl Debugging<'_> {
     /// `REQH`: the raising thread is blocked until it is answered (§9.8). A local copy is read
     /// and parsed off the session loop, within [`READ_TIMEOUT`].
     pub(super) fn on_request_handlers(&mut self, file: String) {
-        let Some(link) = self.phase.link_mut() else { return };
+        let link = &mut *self.link;
         let local = match link.exceptions.answer(&file, &link.paths) {
             HandlerAnswer::Now { statements, notice } => {
                 link.send(Command::SetExceptionHandlerInfo { file, statements });
                 if let Some(notice) = notice {
-                    self.console(notice);
+                    self.editor.console(notice);
                 }
                 return;
             }
@@ -221,34 +220,31 @@ impl Session {
         };
         let ticket = link.exceptions.start_read(&file);
         let roots = link.source_roots();
-        let internal = self.internal_tx.clone();
+        let internal = self.editor.internal_tx.clone();
         tokio::task::spawn_blocking(move || {
             let read = read_confined(&local, &roots).map(|source| handler_statements(&source));
-            let _ = internal.send(Internal::HandlersRead { ticket, read });
+            let _ = internal.send(Internal::from(DebuggeeInput::HandlersRead { ticket, read }));
         });
         // A read stuck in the filesystem must not hold the thread: ptvsd gets an answer anyway.
-        self.after(READ_TIMEOUT, Internal::HandlersReadTimeout(ticket));
+        self.editor.after(READ_TIMEOUT, DebuggeeInput::HandlersReadTimeout(ticket));
     }
 
     pub(super) fn on_handlers_read(&mut self, ticket: u64, read: Result<Vec<HandlerStatement>, Unreadable>) {
-        let Some(link) = self.phase.link_mut() else { return };
-        if let Some(answer) = link.exceptions.finish_read(ticket, read) {
+        if let Some(answer) = self.link.exceptions.finish_read(ticket, read) {
             self.send_handlers(answer);
         }
     }
 
     pub(super) fn on_handlers_read_timeout(&mut self, ticket: u64) {
-        let Some(link) = self.phase.link_mut() else { return };
-        if let Some(answer) = link.exceptions.time_out_read(ticket) {
+        if let Some(answer) = self.link.exceptions.time_out_read(ticket) {
             self.send_handlers(answer);
         }
     }
 
     fn send_handlers(&mut self, (file, statements, notice): (String, Vec<HandlerStatement>, Option<String>)) {
-        let Some(link) = self.phase.link_mut() else { return };
-        link.send(Command::SetExceptionHandlerInfo { file, statements });
+        self.link.send(Command::SetExceptionHandlerInfo { file, statements });
         if let Some(notice) = notice {
-            self.console(notice);
+            self.editor.console(notice);
         }
     }
 }
@@ -258,15 +254,24 @@ pub fn table(default_mode: i64) -> Command {
     Command::SetExceptionInfo { default_mode, break_on: NEVER_BREAK.iter().map(|name| (name.to_string(), 0)).collect() }
 }
 
-/// ptvsd's mode for a DAP filter or break mode (they name the same three modes), and whether
-/// it means user-unhandled (built from the `REQH` answers, §9.8.1).
-fn ptvsd_mode(name: &str) -> Option<(i64, bool)> {
-    match name {
-        "never" => Some((0, false)),
-        "raised" | "always" => Some((MODE_RAISED, false)),
-        "uncaught" | "unhandled" => Some((MODE_UNHANDLED, false)),
-        "userUnhandled" => Some((MODE_UNHANDLED, true)),
+/// ptvsd's mode for a DAP filter, and whether it means user-unhandled (built from the `REQH`
+/// answers, §9.8.1).
+fn ptvsd_mode(filter: &str) -> Option<(i64, bool)> {
+    match filter {
+        "raised" => Some(break_mode(ExceptionBreakMode::Always)),
+        "uncaught" => Some(break_mode(ExceptionBreakMode::Unhandled)),
+        "userUnhandled" => Some(break_mode(ExceptionBreakMode::UserUnhandled)),
         _ => None,
+    }
+}
+
+/// ptvsd's mode for a DAP break mode (the filters name the same modes).
+fn break_mode(mode: ExceptionBreakMode) -> (i64, bool) {
+    match mode {
+        ExceptionBreakMode::Never => (0, false),
+        ExceptionBreakMode::Always => (MODE_RAISED, false),
+        ExceptionBreakMode::Unhandled => (MODE_UNHANDLED, false),
+        ExceptionBreakMode::UserUnhandled => (MODE_UNHANDLED, true),
     }
 }
 
@@ -274,7 +279,7 @@ fn ptvsd_mode(name: &str) -> Option<(i64, bool)> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExceptionOption {
     pub path: Vec<Vec<String>>,
-    pub break_mode: String,
+    pub break_mode: ExceptionBreakMode,
 }
 
 /// `ValueError, builtins.KeyError, myapp.errors.PaymentError` as ptvsd's table names them:
@@ -346,7 +351,7 @@ mod tests {
         ];
         let option = ExceptionOption {
             path: vec![vec!["Python Exceptions".into()], vec!["myapp.PaymentError".into()]],
-            break_mode: "never".into(),
+            break_mode: ExceptionBreakMode::Never,
         };
         let Ok(Command::SetExceptionInfo { default_mode, break_on }) = settings.configure(&conditioned, &[option])
         else {
@@ -358,7 +363,8 @@ mod tests {
         assert_eq!(modes["KeyError"], MODE_RAISED, "named explicitly: the never-break default gives way");
         assert_eq!(modes["StopIteration"], 0);
         assert_eq!(modes["myapp.PaymentError"], 0);
-        let category = ExceptionOption { path: vec![vec!["Python Exceptions".into()]], break_mode: "always".into() };
+        let category =
+            ExceptionOption { path: vec![vec!["Python Exceptions".into()]], break_mode: ExceptionBreakMode::Always };
         assert!(matches!(
             settings.configure(&[], &[category]),
             Ok(Command::SetExceptionInfo { default_mode: MODE_RAISED, .. })

@@ -3,12 +3,13 @@
 //! deadlocks the remote program, and on Python 3.10+ every jump fails; there both requests are
 //! refused with the reason and nothing is sent.
 
-use dap_types::StoppedEventReason;
+use dap_types::requests;
+use dap_types::{GotoArguments, GotoTargetsArguments, StoppedEventReason};
 
 use super::waiting::WaitsOn;
-use crate::dap::message::{to_value, Request, RequestError, ResponseBody};
-use crate::dap::requests::{GotoArguments, GotoTargetsArguments};
-use crate::session::Session;
+use crate::dap::message::{body, Request, RequestError, ResponseBody};
+use crate::session::debuggee::link::Link;
+use crate::session::{Debugging, Editor};
 use crate::wire::generation::Release;
 use crate::wire::model::{Command, Tid};
 
@@ -34,82 +35,83 @@ pub fn refusal(release: Release, python_version: (i64, i64, i64)) -> Option<Stri
     None
 }
 
-impl Session {
+/// One target per line, in the innermost frame of a paused thread in that file: the only
+/// frame ptvsd can move (§9.10).
+pub(in crate::session) fn targets(link: &Link, arguments: &GotoTargetsArguments) -> Result<ResponseBody, RequestError> {
+    if let Some(reason) = refusal(link.release, link.info.python_version) {
+        return Err(RequestError::new(reason));
+    }
+    let path = arguments.source.path.as_deref().unwrap_or_default();
+    let line = i64::try_from(arguments.line).unwrap_or(i64::MAX);
+    let top_frame = link
+        .threads
+        .iter()
+        .filter(|(_, thread)| thread.blocked)
+        .filter_map(|(_, thread)| thread.frames.first())
+        .find(|frame| link.paths.to_local(&frame.file) == path)
+        .ok_or_else(|| {
+            RequestError::new(format!(
+                "no paused thread is in {path}: set next statement moves within the current function"
+            ))
+        })?;
+    let inside =
+        line >= top_frame.start_line && (top_frame.end_line < top_frame.start_line || line <= top_frame.end_line);
+    if !inside {
+        return Err(RequestError::new(format!(
+            "line {line} is outside {}(), the function the program is paused in",
+            top_frame.name
+        )));
+    }
+    let line = u64::try_from(line).unwrap_or_default();
+    let target = dap_types::GotoTarget {
+        id: line,
+        label: format!("Line {line}"),
+        line,
+        column: None,
+        end_line: None,
+        end_column: None,
+        instruction_pointer_reference: None,
+    };
+    Ok(body::<requests::GotoTargets>(dap_types::GotoTargetsResponse { targets: vec![target] }))
+}
+
+impl Editor {
     /// The `capabilities` event for a debuggee where set next statement works (the
     /// `initialize` answer went out before the debuggee was known).
-    pub(in crate::session) fn announce_goto(&mut self) {
-        let Some(link) = self.phase.link() else { return };
+    pub(in crate::session) fn announce_goto(&self, link: &Link) {
         if refusal(link.release, link.info.python_version).is_none() {
             let capabilities = dap_types::Capabilities {
                 supports_goto_targets_request: Some(true),
                 ..dap_types::Capabilities::default()
             };
-            self.send_event("capabilities", dap_types::CapabilitiesEvent { capabilities });
+            self.send::<dap_types::events::Capabilities>(dap_types::CapabilitiesEvent { capabilities });
         }
     }
+}
 
-    /// One target per line, in the innermost frame of a paused thread in that file: the only
-    /// frame ptvsd can move (§9.10).
-    pub(in crate::session) fn goto_targets(
-        &mut self,
-        arguments: &GotoTargetsArguments,
-    ) -> Result<ResponseBody, RequestError> {
-        let Some(link) = self.phase.link() else { return Err(RequestError::new("not attached")) };
-        if let Some(reason) = refusal(link.release, link.info.python_version) {
-            return Err(RequestError::new(reason));
-        }
-        let path = arguments.source.path.as_deref().unwrap_or_default();
-        let line = arguments.line;
-        let top_frame = link
-            .threads
-            .iter()
-            .filter(|(_, thread)| thread.blocked)
-            .filter_map(|(_, thread)| thread.frames.first())
-            .find(|frame| link.paths.to_local(&frame.file) == path)
-            .ok_or_else(|| {
-                RequestError::new(format!(
-                    "no paused thread is in {path}: set next statement moves within the current function"
-                ))
-            })?;
-        let inside =
-            line >= top_frame.start_line && (top_frame.end_line < top_frame.start_line || line <= top_frame.end_line);
-        if !inside {
-            return Err(RequestError::new(format!(
-                "line {line} is outside {}(), the function the program is paused in",
-                top_frame.name
-            )));
-        }
-        let line = u64::try_from(line).unwrap_or_default();
-        let target = dap_types::GotoTarget {
-            id: line,
-            label: format!("Line {line}"),
-            line,
-            column: None,
-            end_line: None,
-            end_column: None,
-            instruction_pointer_reference: None,
-        };
-        Ok(Some(to_value(dap_types::GotoTargetsResponse { targets: vec![target] })))
-    }
-
+impl Debugging<'_> {
     pub(in crate::session) fn goto(&mut self, request: Request, arguments: &GotoArguments) {
         match self.send_goto(arguments) {
-            Ok((tid, line)) => self.wait_on_debuggee(request, WaitsOn::Goto { tid, line }, Some(GOTO_REPLY_TIMEOUT)),
-            Err(error) => self.respond(&request, Err(error)),
+            Ok((tid, line)) => {
+                self.editor.wait_on_debuggee(request, WaitsOn::Goto { tid, line }, Some(GOTO_REPLY_TIMEOUT))
+            }
+            Err(error) => self.editor.respond(&request, Err(error)),
         }
     }
 
     /// Sends `setl`; returns the thread and line it waits for.
     fn send_goto(&mut self, arguments: &GotoArguments) -> Result<(Tid, i64), RequestError> {
-        let Some(link) = self.phase.link_mut() else { return Err(RequestError::new("not attached")) };
+        let link = &mut *self.link;
         if let Some(reason) = refusal(link.release, link.info.python_version) {
             return Err(RequestError::new(reason));
         }
-        if self.waiting.any(|on| matches!(on, WaitsOn::Goto { .. })) {
+        if self.editor.waiting.any(|on| matches!(on, WaitsOn::Goto { .. })) {
             return Err(RequestError::new("an earlier set next statement has not been answered yet"));
         }
         let thread_id = arguments.thread_id;
-        let line = arguments.target_id;
+        // Each target's id is its line (`targets`).
+        let line = i64::try_from(arguments.target_id)
+            .map_err(|_| RequestError::new(format!("unknown targetId {}", arguments.target_id)))?;
         let tid =
             link.threads.tid_of(thread_id).ok_or_else(|| RequestError::new(format!("unknown threadId {thread_id}")))?;
         let thread = link.threads.get(tid).ok_or_else(|| RequestError::new(format!("unknown threadId {thread_id}")))?;
@@ -126,7 +128,7 @@ impl Session {
     /// ptvsd's `SETL`: the response, then a `stopped` with reason `goto` at the new line.
     pub(in crate::session) fn on_line_set(&mut self, success: bool, tid: Tid) {
         let answered =
-            self.waiting.take_where(|on| matches!(on, WaitsOn::Goto { tid: waiting, .. } if *waiting == tid));
+            self.editor.waiting.take_where(|on| matches!(on, WaitsOn::Goto { tid: waiting, .. } if *waiting == tid));
         let Some(super::waiting::Waiting { request, on: WaitsOn::Goto { line, .. }, .. }) = answered.into_iter().next()
         else {
             return;
@@ -136,11 +138,10 @@ impl Session {
                 "Python refused to jump to line {line}: a jump cannot enter or leave a loop, a try block or a with block, \
                  and must land on a line with code"
             );
-            self.respond(&request, Err(RequestError::new(message)));
+            self.editor.respond(&request, Err(RequestError::new(message)));
             return;
         }
-        let Some(link) = self.phase.link_mut() else { return };
-        let dap_id = match link.threads.get_mut(tid) {
+        let dap_id = match self.link.threads.get_mut(tid) {
             Some(thread) => {
                 if let Some(frame) = thread.frames.first_mut() {
                     frame.line = line;
@@ -149,8 +150,14 @@ impl Session {
             }
             None => 0,
         };
-        self.respond(&request, Ok(None));
-        self.send_event("stopped", crate::dap::bodies::stopped(StoppedEventReason::Goto, dap_id, true, None, None));
+        self.editor.respond(&request, Ok(None));
+        self.editor.send::<dap_types::events::Stopped>(crate::dap::bodies::stopped(
+            StoppedEventReason::Goto,
+            dap_id,
+            true,
+            None,
+            None,
+        ));
     }
 }
 

@@ -1,10 +1,16 @@
-//! DAP requests: each handler checks the session's state and either answers from what the
-//! adapter knows or sends ptvsd the commands that are safe in that state (§10, §11).
+//! DAP requests: the dispatcher answers what needs no debuggee and refuses, from the phase, what
+//! needs one before the attach; each handler of a debuggee request checks the link's state and
+//! either answers from what the adapter knows or sends ptvsd the commands that are safe in that
+//! state (§10, §11).
 
 pub(super) mod goto;
 pub(super) mod waiting;
 
-use dap_types::ExceptionBreakMode;
+use dap_types::requests;
+use dap_types::{
+    ContinueArguments, ExceptionBreakMode, ExceptionInfoArguments, InitializeRequestArguments, ModulesArguments,
+    ScopesArguments, SetExceptionBreakpointsArguments, StackTraceArguments,
+};
 use serde_json::Value;
 
 use self::waiting::WaitsOn;
@@ -12,14 +18,11 @@ use super::connect::{connect_and_attach, AttachPlan};
 use super::debuggee::breakpoints::{is_template, BindState, BreakpointSpec, Outcome};
 use super::debuggee::handles::{FrameRef, VariableSource};
 use super::debuggee::link::{Link, PendingBreakpoints};
-use super::{Flow, Internal, Phase, Session};
+use super::{Debugging, Editor, Flow, Internal, Phase, Session};
 use crate::config::attach::AttachConfig;
 use crate::dap::bodies;
-use crate::dap::message::{to_value, Request, RequestError, ResponseBody};
-use crate::dap::requests::{
-    ContinueArguments, InitializeArguments, ModulesArguments, ScopesArguments, Served,
-    SetExceptionBreakpointsArguments, StackTraceArguments, Step, StepArguments, ThreadArguments,
-};
+use crate::dap::message::{body, Request, RequestError, ResponseBody};
+use crate::dap::requests::{DebuggeeRequest, Served, Step};
 use crate::transport::{ConnectOptions, TlsOptions};
 use crate::wire::generation::Release;
 use crate::wire::model::{Command, Tid};
@@ -35,84 +38,269 @@ impl Session {
         let served = match Served::parse(&request) {
             Ok(served) => served,
             Err(error) => {
-                self.respond(&request, Err(error));
+                self.editor.respond(&request, Err(error));
                 return Flow::Continue;
             }
         };
-        let connecting = matches!(self.phase, Phase::Connecting { .. });
         let reply = match served {
-            Served::Initialize(arguments) => self.initialize(arguments),
+            Served::Initialize(arguments) => self.editor.initialize(arguments),
             Served::Attach(arguments) => return self.attach(request, &arguments),
             Served::Launch => Err(RequestError::new(
                 "ptvsd-dap attaches to a program that is already running with ptvsd.enable_attach(): use an \"attach\" configuration",
             )),
             Served::Disconnect => {
                 self.finalize("the editor disconnected").await;
-                self.respond(&request, Ok(None));
+                self.editor.respond(&request, Ok(None));
                 return Flow::Exit;
             }
             // ptvsd cannot end the remote process (§9.13): `terminate` ends the debug session
             // the same way, leaving the program running, and says so.
             Served::Terminate => {
                 self.finalize("the editor ended the session").await;
-                self.console("Detached: the remote program keeps running (ptvsd cannot stop it).");
-                self.respond(&request, Ok(None));
+                self.editor.console("Detached: the remote program keeps running (ptvsd cannot stop it).");
+                self.editor.respond(&request, Ok(None));
                 self.announce_end();
                 return Flow::Continue;
             }
             _ if matches!(self.phase, Phase::Ended) => Err(RequestError::new("the debug session has ended")),
             Served::Unknown => Err(unsupported(&request.command)),
-            served => match self.phase.link_mut() {
-                None if connecting => Err(RequestError::new(format!(
+            Served::Debuggee(asked) => match self.phase {
+                Phase::Attached(_) => {
+                    self.with_debuggee(|debugging| debugging.serve(request, asked));
+                    return Flow::Continue;
+                }
+                Phase::Connecting { .. } => Err(RequestError::new(format!(
                     "'{}' cannot run yet: the adapter is still attaching to the debuggee",
                     request.command
                 ))),
-                None => Err(RequestError::new(format!(
+                Phase::Unattached | Phase::Ended => Err(RequestError::new(format!(
                     "'{}' needs an attached debuggee: send 'attach' first",
                     request.command
                 ))),
-                Some(link) => match served {
-                    Served::ConfigurationDone => self.configuration_done(),
-                    Served::SetBreakpoints(arguments) => return self.set_breakpoints(request, arguments),
-                    Served::SetExceptionBreakpoints(arguments) => set_exception_breakpoints(link, arguments),
-                    Served::Threads => Ok(threads(link)),
-                    Served::StackTrace(arguments) => return self.stack_trace(request, arguments),
-                    Served::Scopes(arguments) => scopes(link, &arguments),
-                    Served::Variables(arguments) => return self.variables(request, arguments),
-                    Served::Evaluate(arguments) => return self.evaluate(request, arguments),
-                    Served::SetVariable(arguments) => return self.set_variable(request, arguments),
-                    Served::SetExpression(arguments) => return self.set_expression(request, arguments),
-                    Served::ExceptionInfo(arguments) => exception_info(link, &arguments),
-                    Served::Modules(arguments) => Ok(modules(link, &arguments)),
-                    Served::LoadedSources => Ok(loaded_sources(link)),
-                    Served::Source(arguments) => return self.source(request, &arguments),
-                    Served::Completions(arguments) => return self.completions(request, arguments),
-                    Served::GotoTargets(arguments) => self.goto_targets(&arguments),
-                    Served::Goto(arguments) => {
-                        self.goto(request, &arguments);
-                        return Flow::Continue;
-                    }
-                    Served::Continue(arguments) => self.resume(&arguments),
-                    Served::Step(step, arguments) => self.step(step, &arguments),
-                    Served::Pause => pause(link),
-                    // Answered above, before the debuggee is needed.
-                    Served::Initialize(_)
-                    | Served::Attach(_)
-                    | Served::Launch
-                    | Served::Disconnect
-                    | Served::Terminate
-                    | Served::Unknown => Err(unsupported(&request.command)),
-                },
             },
         };
-        self.respond(&request, reply);
+        self.editor.respond(&request, reply);
         Flow::Continue
     }
 
-    fn initialize(&mut self, arguments: InitializeArguments) -> Reply {
+    fn attach(&mut self, request: Request, arguments: &Value) -> Flow {
+        if let Phase::Connecting { .. } | Phase::Attached(_) = self.phase {
+            self.editor.respond(
+                &request,
+                Err(RequestError::new("already attached: one ptvsd-dap session debugs one process")),
+            );
+            return Flow::Continue;
+        }
+        let config = match AttachConfig::from_arguments(arguments) {
+            Ok(config) => config,
+            Err(problem) => {
+                self.editor.respond(&request, Err(RequestError::new(format!("cannot attach: {problem}"))));
+                return Flow::Continue;
+            }
+        };
+        let timeout = if self.editor.client_id.as_deref() == Some("hx") {
+            // Helix gives `attach` 20 s: answer before it gives up (the site keeps waking).
+            HELIX_ATTACH_LIMIT.min(config.connect_timeout)
+        } else {
+            config.connect_timeout
+        };
+        if config.insecure {
+            self.editor.console("Warning: 'insecure' is set: the server's TLS certificate is not verified.");
+        }
+        let plan = AttachPlan {
+            target: config.target.clone(),
+            options: ConnectOptions {
+                tls: TlsOptions { ca_file: config.ca_file.clone(), insecure: config.insecure },
+                keepalive: config.keep_alive,
+            },
+            debug_options: config.debug_options.clone(),
+            timeout,
+        };
+        let progress = self.editor.start_progress(&request, &format!("Attaching to {}", config.target));
+        let internal = self.editor.internal_tx.clone();
+        tokio::spawn(async move {
+            let result = connect_and_attach(&plan, &progress).await;
+            let _ = internal.send(Internal::Connected(Box::new(result)));
+        });
+        self.phase = Phase::Connecting { request, config: Box::new(config) };
+        Flow::Continue
+    }
+}
+
+impl Debugging<'_> {
+    /// A request that needs the debuggee, with the link at hand. Each is answered here or,
+    /// when its answer comes from the debuggee, through `waiting.rs`.
+    fn serve(&mut self, request: Request, asked: DebuggeeRequest) {
+        use DebuggeeRequest as On;
+        let link = &mut *self.link;
+        let reply = match asked {
+            On::ConfigurationDone => self.configuration_done(),
+            On::SetBreakpoints(arguments) => return self.set_breakpoints(request, arguments),
+            On::SetExceptionBreakpoints(arguments) => set_exception_breakpoints(link, arguments),
+            On::Threads => Ok(threads(link)),
+            On::StackTrace(arguments) => return self.stack_trace(request, arguments),
+            On::Scopes(arguments) => scopes(link, &arguments),
+            On::Variables(arguments) => return self.variables(request, arguments),
+            On::Evaluate(arguments) => return self.evaluate(request, arguments),
+            On::SetVariable(arguments) => return self.set_variable(request, arguments),
+            On::SetExpression(arguments) => return self.set_expression(request, arguments),
+            On::ExceptionInfo(arguments) => exception_info(link, &arguments),
+            On::Modules(arguments) => Ok(modules(link, &arguments)),
+            On::LoadedSources => Ok(loaded_sources(link)),
+            On::Source(arguments) => return self.source(request, &arguments),
+            On::Completions(arguments) => return self.completions(request, arguments),
+            On::GotoTargets(arguments) => goto::targets(link, &arguments),
+            On::Goto(arguments) => return self.goto(request, &arguments),
+            On::Continue(arguments) => self.resume(&arguments),
+            On::Step(step) => self.step(&step),
+            On::Pause => pause(link),
+        };
+        self.editor.respond(&request, reply);
+    }
+
+    fn configuration_done(&mut self) -> Reply {
+        self.link.stop.configuration_done = true;
+        if let super::debuggee::stop::AttachStop::Arrived(tid) = self.link.stop.attach_stop {
+            self.start_attach_probe(tid);
+        }
+        Ok(None)
+    }
+
+    fn set_breakpoints(&mut self, request: Request, arguments: dap_types::SetBreakpointsArguments) {
+        let link = &mut *self.link;
+        let Some(path) = arguments.source.path.clone() else {
+            self.editor.respond(&request, Err(RequestError::new("setBreakpoints needs a source with a 'path'")));
+            return;
+        };
+        let requested = arguments.breakpoints.unwrap_or_default();
+        let lines: Vec<i64> = requested.iter().map(|bp| bp.line as i64).collect();
+        let specs = requested
+            .iter()
+            .map(|bp| {
+                BreakpointSpec::from_dap(
+                    bp.line as i64,
+                    bp.condition.as_deref(),
+                    bp.hit_condition.as_deref(),
+                    bp.log_message.as_deref(),
+                )
+            })
+            .collect();
+        let remote = link.paths.to_remote(&path);
+        if is_template(&remote) && link.release == Release::Ptvsd22 {
+            let breakpoints: Vec<_> = lines
+                .iter()
+                .map(|line| bodies::breakpoint(None, false, Some(TEMPLATES_ON_22.to_string()), *line as u64))
+                .collect();
+            self.editor.respond(
+                &request,
+                Ok(body::<requests::SetBreakpoints>(dap_types::SetBreakpointsResponse { breakpoints })),
+            );
+            return;
+        }
+        let (commands, outcomes) = link.breakpoints.set_for_file(&remote, specs);
+        let awaits_reply = commands.iter().any(|command| matches!(command, Command::SetBreakpoint { .. }));
+        for command in commands {
+            link.send_breakpoint_command(command);
+        }
+        let pending = PendingBreakpoints { source_path: path, outcomes, lines };
+        if awaits_reply {
+            // Answer once ptvsd says whether the new ones bound: one round trip, and the editor
+            // shows the truth at once instead of a flicker of unverified breakpoints.
+            self.editor.wait_on_debuggee(request, WaitsOn::Breakpoints(pending), Some(BREAKPOINT_REPLY_TIMEOUT));
+        } else {
+            let body = breakpoints_body(link, &pending);
+            self.editor.respond(&request, Ok(body));
+        }
+    }
+
+    /// Answers every `setBreakpoints` whose new breakpoints have all been confirmed.
+    pub(super) fn answer_confirmed_breakpoints(&mut self) {
+        let link = &*self.link;
+        let confirmed = |on: &WaitsOn| match on {
+            WaitsOn::Breakpoints(pending) => pending.outcomes.iter().all(|outcome| match outcome {
+                Outcome::Installed { id } => {
+                    link.breakpoints.get(*id).is_none_or(|bp| bp.state != BindState::Unconfirmed)
+                }
+                Outcome::Rejected { .. } => true,
+            }),
+            _ => false,
+        };
+        for waiting in self.editor.waiting.take_where(confirmed) {
+            if let WaitsOn::Breakpoints(pending) = &waiting.on {
+                let body = breakpoints_body(link, pending);
+                self.editor.respond(&waiting.request, Ok(body));
+            }
+        }
+    }
+
+    fn resume(&mut self, arguments: &ContinueArguments) -> Reply {
+        let link = &mut *self.link;
+        let requested = link.threads.tid_of(arguments.thread_id);
+        let requested_blocked = requested.filter(|tid| link.threads.get(*tid).is_some_and(|t| t.blocked));
+        if let (Some(true), Some(tid)) = (arguments.single_thread, requested_blocked) {
+            if link.stop.attach_thread != Some(tid) {
+                // `rest`: this thread runs, the others stay paused (§9.6).
+                link.send(Command::ClearStepping { tid });
+                link.resume_thread(tid);
+                return Ok(continued(false));
+            }
+        }
+        if let Some(tid) = requested_blocked.or(link.threads.first_blocked()) {
+            // Continue = clst + resa: without clst a pending step reports a stray stop (§9.6).
+            link.send(Command::ClearStepping { tid });
+            link.send(Command::ResumeAll);
+            self.after_resume();
+        }
+        Ok(continued(true))
+    }
+
+    fn step(&mut self, step: &Step) -> Reply {
+        let link = &mut *self.link;
+        let thread_id = step.thread_id();
+        let tid =
+            link.threads.tid_of(thread_id).ok_or_else(|| RequestError::new(format!("unknown threadId {thread_id}")))?;
+        if step.single_thread() {
+            return Err(RequestError::new(
+                "ptvsd resumes every thread for a step: step without 'single thread', or continue this thread alone",
+            ));
+        }
+        // A step on a thread that is not blocked kills ptvsd's debugger loop (§9.4).
+        if !link.threads.get(tid).is_some_and(|t| t.blocked) {
+            return Err(RequestError::new(format!(
+                "thread {thread_id} is running: it can only step while it is paused"
+            )));
+        }
+        if link.evaluations.in_flight() {
+            return Err(RequestError::new(
+                "an evaluation is still running in the debuggee: step again when it has finished",
+            ));
+        }
+        link.send(match step {
+            Step::In(_) => Command::StepInto { tid },
+            Step::Out(_) => Command::StepOut { tid },
+            Step::Over(_) => Command::StepOver { tid },
+        });
+        self.after_resume();
+        // Helix parses no body for the step requests (editor-clients.md).
+        Ok(None)
+    }
+
+    /// The program runs again: queued evaluations cannot run, and every id the editor holds
+    /// for this stop is stale.
+    pub(super) fn after_resume(&mut self) {
+        self.resumed_all();
+        let dropped = self.link.evaluations.drain_queued();
+        for work in dropped {
+            self.fail_waiter(work.waiter, "the program resumed before this could be evaluated".into());
+        }
+    }
+}
+
+impl Editor {
+    fn initialize(&mut self, arguments: InitializeRequestArguments) -> Reply {
         self.client_id = arguments.client_id;
         self.supports_progress = arguments.supports_progress_reporting.unwrap_or(false);
-        self.columns_start_at_1 = arguments.columns_start_at_1.unwrap_or(true);
+        self.columns_start_at_1 = arguments.columns_start_at1.unwrap_or(true);
         let capabilities = dap_types::Capabilities {
             supports_configuration_done_request: Some(true),
             supports_conditional_breakpoints: Some(true),
@@ -141,190 +329,7 @@ impl Session {
             ),
             ..dap_types::Capabilities::default()
         };
-        Ok(Some(to_value(capabilities)))
-    }
-
-    fn attach(&mut self, request: Request, arguments: &Value) -> Flow {
-        if let Phase::Connecting { .. } | Phase::Attached(_) = self.phase {
-            self.respond(
-                &request,
-                Err(RequestError::new("already attached: one ptvsd-dap session debugs one process")),
-            );
-            return Flow::Continue;
-        }
-        let config = match AttachConfig::from_arguments(arguments) {
-            Ok(config) => config,
-            Err(problem) => {
-                self.respond(&request, Err(RequestError::new(format!("cannot attach: {problem}"))));
-                return Flow::Continue;
-            }
-        };
-        let timeout = if self.client_id.as_deref() == Some("hx") {
-            // Helix gives `attach` 20 s: answer before it gives up (the site keeps waking).
-            HELIX_ATTACH_LIMIT.min(config.connect_timeout)
-        } else {
-            config.connect_timeout
-        };
-        if config.insecure {
-            self.console("Warning: 'insecure' is set: the server's TLS certificate is not verified.");
-        }
-        let plan = AttachPlan {
-            target: config.target.clone(),
-            options: ConnectOptions {
-                tls: TlsOptions { ca_file: config.ca_file.clone(), insecure: config.insecure },
-                keepalive: config.keep_alive,
-            },
-            debug_options: config.debug_options.clone(),
-            timeout,
-        };
-        let progress = self.start_progress(&request, &format!("Attaching to {}", config.target));
-        let internal = self.internal_tx.clone();
-        tokio::spawn(async move {
-            let result = connect_and_attach(&plan, &progress).await;
-            let _ = internal.send(Internal::Connected(Box::new(result)));
-        });
-        self.phase = Phase::Connecting { request, config: Box::new(config) };
-        Flow::Continue
-    }
-
-    fn configuration_done(&mut self) -> Reply {
-        if let Some(link) = self.phase.link_mut() {
-            link.stop.configuration_done = true;
-            if let super::debuggee::stop::AttachStop::Arrived(tid) = link.stop.attach_stop {
-                self.start_attach_probe(tid);
-            }
-        }
-        Ok(None)
-    }
-
-    fn set_breakpoints(&mut self, request: Request, arguments: dap_types::SetBreakpointsArguments) -> Flow {
-        let Some(link) = self.phase.link_mut() else { return Flow::Continue };
-        let Some(path) = arguments.source.path.clone() else {
-            self.respond(&request, Err(RequestError::new("setBreakpoints needs a source with a 'path'")));
-            return Flow::Continue;
-        };
-        let requested = arguments.breakpoints.unwrap_or_default();
-        let lines: Vec<i64> = requested.iter().map(|bp| bp.line as i64).collect();
-        let specs = requested
-            .iter()
-            .map(|bp| {
-                BreakpointSpec::from_dap(
-                    bp.line as i64,
-                    bp.condition.as_deref(),
-                    bp.hit_condition.as_deref(),
-                    bp.log_message.as_deref(),
-                )
-            })
-            .collect();
-        let remote = link.paths.to_remote(&path);
-        if is_template(&remote) && link.release == Release::Ptvsd22 {
-            let breakpoints: Vec<_> = lines
-                .iter()
-                .map(|line| bodies::breakpoint(None, false, Some(TEMPLATES_ON_22.to_string()), *line as u64))
-                .collect();
-            self.respond(&request, Ok(Some(to_value(dap_types::SetBreakpointsResponse { breakpoints }))));
-            return Flow::Continue;
-        }
-        let (commands, outcomes) = link.breakpoints.set_for_file(&remote, specs);
-        let awaits_reply = commands.iter().any(|command| matches!(command, Command::SetBreakpoint { .. }));
-        for command in commands {
-            link.send_breakpoint_command(command);
-        }
-        let pending = PendingBreakpoints { source_path: path, outcomes, lines };
-        if awaits_reply {
-            // Answer once ptvsd says whether the new ones bound: one round trip, and the editor
-            // shows the truth at once instead of a flicker of unverified breakpoints.
-            self.wait_on_debuggee(request, WaitsOn::Breakpoints(pending), Some(BREAKPOINT_REPLY_TIMEOUT));
-        } else {
-            let body = breakpoints_body(link, &pending);
-            self.respond(&request, Ok(Some(body)));
-        }
-        Flow::Continue
-    }
-
-    /// Answers every `setBreakpoints` whose new breakpoints have all been confirmed.
-    pub(super) fn answer_confirmed_breakpoints(&mut self) {
-        let Some(link) = self.phase.link() else { return };
-        let confirmed = |on: &WaitsOn| match on {
-            WaitsOn::Breakpoints(pending) => pending.outcomes.iter().all(|outcome| match outcome {
-                Outcome::Installed { id } => {
-                    link.breakpoints.get(*id).is_none_or(|bp| bp.state != BindState::Unconfirmed)
-                }
-                Outcome::Rejected { .. } => true,
-            }),
-            _ => false,
-        };
-        let ready = self.waiting.take_where(confirmed);
-        for waiting in ready {
-            let Some(link) = self.phase.link() else { return };
-            if let WaitsOn::Breakpoints(pending) = &waiting.on {
-                let body = breakpoints_body(link, pending);
-                self.respond(&waiting.request, Ok(Some(body)));
-            }
-        }
-    }
-
-    fn resume(&mut self, arguments: &ContinueArguments) -> Reply {
-        let Some(link) = self.phase.link_mut() else { return Ok(None) };
-        let requested = arguments.thread_id.and_then(|id| link.threads.tid_of(id));
-        let requested_blocked = requested.filter(|tid| link.threads.get(*tid).is_some_and(|t| t.blocked));
-        if let (true, Some(tid)) = (arguments.single_thread, requested_blocked) {
-            if link.stop.attach_thread != Some(tid) {
-                // `rest`: this thread runs, the others stay paused (§9.6).
-                link.send(Command::ClearStepping { tid });
-                link.resume_thread(tid);
-                return Ok(Some(continued(false)));
-            }
-        }
-        if let Some(tid) = requested_blocked.or(link.threads.first_blocked()) {
-            // Continue = clst + resa: without clst a pending step reports a stray stop (§9.6).
-            link.send(Command::ClearStepping { tid });
-            link.send(Command::ResumeAll);
-            self.after_resume();
-        }
-        Ok(Some(continued(true)))
-    }
-
-    fn step(&mut self, step: Step, arguments: &StepArguments) -> Reply {
-        let Some(link) = self.phase.link_mut() else { return Ok(None) };
-        let thread_id = arguments.thread_id;
-        let tid =
-            link.threads.tid_of(thread_id).ok_or_else(|| RequestError::new(format!("unknown threadId {thread_id}")))?;
-        if arguments.single_thread {
-            return Err(RequestError::new(
-                "ptvsd resumes every thread for a step: step without 'single thread', or continue this thread alone",
-            ));
-        }
-        // A step on a thread that is not blocked kills ptvsd's debugger loop (§9.4).
-        if !link.threads.get(tid).is_some_and(|t| t.blocked) {
-            return Err(RequestError::new(format!(
-                "thread {thread_id} is running: it can only step while it is paused"
-            )));
-        }
-        if link.evaluations.in_flight() {
-            return Err(RequestError::new(
-                "an evaluation is still running in the debuggee: step again when it has finished",
-            ));
-        }
-        link.send(match step {
-            Step::In => Command::StepInto { tid },
-            Step::Out => Command::StepOut { tid },
-            Step::Over => Command::StepOver { tid },
-        });
-        self.after_resume();
-        // Helix parses no body for the step requests (editor-clients.md).
-        Ok(None)
-    }
-
-    /// The program runs again: queued evaluations cannot run, and every id the editor holds
-    /// for this stop is stale.
-    pub(super) fn after_resume(&mut self) {
-        self.resumed_all();
-        let Some(link) = self.phase.link_mut() else { return };
-        let dropped = link.evaluations.drain_queued();
-        for work in dropped {
-            self.fail_waiter(work.waiter, "the program resumed before this could be evaluated".into());
-        }
+        Ok(body::<requests::Initialize>(capabilities))
     }
 }
 
@@ -340,8 +345,8 @@ fn exception_filter(filter: &str, label: &str, description: &str) -> dap_types::
 }
 
 /// The `continue` answer: whether every thread runs again.
-fn continued(all_threads: bool) -> serde_json::Value {
-    to_value(dap_types::ContinueResponse { all_threads_continued: Some(all_threads) })
+fn continued(all_threads: bool) -> ResponseBody {
+    body::<requests::Continue>(dap_types::ContinueResponse { all_threads_continued: Some(all_threads) })
 }
 
 fn unsupported(command: &str) -> RequestError {
@@ -355,24 +360,26 @@ fn stale(what: &str) -> RequestError {
 fn set_exception_breakpoints(link: &mut Link, arguments: SetExceptionBreakpointsArguments) -> Reply {
     let mut filters: Vec<(String, Option<String>)> =
         arguments.filters.into_iter().map(|filter| (filter, None)).collect();
-    filters.extend(arguments.filter_options.into_iter().map(|option| (option.filter_id, option.condition)));
+    let filter_options = arguments.filter_options.unwrap_or_default();
+    filters.extend(filter_options.into_iter().map(|option| (option.filter_id, option.condition)));
     let mut options = Vec::new();
-    for option in arguments.exception_options {
-        if option.path.iter().any(|segment| segment.negate) {
+    for option in arguments.exception_options.unwrap_or_default() {
+        let path = option.path.unwrap_or_default();
+        if path.iter().any(|segment| segment.negate == Some(true)) {
             return Err(RequestError::new(
                 "exception options with 'negate' are not supported: name the exception types to break on",
             ));
         }
-        let path = option.path.into_iter().map(|segment| segment.names).collect();
+        let path = path.into_iter().map(|segment| segment.names).collect();
         options.push(super::exceptions::ExceptionOption { path, break_mode: option.break_mode });
     }
     let table = link.exceptions.configure(&filters, &options).map_err(RequestError::new)?;
     link.send(table);
-    Ok(Some(to_value(bodies::empty())))
+    Ok(body::<requests::SetExceptionBreakpoints>(dap_types::SetExceptionBreakpointsResponse { breakpoints: None }))
 }
 
 /// The exception a thread stopped on: type, message, break mode and ptvsd's traceback.
-fn exception_info(link: &Link, arguments: &ThreadArguments) -> Reply {
+fn exception_info(link: &Link, arguments: &ExceptionInfoArguments) -> Reply {
     let thread_id = arguments.thread_id;
     let tid =
         link.threads.tid_of(thread_id).ok_or_else(|| RequestError::new(format!("unknown threadId {thread_id}")))?;
@@ -402,12 +409,12 @@ fn exception_info(link: &Link, arguments: &ThreadArguments) -> Reply {
             .map(text),
         inner_exception: None,
     };
-    Ok(Some(to_value(dap_types::ExceptionInfoResponse {
+    Ok(body::<requests::ExceptionInfo>(dap_types::ExceptionInfoResponse {
         exception_id: text(info.type_name.clone()),
         description: Some(message),
         break_mode: if unhandled { ExceptionBreakMode::Unhandled } else { ExceptionBreakMode::Always },
         details: Some(details),
-    })))
+    }))
 }
 
 fn loaded_sources(link: &mut Link) -> ResponseBody {
@@ -415,7 +422,7 @@ fn loaded_sources(link: &mut Link) -> ResponseBody {
     let mut seen = std::collections::HashSet::new();
     let sources: Vec<_> =
         files.iter().filter(|file| seen.insert(file.as_str())).map(|file| frame_source(link, file)).collect();
-    Some(to_value(dap_types::LoadedSourcesResponse { sources }))
+    body::<requests::LoadedSources>(dap_types::LoadedSourcesResponse { sources })
 }
 
 fn modules(link: &Link, arguments: &ModulesArguments) -> ResponseBody {
@@ -424,7 +431,7 @@ fn modules(link: &Link, arguments: &ModulesArguments) -> ResponseBody {
     let modules =
         link.files.modules.iter().skip(start).take(count).map(|(id, file)| module_body(link, *id, file)).collect();
     let total_modules = u64::try_from(link.files.modules.len()).ok();
-    Some(to_value(dap_types::ModulesResponse { modules, total_modules }))
+    body::<requests::Modules>(dap_types::ModulesResponse { modules, total_modules })
 }
 
 /// A DAP module for a `MODL`: ptvsd sends only a path, so the name comes from the file.
@@ -444,41 +451,39 @@ fn threads(link: &Link) -> ResponseBody {
             bodies::thread(thread.dap_id, thread.name.clone().unwrap_or_else(|| format!("Thread {tid}")))
         })
         .collect();
-    Some(to_value(dap_types::ThreadsResponse { threads }))
+    body::<requests::Threads>(dap_types::ThreadsResponse { threads })
 }
 
 /// How long a running thread's frames may take before the stack is answered from its snapshot.
 const STACK_REPLY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
-impl Session {
+impl Debugging<'_> {
     /// A thread that runs while another is stopped on an exception (§8.3) has moved on since
     /// ptvsd's snapshot: on 3.1/3.2 its frames are fetched (`thrf`, fatal to 2.2 and, should the
     /// thread exit meanwhile, to 3.0's loop). Every other stack comes from the frames at hand.
-    fn stack_trace(&mut self, request: Request, arguments: StackTraceArguments) -> Flow {
-        let Some(link) = self.phase.link_mut() else { return Flow::Continue };
+    fn stack_trace(&mut self, request: Request, arguments: StackTraceArguments) {
+        let link = &mut *self.link;
         let running =
             link.threads.tid_of(arguments.thread_id).filter(|tid| link.threads.get(*tid).is_some_and(|t| !t.blocked));
         let fetchable = link.stop.others_running && matches!(link.release, Release::Ptvsd31 | Release::Ptvsd32);
         if let (Some(tid), true) = (running, fetchable) {
-            if !self.waiting.any(|on| matches!(on, WaitsOn::Stack(waiting, _) if *waiting == tid)) {
+            if !self.editor.waiting.any(|on| matches!(on, WaitsOn::Stack(waiting, _) if *waiting == tid)) {
                 link.send(Command::GetThreadFrames { tid });
             }
-            self.wait_on_debuggee(request, WaitsOn::Stack(tid, arguments), Some(STACK_REPLY_TIMEOUT));
-            return Flow::Continue;
+            self.editor.wait_on_debuggee(request, WaitsOn::Stack(tid, arguments), Some(STACK_REPLY_TIMEOUT));
+            return;
         }
         let reply = stack_trace_from_cache(link, &arguments);
-        self.respond(&request, reply);
-        Flow::Continue
+        self.editor.respond(&request, reply);
     }
 
     /// Answers the `stackTrace` requests waiting for `tid`'s frames, from the frames now at hand.
     pub(super) fn answer_waiting_stacks(&mut self, tid: Tid) {
-        let ready = self.waiting.take_where(|on| matches!(on, WaitsOn::Stack(waiting, _) if *waiting == tid));
+        let ready = self.editor.waiting.take_where(|on| matches!(on, WaitsOn::Stack(waiting, _) if *waiting == tid));
         for waiting in ready {
-            let Some(link) = self.phase.link_mut() else { return };
             if let WaitsOn::Stack(_, arguments) = &waiting.on {
-                let reply = stack_trace_from_cache(link, arguments);
-                self.respond(&waiting.request, reply);
+                let reply = stack_trace_from_cache(self.link, arguments);
+                self.editor.respond(&waiting.request, reply);
             }
         }
     }
@@ -505,7 +510,7 @@ pub(super) fn stack_trace_from_cache(link: &mut Link, arguments: &StackTraceArgu
         })
         .collect();
     let total_frames = u64::try_from(frames.len()).ok();
-    Ok(Some(to_value(dap_types::StackTraceResponse { stack_frames, total_frames })))
+    Ok(body::<requests::StackTrace>(dap_types::StackTraceResponse { stack_frames, total_frames }))
 }
 
 /// The editor's source for a frame. Code without a file (`<frozen codecs>`, `<string>`) gets a
@@ -537,7 +542,9 @@ fn scopes(link: &mut Link, arguments: &ScopesArguments) -> Reply {
         .map(|f| super::values::grouping::row_count(f.variables.iter().map(|v| (v.name.as_str(), &v.obj))))
         .ok_or_else(|| stale("frameId"))?;
     let reference = link.handles.variables_reference(VariableSource::FrameLocals(frame));
-    Ok(Some(to_value(dap_types::ScopesResponse { scopes: vec![bodies::scope("Locals", reference, n_variables)] })))
+    Ok(body::<requests::Scopes>(dap_types::ScopesResponse {
+        scopes: vec![bodies::scope("Locals", reference, n_variables)],
+    }))
 }
 
 fn pause(link: &mut Link) -> Reply {
@@ -561,7 +568,7 @@ pub(super) const TEMPLATE_BREAKPOINT_NOTE: &str =
 pub(super) const TEMPLATES_ON_22: &str = "ptvsd 2.2 cannot break in Django templates of Django 1.9 or later (it reads \
     node.source, which Django removed): install ptvsd 3.0 or later in the remote app";
 
-pub(super) fn breakpoints_body(link: &Link, pending: &PendingBreakpoints) -> serde_json::Value {
+pub(super) fn breakpoints_body(link: &Link, pending: &PendingBreakpoints) -> ResponseBody {
     let file = std::path::Path::new(&pending.source_path)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -586,5 +593,5 @@ pub(super) fn breakpoints_body(link: &Link, pending: &PendingBreakpoints) -> ser
             Outcome::Rejected { message } => bodies::breakpoint(None, false, Some(message.clone()), *line as u64),
         })
         .collect();
-    to_value(dap_types::SetBreakpointsResponse { breakpoints })
+    body::<requests::SetBreakpoints>(dap_types::SetBreakpointsResponse { breakpoints })
 }

@@ -10,9 +10,8 @@ use std::time::Duration;
 use tokio::task::AbortHandle;
 
 use crate::dap::message::{Request, RequestError, ResponseBody};
-use crate::dap::requests::StackTraceArguments;
 use crate::session::debuggee::link::PendingBreakpoints;
-use crate::session::{Internal, Session};
+use crate::session::{Editor, Internal, Phase, Session};
 use crate::wire::model::Tid;
 
 /// What a waiting request waits for.
@@ -23,7 +22,7 @@ pub enum WaitsOn {
     /// ptvsd's word on whether new breakpoints bound (`BRKS`/`BRKF`).
     Breakpoints(PendingBreakpoints),
     /// The frames of a thread that runs on during an exception stop (`thrf`).
-    Stack(Tid, StackTraceArguments),
+    Stack(Tid, dap_types::StackTraceArguments),
     /// `setl`'s answer (`SETL`).
     Goto { tid: Tid, line: i64 },
 }
@@ -69,7 +68,7 @@ impl WaitingRequests {
 
 type Reply = Result<ResponseBody, RequestError>;
 
-impl Session {
+impl Editor {
     /// Registers a request that the debuggee's answer completes; with `timeout`, it is answered
     /// by `on_request_timeout` if that answer does not come in time.
     pub(in crate::session) fn wait_on_debuggee(&mut self, request: Request, on: WaitsOn, timeout: Option<Duration>) {
@@ -90,26 +89,31 @@ impl Session {
         }
     }
 
-    /// A request's time is up: answered with what is known without the debuggee's answer.
-    pub(in crate::session) fn on_request_timeout(&mut self, seq: i64) {
-        let Some(Waiting { request, on, .. }) = self.waiting.take(seq) else { return };
-        let reply = match (on, self.phase.link_mut()) {
-            (_, None) => Err(RequestError::new("the debug session has ended")),
-            (WaitsOn::Breakpoints(pending), Some(link)) => Ok(Some(super::breakpoints_body(link, &pending))),
-            (WaitsOn::Stack(_, arguments), Some(link)) => super::stack_trace_from_cache(link, &arguments),
-            (WaitsOn::Goto { .. }, Some(_)) => Err(RequestError::new(format!(
-                "ptvsd did not answer set next statement within {} s",
-                super::goto::GOTO_REPLY_TIMEOUT.as_secs()
-            ))),
-            (WaitsOn::Evaluation, Some(_)) => Err(RequestError::new("the debuggee did not answer in time")),
-        };
-        self.respond(&request, reply);
-    }
-
     /// The link closed: every request still waiting fails, saying why.
     pub(in crate::session) fn fail_all_waiting(&mut self, why: &str) {
         for Waiting { request, .. } in self.waiting.take_where(|_| true) {
             self.respond(&request, Err(RequestError::new(format!("the debug session ended: {why}"))));
         }
+    }
+}
+
+impl Session {
+    /// A request's time is up: answered with what is known without the debuggee's answer.
+    pub(in crate::session) fn on_request_timeout(&mut self, seq: i64) {
+        let Some(Waiting { request, on, .. }) = self.editor.waiting.take(seq) else { return };
+        let Phase::Attached(link) = &mut self.phase else {
+            self.editor.respond(&request, Err(RequestError::new("the debug session has ended")));
+            return;
+        };
+        let reply = match on {
+            WaitsOn::Breakpoints(pending) => Ok(super::breakpoints_body(link, &pending)),
+            WaitsOn::Stack(_, arguments) => super::stack_trace_from_cache(link, &arguments),
+            WaitsOn::Goto { .. } => Err(RequestError::new(format!(
+                "ptvsd did not answer set next statement within {} s",
+                super::goto::GOTO_REPLY_TIMEOUT.as_secs()
+            ))),
+            WaitsOn::Evaluation => Err(RequestError::new("the debuggee did not answer in time")),
+        };
+        self.editor.respond(&request, reply);
     }
 }

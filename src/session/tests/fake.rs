@@ -276,8 +276,8 @@ impl Editor {
     }
 }
 
-/// An editor attached to `fake` through a session on its own task; the link as the fake sees it.
-pub async fn attached(fake: &FakePtvsd) -> (Editor, FakeLink, tokio::task::JoinHandle<()>) {
+/// An editor that has initialized a session on its own task, not attached yet.
+pub async fn initialized() -> (Editor, tokio::task::JoinHandle<()>) {
     let (editor_side, adapter_side) = tokio::io::duplex(1 << 20);
     let (adapter_in, adapter_out) = tokio::io::split(adapter_side);
     let session = tokio::spawn(super::super::run(adapter_in, adapter_out));
@@ -285,6 +285,12 @@ pub async fn attached(fake: &FakePtvsd) -> (Editor, FakeLink, tokio::task::JoinH
     let mut editor = Editor::new(editor_in, editor_out);
     let initialize = editor.request("initialize", json!({"clientID": "unit", "adapterID": "ptvsd"})).await;
     assert_eq!(initialize["success"], true, "{initialize}");
+    (editor, session)
+}
+
+/// An editor attached to `fake` through a session on its own task; the link as the fake sees it.
+pub async fn attached(fake: &FakePtvsd) -> (Editor, FakeLink, tokio::task::JoinHandle<()>) {
+    let (mut editor, session) = initialized().await;
     let attach = editor.send("attach", json!({"url": fake.url()})).await;
     let mut link = fake.accept().await;
     let response = editor.response(attach).await;

@@ -6,7 +6,7 @@ mod fake;
 
 use serde_json::json;
 
-use fake::{attached, FakePtvsd};
+use fake::{attached, initialized, FakePtvsd};
 
 /// A request waiting on the debuggee is answered when the link closes: here a `setBreakpoints`
 /// inside its reply window, which used to be forgotten (the editor waited for good).
@@ -214,5 +214,49 @@ async fn running_threads_stacks_are_fetched_on_3_2() {
     assert_eq!(thrfs, 1, "{:?}", link.names());
     editor.send("disconnect", json!({})).await;
     link.detach().await;
+    session.await.expect("the session ends");
+}
+
+/// Requests that need the debuggee are refused by the dispatcher before `attach`, naming the
+/// request; the ones that do not are answered.
+#[tokio::test]
+async fn requests_for_the_debuggee_before_attach_say_so() {
+    let (mut editor, session) = initialized().await;
+    for (command, arguments) in [("threads", json!({})), ("stackTrace", json!({"threadId": 1}))] {
+        let refused = editor.request(command, arguments).await;
+        let message = refused["message"].as_str().unwrap_or_default();
+        assert!(message.contains(&format!("'{command}' needs an attached debuggee")), "{refused}");
+    }
+    let missing = editor.request("scopes", json!({})).await;
+    assert!(missing["message"].as_str().is_some_and(|m| m.contains("frameId")), "{missing}");
+    assert_eq!(editor.request("disconnect", json!({})).await["success"], true);
+    editor.until_end().await;
+    session.await.expect("the session ends");
+}
+
+/// ptvsd detaching on its own (the program exits) ends the attached phase from inside an event
+/// handler: the evaluation waiting on it fails saying why, and the editor hears the end.
+#[tokio::test]
+async fn the_program_exiting_fails_what_waits_and_ends_the_session() {
+    let fake = FakePtvsd::listen().await;
+    let (mut editor, mut link, session) = attached(&fake).await;
+    editor.request("configurationDone", json!({})).await;
+    link.pass_attach_stop().await;
+    let thread_id = paused(&mut editor, &mut link).await;
+    let frames = editor.request("stackTrace", json!({"threadId": thread_id})).await;
+    let frame_id = frames["body"]["stackFrames"][0]["id"].clone();
+    let waiting = editor.send("evaluate", json!({"expression": "slow()", "frameId": frame_id})).await;
+    link.expect("legacyExecuteText").await;
+    link.event("legacyDetach", json!({})).await;
+    editor.event_where("output", |body| body["output"].as_str().is_some_and(|t| t.contains("ptvsd detached"))).await;
+    let failed = editor.response(waiting).await;
+    assert_eq!(failed["success"], false);
+    let message = failed["message"].as_str().unwrap_or_default();
+    assert!(message.contains("the debug session ended: the program is exiting"), "{failed}");
+    editor.event("terminated").await;
+    let after = editor.request("threads", json!({})).await;
+    assert!(after["message"].as_str().is_some_and(|m| m.contains("has ended")), "{after}");
+    assert_eq!(editor.request("disconnect", json!({})).await["success"], true);
+    editor.until_end().await;
     session.await.expect("the session ends");
 }

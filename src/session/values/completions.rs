@@ -4,12 +4,12 @@
 //! never a call or a subscript, and values are classified from dictionaries and the class, so
 //! a property of the object is not run.
 
-use dap_types::{CompletionItem, CompletionItemType, CompletionsResponse};
+use dap_types::requests;
+use dap_types::{CompletionItem, CompletionItemType, CompletionsArguments, CompletionsResponse};
 
 use super::evaluation::Waiter;
-use crate::dap::message::{to_value, Request};
-use crate::dap::requests::CompletionsArguments;
-use crate::session::{Flow, Session};
+use crate::dap::message::{body, Request};
+use crate::session::Debugging;
 use crate::wire::model::{Obj, ReprKind};
 
 /// What is being completed: the attributes of `object`, or the frame's names, starting with
@@ -119,16 +119,17 @@ fn before_cursor(line: &str, column: usize) -> &str {
     line
 }
 
-impl Session {
-    pub(in crate::session) fn completions(&mut self, request: Request, arguments: CompletionsArguments) -> Flow {
-        let base = u64::from(self.columns_start_at_1);
+impl Debugging<'_> {
+    pub(in crate::session) fn completions(&mut self, request: Request, arguments: CompletionsArguments) {
+        let base = u64::from(self.editor.columns_start_at_1);
         let text = &arguments.text;
         let line_number = arguments.line.map_or(0, |line| line.saturating_sub(base) as usize);
-        let column = arguments.column.unwrap_or(base).saturating_sub(base) as usize;
+        let column = arguments.column.saturating_sub(base) as usize;
         let line = text.split('\n').nth(line_number).unwrap_or_default();
         let Some(query) = Query::at_cursor(before_cursor(line, column)) else {
-            self.respond(&request, Ok(Some(to_value(CompletionsResponse { targets: Vec::new() }))));
-            return Flow::Continue;
+            self.editor
+                .respond(&request, Ok(body::<requests::Completions>(CompletionsResponse { targets: Vec::new() })));
+            return;
         };
         let frame_id = arguments.frame_id;
         let expression = query.expression();
@@ -139,9 +140,9 @@ impl Session {
         // The console asks as the user types, also while the program runs: nothing to offer
         // then is not an error.
         if queued.is_err() {
-            self.respond(&request, Ok(Some(to_value(CompletionsResponse { targets: Vec::new() }))));
+            self.editor
+                .respond(&request, Ok(body::<requests::Completions>(CompletionsResponse { targets: Vec::new() })));
         }
-        Flow::Continue
     }
 
     pub(in crate::session) fn on_completions(&mut self, seq: i64, query: Query, result: Result<Obj, String>) {
@@ -155,7 +156,7 @@ impl Session {
             }
         };
         let targets = items(&query, &listing);
-        self.answer_waiting(seq, Ok(Some(to_value(CompletionsResponse { targets }))));
+        self.editor.answer_waiting(seq, Ok(body::<requests::Completions>(CompletionsResponse { targets })));
     }
 }
 

@@ -35,8 +35,9 @@ pub enum Waiter {
         reference: u64,
         page: Option<super::Page>,
     },
-    /// The assignment of setVariable/setExpression; `target` is evaluated again afterwards.
-    Assign { seq: i64, target: String, frame: FrameRef, kind: FrameKind, hex: bool },
+    /// The assignment of setVariable/setExpression; `target` is evaluated again afterwards,
+    /// its value answered in `shape`.
+    Assign { seq: i64, target: String, frame: FrameRef, kind: FrameKind, hex: bool, shape: ValueShape },
     /// A remote file's text, for `source`.
     Source { seq: i64, file: String },
     /// A logpoint's message, evaluated on the thread that hit it.
@@ -56,8 +57,10 @@ pub enum ValueShape {
     Evaluate,
     /// `evaluate` for "Copy Value" (`clipboard`): `result`, the whole value.
     Copy,
-    /// `setVariable`/`setExpression`: `value`.
-    SetValue,
+    /// `setVariable`: `value`.
+    SetVariable,
+    /// `setExpression`: `value`.
+    SetExpression,
 }
 
 #[derive(Debug)]

@@ -8,38 +8,40 @@ pub(super) mod grouping;
 pub(super) mod shorten;
 pub(super) mod traceback;
 
+use dap_types::requests;
+use dap_types::{
+    EvaluateArguments, EvaluateArgumentsContext, SetExpressionArguments, SetVariableArguments, SourceArguments,
+    VariablesArguments, VariablesArgumentsFilter as VariablesFilter,
+};
+
 use self::evaluation::{ValueShape, Waiter, Work, EVALUATION_TIMEOUT};
 
 use self::shorten::{shorten, ListedValues, Rest, EVALUATED_VALUE, WHOLE_VALUE};
 use super::debuggee::handles::{FrameRef, VariableSource};
 use super::debuggee::link::Link;
 use super::requests::waiting::WaitsOn;
-use super::{Flow, Internal, Session};
+use super::{DebuggeeInput, Debugging};
 use crate::dap::bodies;
-use crate::dap::message::{to_value, Request, RequestError, ResponseBody};
-use crate::dap::requests::{
-    EvaluateArguments, SetExpressionArguments, SetVariableArguments, SourceArguments, VariablesArguments,
-    VariablesFilter,
-};
+use crate::dap::message::{body, Request, RequestError, ResponseBody};
+use crate::dap::requests::{hex, source_reference};
 use crate::wire::model::{Child, Command, Frame, FrameKind, Obj, ReprKind, Tid, FRAME_KIND_PYTHON};
 
 type Reply = Result<ResponseBody, RequestError>;
 
-impl Session {
-    pub(super) fn variables(&mut self, request: Request, arguments: VariablesArguments) -> Flow {
+impl Debugging<'_> {
+    pub(super) fn variables(&mut self, request: Request, arguments: VariablesArguments) {
         if let Some(reply) = self.variables_or_queue(&request, &arguments) {
-            self.respond(&request, reply);
+            self.editor.respond(&request, reply);
         }
-        Flow::Continue
     }
 
     /// `None` when the answer will come from the debuggee.
     fn variables_or_queue(&mut self, request: &Request, arguments: &VariablesArguments) -> Option<Reply> {
-        let link = self.phase.link_mut()?;
+        let link = &mut *self.link;
         let reference = arguments.variables_reference;
         let start = arguments.start.unwrap_or(0) as usize;
         let count = arguments.count.filter(|c| *c > 0).unwrap_or(u64::MAX) as usize;
-        let hex = arguments.format.hex;
+        let hex = hex(&arguments.format);
         match link.handles.variables(reference).cloned() {
             None => Some(Err(stale("variablesReference"))),
             Some(VariableSource::FrameLocals(frame)) => {
@@ -47,7 +49,7 @@ impl Session {
                     return Some(Err(stale("variablesReference")));
                 };
                 let (kind, children) = (thread_frame.kind, frame_children(thread_frame));
-                let variables = self.lay_out(&frame, kind, hex, reference, children, start, count);
+                let variables = lay_out(link, &frame, kind, hex, reference, children, start, count);
                 Some(Ok(variables_body(variables)))
             }
             Some(VariableSource::Group { frame, kind, parent, group }) => {
@@ -59,7 +61,7 @@ impl Session {
                 };
                 let Some(listed) = listed else { return Some(Err(stale("variablesReference"))) };
                 let members = grouping::members(&listed, group).into_iter().skip(start).take(count).collect();
-                let variables = self.dap_children(&frame, kind, hex, reference, members);
+                let variables = dap_children(link, &frame, kind, hex, reference, members);
                 Some(Ok(variables_body(variables)))
             }
             Some(VariableSource::Children { frame, kind, expression, indexed }) => {
@@ -75,7 +77,7 @@ impl Session {
                     (Some(length), Some(VariablesFilter::Indexed)) => {
                         let count = count.min(MAX_PAGE);
                         if let Some(children) = link.handles.cached_page(reference, start, count) {
-                            let variables = self.dap_children(&frame, kind, hex, reference, children);
+                            let variables = dap_children(link, &frame, kind, hex, reference, children);
                             return Some(Ok(variables_body(variables)));
                         }
                         let end = (start as i64).saturating_add(count.max(PAGE_BLOCK) as i64).min(length);
@@ -93,38 +95,38 @@ impl Session {
                 };
                 let waiter = Waiter::Variables { seq: request.seq, frame, kind, start, count, hex, reference, page };
                 link.evaluations.push(Work { command, waiter });
-                self.wait_on_debuggee(request.clone(), WaitsOn::Evaluation, None);
+                self.editor.wait_on_debuggee(request.clone(), WaitsOn::Evaluation, None);
                 self.pump_evaluations();
                 None
             }
         }
     }
 
-    pub(super) fn evaluate(&mut self, request: Request, arguments: EvaluateArguments) -> Flow {
+    pub(super) fn evaluate(&mut self, request: Request, arguments: EvaluateArguments) {
         let expression = arguments.expression;
         // "Copy Value": the whole repr, which ptvsd shortens for display; a raw view of the
         // repr string gives it uncut (ptvsd has raw views of strings only).
-        let (text, repr_kind, shape) = match arguments.context.as_deref() {
-            Some("clipboard") => (format!("repr(({expression}\n))"), ReprKind::Raw, ValueShape::Copy),
+        let (text, repr_kind, shape) = match arguments.context {
+            Some(EvaluateArgumentsContext::Clipboard) => {
+                (format!("repr(({expression}\n))"), ReprKind::Raw, ValueShape::Copy)
+            }
             _ => (expression.clone(), ReprKind::Normal, ValueShape::Evaluate),
         };
-        let hex = arguments.format.hex;
+        let hex = hex(&arguments.format);
         let queued = self.queue_on_frame(&request, arguments.frame_id, text, repr_kind, |frame, kind| {
             Waiter::Evaluate { seq: request.seq, expression, frame, kind, shape, hex }
         });
         if let Err(error) = queued {
-            self.respond(&request, Err(error));
+            self.editor.respond(&request, Err(error));
         }
-        Flow::Continue
     }
 
     /// `source` for a file with no local copy: read through the debuggee, on a stopped thread.
-    pub(super) fn source(&mut self, request: Request, arguments: &SourceArguments) -> Flow {
-        let Some(link) = self.phase.link_mut() else { return Flow::Continue };
-        let file = arguments.reference().and_then(|reference| link.files.remote_sources.file(reference));
+    pub(super) fn source(&mut self, request: Request, arguments: &SourceArguments) {
+        let file = self.link.files.remote_sources.file(source_reference(arguments));
         let Some(file) = file.map(str::to_string) else {
-            self.respond(&request, Err(RequestError::new("no source is available for this reference")));
-            return Flow::Continue;
+            self.editor.respond(&request, Err(RequestError::new("no source is available for this reference")));
+            return;
         };
         // The file's text, whatever its encoding; the path is a literal, never code.
         let text = format!("open({}, 'rb').read().decode('utf-8', 'replace')", python_string(&file));
@@ -134,47 +136,30 @@ impl Session {
         });
         if let Err(error) = queued {
             let message = format!("{file} has no local copy, and it can be read through the debuggee only while the program is paused ({})", error.message);
-            self.respond(&request, Err(RequestError::new(message)));
+            self.editor.respond(&request, Err(RequestError::new(message)));
         }
-        Flow::Continue
     }
 
     /// `setVariable`: `exec "<target> = <value>"` in the frame of the variable, where `target`
     /// is its expression, then the target is evaluated again to show what the program now
     /// sees (§9.9).
-    pub(super) fn set_variable(&mut self, request: Request, arguments: SetVariableArguments) -> Flow {
-        let target = self.phase.link_mut().ok_or_else(|| stale("variablesReference")).and_then(|link| {
-            let reference = arguments.variables_reference;
-            let name = &arguments.name;
-            let target = link.handles.assignable_expression(reference, name).ok_or_else(|| {
-                RequestError::new(format!(
-                    "'{name}' cannot be assigned: it has no expression the debuggee can evaluate"
-                ))
-            })?;
-            let frame = link
-                .handles
-                .variables(reference)
-                .map(VariableSource::frame)
-                .cloned()
-                .ok_or_else(|| stale("variablesReference"))?;
-            Ok((link.handles.frame_id(frame), target))
-        });
-        let queued = target.and_then(|(frame_id, target)| {
-            self.queue_assignment(&request, Some(frame_id), target, arguments.value, arguments.format.hex)
+    pub(super) fn set_variable(&mut self, request: Request, arguments: SetVariableArguments) {
+        let queued = assignment_target(self.link, &arguments).and_then(|(frame_id, target)| {
+            let hex = hex(&arguments.format);
+            self.queue_assignment(&request, Some(frame_id), target, arguments.value, hex, ValueShape::SetVariable)
         });
         if let Err(error) = queued {
-            self.respond(&request, Err(error));
+            self.editor.respond(&request, Err(error));
         }
-        Flow::Continue
     }
 
     /// `setExpression`: as `setVariable`, with the editor's expression as the target.
-    pub(super) fn set_expression(&mut self, request: Request, arguments: SetExpressionArguments) -> Flow {
+    pub(super) fn set_expression(&mut self, request: Request, arguments: SetExpressionArguments) {
         let SetExpressionArguments { expression, value, frame_id, format } = arguments;
-        if let Err(error) = self.queue_assignment(&request, frame_id, expression, value, format.hex) {
-            self.respond(&request, Err(error));
+        let shape = ValueShape::SetExpression;
+        if let Err(error) = self.queue_assignment(&request, frame_id, expression, value, hex(&format), shape) {
+            self.editor.respond(&request, Err(error));
         }
-        Flow::Continue
     }
 
     fn queue_assignment(
@@ -184,9 +169,10 @@ impl Session {
         target: String,
         value: String,
         hex: bool,
+        shape: ValueShape,
     ) -> Result<(), RequestError> {
         self.queue_on_frame(request, frame_id, format!("{target} = {value}"), ReprKind::Normal, |frame, kind| {
-            Waiter::Assign { seq: request.seq, target, frame, kind, hex }
+            Waiter::Assign { seq: request.seq, target, frame, kind, hex, shape }
         })
     }
 
@@ -200,7 +186,7 @@ impl Session {
         repr_kind: ReprKind,
         waiter: impl FnOnce(FrameRef, FrameKind) -> Waiter,
     ) -> Result<(), RequestError> {
-        let Some(link) = self.phase.link_mut() else { return Ok(()) };
+        let link = &mut *self.link;
         let frame = match frame_id {
             Some(id) => link.handles.frame(id).cloned().ok_or_else(|| stale("frameId"))?,
             None => FrameRef {
@@ -217,19 +203,18 @@ impl Session {
         let kind = link.threads.frame_kind(frame.tid, frame.index).unwrap_or(FRAME_KIND_PYTHON);
         let command = execute(text, frame.tid, frame.index as i64, kind, repr_kind);
         link.evaluations.push(Work { command, waiter: waiter(frame, kind) });
-        self.wait_on_debuggee(request.clone(), WaitsOn::Evaluation, None);
+        self.editor.wait_on_debuggee(request.clone(), WaitsOn::Evaluation, None);
         self.pump_evaluations();
         Ok(())
     }
 
     /// Sends the next queued evaluation if the debuggee is free.
     pub(super) fn pump_evaluations(&mut self) {
-        let Some(link) = self.phase.link_mut() else { return };
-        if let Some((exec_id, command)) = link.evaluations.next_to_send() {
-            link.send(command);
-            let timer = self.after(EVALUATION_TIMEOUT, Internal::EvaluationTimeout(exec_id));
+        if let Some((exec_id, command)) = self.link.evaluations.next_to_send() {
+            self.link.send(command);
+            let timer = self.editor.after(EVALUATION_TIMEOUT, DebuggeeInput::EvaluationTimeout(exec_id));
             // The previous evaluation has been answered (or has timed out): its timer is moot.
-            if let Some(previous) = self.phase.link_mut().and_then(|link| link.evaluations.timer.replace(timer)) {
+            if let Some(previous) = self.link.evaluations.timer.replace(timer) {
                 previous.abort();
             }
         }
@@ -238,7 +223,7 @@ impl Session {
     /// A logpoint was hit: its message is evaluated on the stopped thread, printed, and the
     /// thread resumed, without the editor ever seeing a stop. It costs one round trip of pause.
     pub(super) fn run_logpoint(&mut self, tid: Tid, message: &str) {
-        let Some(link) = self.phase.link_mut() else { return };
+        let link = &mut *self.link;
         let kind = link.threads.frame_kind(tid, 0).unwrap_or(FRAME_KIND_PYTHON);
         let command = execute(logpoint_expression(message), tid, 0, kind, ReprKind::Raw);
         link.evaluations.push(Work { command, waiter: Waiter::Logpoint { tid } });
@@ -250,10 +235,9 @@ impl Session {
             Waiter::Evaluate { seq, expression, frame, kind, shape, hex } => {
                 let reply = match result {
                     Ok(obj) => {
-                        let Some(link) = self.phase.link_mut() else { return };
                         // Children of `a + b` would be asked for as `a + b.attr` (§4.3).
                         let variable = dap_variable(
-                            link,
+                            self.link,
                             &frame,
                             kind,
                             String::new(),
@@ -262,44 +246,42 @@ impl Session {
                             Some(format!("({expression})")),
                             hex,
                         );
-                        Ok(Some(evaluated_body(shape, variable)))
+                        Ok(evaluated_body(shape, variable))
                     }
                     Err(text) => Err(RequestError::new(text)),
                 };
-                self.answer_waiting(seq, reply);
+                self.editor.answer_waiting(seq, reply);
             }
-            Waiter::Assign { seq, target, frame, kind, hex } => match result {
+            Waiter::Assign { seq, target, frame, kind, hex, shape } => match result {
                 Ok(_) => {
-                    let Some(link) = self.phase.link_mut() else { return };
                     let command = execute(target.clone(), frame.tid, frame.index as i64, kind, ReprKind::Normal);
-                    let waiter =
-                        Waiter::Evaluate { seq, expression: target, frame, kind, shape: ValueShape::SetValue, hex };
-                    link.evaluations.push(Work { command, waiter });
+                    let waiter = Waiter::Evaluate { seq, expression: target, frame, kind, shape, hex };
+                    self.link.evaluations.push(Work { command, waiter });
                     self.pump_evaluations();
                 }
-                Err(text) => self.answer_waiting(seq, Err(RequestError::new(text))),
+                Err(text) => self.editor.answer_waiting(seq, Err(RequestError::new(text))),
             },
             Waiter::Variables { seq, .. } => {
                 let message = result.err().unwrap_or_else(|| "unexpected evaluation result".to_string());
-                self.answer_waiting(seq, Err(RequestError::new(message)));
+                self.editor.answer_waiting(seq, Err(RequestError::new(message)));
             }
             Waiter::Source { seq, file } => {
                 let reply = match result {
                     Ok(obj) => {
                         let content = shorten(obj.repr.unwrap_or_default(), WHOLE_VALUE, Rest::NotShown);
                         let mime_type = Some("text/x-python".to_string());
-                        Ok(Some(to_value(dap_types::SourceResponse { content, mime_type })))
+                        Ok(body::<requests::Source>(dap_types::SourceResponse { content, mime_type }))
                     }
                     Err(text) => Err(RequestError::new(format!("cannot read {file} in the debuggee: {text}"))),
                 };
-                self.answer_waiting(seq, reply);
+                self.editor.answer_waiting(seq, reply);
             }
             Waiter::Logpoint { tid } => {
                 let text = match result {
                     Ok(obj) => obj.repr.unwrap_or_default(),
                     Err(error) => format!("<logpoint error: {error}>"),
                 };
-                self.program_output(dap_types::OutputEventCategory::Console, format!("{text}\n"));
+                self.editor.program_output(dap_types::OutputEventCategory::Console, format!("{text}\n"));
                 self.resume_silently(tid);
             }
             Waiter::Completions { seq, query } => self.on_completions(seq, query, result),
@@ -313,7 +295,7 @@ impl Session {
             tracing::warn!("children arrived for an evaluation");
             return;
         };
-        let Some(link) = self.phase.link_mut() else { return };
+        let link = &mut *self.link;
         let variables = match &page {
             Some(page) => {
                 let block: Vec<Child> = children
@@ -325,69 +307,11 @@ impl Session {
                     .collect();
                 let shown = block.iter().take(count).cloned().collect();
                 link.handles.cache_page(reference, page.first, block);
-                self.dap_children(&frame, kind, hex, reference, shown)
+                dap_children(link, &frame, kind, hex, reference, shown)
             }
-            None => self.lay_out(&frame, kind, hex, reference, children, start, count),
+            None => lay_out(link, &frame, kind, hex, reference, children, start, count),
         };
-        self.answer_waiting(seq, Ok(variables_body(variables)));
-    }
-
-    /// One level of variables as the editor lists it: the groups first, then the rest; `start`
-    /// and `count` page through that list. The children are kept so a group opens at once.
-    #[allow(clippy::too_many_arguments)]
-    fn lay_out(
-        &mut self,
-        frame: &FrameRef,
-        kind: FrameKind,
-        hex: bool,
-        reference: u64,
-        children: Vec<Child>,
-        start: usize,
-        count: usize,
-    ) -> Vec<dap_types::Variable> {
-        let Some(link) = self.phase.link_mut() else { return Vec::new() };
-        let layout = grouping::layout(&children);
-        link.handles.remember_listed(reference, children);
-        let group_count = layout.groups.len();
-        let mut rows: Vec<dap_types::Variable> = Vec::new();
-        for (group, members) in layout.groups.into_iter().skip(start).take(count) {
-            let source = VariableSource::Group { frame: frame.clone(), kind, parent: reference, group };
-            let group_reference = link.handles.variables_reference(source);
-            let mut row = bodies::variable(
-                group.label().to_string(),
-                String::new(),
-                None,
-                None,
-                group_reference,
-                Some(grouping::group_hint()),
-            );
-            row.named_variables = u64::try_from(members).ok();
-            rows.push(row);
-        }
-        let plain = layout.plain.into_iter().skip(start.saturating_sub(group_count)).take(count - rows.len()).collect();
-        rows.extend(self.dap_children(frame, kind, hex, reference, plain));
-        rows
-    }
-
-    fn dap_children(
-        &mut self,
-        frame: &FrameRef,
-        kind: FrameKind,
-        hex: bool,
-        reference: u64,
-        children: Vec<Child>,
-    ) -> Vec<dap_types::Variable> {
-        let Some(link) = self.phase.link_mut() else { return Vec::new() };
-        children
-            .into_iter()
-            .map(|child| {
-                if let Some(expression) = &child.expression {
-                    link.handles.remember_child(reference, &child.name, expression);
-                }
-                let expression = child.expression.clone();
-                dap_variable(link, frame, kind, child.name, expression.clone(), &child.obj, expression, hex)
-            })
-            .collect()
+        self.editor.answer_waiting(seq, Ok(variables_body(variables)));
     }
 
     pub(super) fn fail_waiter(&mut self, waiter: Waiter, message: String) {
@@ -396,7 +320,7 @@ impl Session {
             | Waiter::Variables { seq, .. }
             | Waiter::Assign { seq, .. }
             | Waiter::Source { seq, .. }
-            | Waiter::Completions { seq, .. } => self.answer_waiting(seq, Err(RequestError::new(message))),
+            | Waiter::Completions { seq, .. } => self.editor.answer_waiting(seq, Err(RequestError::new(message))),
             Waiter::Logpoint { tid } => self.resume_silently(tid),
             Waiter::AttachProbe { tid } => self.resume_after_attach_stop(tid),
             Waiter::Straggler { tid } => self.on_straggler_probe(tid, Err(message)),
@@ -404,8 +328,7 @@ impl Session {
     }
 
     pub(super) fn on_evaluation_timeout(&mut self, exec_id: i64) {
-        let Some(link) = self.phase.link_mut() else { return };
-        if let Some(waiter) = link.evaluations.time_out(exec_id) {
+        if let Some(waiter) = self.link.evaluations.time_out(exec_id) {
             let message = format!(
                 "the debuggee did not answer within {} s (the expression may still be running)",
                 EVALUATION_TIMEOUT.as_secs()
@@ -415,21 +338,93 @@ impl Session {
     }
 }
 
+/// One level of variables as the editor lists it: the groups first, then the rest; `start`
+/// and `count` page through that list. The children are kept so a group opens at once.
+#[allow(clippy::too_many_arguments)]
+fn lay_out(
+    link: &mut Link,
+    frame: &FrameRef,
+    kind: FrameKind,
+    hex: bool,
+    reference: u64,
+    children: Vec<Child>,
+    start: usize,
+    count: usize,
+) -> Vec<dap_types::Variable> {
+    let layout = grouping::layout(&children);
+    link.handles.remember_listed(reference, children);
+    let group_count = layout.groups.len();
+    let mut rows: Vec<dap_types::Variable> = Vec::new();
+    for (group, members) in layout.groups.into_iter().skip(start).take(count) {
+        let source = VariableSource::Group { frame: frame.clone(), kind, parent: reference, group };
+        let group_reference = link.handles.variables_reference(source);
+        let mut row = bodies::variable(
+            group.label().to_string(),
+            String::new(),
+            None,
+            None,
+            group_reference,
+            Some(grouping::group_hint()),
+        );
+        row.named_variables = u64::try_from(members).ok();
+        rows.push(row);
+    }
+    let plain = layout.plain.into_iter().skip(start.saturating_sub(group_count)).take(count - rows.len()).collect();
+    rows.extend(dap_children(link, frame, kind, hex, reference, plain));
+    rows
+}
+
+fn dap_children(
+    link: &mut Link,
+    frame: &FrameRef,
+    kind: FrameKind,
+    hex: bool,
+    reference: u64,
+    children: Vec<Child>,
+) -> Vec<dap_types::Variable> {
+    children
+        .into_iter()
+        .map(|child| {
+            if let Some(expression) = &child.expression {
+                link.handles.remember_child(reference, &child.name, expression);
+            }
+            let expression = child.expression.clone();
+            dap_variable(link, frame, kind, child.name, expression.clone(), &child.obj, expression, hex)
+        })
+        .collect()
+}
+
+/// The frame id and the expression `setVariable` assigns to.
+fn assignment_target(link: &mut Link, arguments: &SetVariableArguments) -> Result<(u64, String), RequestError> {
+    let reference = arguments.variables_reference;
+    let name = &arguments.name;
+    let target = link.handles.assignable_expression(reference, name).ok_or_else(|| {
+        RequestError::new(format!("'{name}' cannot be assigned: it has no expression the debuggee can evaluate"))
+    })?;
+    let frame = link
+        .handles
+        .variables(reference)
+        .map(VariableSource::frame)
+        .cloned()
+        .ok_or_else(|| stale("variablesReference"))?;
+    Ok((link.handles.frame_id(frame), target))
+}
+
 /// A `variables` answer, its values within what one message carries (`shorten.rs`).
 fn variables_body(mut variables: Vec<dap_types::Variable>) -> ResponseBody {
     let mut budget = ListedValues::default();
     for variable in &mut variables {
         variable.value = budget.fit(std::mem::take(&mut variable.value));
     }
-    Some(to_value(dap_types::VariablesResponse { variables }))
+    body::<requests::Variables>(dap_types::VariablesResponse { variables })
 }
 
 /// The answer to `evaluate` (the result as the context allows it) or to `setVariable` and
 /// `setExpression` (the value the program now sees).
-fn evaluated_body(shape: ValueShape, variable: dap_types::Variable) -> serde_json::Value {
+fn evaluated_body(shape: ValueShape, variable: dap_types::Variable) -> ResponseBody {
     let dap_types::Variable { value, type_, variables_reference, .. } = variable;
     let result = |value, type_| {
-        to_value(dap_types::EvaluateResponse {
+        body::<requests::Evaluate>(dap_types::EvaluateResponse {
             result: value,
             type_,
             presentation_hint: None,
@@ -442,9 +437,18 @@ fn evaluated_body(shape: ValueShape, variable: dap_types::Variable) -> serde_jso
     match shape {
         ValueShape::Evaluate => result(shorten(value, EVALUATED_VALUE, Rest::CopyValue), type_),
         ValueShape::Copy => result(shorten(value, WHOLE_VALUE, Rest::NotShown), type_),
-        ValueShape::SetValue => to_value(dap_types::SetVariableResponse {
+        ValueShape::SetVariable => body::<requests::SetVariable>(dap_types::SetVariableResponse {
             value: shorten(value, EVALUATED_VALUE, Rest::CopyValue),
             type_,
+            variables_reference: Some(variables_reference),
+            named_variables: None,
+            indexed_variables: None,
+            memory_reference: None,
+        }),
+        ValueShape::SetExpression => body::<requests::SetExpression>(dap_types::SetExpressionResponse {
+            value: shorten(value, EVALUATED_VALUE, Rest::CopyValue),
+            type_,
+            presentation_hint: None,
             variables_reference: Some(variables_reference),
             named_variables: None,
             indexed_variables: None,
