@@ -20,7 +20,6 @@ impl Session {
     pub(super) fn on_connected(&mut self, result: Result<Attached, String>) {
         let Some((request, config)) = self.phase.take_connecting() else { return };
         self.end_progress(&request, result.is_ok());
-        let instance = result.as_ref().ok().and_then(|attached| attached.instance.clone());
         let warnings = result.as_ref().map(|attached| attached.warnings.clone()).unwrap_or_default();
         let attached = match result {
             Ok(attached) => attached,
@@ -30,24 +29,24 @@ impl Session {
                 return;
             }
         };
+        let remote = super::remote_process::RemoteProcess::new(&config, attached.instance.clone(), attached.info.pid);
         self.install_link(attached, config);
         let Some(link) = self.phase.link_mut() else { return };
         // The debuggee keeps its exception table across sessions: always reset it (§9.1).
         link.send(super::exceptions::table(0));
         let (major, minor, micro) = link.info.python_version;
-        let mut greeting = format!(
+        let greeting = format!(
             "Attached to ptvsd protocol {} ({}), Python {major}.{minor}.{micro}, pid {}",
             link.generation.protocol_version(),
             link.release.name(),
             link.info.pid
         );
-        if let Some(instance) = instance {
-            greeting.push_str(&format!(", site instance {instance}"));
-        }
         tracing::info!("{greeting}");
         self.respond(&request, Ok(None));
         self.send_event("initialized", bodies::empty());
         self.console(greeting);
+        remote.console_lines().into_iter().for_each(|line| self.console(line));
+        self.send_event("process", remote.event());
         for warning in warnings {
             self.console(format!("Warning: {warning}"));
         }
