@@ -54,7 +54,7 @@ impl RemoteProcess {
                 format!("This is instance {number} of the site, {COOKIE_NAME}={affinity}, as 'instance' asked.")
             }
             Landing::Pinned { number: None, .. } => {
-                format!("This is the instance {COOKIE_NAME}={affinity} of the site, as 'instance' asked.")
+                format!("This is the site's instance {COOKIE_NAME}={affinity}, as 'instance' asked.")
             }
             Landing::Chosen(_) | Landing::Stale { .. } => format!(
                 "The site's front end chose the instance {COOKIE_NAME}={affinity}. If the site runs several \
