@@ -9,6 +9,8 @@ mod common;
 
 use common::*;
 use serde_json::{json, Value};
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -91,10 +93,10 @@ struct Site {
 }
 
 impl Site {
-    fn start(release: Release) -> Site {
+    fn start(release: Release, instances: usize) -> Site {
         let secret = unique_secret();
         let debuggees: Vec<Debuggee> =
-            (0..3).map(|_| Debuggee::start_with_secret(release, "app.py", &secret)).collect();
+            (0..instances).map(|_| Debuggee::start_with_secret(release, "app.py", &secret)).collect();
         let ports: Vec<u16> = debuggees.iter().map(Debuggee::port).collect();
         Site { relay: ScaledRelay::start(&ports), debuggees, secret }
     }
@@ -153,7 +155,7 @@ fn attach_lands_on(site: &Site, args: Value, debuggee: &Debuggee) -> DapClient {
 }
 
 fn three_instances(release: Release) {
-    let site = Site::start(release);
+    let site = Site::start(release, 3);
     let url = site.relay.url();
 
     // probe --instances: one line per instance, its number, value and pid.
@@ -226,9 +228,82 @@ fn three_instances(release: Release) {
     }
 }
 
+/// A front end whose instance goes away between the wake-up and the upgrade: requests pass to the
+/// relay unchanged, except that the upgrade's `ARRAffinity` cookie is swapped for another one's.
+struct SwappingFrontEnd {
+    port: u16,
+}
+
+impl SwappingFrontEnd {
+    fn start(relay_port: u16, from: &str, to: &str) -> SwappingFrontEnd {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (from, to) = (format!("ARRAffinity={from}"), format!("ARRAffinity={to}"));
+        std::thread::spawn(move || {
+            for client in listener.incoming().map_while(Result::ok) {
+                let (from, to) = (from.clone(), to.clone());
+                std::thread::spawn(move || Self::serve(client, relay_port, &from, &to));
+            }
+        });
+        SwappingFrontEnd { port }
+    }
+
+    fn serve(mut client: TcpStream, relay_port: u16, from: &str, to: &str) {
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            match client.read(&mut byte) {
+                Ok(1) => head.push(byte[0]),
+                _ => return,
+            }
+        }
+        let mut head = String::from_utf8_lossy(&head).into_owned();
+        if head.to_ascii_lowercase().contains("upgrade: websocket") {
+            head = head.replace(from, to);
+        }
+        let Ok(mut relay) = TcpStream::connect(("127.0.0.1", relay_port)) else { return };
+        if relay.write_all(head.as_bytes()).is_err() {
+            return;
+        }
+        let (mut client_in, mut relay_out) = (client.try_clone().unwrap(), relay.try_clone().unwrap());
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut client_in, &mut relay_out);
+            let _ = relay_out.shutdown(Shutdown::Write);
+        });
+        let _ = std::io::copy(&mut relay, &mut client);
+        let _ = client.shutdown(Shutdown::Write);
+    }
+}
+
+/// The pinned instance is confirmed by the wake-up, and gone by the upgrade: the relay has
+/// already connected the other instance's ptvsd, which greets. The attach fails with the reason,
+/// never sends the secret there (no "Authenticating" step), and leaves that ptvsd free: it is
+/// attached next.
+fn stale_at_the_upgrade(release: Release) {
+    let site = Site::start(release, 2);
+    let (asked, landed) = (&site.relay.instances[0].0, &site.relay.instances[1].0);
+    let front = SwappingFrontEnd::start(site.relay.port, asked, landed);
+    let c = site.adapter();
+    c.request_ok(
+        "initialize",
+        json!({"clientID": "test", "adapterID": "ptvsd", "linesStartAt1": true, "columnsStartAt1": true}),
+    );
+    let r = c.request("attach", json!({"url": format!("ws://127.0.0.1:{}/ptvsd", front.port), "instance": asked}));
+    assert_eq!(r["success"], false, "{r}");
+    assert!(
+        r.to_string().contains(&format!("no longer exists"))
+            && r.to_string().contains(&format!("to instance {landed}")),
+        "{r}"
+    );
+    let console = console_text(&c);
+    assert!(console.contains("Waiting for the ptvsd greeting") && !console.contains("Authenticating"), "{console}");
+    drop(c);
+    attach_lands_on(&site, json!({"url": site.relay.url(), "instance": landed}), site.debuggee_of(landed));
+}
+
 /// `instance` 4 of 3: the numbers there are.
 fn number_out_of_range(release: Release) {
-    let site = Site::start(release);
+    let site = Site::start(release, 3);
     let c = site.adapter();
     c.request_ok(
         "initialize",
@@ -267,7 +342,7 @@ macro_rules! each_release {
     )*};
 }
 
-each_release!(three_instances, process_event_over_tcp);
+each_release!(three_instances, stale_at_the_upgrade, process_event_over_tcp);
 
 #[test]
 fn an_instance_number_beyond_those_seen_is_refused_with_the_count() {

@@ -199,8 +199,13 @@ async fn attach_once(
         ))
     })??;
     if let Some(reason) = instance.as_ref().and_then(Landing::stale_reason) {
-        // Not the instance asked for: back out without the secret, completing the step (§3.1.1).
-        let _ = exchange(&mut pipe, greeting.codec().as_mut(), &mut buf, Command::AuthenticateToBackOut).await;
+        // Not the instance asked for: leave without the secret, completing the step (§3.1.1). A
+        // debuggee without a secret accepts the empty one; the information request then ends it (§3.1).
+        let mut codec = greeting.codec();
+        let back_out = exchange(&mut pipe, codec.as_mut(), &mut buf, Command::AuthenticateToBackOut).await;
+        if let Ok(Event::Authenticated { accepted: true }) = back_out {
+            let _ = exchange(&mut pipe, codec.as_mut(), &mut buf, Command::RemoteInfo).await;
+        }
         return Err(ConnectError::fatal(reason));
     }
     match finish_handshake(pipe, buf, greeting, plan, target, goal, progress).await.map_err(ConnectError::fatal)? {
