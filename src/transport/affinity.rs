@@ -112,12 +112,21 @@ impl Landing {
     /// Why an attach to a [`Landing::Stale`] instance fails; `None` for the others.
     pub fn stale_reason(&self) -> Option<String> {
         let Landing::Stale { asked, landed } = self else { return None };
-        Some(format!(
-            "the instance {asked} ('instance') no longer exists (the site was scaled in, or the instance \
-             restarted): the front end routed the WebSocket to instance {landed} instead. Nothing was attached there. \
-             `ptvsd-dap probe --instances` lists the instances running now"
+        Some(instance_gone(
+            asked,
+            &format!("the front end routed the WebSocket to instance {landed} instead"),
+            "`ptvsd-dap probe --instances` lists the instances running now",
         ))
     }
+}
+
+/// Why an attach to the `asked` instance fails: `evidence` is what the front end did, `then`
+/// what the user can do or see next.
+pub fn instance_gone(asked: &Affinity, evidence: &str, then: &str) -> String {
+    format!(
+        "the instance {asked} ('instance') no longer exists (the site was scaled in, or the instance restarted): \
+         {evidence}. Nothing was attached. {then}"
+    )
 }
 
 /// The `ARRAffinity` value set by one `Set-Cookie` header value, if it is one and well formed.

@@ -48,7 +48,7 @@ pub async fn connect(
     if let (Some(asked), Some(landed)) = (pinned, &woken) {
         if !landed.same_as(asked) {
             // Found before any connection to ptvsd: nothing to back out of.
-            return Err(instance_gone(target, &tls_config, proxy, deadline, asked).await);
+            return Err(gone_with_the_instances_seen(target, &tls_config, proxy, deadline, asked).await);
         }
     }
     let stream = http_proxy::open(target, proxy).await?;
@@ -116,7 +116,7 @@ fn landing(
 }
 
 /// The pinned instance is gone: the reason, with the instances the front end routes to now.
-async fn instance_gone(
+async fn gone_with_the_instances_seen(
     target: &Target,
     tls: &std::sync::Arc<rustls::ClientConfig>,
     proxy: Option<&Proxy>,
@@ -127,9 +127,10 @@ async fn instance_gone(
         Ok(found) => found.listed(),
         Err(error) => error.message,
     };
-    ConnectError::fatal(format!(
-        "the instance {asked} ('instance') no longer exists (the site was scaled in, or the instance restarted): \
-         the front end routes its cookie to another instance. Nothing was attached. The instances seen now: {seen}"
+    ConnectError::fatal(affinity::instance_gone(
+        asked,
+        "the front end routes its cookie to another instance",
+        &format!("The instances seen now: {seen}"),
     ))
 }
 
