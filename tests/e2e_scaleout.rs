@@ -291,8 +291,7 @@ fn stale_at_the_upgrade(release: Release) {
     let r = c.request("attach", json!({"url": format!("ws://127.0.0.1:{}/ptvsd", front.port), "instance": asked}));
     assert_eq!(r["success"], false, "{r}");
     assert!(
-        r.to_string().contains(&format!("no longer exists"))
-            && r.to_string().contains(&format!("to instance {landed}")),
+        r.to_string().contains("no longer exists") && r.to_string().contains(&format!("to instance {landed}")),
         "{r}"
     );
     let console = console_text(&c);
