@@ -80,8 +80,10 @@ impl RelayProcess {
         self.addr.port()
     }
 
+    /// The line that says it listens (after the line naming each target's ARRAffinity value).
     fn ready_line(&self) -> String {
-        self.stdout.text().lines().next().unwrap_or_default().to_string()
+        let text = self.stdout.text();
+        text.lines().find(|line| line.starts_with("relay listening on ")).unwrap_or_default().to_string()
     }
 
     fn pid(&self) -> u32 {
@@ -282,6 +284,8 @@ fn info_page_for_requests_that_are_not_upgrades() {
         let (head, body) = response.split_once("\r\n\r\n").unwrap_or_else(|| panic!("GET {path}: {response}"));
         assert!(head.starts_with("HTTP/1.1 200 "), "GET {path}: {head}");
         assert!(head.to_lowercase().contains("content-type: text/html"), "GET {path}: {head}");
+        // As App Service's front end: the answer pins the client to the instance that served it.
+        assert!(head.to_lowercase().contains("\r\nset-cookie: arraffinity="), "GET {path}: {head}");
         assert!(
             body.contains(&format!("ws://&lt;secret&gt;@{host}/ptvsd")),
             "GET {path}: the page names no URL: {body}"

@@ -10,12 +10,15 @@ use serde_json::{json, Map, Value};
 
 use crate::config::attach::AttachConfig;
 use crate::session::connect::{probe, AttachPlan};
-use crate::transport::{parse_url, ConnectOptions, TlsOptions};
+use crate::transport::affinity::{Instance, COOKIE_NAME};
+use crate::transport::instances::{self, MAX_REQUESTS, NO_NEW_TRIES};
+use crate::transport::{self, parse_url, ConnectOptions, Deadline, Target, TlsOptions};
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:\n  ptvsd-dap probe tcp://<secret>@myvm.example.com:5678\n  \
                         ptvsd-dap probe wss://<secret>@myapp.azurewebsites.net/ptvsd\n  \
-                        ptvsd-dap probe --site myapp --web-debug-config ./web.debug.config\n\n\
+                        ptvsd-dap probe --site myapp --web-debug-config ./web.debug.config\n  \
+                        ptvsd-dap probe --site myapp --web-debug-config ./web.debug.config --instances\n\n\
                         Exit status: 0 when the debuggee can be attached, 1 otherwise.")]
 pub struct Args {
     /// The debuggee: tcp://, tcps://, ws:// or wss://<secret>@host[:port][/path]
@@ -39,6 +42,11 @@ pub struct Args {
     /// tcps only: allow a fall back to TLS 1.0, which ptvsd's own TLS needs (weakly protected)
     #[arg(long)]
     legacy_tls: bool,
+    /// A scaled-out site (ws://, wss:// or --site): find its instances and ask each for its
+    /// process information, without attaching. Prints one line per instance: its number and
+    /// ARRAffinity value (either one goes into the 'instance' attach argument) and its pid
+    #[arg(long)]
+    instances: bool,
     /// How long to keep trying while a site starts, in seconds
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     connect_timeout: u64,
@@ -76,6 +84,9 @@ pub async fn run(args: Args) -> u8 {
         debug_options: String::new(),
         timeout: config.connect_timeout,
     };
+    if args.instances {
+        return probe_instances(plan).await;
+    }
     let started = Instant::now();
     let step = move |message: String| println!("[{:7.2} s] {message}", started.elapsed().as_secs_f64());
     println!("Probing {}", config.target);
@@ -93,6 +104,65 @@ pub async fn run(args: Args) -> u8 {
             1
         }
     }
+}
+
+/// `probe --instances`: the instances the front end routes to, then `INFO` from each one,
+/// reached with its cookie (§1.4.1). Exit 0 when every instance found is attachable.
+async fn probe_instances(plan: AttachPlan) -> u8 {
+    let target = &plan.target;
+    if !target.scheme.is_websocket() {
+        println!(
+            "FAILED: --instances is for a site behind App Service's front end (--site, or a ws:// or wss:// URL); \
+             {target} reaches one process"
+        );
+        return 1;
+    }
+    let found = async {
+        let proxy = transport::proxy_from_env(target)?;
+        let tls = transport::tls::client_config(&plan.options.tls)?;
+        instances::discover(target, tls, proxy.as_ref(), Deadline::after(plan.timeout)).await
+    };
+    println!(
+        "Finding the instances of {target}: requests without a cookie until {NO_NEW_TRIES} in a row show no new \
+         {COOKIE_NAME} value (at most {MAX_REQUESTS})"
+    );
+    let found = match found.await {
+        Ok(found) => found,
+        Err(error) => {
+            println!("FAILED: {}", error.message);
+            return 1;
+        }
+    };
+    println!("{} instance(s) seen in {} requests:", found.instances.len(), found.requests);
+    let mut code = 0;
+    for (index, affinity) in found.instances.iter().enumerate() {
+        let pinned = AttachPlan {
+            target: Target { instance: Some(Instance::Affinity(affinity.clone())), ..target.clone() },
+            options: plan.options.clone(),
+            debug_options: String::new(),
+            timeout: plan.timeout,
+        };
+        let number = index + 1;
+        match probe(&pinned, &|_| {}).await {
+            Ok((generation, info)) => println!(
+                "  {number}  {COOKIE_NAME}={affinity}  pid {}  {}, protocol {}, user {}, {}",
+                info.pid,
+                info.python_version,
+                generation.protocol_version(),
+                info.user,
+                info.executable
+            ),
+            Err(problem) => {
+                println!("  {number}  {COOKIE_NAME}={affinity}  FAILED: {problem}");
+                code = 1;
+            }
+        }
+    }
+    println!(
+        "Attach to one with \"instance\": <its number or {COOKIE_NAME} value> (the number holds while the same \
+         instances run)."
+    );
+    code
 }
 
 fn attach_arguments(args: &Args) -> Result<Value, String> {

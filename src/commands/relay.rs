@@ -13,9 +13,11 @@ pub struct Args {
     /// Address to listen on, HOST:PORT (port 0 picks a free port; the ready line shows it).
     #[arg(long, value_name = "ADDR")]
     listen: String,
-    /// Where ptvsd listens, HOST:PORT (the App Service proxy always uses localhost:5678).
+    /// Where ptvsd listens, HOST:PORT (the App Service proxy always uses localhost:5678). Given
+    /// several times, each target is one instance of a scaled-out site, with its own ARRAffinity
+    /// cookie value (printed at start): requests are routed by that cookie, as on App Service
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:5678")]
-    target: String,
+    target: Vec<String>,
     /// The WebSocket path.
     #[arg(long, value_name = "PATH", default_value = "/ptvsd")]
     path: String,

@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 
 use crate::config::{debug_options, web_debug_config, Secret};
 use crate::session::paths::PathMapping;
+use crate::transport::affinity::Instance;
 use crate::transport::target::{check_host, DEFAULT_WS_PATH};
 use crate::transport::{parse_url, Scheme, Target};
 
@@ -130,6 +131,7 @@ impl AttachConfig {
                     secret: Secret::default(),
                     escaped_secret: None,
                     legacy_tls: false,
+                    instance: None,
                 }
             }
             (Some(Value::Null) | None, None) => target_from_parts(args)?,
@@ -154,6 +156,7 @@ impl AttachConfig {
                 target.scheme.name()
             ));
         }
+        target.instance = instance(args, target.scheme)?;
         let mut path_mappings = path_mappings(args, site.is_some(), client_cwd.as_deref())?;
         // Visual Studio's sd=/td= mapping joins the others (§1.1).
         if let Some((local, remote)) = &url_query.mapping {
@@ -270,6 +273,23 @@ fn resolve_path(path: &str, cwd: Option<&str>, env: &impl Fn(&str) -> Option<Str
     }
 }
 
+/// `instance`: an `ARRAffinity` value or the number `probe --instances` printed (Helix sends an
+/// all-digit value as a number), for ws/wss only. Validated here: it goes into HTTP heads.
+fn instance(args: &Map<String, Value>, scheme: Scheme) -> Result<Option<Instance>, String> {
+    let Some(text) = text_argument(args, "instance")?.filter(|text| !text.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let instance = Instance::parse(&text)?;
+    if !scheme.is_websocket() {
+        return Err(format!(
+            "'instance' picks an instance of a scaled-out site behind App Service's front end, which routes \
+             WebSockets only: it needs a ws:// or wss:// link (or 'site'), not {}://",
+            scheme.name()
+        ));
+    }
+    Ok(Some(instance))
+}
+
 fn connect_timeout(args: &Map<String, Value>) -> Result<Duration, String> {
     seconds_argument(args, "connectTimeout", DEFAULT_CONNECT_TIMEOUT, MAX_CONNECT_TIMEOUT_SECS)
 }
@@ -357,7 +377,16 @@ fn target_from_parts(args: &Map<String, Value>) -> Result<Target, String> {
         (_, Some(path)) if path.starts_with('/') => path,
         (_, Some(path)) => format!("/{path}"),
     };
-    Ok(Target { scheme, host, port, path, secret: Secret::default(), escaped_secret: None, legacy_tls: false })
+    Ok(Target {
+        scheme,
+        host,
+        port,
+        path,
+        secret: Secret::default(),
+        escaped_secret: None,
+        legacy_tls: false,
+        instance: None,
+    })
 }
 
 /// A string argument; numbers are accepted as their decimal text (Helix sends `007` as `7`).
@@ -444,6 +473,24 @@ mod tests {
             let error = AttachConfig::from_arguments(&args).unwrap_err();
             assert!(error.contains("'legacyTls' is for tcps:// only"), "{error}");
         }
+    }
+
+    #[test]
+    fn instance_is_an_affinity_or_a_number_for_websockets_only() {
+        let value = "0a".repeat(32);
+        let config = AttachConfig::from_arguments(&json!({"url": "ws://s@h/ptvsd", "instance": value})).unwrap();
+        assert_eq!(config.target.instance, Some(Instance::parse(&value).unwrap()));
+        // Helix sends an all-digit value as a number.
+        let config = AttachConfig::from_arguments(&json!({"site": "app", "secret": "s", "instance": 3})).unwrap();
+        assert_eq!(config.target.instance, Some(Instance::Number(3)));
+        let config = AttachConfig::from_arguments(&json!({"url": "wss://s@h", "instance": ""})).unwrap();
+        assert_eq!(config.target.instance, None);
+        for wrong in [json!("abc\r\nX-Evil: 1"), json!(0), json!(101), json!(value[1..]), json!(true)] {
+            let error = AttachConfig::from_arguments(&json!({"url": "ws://s@h", "instance": wrong})).unwrap_err();
+            assert!(error.contains("'instance'") && !error.contains("Evil"), "{error}");
+        }
+        let error = AttachConfig::from_arguments(&json!({"url": "tcp://s@h", "instance": 1})).unwrap_err();
+        assert!(error.contains("ws:// or wss://"), "{error}");
     }
 
     #[test]

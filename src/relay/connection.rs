@@ -9,10 +9,11 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{lookup_host, TcpStream};
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
-use tokio_tungstenite::tungstenite::http::StatusCode;
+use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use super::http::{self, Action, HeadError};
+use super::instances::Instance;
 use super::pump;
 use super::stream::Replayed;
 use super::Shared;
@@ -65,25 +66,42 @@ where
     };
     match http::decide(&head, &shared.path, &shared.allowed_origins) {
         Action::InfoPage { head_only } => {
-            tracing::debug!(id, %peer, method = %head.method, "not an upgrade: info page");
-            let page = http::info_page(head_only, head.host.as_deref(), &shared.path, shared.tls.is_some());
+            // The site's own pages, served by the instance the cookie names (or a new one).
+            let instance = shared.instances.route(head.affinity.as_ref());
+            tracing::debug!(id, %peer, method = %head.method, instance = instance.affinity.short(), "not an upgrade: info page");
+            let page = http::info_page(
+                head_only,
+                head.host.as_deref(),
+                &shared.path,
+                shared.tls.is_some(),
+                &instance.set_cookie(),
+            );
             respond(stream, page).await;
         }
         Action::Refuse(refusal) => {
             tracing::debug!(id, %peer, status = refusal.status, "upgrade refused: {}", refusal.message);
             respond(stream, http::plain_response(refusal.status, &refusal.message)).await;
         }
-        Action::Upgrade => upgrade(Replayed::new(already_read, stream), peer, id, shared, stop).await,
+        Action::Upgrade => {
+            let instance = shared.instances.route(head.affinity.as_ref());
+            upgrade(Replayed::new(already_read, stream), peer, id, shared, instance, stop).await
+        }
     }
 }
 
 /// Connects to the target, completes the handshake, relays. A target that cannot be reached is
 /// answered with 502 (the App Service proxy would fail the socket instead; a status says more).
-async fn upgrade<S>(stream: Replayed<S>, peer: SocketAddr, id: u64, shared: &Shared, stop: watch::Receiver<bool>)
-where
+async fn upgrade<S>(
+    stream: Replayed<S>,
+    peer: SocketAddr,
+    id: u64,
+    shared: &Shared,
+    instance: &Instance,
+    stop: watch::Receiver<bool>,
+) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let target = match connect_target(&shared.target_host, shared.target_port).await {
+    let target = match connect_target(&instance.host, instance.port).await {
         Ok(target) => target,
         Err(message) => {
             tracing::info!(id, %peer, "WebSocket refused: {message}");
@@ -91,10 +109,14 @@ where
         }
     };
     let path = shared.path.clone();
+    let set_cookie = HeaderValue::from_str(&instance.set_cookie()).ok();
     #[expect(clippy::result_large_err, reason = "the signature of tungstenite's handshake callback")]
-    let check_path = move |request: &Request, response: Response| -> Result<Response, ErrorResponse> {
+    let check_path = move |request: &Request, mut response: Response| -> Result<Response, ErrorResponse> {
         // Already checked on our own reading of the head; tungstenite's reading must agree.
         if request.uri().path() == path {
+            if let Some(value) = set_cookie {
+                response.headers_mut().append("Set-Cookie", value);
+            }
             Ok(response)
         } else {
             let mut refusal = ErrorResponse::new(Some("ptvsd-dap relay: no WebSocket endpoint here\n".into()));
@@ -111,7 +133,10 @@ where
         Err(_) => return tracing::debug!(id, %peer, "WebSocket handshake timed out"),
     };
     let target_address = target.local_addr().map(|a| a.to_string()).unwrap_or_default();
-    tracing::info!(id, %peer, local = %target_address, "WebSocket open, relaying to {}:{}", shared.target_host, shared.target_port);
+    tracing::info!(
+        id, %peer, local = %target_address, instance = instance.affinity.short(),
+        "WebSocket open, relaying to {}:{}", instance.host, instance.port
+    );
     let totals = pump::relay(socket, target, stop, shared.idle_timeout).await;
     tracing::info!(id, %peer, end = ?totals.end, "WebSocket closed");
     tracing::debug!(id, to_target = totals.bytes_to_target, to_client = totals.bytes_to_client, "bytes relayed");

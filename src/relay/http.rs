@@ -7,6 +7,8 @@
 
 use tokio_tungstenite::tungstenite::http::Uri;
 
+use crate::transport::affinity::{self, Affinity};
+
 /// The longest request head (request line and headers) read before answering 431.
 pub const MAX_HEAD_LEN: usize = 16 * 1024;
 /// The most header lines one request may carry.
@@ -33,6 +35,8 @@ pub struct RequestHead {
     /// The `Origin` header: browsers send it with every WebSocket a web page opens; editors'
     /// debug adapters send none.
     pub origin: Option<String>,
+    /// The instance the `ARRAffinity` cookie names, if it is well formed.
+    pub affinity: Option<Affinity>,
 }
 
 /// Why a request head could not be read.
@@ -89,6 +93,7 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<RequestHead>, HeadError> {
         has_websocket_key: false,
         websocket_version: None,
         origin: None,
+        affinity: None,
     };
     for header in request.headers.iter() {
         let value = String::from_utf8_lossy(header.value).trim().to_string();
@@ -105,6 +110,8 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<RequestHead>, HeadError> {
             head.websocket_version = Some(value);
         } else if name.eq_ignore_ascii_case("origin") {
             head.origin = Some(value);
+        } else if name.eq_ignore_ascii_case("cookie") {
+            head.affinity = head.affinity.or_else(|| affinity::from_cookie_header(&value));
         }
     }
     Ok(Some(head))
@@ -158,7 +165,8 @@ pub fn decide(head: &RequestHead, relay_path: &str, allowed_origins: &[String]) 
 
 /// The help page for a request that is not an upgrade, as the App Service proxy shows one: it
 /// names the URL form to attach with. The relay knows no secret, so it shows a placeholder.
-pub fn info_page(head_only: bool, host: Option<&str>, relay_path: &str, tls: bool) -> Vec<u8> {
+/// `set_cookie` is the `Set-Cookie` value of the instance that served it.
+pub fn info_page(head_only: bool, host: Option<&str>, relay_path: &str, tls: bool, set_cookie: &str) -> Vec<u8> {
     let scheme = if tls { "wss" } else { "ws" };
     let url = format!("{scheme}://&lt;secret&gt;@{}{}", shown_host(host), html_escape(relay_path));
     let body = format!(
@@ -175,7 +183,7 @@ pub fn info_page(head_only: bool, host: Option<&str>, relay_path: &str, tls: boo
     );
     let mut response = format!(
         "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\
-         Cache-Control: no-store\r\nConnection: close\r\n\r\n",
+         Cache-Control: no-store\r\nSet-Cookie: {set_cookie}\r\nConnection: close\r\n\r\n",
         body.len()
     )
     .into_bytes();
@@ -279,6 +287,12 @@ mod tests {
         assert!(h.upgrade_websocket && h.connection_upgrade && h.has_websocket_key && h.http11);
         assert_eq!(h.path.as_deref(), Some("/ptvsd"));
         assert_eq!(h.host.as_deref(), Some("example.net:8080"));
+        assert_eq!(h.affinity, None);
+        let value = "0f".repeat(32);
+        let pinned = head(
+            &UPGRADE.replace("Upgrade: websocket", &format!("Cookie: a=1; ARRAffinity={value}\r\nUpgrade: websocket")),
+        );
+        assert_eq!(pinned.affinity, Affinity::parse(&value));
         assert_eq!(decide(&h, "/ptvsd", &[]), Action::Upgrade);
         assert_eq!(refusal_status(decide(&h, "/other", &[])), 404);
     }
@@ -357,15 +371,18 @@ mod tests {
 
     #[test]
     fn the_info_page_names_the_url_form_and_escapes_the_host() {
-        let page = String::from_utf8(info_page(false, Some("site.example:8080"), "/ptvsd", false)).unwrap();
+        let page =
+            String::from_utf8(info_page(false, Some("site.example:8080"), "/ptvsd", false, "ARRAffinity=x;Path=/"))
+                .unwrap();
         assert!(page.starts_with("HTTP/1.1 200 OK\r\n"), "{page}");
         assert!(page.contains("ws://&lt;secret&gt;@site.example:8080/ptvsd"), "{page}");
+        assert!(page.contains("\r\nSet-Cookie: ARRAffinity=x;Path=/\r\n"), "{page}");
         let (headers, body) = page.split_once("\r\n\r\n").unwrap();
         assert!(headers.contains(&format!("Content-Length: {}\r\n", body.len())), "{headers}");
-        let page = String::from_utf8(info_page(false, Some("<script>"), "/p<x>", true)).unwrap();
+        let page = String::from_utf8(info_page(false, Some("<script>"), "/p<x>", true, "c")).unwrap();
         assert!(page.contains("wss://&lt;secret&gt;@host/p&lt;x&gt;"), "{page}");
         assert!(!page.contains("<script>"), "{page}");
-        let head_only = String::from_utf8(info_page(true, None, "/ptvsd", false)).unwrap();
+        let head_only = String::from_utf8(info_page(true, None, "/ptvsd", false, "c")).unwrap();
         assert!(head_only.ends_with("\r\n\r\n") && head_only.contains("Content-Length: "), "{head_only}");
     }
 

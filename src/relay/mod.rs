@@ -5,6 +5,8 @@
 //! - A request that is not a WebSocket upgrade gets an HTML help page (`http.rs`).
 //! - An upgrade on the relay's path (`/ptvsd` by default) gets its own fresh TCP connection to
 //!   the target; an upgrade elsewhere gets 404, and 502 if the target cannot be reached.
+//! - Several targets stand for the instances of a scaled-out site (`instances.rs`): requests are
+//!   routed by their `ARRAffinity` cookie, and answers set it, as App Service's front end does.
 //! - Each target read (at most 64 KiB) goes to the client as one binary message; every message
 //!   from the client is written to the target as it arrives, binary or text (`pump.rs`).
 //! - When either side ends, the other is cancelled, the target socket is shut down both ways and
@@ -21,6 +23,7 @@
 
 mod connection;
 mod http;
+mod instances;
 mod pump;
 mod stream;
 mod tls;
@@ -54,8 +57,8 @@ const TOO_MANY_CONNECTIONS: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nConten
 pub struct Config {
     /// Where to listen, `host:port` (port 0 picks a free port).
     pub listen: String,
-    pub target_host: String,
-    pub target_port: u16,
+    /// `HOST:PORT` of each target: one instance of the site each.
+    pub targets: Vec<(String, u16)>,
     /// The WebSocket path, starting with `/`.
     pub path: String,
     /// PEM certificate chain and key: serve `wss`.
@@ -74,12 +77,13 @@ pub struct TlsFiles {
 
 impl Config {
     /// Checks and normalises the command-line values.
-    pub fn new(listen: &str, target: &str, path: &str, tls: Option<TlsFiles>) -> Result<Config, String> {
-        let (target_host, target_port) = parse_host_port(target)?;
+    pub fn new(listen: &str, targets: &[String], path: &str, tls: Option<TlsFiles>) -> Result<Config, String> {
+        if targets.is_empty() {
+            return Err("give at least one --target HOST:PORT".to_string());
+        }
         Ok(Config {
             listen: listen.to_string(),
-            target_host,
-            target_port,
+            targets: targets.iter().map(|target| parse_host_port(target)).collect::<Result<_, _>>()?,
             path: normalize_path(path)?,
             tls,
             allowed_origins: Vec::new(),
@@ -92,6 +96,9 @@ impl Config {
 /// Listens, prints the ready line to stdout, and relays until SIGINT or SIGTERM.
 pub async fn serve(config: Config) -> Result<(), String> {
     let relay = Relay::bind(config).await?;
+    for line in relay.instance_lines() {
+        println!("{line}");
+    }
     println!("{}", relay.ready_line());
     relay.run(stop_signal()).await
 }
@@ -106,8 +113,7 @@ pub struct Relay {
 
 /// What every connection needs to know.
 struct Shared {
-    target_host: String,
-    target_port: u16,
+    instances: instances::Instances,
     path: String,
     tls: Option<TlsAcceptor>,
     allowed_origins: Vec<String>,
@@ -132,8 +138,7 @@ impl Relay {
             );
         }
         let shared = Shared {
-            target_host: config.target_host,
-            target_port: config.target_port,
+            instances: instances::Instances::new(config.targets)?,
             path: config.path,
             tls,
             allowed_origins: config.allowed_origins,
@@ -147,11 +152,28 @@ impl Relay {
         self.local_addr
     }
 
-    /// `relay listening on ws://127.0.0.1:8080/ptvsd -> 127.0.0.1:5678` (wss with TLS).
+    /// `relay listening on ws://127.0.0.1:8080/ptvsd -> 127.0.0.1:5678` (wss with TLS; the
+    /// targets separated by `, ` when there are several).
     pub fn ready_line(&self) -> String {
         let scheme = if self.shared.tls.is_some() { "wss" } else { "ws" };
-        let target = host_port(&self.shared.target_host, self.shared.target_port);
-        format!("relay listening on {scheme}://{}{} -> {target}", self.local_addr, self.shared.path)
+        let targets: Vec<String> =
+            self.shared.instances.list().iter().map(|instance| host_port(&instance.host, instance.port)).collect();
+        format!("relay listening on {scheme}://{}{} -> {}", self.local_addr, self.shared.path, targets.join(", "))
+    }
+
+    /// `instance 1 ARRAffinity=<value> -> 127.0.0.1:5678`, one line per target.
+    pub fn instance_lines(&self) -> Vec<String> {
+        let instances = self.shared.instances.list().iter().enumerate();
+        instances
+            .map(|(index, instance)| {
+                format!(
+                    "instance {} {} -> {}",
+                    index + 1,
+                    instance.affinity.cookie(),
+                    host_port(&instance.host, instance.port)
+                )
+            })
+            .collect()
     }
 
     /// Accepts and serves connections, each independently, until `stop` completes; then gives
@@ -271,7 +293,7 @@ mod tests {
 
     #[tokio::test]
     async fn port_zero_is_reported_as_the_real_port() {
-        let config = Config::new("127.0.0.1:0", "127.0.0.1:5678", "ptvsd", None).unwrap();
+        let config = Config::new("127.0.0.1:0", &["127.0.0.1:5678".to_string()], "ptvsd", None).unwrap();
         let relay = Relay::bind(config).await.unwrap();
         let port = relay.local_addr().port();
         assert_ne!(port, 0);
@@ -280,7 +302,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_stopped_relay_returns() {
-        let config = Config::new("127.0.0.1:0", "127.0.0.1:5678", "/ptvsd", None).unwrap();
+        let config = Config::new("127.0.0.1:0", &["127.0.0.1:5678".to_string()], "/ptvsd", None).unwrap();
         let relay = Relay::bind(config).await.unwrap();
         assert_eq!(relay.run(async {}).await, Ok(()));
     }

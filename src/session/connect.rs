@@ -8,6 +8,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crate::transport::affinity::Landing;
 use crate::transport::{self, BoxedPipe, CloseReason, ConnectError, ConnectOptions, Connection, Scheme, Target};
 use crate::wire::generation::{detect_greeting, Generation, Greeting, SUPPORTED_RELEASES};
 use crate::wire::model::{AttachInfo, Command, Event, RemoteProcessInfo};
@@ -27,7 +28,8 @@ pub struct Attached {
     pub leftover: BytesMut,
     pub generation: Generation,
     pub info: AttachInfo,
-    pub instance: Option<String>,
+    /// The instance of a scaled-out site attached to, when the front end named it.
+    pub instance: Option<Landing>,
     /// What the console must say about the link (a weak TLS version, say).
     pub warnings: Vec<String>,
 }
@@ -196,6 +198,16 @@ async fn attach_once(
             GREETING_TIMEOUT.as_secs()
         ))
     })??;
+    if let Some(reason) = instance.as_ref().and_then(Landing::stale_reason) {
+        // Not the instance asked for: leave without the secret, completing the step (§3.1.1). A
+        // debuggee without a secret accepts the empty one; the information request then ends it (§3.1).
+        let mut codec = greeting.codec();
+        let back_out = exchange(&mut pipe, codec.as_mut(), &mut buf, Command::AuthenticateToBackOut).await;
+        if let Ok(Event::Authenticated { accepted: true }) = back_out {
+            let _ = exchange(&mut pipe, codec.as_mut(), &mut buf, Command::RemoteInfo).await;
+        }
+        return Err(ConnectError::fatal(reason));
+    }
     match finish_handshake(pipe, buf, greeting, plan, target, goal, progress).await.map_err(ConnectError::fatal)? {
         Handshaken::Attached(pipe, codec, leftover, generation, info) => {
             Ok(Some(Reached::Attached(Box::new(Attached {

@@ -20,7 +20,6 @@ impl Session {
     pub(super) fn on_connected(&mut self, result: Result<Attached, String>) {
         let Some((request, config)) = self.phase.take_connecting() else { return };
         self.editor.end_progress(&request, result.is_ok());
-        let instance = result.as_ref().ok().and_then(|attached| attached.instance.clone());
         let warnings = result.as_ref().map(|attached| attached.warnings.clone()).unwrap_or_default();
         let attached = match result {
             Ok(attached) => attached,
@@ -30,8 +29,9 @@ impl Session {
                 return;
             }
         };
+        let remote = super::remote_process::RemoteProcess::new(&config, attached.instance.clone(), attached.info.pid);
         self.install_link(attached, config);
-        self.with_debuggee(|debugging| debugging.on_attached(&request, instance, warnings));
+        self.with_debuggee(|debugging| debugging.on_attached(&request, &remote, warnings));
     }
 
     /// Starts the link's I/O and makes it the session's.
@@ -56,24 +56,28 @@ impl Session {
 
 impl Debugging<'_> {
     /// The attach is made: the editor is answered and told what it is attached to.
-    fn on_attached(&mut self, request: &crate::dap::message::Request, instance: Option<String>, warnings: Vec<String>) {
+    fn on_attached(
+        &mut self,
+        request: &crate::dap::message::Request,
+        remote: &super::remote_process::RemoteProcess,
+        warnings: Vec<String>,
+    ) {
         let link = &mut *self.link;
         // The debuggee keeps its exception table across sessions: always reset it (§9.1).
         link.send(super::exceptions::table(0));
         let (major, minor, micro) = link.info.python_version;
-        let mut greeting = format!(
+        let greeting = format!(
             "Attached to ptvsd protocol {} ({}), Python {major}.{minor}.{micro}, pid {}",
             link.generation.protocol_version(),
             link.release.name(),
             link.info.pid
         );
-        if let Some(instance) = instance {
-            greeting.push_str(&format!(", site instance {instance}"));
-        }
         tracing::info!("{greeting}");
         self.editor.respond(request, Ok(None));
         self.editor.send::<dap_types::events::Initialized>(());
         self.editor.console(greeting);
+        remote.console_lines().into_iter().for_each(|line| self.editor.console(line));
+        self.editor.send::<dap_types::events::Process>(remote.event());
         for warning in warnings {
             self.editor.console(format!("Warning: {warning}"));
         }

@@ -7,6 +7,7 @@ mod events;
 mod exceptions;
 mod finalize;
 pub mod paths;
+mod remote_process;
 mod requests;
 mod values;
 

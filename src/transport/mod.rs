@@ -1,6 +1,8 @@
 //! Byte pipes to the debuggee: tcp, tcps, ws and wss. Nothing here parses ptvsd.
 
+pub mod affinity;
 mod http_proxy;
+pub mod instances;
 pub mod quickack;
 pub mod target;
 mod tcp;
@@ -50,7 +52,7 @@ pub struct Connection {
     pub pipe: BoxedPipe,
     pub close_reason: CloseReason,
     /// Which instance of a scaled-out site answered (its `ARRAffinity`), when known.
-    pub instance: Option<String>,
+    pub instance: Option<affinity::Landing>,
     /// What the console must say about this link once attached (a weak TLS version, say).
     pub warnings: Vec<String>,
     /// The TLS version (and cipher) that protects the link, said before the secret is sent.

@@ -68,6 +68,8 @@ pub struct Target {
     /// tcps only: the user allowed a fall back to TLS 1.0/1.1 (`legacyTls`), which ptvsd's own
     /// TLS needs. Never taken on the server's word alone (see `tcps.rs`).
     pub legacy_tls: bool,
+    /// ws/wss only: the instance of a scaled-out site to reach (`instance`, §1.4.1).
+    pub instance: Option<super::affinity::Instance>,
 }
 
 impl Target {
@@ -184,6 +186,7 @@ pub fn parse_url(text: &str) -> Result<Target, String> {
         secret: Secret::new(secret),
         escaped_secret,
         legacy_tls: false,
+        instance: None,
     })
 }
 

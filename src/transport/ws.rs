@@ -15,8 +15,10 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::Connector;
 
+use super::affinity::{self, Affinity, Instance, Landing};
 use super::{
-    http_proxy, tls, wakeup, CloseReason, ConnectError, ConnectOptions, Connection, Deadline, Proxy, Scheme, Target,
+    http_proxy, instances, tls, wakeup, CloseReason, ConnectError, ConnectOptions, Connection, Deadline, Proxy, Scheme,
+    Target,
 };
 
 const BRIDGE_BUFFER: usize = 256 * 1024;
@@ -29,17 +31,37 @@ pub async fn connect(
     deadline: Deadline,
 ) -> Result<Connection, ConnectError> {
     let tls_config = tls::client_config(&options.tls)?;
-    let wake_up =
-        tokio::time::timeout_at(deadline.at, wakeup::wake_up(target, tls_config.clone(), proxy)).await.ok().flatten();
+    let asked = match &target.instance {
+        None => None,
+        Some(Instance::Affinity(affinity)) => Some((affinity.clone(), None)),
+        Some(Instance::Number(number)) => {
+            let found = instances::discover(target, tls_config.clone(), proxy, deadline).await?;
+            Some((found.numbered(*number).map_err(ConnectError::fatal)?, Some(*number)))
+        }
+    };
+    let pinned = asked.as_ref().map(|(affinity, _)| affinity);
+    let wake_up = tokio::time::timeout_at(deadline.at, wakeup::wake_up(target, tls_config.clone(), proxy, pinned))
+        .await
+        .ok()
+        .flatten();
+    let woken = wake_up.and_then(|wake_up| wake_up.affinity);
+    if let (Some(asked), Some(landed)) = (pinned, &woken) {
+        if !landed.same_as(asked) {
+            // Found before any connection to ptvsd: nothing to back out of.
+            return Err(gone_with_the_instances_seen(target, &tls_config, proxy, deadline, asked).await);
+        }
+    }
     let stream = http_proxy::open(target, proxy).await?;
     let warning = super::cleartext_warning(target, stream.peer_addr().ok(), proxy.is_some());
     let mut request = target
         .websocket_url()
         .into_client_request()
         .map_err(|error| ConnectError::fatal(format!("invalid WebSocket URL {target}: {error}")))?;
-    let cookie = wake_up.as_ref().and_then(|w| w.affinity_cookie.clone());
-    if let Some(value) = cookie.as_deref().and_then(|c| HeaderValue::from_str(c).ok()) {
-        request.headers_mut().insert("Cookie", value);
+    if let Some(affinity) = pinned.or(woken.as_ref()) {
+        // Only a validated value gets here (64 hex digits): the header cannot be malformed.
+        if let Ok(value) = HeaderValue::from_str(&affinity.cookie()) {
+            request.headers_mut().insert("Cookie", value);
+        }
     }
     let connector = match target.scheme {
         Scheme::Wss => Connector::Rustls(tls_config),
@@ -47,10 +69,17 @@ pub async fn connect(
     };
     let upgrade = tokio_tungstenite::client_async_tls_with_config(request, stream, None, Some(connector));
     // A server that accepts the connection and then says nothing would hold the attach forever.
-    let (socket, _response) = tokio::time::timeout_at(deadline.at, upgrade)
+    let (socket, response) = tokio::time::timeout_at(deadline.at, upgrade)
         .await
         .map_err(|_| upgrade_unanswered(target, deadline))?
         .map_err(|error| describe_upgrade_error(target, error))?;
+    let answered = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find_map(affinity::from_set_cookie);
+    let instance = landing(asked, woken, answered);
     let protection = match socket.get_ref() {
         tokio_tungstenite::MaybeTlsStream::Rustls(tls) => tls.get_ref().1.protocol_version().map(|version| {
             let cipher =
@@ -62,7 +91,6 @@ pub async fn connect(
     let (session_side, bridge_side) = tokio::io::duplex(BRIDGE_BUFFER);
     let close_reason = CloseReason::default();
     tokio::spawn(bridge(socket, bridge_side, options.keepalive, close_reason.clone()));
-    let instance = cookie.map(|c| c.trim_start_matches("ARRAffinity=").chars().take(12).collect());
     Ok(Connection {
         pipe: Box::new(session_side),
         close_reason,
@@ -70,6 +98,40 @@ pub async fn connect(
         warnings: warning.into_iter().collect(),
         protection,
     })
+}
+
+/// Where the upgrade landed: `asked` (with its number) is the `instance` argument, `woken` the
+/// instance the wake-up reached, `answered` the one the upgrade's answer named (ARR names one
+/// only when it chose it, so no name means the cookie sent was honoured).
+fn landing(
+    asked: Option<(Affinity, Option<u16>)>,
+    woken: Option<Affinity>,
+    answered: Option<Affinity>,
+) -> Option<Landing> {
+    match (asked, answered) {
+        (Some((asked, _)), Some(landed)) if !landed.same_as(&asked) => Some(Landing::Stale { asked, landed }),
+        (Some((affinity, number)), _) => Some(Landing::Pinned { affinity, number }),
+        (None, answered) => answered.or(woken).map(Landing::Chosen),
+    }
+}
+
+/// The pinned instance is gone: the reason, with the instances the front end routes to now.
+async fn gone_with_the_instances_seen(
+    target: &Target,
+    tls: &std::sync::Arc<rustls::ClientConfig>,
+    proxy: Option<&Proxy>,
+    deadline: Deadline,
+    asked: &Affinity,
+) -> ConnectError {
+    let seen = match instances::discover(target, tls.clone(), proxy, deadline).await {
+        Ok(found) => found.listed(),
+        Err(error) => error.message,
+    };
+    ConnectError::fatal(affinity::instance_gone(
+        asked,
+        "the front end routes its cookie to another instance",
+        &format!("The instances seen now: {seen}"),
+    ))
 }
 
 /// rustls names versions `TLSv1_3`: "TLS 1.3".
@@ -211,5 +273,27 @@ fn describe_upgrade_error(target: &Target, error: tungstenite::Error) -> Connect
             }
         }
         other => ConnectError::fatal(format!("WebSocket connection to {target} failed: {other}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_landing_follows_the_front_ends_answers() {
+        let (a, b) = (Affinity::random().unwrap(), Affinity::random().unwrap());
+        // Pinned: confirmed by the same cookie or by silence (ARR names an instance only when it chose one).
+        let pinned = Some(Landing::Pinned { affinity: a.clone(), number: Some(2) });
+        assert_eq!(landing(Some((a.clone(), Some(2))), Some(a.clone()), Some(a.clone())), pinned);
+        assert_eq!(landing(Some((a.clone(), Some(2))), None, None), pinned);
+        assert_eq!(
+            landing(Some((a.clone(), None)), None, Some(b.clone())),
+            Some(Landing::Stale { asked: a.clone(), landed: b.clone() })
+        );
+        // Not pinned: the upgrade's answer, else the wake-up's.
+        assert_eq!(landing(None, Some(a.clone()), None), Some(Landing::Chosen(a.clone())));
+        assert_eq!(landing(None, Some(a), Some(b.clone())), Some(Landing::Chosen(b)));
+        assert_eq!(landing(None, None, None), None);
     }
 }

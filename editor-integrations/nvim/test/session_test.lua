@@ -253,7 +253,8 @@ check(dap.adapters.ptvsd and dap.adapters.ptvsd.type == 'executable', 'dap.adapt
 check(dap.adapters.ptvsd.command == BIN, 'the adapter command is %s', tostring(dap.adapters.ptvsd.command))
 check(type(dap.adapters.ptvsd.enrich_config) == 'function', 'the adapter has no enrich_config')
 local names = vim.tbl_map(function(c) return c.name end, dap.configurations.python or {})
-check(vim.deep_equal(names, { 'ptvsd: attach to Azure App Service', 'ptvsd: attach to URL' }),
+check(vim.deep_equal(names, { 'ptvsd: attach to Azure App Service',
+  'ptvsd: attach to one instance of a scaled-out App Service', 'ptvsd: attach to URL' }),
   'dap.configurations.python is %s', vim.inspect(names))
 
 -- The App Service configuration, through nvim-dap's own expansion of its values (which asks for

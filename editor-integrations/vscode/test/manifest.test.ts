@@ -12,7 +12,7 @@ import { configurationErrors, debuggerContribution, EXTENSION_DIR, Json, manifes
 const VOCABULARY = [
     'url', 'host', 'port', 'transport', 'path', 'secret', 'site', 'webDebugConfig', 'pathMappings', 'localRoot',
     'remoteRoot', 'redirectOutput', 'debugOptions', 'django', 'stopOnAttach', 'justMyCode', 'connectTimeout', 'keepAlive',
-    'longStopWarning', 'caFile', 'insecure', 'legacyTls',
+    'longStopWarning', 'caFile', 'insecure', 'legacyTls', 'instance',
 ];
 /** The arguments the adapter does not implement yet: their descriptions say so. */
 const PLANNED: string[] = [];
@@ -82,6 +82,8 @@ describe('package.json', () => {
             { ...base, url: 'wss://mysite.azurewebsites.net', secret: 's', debugOptions: ['DebugStdLib'], django: true, justMyCode: false, stopOnAttach: true, caFile: '~/ca.pem', insecure: false },
             { ...base, url: 'tcp://h', preLaunchTask: 'build', presentation: { group: 'remote' } },
             { ...base, site: 'mysite', localRoot: '${workspaceFolder}/app' },
+            { ...base, site: 'mysite', instance: 2 },
+            { ...base, site: 'mysite', instance: '0123456789abcdef0123456789abcdef0123456789abcdef0123456789ABCDEF' },
             { ...base, site: 'mysite.azurewebsites.net', secret: 's', remoteRoot: 'D:\\home\\site\\wwwroot\\app' },
         ];
         for (const config of good) {
@@ -103,6 +105,8 @@ describe('package.json', () => {
             ['site with a port', { ...base, site: 'mysite', port: 8443 }],
             ['a connectTimeout of 0', { ...base, url: 'tcp://h', connectTimeout: 0 }],
             ['a connectTimeout over 600 s', { ...base, url: 'tcp://h', connectTimeout: 601 }],
+            ['an instance that is not an ARRAffinity value', { ...base, site: 'mysite', instance: 'ARRAffinity=abc' }],
+            ['an instance number 0', { ...base, site: 'mysite', instance: 0 }],
         ];
         for (const [what, config] of bad) {
             assert.notDeepEqual(configurationErrors(config), [], `${what} must be flagged: ${JSON.stringify(config)}`);

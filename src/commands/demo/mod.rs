@@ -113,7 +113,7 @@ async fn demo(args: &Args, serving: &AtomicBool) -> Result<(), String> {
     let (mut app, ptvsd_port, http_port) = start_app(&python, &app_path, &secret).await?;
     println!("   ptvsd listens on 127.0.0.1:{ptvsd_port}, the web app on 127.0.0.1:{http_port}");
     let relay =
-        Relay::bind(RelayConfig::new("127.0.0.1:0", &format!("127.0.0.1:{ptvsd_port}"), "/ptvsd", None)?).await?;
+        Relay::bind(RelayConfig::new("127.0.0.1:0", &[format!("127.0.0.1:{ptvsd_port}")], "/ptvsd", None)?).await?;
     let relay_port = relay.local_addr().port();
     let (stop_relay, relay_stopped) = tokio::sync::oneshot::channel::<()>();
     let relay_task = tokio::spawn(relay.run(async {

@@ -169,6 +169,25 @@ mod tests {
     }
 
     #[test]
+    fn app_service_instance_template_sends_the_instance() {
+        let args = start_arguments(
+            &template("app-service-instance"),
+            &answers(&["mysite", "s3cret", "2", ""]),
+        )
+        .unwrap();
+        assert_eq!(args["url"], "wss://mysite.azurewebsites.net/ptvsd");
+        // An instance number arrives as a number, which the adapter takes.
+        assert_eq!(args["instance"], json!(2));
+        let value = "ab".repeat(32);
+        let args = start_arguments(
+            &template("app-service-instance"),
+            &answers(&["mysite", "s3cret", &value, ""]),
+        )
+        .unwrap();
+        assert_eq!(args["instance"], json!(value));
+    }
+
+    #[test]
     fn app_service_template_turns_an_all_digit_secret_into_a_number() {
         let args =
             start_arguments(&template("app-service"), &answers(&["mysite", "007", ""])).unwrap();

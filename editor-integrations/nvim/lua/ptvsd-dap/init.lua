@@ -9,6 +9,8 @@
 --   site = 'myapp'   -- Azure App Service: attaches to wss://myapp.azurewebsites.net/ptvsd with
 --                       `secret` (asked for, without echo, if missing); also a host name or
 --                       `secret@myapp`
+--   instance = '2'   -- with `site` or a ws(s) url: one instance of a scaled-out site, by the number
+--                       or ARRAffinity value `ptvsd-dap probe --instances` prints (passed as is)
 -- `enrich_config` asks for what a configuration lacks: the URL when nothing names the debuggee,
 -- the secret when `site` is given without one.
 local M = {}
@@ -217,6 +219,15 @@ function M.configurations()
       request = 'attach',
       name = 'ptvsd: attach to Azure App Service',
       site = M.prompt('App Service site (name or host): '),
+      -- secret: asked without echo by enrich_config
+      pathMappings = { { localRoot = function() return local_root() end, remoteRoot = M.options.remote_root } },
+    },
+    {
+      type = adapter,
+      request = 'attach',
+      name = 'ptvsd: attach to one instance of a scaled-out App Service',
+      site = M.prompt('App Service site (name or host): '),
+      instance = M.prompt('Instance (its number or ARRAffinity value, from `ptvsd-dap probe --site <site> --instances`): '),
       -- secret: asked without echo by enrich_config
       pathMappings = { { localRoot = function() return local_root() end, remoteRoot = M.options.remote_root } },
     },
