@@ -30,7 +30,16 @@ struct Cli {
 fn main() -> std::process::ExitCode {
     let mut cli = Cli::parse();
     init_logging(&cli);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    // The front only relays bytes, on threads of its own (see `process`): its runtime only
+    // watches for the requests to end, and needs no worker threads.
+    let mut builder = if cli.command.is_none() && !cli.connection_owner {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(2);
+        builder
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("ptvsd-dap: cannot start the async runtime: {error}");
@@ -42,9 +51,9 @@ fn main() -> std::process::ExitCode {
         if let Some(command) = command {
             command.run().await
         } else if cli.connection_owner {
-            match ptvsd_dap::dap::server::raw_stdout() {
-                Ok(stdout) => {
-                    ptvsd_dap::session::run(tokio::io::stdin(), stdout).await;
+            match ptvsd_dap::process::owner_stdio() {
+                Ok((stdin, stdout)) => {
+                    ptvsd_dap::session::run(stdin, stdout).await;
                     0
                 }
                 Err(error) => {
