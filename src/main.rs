@@ -28,23 +28,37 @@ struct Cli {
 }
 
 fn main() -> std::process::ExitCode {
+    // Editors start the adapter with no arguments: that process is the front, which only relays
+    // (see `process`), and the command-line parser would be code it maps for nothing. The owner
+    // parses the same environment (PTVSD_DAP_LOG, PTVSD_DAP_LOG_LEVEL) itself.
+    if std::env::args_os().len() == 1 {
+        let Some(runtime) = runtime(tokio::runtime::Builder::new_current_thread()) else {
+            return std::process::ExitCode::FAILURE;
+        };
+        let code = runtime.block_on(ptvsd_dap::process::run_front(&[]));
+        return exit(runtime, code as u8);
+    }
     let mut cli = Cli::parse();
     init_logging(&cli);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("ptvsd-dap: cannot start the async runtime: {error}");
-            return std::process::ExitCode::FAILURE;
-        }
+    // The front's runtime only watches for the requests to end: no worker threads.
+    let builder = if cli.command.is_none() && !cli.connection_owner {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(2);
+        builder
+    };
+    let Some(runtime) = runtime(builder) else {
+        return std::process::ExitCode::FAILURE;
     };
     let command = cli.command.take();
     let code = runtime.block_on(async {
         if let Some(command) = command {
             command.run().await
         } else if cli.connection_owner {
-            match ptvsd_dap::dap::server::raw_stdout() {
-                Ok(stdout) => {
-                    ptvsd_dap::session::run(tokio::io::stdin(), stdout).await;
+            match ptvsd_dap::process::owner_stdio() {
+                Ok((stdin, stdout)) => {
+                    ptvsd_dap::session::run(stdin, stdout).await;
                     0
                 }
                 Err(error) => {
@@ -56,7 +70,15 @@ fn main() -> std::process::ExitCode {
             run_front(&cli).await
         }
     });
-    // Do not wait for the blocking stdin reader: the editor may keep our stdin open.
+    exit(runtime, code)
+}
+
+fn runtime(mut builder: tokio::runtime::Builder) -> Option<tokio::runtime::Runtime> {
+    builder.enable_all().build().map_err(|error| eprintln!("ptvsd-dap: cannot start the async runtime: {error}")).ok()
+}
+
+fn exit(runtime: tokio::runtime::Runtime, code: u8) -> std::process::ExitCode {
+    // Do not wait for a blocking stdin reader: the editor may keep our stdin open.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     std::process::ExitCode::from(code)
 }

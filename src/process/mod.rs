@@ -12,4 +12,4 @@ mod owner;
 mod termination;
 
 pub use front::run_front;
-pub use owner::OWNER_FLAG;
+pub use owner::{stdio as owner_stdio, OWNER_FLAG};

@@ -99,6 +99,7 @@ pub struct Session {
     pub rss_attach: Rss,
     pub rss_idle: Rss,
     pub rss_idle_anon: Rss,
+    pub pss_idle: Rss,
     pub rss_steps: Rss,
     pub rss_breakpoints: Rss,
     pub rss_expand: Rss,
@@ -282,6 +283,7 @@ async fn phases(rig: &mut Rig, plan: &Plan, s: &mut Session, pid: u32) -> Res<()
     rig.debuggee.report("loop", T).await?;
     s.rss_idle = sysinfo::current(pid);
     s.rss_idle_anon = sysinfo::current_anon(pid);
+    s.pss_idle = sysinfo::current_pss(pid);
 
     // Steps, then the expansions at the last step's stop.
     sysinfo::reset_peak(pid);

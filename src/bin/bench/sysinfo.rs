@@ -93,7 +93,12 @@ pub fn descendants(pid: u32) -> Vec<u32> {
 }
 
 fn status_kib(pid: u32, field: &str) -> u64 {
-    let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/status")) else { return 0 };
+    proc_kib(pid, "status", field)
+}
+
+/// A `Field: N kB` line of `/proc/<pid>/<file>`.
+fn proc_kib(pid: u32, file: &str, field: &str) -> u64 {
+    let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/{file}")) else { return 0 };
     text.lines()
         .find_map(|l| {
             l.strip_prefix(field).and_then(|rest| rest.trim_start_matches(':').split_whitespace().next()?.parse().ok())
@@ -140,6 +145,13 @@ pub fn current_anon(pid: u32) -> Rss {
         front: status_kib(pid, "RssAnon"),
         owner: descendants(pid).into_iter().map(|p| status_kib(p, "RssAnon")).sum(),
     }
+}
+
+/// Proportional set size (Pss from smaps_rollup): each page shared with other processes (the
+/// binary's pages the front and the owner both map, libc) counted as its share only.
+pub fn current_pss(pid: u32) -> Rss {
+    let pss = |p: u32| proc_kib(p, "smaps_rollup", "Pss");
+    Rss { front: pss(pid), owner: descendants(pid).into_iter().map(pss).sum() }
 }
 
 /// CPU time (user + system, in seconds) of `pid`, and of all its descendants.

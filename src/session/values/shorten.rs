@@ -54,6 +54,11 @@ pub fn shorten(text: String, max: usize, rest: Rest) -> String {
 
 /// Splits `text` into pieces of at most `max` bytes in JSON each, at character boundaries.
 pub fn split(text: &str, max: usize) -> Vec<&str> {
+    // No character takes more than 6 bytes per byte of it in JSON (`\u001f`): most output is
+    // far below the bound, and need not be walked character by character.
+    if !text.is_empty() && text.len().saturating_mul(6) <= max {
+        return vec![text];
+    }
     let mut pieces = Vec::new();
     let mut rest = text;
     while !rest.is_empty() {

@@ -57,7 +57,12 @@ struct Envelope {
 
 /// Parses a message body: UTF-8 decoded lossily (as ptvsd itself does, §2.2), then JSON.
 pub(super) fn parse(body: &[u8]) -> Result<Message, DecodeError> {
-    let text = String::from_utf8_lossy(body);
+    // Checked first as it almost always is: valid UTF-8, which `from_utf8` confirms many bytes
+    // at a time where the lossy decoder walks them one by one.
+    let text = match std::str::from_utf8(body) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(body),
+    };
     let text = replace_lone_surrogate_escapes(&text);
     let envelope: Envelope =
         serde_json::from_str(&text).map_err(|e| DecodeError::BadJson(format!("message envelope: {e}")))?;

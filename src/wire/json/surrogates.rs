@@ -16,10 +16,14 @@ pub(super) fn replace_lone_surrogate_escapes(json: &str) -> Cow<'_, str> {
     let mut copied_up_to = 0;
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] != b'\\' {
+        // Straight to the next escape: most of a message has none. (Skipping an escaped
+        // character can land inside a multi-byte one in broken JSON: step over it.)
+        let Some(rest) = json.get(i..) else {
             i += 1;
             continue;
-        }
+        };
+        let Some(offset) = rest.find('\\') else { break };
+        i += offset;
         let Some(unit) = escaped_unit(bytes, i) else {
             // `\\`, `\"`, `\n` …: skip the escaped character so `\\u` is not mistaken for `\u`.
             i += 2;
@@ -72,6 +76,11 @@ mod tests {
         assert_eq!(parsed(r#""\ud83d x""#), "\u{fffd} x");
         assert_eq!(parsed(r#""end\ud83d""#), "end\u{fffd}");
         assert_eq!(parsed(r#""\udcff\udcfe""#), "\u{fffd}\u{fffd}");
+    }
+
+    #[test]
+    fn an_escaped_multibyte_character_is_stepped_over() {
+        assert_eq!(replace_lone_surrogate_escapes("\"\\\u{e9}\\udcff\""), "\"\\\u{e9}\\ufffd\"");
     }
 
     #[test]
