@@ -43,7 +43,7 @@ pub use net::free_port;
 #[allow(unused_imports)]
 pub use netns::NetNs;
 #[allow(unused_imports)]
-pub use old_python::{older_python, site_packages};
+pub use old_python::{older_python, site_packages, Interpreter};
 #[allow(unused_imports)]
 pub use proxy::StallingProxy;
 #[allow(unused_imports)]
