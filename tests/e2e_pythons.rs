@@ -119,6 +119,16 @@ impl<'a> Session<'a> {
         answer["body"]["result"].as_str().unwrap_or_default().to_string()
     }
 
+    /// The debug console's completions of `text` (the cursor at its end): (label, type) pairs.
+    fn completion_types(&self, text: &str, frame: &Value) -> Vec<(String, String)> {
+        let column = text.encode_utf16().count() + 1;
+        let body = self.c.request_ok("completions", json!({"text": text, "column": column, "frameId": frame["id"]}));
+        let targets = body["targets"].as_array().cloned().unwrap_or_default();
+        let pair =
+            |t: &Value| (t["label"].as_str().unwrap_or("").to_string(), t["type"].as_str().unwrap_or("").to_string());
+        targets.iter().map(pair).collect()
+    }
+
     fn resume(&self, thread: i64, command: &str) {
         self.c.request_ok("continue", json!({"threadId": thread}));
         self.done(command);
@@ -216,6 +226,15 @@ fn kinds(s: &Session) {
     let mixed = s.children_of(reference(var(&vars, "mixed")));
     assert_eq!(value_of(&mixed, "[1]"), "'two'");
     assert_eq!(s.evaluates_to("len(word)", &frames[0]), "6");
+    let copied =
+        s.c.request_ok("evaluate", json!({"expression": "word", "frameId": frames[0]["id"], "context": "clipboard"}));
+    assert_eq!(copied["result"], expected[1].1, "Copy Value: {copied}");
+    // Completions classify an old-style class and its instance's members as on Python 3.
+    assert_eq!(s.completion_types("Old", &frames[0]), [("OldStyle".to_string(), "class".to_string())]);
+    let members = s.completion_types("old.", &frames[0]);
+    for member in [("colour", "field"), ("paint", "method")] {
+        assert!(members.contains(&(member.0.to_string(), member.1.to_string())), "{member:?} not in {members:?}");
+    }
     s.resume(thread, "kinds");
 }
 
