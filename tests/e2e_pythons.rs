@@ -30,21 +30,43 @@ struct Session<'a> {
     remote: &'a Remote,
     python: Interpreter,
     c: DapClient,
+    /// app.py as the editor names it.
+    path: String,
 }
 
 impl<'a> Session<'a> {
     /// Attached with breakpoints on `markers` and the exception `filters`, once ptvsd's attach
     /// has settled. Checks that the console names the remote Python.
     fn attach(remote: &'a Remote, python: Interpreter, markers: &[&str], filters: &[&str]) -> Session<'a> {
+        Self::attach_mapped(remote, python, None, markers, filters)
+    }
+
+    /// [`Session::attach`], with the fixtures mapped to `local_root` when given.
+    fn attach_mapped(
+        remote: &'a Remote,
+        python: Interpreter,
+        local_root: Option<&str>,
+        markers: &[&str],
+        filters: &[&str],
+    ) -> Session<'a> {
         let c = DapClient::spawn();
         c.guard_secret(remote.debuggee.secret());
-        c.attach_session(json!({"url": remote.url()}));
+        let mut arguments = json!({"url": remote.url()});
+        let path = match local_root {
+            Some(root) => {
+                let remote_root = fixtures_dir().to_string_lossy().into_owned();
+                arguments["pathMappings"] = json!([{"localRoot": root, "remoteRoot": remote_root}]);
+                format!("{root}/app.py")
+            }
+            None => app_path(),
+        };
+        c.attach_session(arguments);
         let attached = c.wait_event_where("output", T, |e| {
             e["body"]["output"].as_str().is_some_and(|s| s.starts_with("Attached to ptvsd protocol "))
         });
         let attached = attached["body"]["output"].as_str().unwrap_or_default();
         assert!(attached.contains(&format!("Python {}", python.short_version())), "{attached}");
-        let s = Session { remote, python, c };
+        let s = Session { remote, python, c, path };
         s.set_breakpoints(markers);
         s.c.request_ok("setExceptionBreakpoints", json!({"filters": filters}));
         s.c.request_ok("configurationDone", json!({}));
@@ -54,7 +76,7 @@ impl<'a> Session<'a> {
 
     fn set_breakpoints(&self, markers: &[&str]) {
         let wanted: Vec<Value> = markers.iter().map(|m| json!({"line": line(m)})).collect();
-        let body = self.c.request_ok("setBreakpoints", json!({"source": {"path": app_path()}, "breakpoints": wanted}));
+        let body = self.c.request_ok("setBreakpoints", json!({"source": {"path": self.path}, "breakpoints": wanted}));
         let lines: Vec<Value> =
             body["breakpoints"].as_array().into_iter().flatten().map(|bp| bp["line"].clone()).collect();
         assert_eq!(lines, markers.iter().map(|m| json!(line(m))).collect::<Vec<_>>(), "{body}");
@@ -88,11 +110,11 @@ impl<'a> Session<'a> {
         for (frame, (name, marker)) in frames.iter().zip(expected) {
             assert_eq!(frame["name"], *name, "{frame}");
             assert_eq!(frame["line"], line(marker), "not at `# @{marker}`: {frame}");
-            assert_eq!(frame["source"]["path"], app_path(), "{frame}");
+            assert_eq!(frame["source"]["path"], self.path, "{frame}");
         }
         // Below them, the loop that read the command.
         let caller = &frames[expected.len()];
-        assert_eq!((caller["name"].as_str(), caller["source"]["path"].as_str()), (Some("main"), Some(&*app_path())));
+        assert_eq!((caller["name"].as_str(), caller["source"]["path"].as_str()), (Some("main"), Some(&*self.path)));
         frames
     }
 
@@ -171,6 +193,7 @@ fn on_python(python: Interpreter, release: Release, ws: bool) {
     output(&s);
     pause(&s);
     disconnect_while_stopped(s);
+    source_read_through_the_debuggee(&remote, python);
     uncaught_exception_ends_the_program(&remote, python);
 }
 
@@ -358,6 +381,24 @@ fn disconnect_while_stopped(s: Session) {
     remote.debuggee.wait_stdout_contains("done hit\n", T);
     remote.debuggee.send_line("print still here");
     remote.debuggee.wait_stdout_contains("still here\ndone print\n", T);
+}
+
+/// Attached again with the fixtures mapped to a folder the editor does not have: the source of
+/// a frame is read through the debuggee, non-ASCII text included.
+fn source_read_through_the_debuggee(remote: &Remote, python: Interpreter) {
+    let s = Session::attach_mapped(remote, python, Some("/home/someone/project"), &["bp_work"], &[]);
+    s.send("hit");
+    let thread = s.stopped("breakpoint");
+    let frames = s.assert_stack(thread, &[("work", "bp_work")]);
+    let source = &frames[0]["source"];
+    let reference = source["sourceReference"].as_u64().filter(|r| *r > 0);
+    let reference = reference.unwrap_or_else(|| panic!("no sourceReference: {source}"));
+    let content = s.c.request_ok("source", json!({"sourceReference": reference, "source": source}));
+    let text = content["content"].as_str().unwrap_or_default();
+    let local = std::fs::read_to_string(fixture_path("app.py")).unwrap_or_default();
+    assert!(text == local && text.contains("ValueError('café ☕')"), "{content}");
+    s.resume(thread, "hit");
+    s.disconnect();
 }
 
 /// Attached again with `uncaught`: the exception that ends the program stops it first, with
