@@ -103,8 +103,14 @@ impl<'a> Session<'a> {
         body["stackFrames"].as_array().cloned().unwrap_or_default()
     }
 
-    /// Asserts that the top frames are these functions at these marked lines of app.py.
+    /// Asserts that the top frames are these functions at these marked lines of app.py, called
+    /// by main().
     fn assert_stack(&self, thread: i64, expected: &[(&str, &str)]) -> Vec<Value> {
+        self.assert_stack_from(thread, expected, Some("main"))
+    }
+
+    /// [`Session::assert_stack`], called by `caller` in app.py (None: a thread's own start).
+    fn assert_stack_from(&self, thread: i64, expected: &[(&str, &str)], caller: Option<&str>) -> Vec<Value> {
         let frames = self.stack(thread);
         assert!(frames.len() > expected.len(), "too few frames: {frames:?}");
         for (frame, (name, marker)) in frames.iter().zip(expected) {
@@ -112,9 +118,10 @@ impl<'a> Session<'a> {
             assert_eq!(frame["line"], line(marker), "not at `# @{marker}`: {frame}");
             assert_eq!(frame["source"]["path"], self.path, "{frame}");
         }
-        // Below them, the loop that read the command.
-        let caller = &frames[expected.len()];
-        assert_eq!((caller["name"].as_str(), caller["source"]["path"].as_str()), (Some("main"), Some(&*self.path)));
+        if let Some(caller) = caller {
+            let below = &frames[expected.len()];
+            assert_eq!((below["name"].as_str(), below["source"]["path"].as_str()), (Some(caller), Some(&*self.path)));
+        }
         frames
     }
 
@@ -192,6 +199,7 @@ fn on_python(python: Interpreter, release: Release, ws: bool) {
     exception_raised(&s);
     output(&s);
     pause(&s);
+    thread_name(&s);
     disconnect_while_stopped(s);
     source_read_through_the_debuggee(&remote, python);
     uncaught_exception_ends_the_program(&remote, python);
@@ -369,6 +377,19 @@ fn pause(s: &Session) {
     assert_eq!((frames[0]["name"].as_str(), frames[0]["source"]["path"].as_str()), (Some("spin"), Some(&*app_path())));
     assert_eq!(s.evaluates_to("SPIN.update(stop=True)", &frames[0]), "None");
     s.resume(main, "spin");
+}
+
+/// A thread named in non-ASCII text (UTF-8 bytes on Python 2) is listed under its name.
+fn thread_name(s: &Session) {
+    s.send("tname");
+    let thread = s.stopped("breakpoint");
+    s.assert_stack_from(thread, &[("work", "bp_work")], None);
+    let threads = s.c.request_ok("threads", json!({}));
+    let named = |name: &str| threads["threads"].as_array().into_iter().flatten().any(|t| t["name"] == name);
+    assert!(named("träd ☕") && named("MainThread"), "{threads}");
+    let listed = threads["threads"].as_array().into_iter().flatten().find(|t| t["name"] == "träd ☕");
+    assert_eq!(listed.map(|t| t["id"].clone()), Some(json!(thread)), "{threads}");
+    s.resume(thread, "tname");
 }
 
 /// A disconnect while stopped releases the program, which answers the next command.
