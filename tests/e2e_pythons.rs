@@ -226,8 +226,17 @@ fn steps(s: &Session) {
 
 /// Values whose repr differs between Python 2 and 3 show as that Python writes them.
 fn kinds(s: &Session) {
+    let logpoint = json!({"line": line("kinds_old"), "logMessage": "w={word} d={data} café n={number} m={mixed}"});
+    let breakpoints = json!([logpoint, {"line": line("bp_kinds")}]);
+    s.c.request_ok("setBreakpoints", json!({"source": {"path": s.path}, "breakpoints": breakpoints}));
     s.send("kinds");
     let thread = s.stopped("breakpoint");
+    // The logpoint's text: Python 2 shows its UTF-8 `str` decoded, as a print would.
+    let data = if s.python.is_python2() { "café" } else { r"b'caf\xc3\xa9'" };
+    let logged = format!("w=café ☕ d={data} café n=1180591620717411303424 m=[1, 'two', None]\n");
+    let printed =
+        s.c.wait_event_where("output", T, |e| e["body"]["output"].as_str().is_some_and(|o| o.starts_with("w=")));
+    assert_eq!(printed["body"]["output"], logged, "{printed}");
     let frames = s.assert_stack(thread, &[("kinds", "bp_kinds")]);
     let (_, vars) = s.locals(&frames[0]);
     let py2 = s.python.is_python2();
