@@ -172,22 +172,6 @@ impl<'a> Session<'a> {
     }
 }
 
-/// The variable called `name` (`[0]`/`0`, `['a']`/`'a'` alike).
-fn var<'v>(vars: &'v [Value], name: &str) -> &'v Value {
-    let norm = |s: &str| s.trim().trim_start_matches('[').trim_end_matches(']').to_string();
-    vars.iter()
-        .find(|v| v["name"].as_str().is_some_and(|n| norm(n) == norm(name)))
-        .unwrap_or_else(|| panic!("no variable {name:?} in {vars:?}"))
-}
-
-fn value_of(vars: &[Value], name: &str) -> String {
-    var(vars, name)["value"].as_str().unwrap_or_default().to_string()
-}
-
-fn reference(v: &Value) -> i64 {
-    v["variablesReference"].as_i64().unwrap_or(0)
-}
-
 /// The whole session on `python` with ptvsd `release`, over tcp or ws.
 fn on_python(python: Interpreter, release: Release, ws: bool) {
     let remote = Remote::reach(Debuggee::start_on(&python.path(), release, "app.py"), ws);
