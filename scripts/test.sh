@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests and the end-to-end suite against every supported ptvsd release.
-# First use prepares the Python venvs (cached outside the tree, see setup-test-env.sh).
+# First use prepares the Python venvs (cached outside the tree, see setup-test-env.sh), and
+# installs Python 2.7 and 3.6 with pyenv if they are missing (setup-old-pythons.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup-test-env.sh >/dev/null
+# Python 2.7 and 3.6 for tests/e2e_pythons.rs (pyenv); without them those cases fail, saying so.
+scripts/setup-old-pythons.sh || echo "test.sh: scripts/setup-old-pythons.sh failed: the e2e_pythons cases will fail" >&2
 
 if ! cargo nextest --version >/dev/null 2>&1; then
     echo "cargo-nextest not found: installing it with cargo install (once)" >&2

@@ -177,22 +177,6 @@ pub fn children_of(c: &DapClient, reference: &Value) -> Vec<Value> {
     body["variables"].as_array().cloned().unwrap_or_default()
 }
 
-/// The variable called `name`; `[0]`/`0` and `['a']`/`'a'` are the same name.
-pub fn var<'a>(vars: &'a [Value], name: &str) -> &'a Value {
-    let norm = |s: &str| s.trim().trim_start_matches('[').trim_end_matches(']').to_string();
-    vars.iter()
-        .find(|v| v["name"].as_str().is_some_and(|n| norm(n) == norm(name)))
-        .unwrap_or_else(|| panic!("no variable {name:?} in {}", Value::Array(vars.to_vec())))
-}
-
-pub fn value_of(vars: &[Value], name: &str) -> String {
-    var(vars, name)["value"].as_str().unwrap_or_default().to_string()
-}
-
-pub fn reference(v: &Value) -> i64 {
-    v["variablesReference"].as_i64().unwrap_or(-1)
-}
-
 pub fn resume(c: &DapClient, tid: i64) {
     let body = c.request_ok("continue", json!({"threadId": tid}));
     assert!(body.is_object(), "continue body: {body}");

@@ -7,6 +7,7 @@ use super::{
 };
 use std::io::Write;
 use std::net::Ipv4Addr;
+use std::path::Path;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -94,15 +95,20 @@ impl Debuggee {
         Self::start_by(|port| Self::spawn_with(release, script, port, secret))
     }
 
-    /// Like [`Debuggee::start`] on a Python 3.9 or older (see [`older_python`]), with the
-    /// release's ptvsd (pure Python) from its venv.
+    /// Like [`Debuggee::start`] on a Python 3.9 or older (see [`older_python`]).
     pub fn start_on_older_python(release: Release, script: &str) -> Debuggee {
-        let python = older_python();
+        Self::start_on(&older_python(), release, script)
+    }
+
+    /// Like [`Debuggee::start`] on the interpreter `python` (e.g. [`super::Interpreter::path`]),
+    /// with the release's ptvsd (pure Python) from its venv on `PYTHONPATH`.
+    pub fn start_on(python: &Path, release: Release, script: &str) -> Debuggee {
         let python_path = site_packages(release);
+        let secret = unique_secret();
         Self::start_by(|port| {
-            let mut command = Command::new(&python);
+            let mut command = Command::new(python);
             command.env("PYTHONPATH", &python_path);
-            Self::spawn_using(command, Ipv4Addr::LOCALHOST, release, script, &[], port, &unique_secret())
+            Self::spawn_using(command, Ipv4Addr::LOCALHOST, release, script, &[], port, &secret)
         })
     }
 
@@ -207,6 +213,13 @@ impl Debuggee {
     pub fn wait_stdout_contains(&self, text: &str, timeout: Duration) {
         if !self.stdout.wait_contains(text, timeout) {
             self.fail(&format!("the debuggee did not print {text:?} within {timeout:?}"));
+        }
+    }
+
+    /// Like `wait_stdout_contains`, on stderr.
+    pub fn wait_stderr_contains(&self, text: &str, timeout: Duration) {
+        if !self.stderr.wait_contains(text, timeout) {
+            self.fail(&format!("the debuggee did not write {text:?} to stderr within {timeout:?}"));
         }
     }
 

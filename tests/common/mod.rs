@@ -9,6 +9,7 @@
 //! - [`StallingProxy`]: a TCP proxy that can hold all traffic (proves answers come from a cache).
 //! - [`ConnectProxy`]: an HTTP CONNECT proxy that records what it is asked.
 //! - [`DapClient`]: the adapter binary over stdio, every message schema-checked.
+//! - [`var`], [`value_of`], [`reference`]: reading the variables it answered.
 //! - [`settle_output`], [`settle_attach_stop`]: wait until ptvsd's attach has settled before
 //!   driving the program (docs/protocol.md §8.2).
 //!
@@ -31,6 +32,7 @@ pub mod remote;
 pub mod schema;
 pub mod selftest;
 pub mod settle;
+pub mod variables;
 
 #[allow(unused_imports)]
 pub use connect_proxy::{ConnectProxy, Policy};
@@ -43,7 +45,7 @@ pub use net::free_port;
 #[allow(unused_imports)]
 pub use netns::NetNs;
 #[allow(unused_imports)]
-pub use old_python::{older_python, site_packages};
+pub use old_python::{older_python, site_packages, Interpreter};
 #[allow(unused_imports)]
 pub use proxy::StallingProxy;
 #[allow(unused_imports)]
@@ -52,6 +54,8 @@ pub use relay::Relay;
 pub use remote::Remote;
 #[allow(unused_imports)]
 pub use settle::{is_settle_pong, settle_attach_stop, settle_output};
+#[allow(unused_imports)]
+pub use variables::{reference, value_of, var};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -11,7 +11,11 @@ pub struct Remote {
 impl Remote {
     /// `app.py` under `release`, behind websockify when `ws`.
     pub fn start(release: Release, ws: bool) -> Remote {
-        let debuggee = Debuggee::start(release, "app.py");
+        Self::reach(Debuggee::start(release, "app.py"), ws)
+    }
+
+    /// `debuggee`, behind websockify when `ws`.
+    pub fn reach(debuggee: Debuggee, ws: bool) -> Remote {
         let relay = ws.then(|| Relay::websockify(debuggee.port()));
         Remote { debuggee, relay }
     }

@@ -10,7 +10,8 @@
 //!   subscript…), makes the entry `["*"]`: that clause may catch anything.
 //! - `try`/`finally` without `except` gives no entry.
 //! - A file that does not parse as Python 3.11 (the newest interpreter ptvsd runs on), e.g. a
-//!   Python 2 file, gets [`catch_all`]: "everything handled", so no false stops.
+//!   Python 2 file, is read by `python2_handlers.rs`; one neither reads gets [`catch_all`]:
+//!   "everything handled", so no false stops.
 
 use ruff_python_ast::statement_visitor::{walk_stmt, StatementVisitor};
 use ruff_python_ast::{ExceptHandler, Expr, Mod, PythonVersion, Stmt, StmtTry};
@@ -36,7 +37,7 @@ pub fn handler_statements(source: &str) -> Vec<HandlerStatement> {
         // Version errors count too: Python 2's `except E, e:` parses as 3.14's unparenthesized
         // tuple, and nothing newer than 3.11 runs under ptvsd.
         Ok(parsed) if parsed.unsupported_syntax_errors().is_empty() => parsed,
-        _ => return catch_all(),
+        _ => return super::python2_handlers::handler_statements(source).unwrap_or_else(catch_all),
     };
     let Mod::Module(module) = parsed.syntax() else {
         return catch_all();
@@ -287,12 +288,16 @@ except ValueError:
     #[test]
     fn parse_failures_are_catch_all() {
         check("try:\n    f(\nexcept ValueError:\n    pass\n", &catch_all());
-        // Python 2: `except E, e` (also a 3.14 tuple, which 3.11 rejects) and print statements.
-        check("try:\n    f()\nexcept ValueError, e:\n    pass\n", &catch_all());
-        check("print 'hello'\n", &catch_all());
-        // 3.12-only syntax cannot run under ptvsd either.
-        check("type Alias = list[int]\n", &catch_all());
         assert_eq!(catch_all(), [entry(0, 2147483647, &["*"])]);
+    }
+
+    /// What Python 3.11 refuses is read line by line (python2_handlers.rs): Python 2's
+    /// `except E, e` (also a 3.14 tuple, which 3.11 rejects) and print statements.
+    #[test]
+    fn python2_files_are_read_by_their_lines() {
+        check("try:\n    f()\nexcept ValueError, e:\n    pass\n", &[entry(1, 3, &["ValueError"])]);
+        check("print 'hello'\ntry:\n    f()\nexcept:\n    print 'no'\n", &[entry(2, 4, &["*"])]);
+        check("type Alias = list[int]\n", &[]);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 
 pub mod handler_ranges;
 pub mod local_source;
+pub mod python2_handlers;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;

@@ -54,7 +54,10 @@ impl Query {
     /// (callable), p (property), m (module) or v.
     pub fn expression(&self) -> String {
         let prefix = serde_json::to_string(&self.prefix).unwrap_or_else(|_| "''".to_string());
-        let kind = "lambda v: 'c' if isinstance(v, type) else 'p' if isinstance(v, property) else 'f' if callable(v) \
+        // Python 2's old-style classes are `classobj`, not `type`; their instances are all of type
+        // `instance`, so their members are classified from `__class__`.
+        let kind = "lambda v: 'c' if isinstance(v, type) or type(v).__name__ == 'classobj' \
+                    else 'p' if isinstance(v, property) else 'f' if callable(v) \
                     else 'm' if type(v).__name__ == 'module' else 'v'";
         match &self.object {
             None => format!(
@@ -65,7 +68,8 @@ impl Query {
             // An instance's attributes are classified from its class: `getattr` on the instance
             // would run properties.
             Some(object) => format!(
-                "(lambda o, k: ' '.join(sorted(n + ':' + k(getattr(o if isinstance(o, type) or type(o).__name__ == 'module' else type(o), n, None)) \
+                "(lambda o, k: ' '.join(sorted(n + ':' + k(getattr(o if isinstance(o, type) or type(o).__name__ in ('module', 'classobj') \
+                 else o.__class__ if type(o).__name__ == 'instance' else type(o), n, None)) \
                  for n in dir(o) if n.startswith({prefix}))))({object}, {kind})"
             ),
         }
@@ -203,6 +207,17 @@ mod tests {
         assert_eq!((listed[0].start, listed[0].length), (Some(4), Some(2)));
         let q = Query { object: None, prefix: "_".into(), start: 0 };
         assert_eq!(items(&q, "_private:v").len(), 1);
+    }
+
+    #[test]
+    fn python2_old_style_classes_are_classes() {
+        for q in [query(None, "Ol", 0), query(Some("old"), "", 4)] {
+            let expression = q.map(|q| q.expression()).unwrap_or_default();
+            assert!(expression.contains("type(v).__name__ == 'classobj'"), "{expression}");
+        }
+        let members = query(Some("old"), "", 4).map(|q| q.expression()).unwrap_or_default();
+        assert!(members.contains("in ('module', 'classobj')"), "{members}");
+        assert!(members.contains("o.__class__ if type(o).__name__ == 'instance'"), "{members}");
     }
 
     #[test]

@@ -472,7 +472,8 @@ pub(super) fn execute(text: String, tid: Tid, frame_id: i64, frame_kind: FrameKi
 }
 
 /// A Python expression for a logpoint message: `{expr}` parts are evaluated and joined with the
-/// literal text (`{{`/`}}` escape braces), as debugpy does.
+/// literal text (`{{`/`}}` escape braces), as debugpy does. The text is `unicode` on Python 2
+/// (§12.1): `str()` of a non-ASCII `unicode` fails there, and its `str` values are UTF-8 bytes.
 pub(super) fn logpoint_expression(message: &str) -> String {
     let mut parts = Vec::new();
     let mut literal = String::new();
@@ -498,17 +499,27 @@ pub(super) fn logpoint_expression(message: &str) -> String {
                     expression.push(c);
                 }
                 if !literal.is_empty() {
-                    parts.push(python_string(&std::mem::take(&mut literal)));
+                    parts.push(text_literal(&std::mem::take(&mut literal)));
                 }
-                parts.push(format!("str({})", expression.trim()));
+                parts.push(format!("{AS_TEXT}({})", expression.trim()));
             }
             _ => literal.push(c),
         }
     }
     if !literal.is_empty() || parts.is_empty() {
-        parts.push(python_string(&literal));
+        parts.push(text_literal(&literal));
     }
-    format!("''.join([{}])", parts.join(", "))
+    format!("u''.join([{}])", parts.join(", "))
+}
+
+/// A value as text on Python 2 and 3: itself if text, else its `str()`, decoded from UTF-8 on
+/// Python 2. Only its parameter and builtins inside, so the message's names stay in the frame.
+const AS_TEXT: &str = "(lambda v: v if isinstance(v, type(u'')) else \
+                       (lambda s: s if isinstance(s, type(u'')) else s.decode('utf-8', 'replace'))(str(v)))";
+
+/// A text literal (`u"..."`: Python 2 reads `\u` escapes only in those).
+fn text_literal(text: &str) -> String {
+    format!("u{}", python_string(text))
 }
 
 /// A Python string literal for any text (JSON's escapes are valid in Python).
@@ -606,9 +617,13 @@ mod tests {
 
     #[test]
     fn logpoint_messages_become_python() {
-        assert_eq!(logpoint_expression("n is {n}"), r#"''.join(["n is ", str(n)])"#);
-        assert_eq!(logpoint_expression("{a}{ {'k': 1}['k'] }!"), r#"''.join([str(a), str({'k': 1}['k']), "!"])"#);
-        assert_eq!(logpoint_expression("braces {{ok}} \"q\""), r#"''.join(["braces {ok} \"q\""])"#);
-        assert_eq!(logpoint_expression(""), r#"''.join([""])"#);
+        let text = |expression: &str| format!("{AS_TEXT}({expression})");
+        assert_eq!(logpoint_expression("n is {n}"), format!(r#"u''.join([u"n is ", {}])"#, text("n")));
+        assert_eq!(
+            logpoint_expression("{a}{ {'k': 1}['k'] }!"),
+            format!(r#"u''.join([{}, {}, u"!"])"#, text("a"), text("{'k': 1}['k']"))
+        );
+        assert_eq!(logpoint_expression("braces {{ok}} \"q\" café"), r#"u''.join([u"braces {ok} \"q\" café"])"#);
+        assert_eq!(logpoint_expression(""), r#"u''.join([u""])"#);
     }
 }
