@@ -33,7 +33,7 @@ file "$binary"
 env -i "$binary" --version || fail "$binary --version failed with an empty environment"
 (cd dist && sha256sum --check --quiet SHA256SUMS) || fail "dist/SHA256SUMS does not verify"
 python3 - "$vsix" "$binary" <<'EOF' || fail "$vsix does not hold the binary"
-import hashlib, sys, zipfile
+import sys, zipfile
 vsix, binary = sys.argv[1:]
 with zipfile.ZipFile(vsix) as z:
     info = z.getinfo("extension/bin/ptvsd-dap")
