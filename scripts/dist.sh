@@ -100,7 +100,7 @@ for target in "${targets[@]}"; do
     binary="$dist/ptvsd-dap-$version-$suffix"
     rm -f "$binary" "$dist/ptvsd-dap-$version-$vscode_target.vsix"
     cp "target/$target/dist/$exe" "$binary"
-    case "$target" in *-linux-musl) static_check "$binary" || { failed+=("$target"); continue; } ;; esac
+    case "$target" in *-linux-musl) static_check "$binary" || { rm -f "$binary"; failed+=("$target"); continue; } ;; esac
     "$vscode/package.sh" "$dist/ptvsd-dap-$version-$vscode_target.vsix" "$vscode_target" "$binary"
     echo "   $(basename "$binary"): $(stat -c %s "$binary") bytes, built in $((SECONDS - start)) s" >&2
 done
