@@ -63,6 +63,16 @@ build() { # rust target
     esac
 }
 
+# A Linux binary must run on any distribution: no program interpreter (PT_INTERP) and no shared
+# library (NEEDED), which a dynamic executable names.
+static_check() { # binary
+    if readelf --program-headers --dynamic "$1" | grep -qE 'INTERP|NEEDED'; then
+        echo "dist: $1 is not static:" >&2
+        readelf --program-headers --dynamic "$1" | grep -E 'INTERP|NEEDED' >&2
+        return 1
+    fi
+}
+
 # The VS Code extension, compiled once (npm ci with the cache outside the tree, skipped when
 # node_modules already holds what package-lock.json gives, as editor-integrations/vscode/test.sh does).
 vscode="$repo/editor-integrations/vscode"
@@ -90,6 +100,7 @@ for target in "${targets[@]}"; do
     binary="$dist/ptvsd-dap-$version-$suffix"
     rm -f "$binary" "$dist/ptvsd-dap-$version-$vscode_target.vsix"
     cp "target/$target/dist/$exe" "$binary"
+    case "$target" in *-linux-musl) static_check "$binary" || { rm -f "$binary"; failed+=("$target"); continue; } ;; esac
     "$vscode/package.sh" "$dist/ptvsd-dap-$version-$vscode_target.vsix" "$vscode_target" "$binary"
     echo "   $(basename "$binary"): $(stat -c %s "$binary") bytes, built in $((SECONDS - start)) s" >&2
 done

@@ -41,4 +41,7 @@ editor-integrations/vscode/ui-test/run.sh || status=1
 # The Windows build (mingw) and its unit and end-to-end tests under Wine.
 scripts/windows/test.sh || status=1
 
+# The shipped builds (scripts/dist.sh): the static Linux binary checked and run end to end, macOS linked.
+scripts/dist-test.sh || status=1
+
 exit $status

@@ -3,7 +3,7 @@
 //! editors' extra rules, and recorded in arrival order; any violation fails the test.
 
 use super::frames::{read_frames, Inbox, InboxState};
-use super::{capture, send_signal, tail, SharedBuf};
+use super::{adapter_bin, capture, send_signal, tail, SharedBuf};
 use serde_json::{json, Value};
 use std::io::{BufReader, Write};
 use std::path::PathBuf;
@@ -54,7 +54,7 @@ impl DapClient {
     /// never `set_var`). Proxy variables inherited from the test's own environment are removed,
     /// so that loopback targets are reached straight unless a test names a proxy.
     pub fn spawn_with_env(vars: &[(&str, &str)]) -> DapClient {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ptvsd-dap"));
+        let mut cmd = Command::new(adapter_bin());
         for name in
             ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"]
         {

@@ -67,6 +67,20 @@ pub fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The adapter binary the harness runs: `PTVSD_DAP_TEST_BIN` when set (scripts/dist-test.sh runs
+/// end-to-end tests against a shipped build, e.g. the static musl binary), else the one cargo
+/// built for these tests.
+pub fn adapter_bin() -> PathBuf {
+    match std::env::var_os("PTVSD_DAP_TEST_BIN") {
+        Some(path) => {
+            let path = PathBuf::from(path);
+            assert!(path.is_file(), "PTVSD_DAP_TEST_BIN={} is not a file", path.display());
+            path
+        }
+        None => PathBuf::from(env!("CARGO_BIN_EXE_ptvsd-dap")),
+    }
+}
+
 /// `tests/fixtures`, absolute and canonical.
 pub fn fixtures_dir() -> PathBuf {
     let dir = repo_root().join("tests").join("fixtures");
