@@ -564,6 +564,9 @@ mod cases {
         let mut args = rig.attach_args();
         args["redirectOutput"] = json!(false);
         configure(&c, args, &["bp_work"]);
+        // No pong reaches the editor without redirection: the attach stop in the log is what
+        // says the program runs traced before it prints and hits.
+        rig.debuggee.settle_traced(&c);
         rig.send("print hello-hidden");
         rig.done("print");
         rig.send("hit");

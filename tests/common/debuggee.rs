@@ -197,6 +197,11 @@ impl Debuggee {
         super::settle::settle_output(c, &|line| self.send_line(line));
     }
 
+    /// [`settle_traced`](super::settle::settle_traced) through this debuggee's stdin.
+    pub fn settle_traced(&self, c: &DapClient) {
+        super::settle::settle_traced(c, &|line| self.send_line(line));
+    }
+
     /// [`settle_attach_stop`](super::settle::settle_attach_stop) through this debuggee's stdin.
     pub fn settle_attach_stop(&self, c: &DapClient) -> serde_json::Value {
         super::settle::settle_attach_stop(c, &|line| self.send_line(line))

@@ -9,6 +9,7 @@
 //! attach shows it has settled; they never sleep.
 
 use super::dap::DapClient;
+use super::poll_until;
 use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -79,6 +80,27 @@ pub fn settle_output(c: &DapClient, send_line: &dyn Fn(&str)) {
         Some(_) => "the attach stop came, but no later ping came back as output",
     };
     c.fail(&format!("ptvsd's attach did not settle within {GIVE_UP:?} ({} pings): {state} (§8.2)", sent.len()));
+}
+
+/// After `configurationDone` with `redirectOutput` false (no `pong` can reach the editor):
+/// returns once the adapter's trace log shows ptvsd's attach stop (`ProcessLoad`), which ptvsd
+/// sends from the main thread only once that thread runs traced, so every command the test sends
+/// from now on runs under the debugger. Each ping makes the program run a line, a chance for it
+/// to reach the attach stop; the adapter resumes from it by itself.
+pub fn settle_traced(c: &DapClient, send_line: &dyn Fn(&str)) {
+    let deadline = Instant::now() + GIVE_UP;
+    let mut pings = 0;
+    while Instant::now() < deadline {
+        send_line(&format!("ping {}", next_token()));
+        pings += 1;
+        let wait = RETRY.min(deadline.saturating_duration_since(Instant::now()));
+        if poll_until(wait, || c.log_text().contains(ATTACH_STOP_IN_LOG).then_some(())).is_some() {
+            return;
+        }
+    }
+    c.fail(&format!(
+        "the adapter's log shows no attach stop (ProcessLoad) within {GIVE_UP:?} after {pings} pings (§8.2)"
+    ))
 }
 
 /// After `configurationDone` with `stopOnAttach`: returns the attach stop's `stopped` event. The
