@@ -207,6 +207,11 @@ impl Debuggee {
         super::settle::settle_attach_stop(c, &|line| self.send_line(line))
     }
 
+    /// [`ping_until_stopped`](super::settle::ping_until_stopped) through this debuggee's stdin.
+    pub fn ping_until_stopped(&self, c: &DapClient, what: &str) -> serde_json::Value {
+        super::settle::ping_until_stopped(c, &|line| self.send_line(line), what)
+    }
+
     /// Waits until `text` appears on stdout after the previous match (see
     /// [`SharedBuf::wait_contains`]); panics with the output on timeout.
     pub fn wait_stdout_contains(&self, text: &str, timeout: Duration) {

@@ -51,7 +51,7 @@ pub use relay::Relay;
 #[allow(unused_imports)]
 pub use remote::Remote;
 #[allow(unused_imports)]
-pub use settle::{is_settle_pong, settle_attach_stop, settle_output, settle_traced};
+pub use settle::{is_settle_pong, ping_until_stopped, settle_attach_stop, settle_output, settle_traced};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

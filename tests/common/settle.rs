@@ -107,6 +107,14 @@ pub fn settle_traced(c: &DapClient, send_line: &dyn Fn(&str)) {
 /// program stops at its next Python line once ptvsd has marked its threads, so each ping is a
 /// chance; pings sent after the one that stopped run when the test resumes.
 pub fn settle_attach_stop(c: &DapClient, send_line: &dyn Fn(&str)) -> Value {
+    ping_until_stopped(c, send_line, "attach stop")
+}
+
+/// After a `pause` while the program waits for input: returns the pause's `stopped` event. ptvsd
+/// pauses a thread only at its next Python line, and only once its loop has taken the pause in,
+/// which nothing announces (a program line run before that passes unpaused, §9.5), so each ping
+/// is a chance; pings sent after the one that stopped run when the test resumes.
+pub fn ping_until_stopped(c: &DapClient, send_line: &dyn Fn(&str), what: &str) -> Value {
     let deadline = Instant::now() + GIVE_UP;
     let mut pings = 0;
     while Instant::now() < deadline {
@@ -117,5 +125,5 @@ pub fn settle_attach_stop(c: &DapClient, send_line: &dyn Fn(&str)) -> Value {
             return stopped;
         }
     }
-    c.fail(&format!("no attach stop within {GIVE_UP:?} after {pings} pings (§8.2)"))
+    c.fail(&format!("no {what} within {GIVE_UP:?} after {pings} pings (§8.2)"))
 }
