@@ -203,9 +203,19 @@ impl Debuggee {
         super::settle::settle_output(c, &|line| self.send_line(line));
     }
 
+    /// [`settle_traced`](super::settle::settle_traced) through this debuggee's stdin.
+    pub fn settle_traced(&self, c: &DapClient) {
+        super::settle::settle_traced(c, &|line| self.send_line(line));
+    }
+
     /// [`settle_attach_stop`](super::settle::settle_attach_stop) through this debuggee's stdin.
     pub fn settle_attach_stop(&self, c: &DapClient) -> serde_json::Value {
         super::settle::settle_attach_stop(c, &|line| self.send_line(line))
+    }
+
+    /// [`ping_until_stopped`](super::settle::ping_until_stopped) through this debuggee's stdin.
+    pub fn ping_until_stopped(&self, c: &DapClient, what: &str) -> serde_json::Value {
+        super::settle::ping_until_stopped(c, &|line| self.send_line(line), what)
     }
 
     /// Waits until `text` appears on stdout after the previous match (see

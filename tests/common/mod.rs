@@ -10,7 +10,7 @@
 //! - [`ConnectProxy`]: an HTTP CONNECT proxy that records what it is asked.
 //! - [`DapClient`]: the adapter binary over stdio, every message schema-checked.
 //! - [`var`], [`value_of`], [`reference`]: reading the variables it answered.
-//! - [`settle_output`], [`settle_attach_stop`]: wait until ptvsd's attach has settled before
+//! - [`settle_output`], [`settle_traced`], [`settle_attach_stop`]: wait until ptvsd's attach has settled before
 //!   driving the program (docs/protocol.md §8.2).
 //!
 //! Nothing here sleeps to wait for something: every wait polls a condition against a deadline or
@@ -53,7 +53,7 @@ pub use relay::Relay;
 #[allow(unused_imports)]
 pub use remote::Remote;
 #[allow(unused_imports)]
-pub use settle::{is_settle_pong, settle_attach_stop, settle_output};
+pub use settle::{is_settle_pong, ping_until_stopped, settle_attach_stop, settle_output, settle_traced};
 #[allow(unused_imports)]
 pub use variables::{reference, value_of, var};
 

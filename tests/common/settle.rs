@@ -9,6 +9,7 @@
 //! attach shows it has settled; they never sleep.
 
 use super::dap::DapClient;
+use super::poll_until;
 use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -81,10 +82,39 @@ pub fn settle_output(c: &DapClient, send_line: &dyn Fn(&str)) {
     c.fail(&format!("ptvsd's attach did not settle within {GIVE_UP:?} ({} pings): {state} (§8.2)", sent.len()));
 }
 
+/// After `configurationDone` with `redirectOutput` false (no `pong` can reach the editor):
+/// returns once the adapter's trace log shows ptvsd's attach stop (`ProcessLoad`), which ptvsd
+/// sends from the main thread only once that thread runs traced, so every command the test sends
+/// from now on runs under the debugger. Each ping makes the program run a line, a chance for it
+/// to reach the attach stop; the adapter resumes from it by itself.
+pub fn settle_traced(c: &DapClient, send_line: &dyn Fn(&str)) {
+    let deadline = Instant::now() + GIVE_UP;
+    let mut pings = 0;
+    while Instant::now() < deadline {
+        send_line(&format!("ping {}", next_token()));
+        pings += 1;
+        let wait = RETRY.min(deadline.saturating_duration_since(Instant::now()));
+        if poll_until(wait, || c.log_text().contains(ATTACH_STOP_IN_LOG).then_some(())).is_some() {
+            return;
+        }
+    }
+    c.fail(&format!(
+        "the adapter's log shows no attach stop (ProcessLoad) within {GIVE_UP:?} after {pings} pings (§8.2)"
+    ))
+}
+
 /// After `configurationDone` with `stopOnAttach`: returns the attach stop's `stopped` event. The
 /// program stops at its next Python line once ptvsd has marked its threads, so each ping is a
 /// chance; pings sent after the one that stopped run when the test resumes.
 pub fn settle_attach_stop(c: &DapClient, send_line: &dyn Fn(&str)) -> Value {
+    ping_until_stopped(c, send_line, "attach stop")
+}
+
+/// After a `pause` while the program waits for input: returns the pause's `stopped` event. ptvsd
+/// pauses a thread only at its next Python line, and only once its loop has taken the pause in,
+/// which nothing announces (a program line run before that passes unpaused, §9.5), so each ping
+/// is a chance; pings sent after the one that stopped run when the test resumes.
+pub fn ping_until_stopped(c: &DapClient, send_line: &dyn Fn(&str), what: &str) -> Value {
     let deadline = Instant::now() + GIVE_UP;
     let mut pings = 0;
     while Instant::now() < deadline {
@@ -95,5 +125,5 @@ pub fn settle_attach_stop(c: &DapClient, send_line: &dyn Fn(&str)) -> Value {
             return stopped;
         }
     }
-    c.fail(&format!("no attach stop within {GIVE_UP:?} after {pings} pings (§8.2)"))
+    c.fail(&format!("no {what} within {GIVE_UP:?} after {pings} pings (§8.2)"))
 }
