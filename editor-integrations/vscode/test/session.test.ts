@@ -128,7 +128,14 @@ class Rig {
         // check after the session (none left) depends on seeing them here.
         const adapterPids = pidsWithEnv(MARK, this.mark);
         assert.ok(adapterPids.includes(dc.process.pid) && adapterPids.length >= 2, `the front and its connection owner: ${adapterPids}`);
-        const threads = await dc.request<P.ThreadsResponse>('threads', undefined);
+        // ptvsd reports the program's threads a little after it answered the attach (VS Code
+        // learns of them from `thread` events): ask again until they are there.
+        const deadline = Date.now() + T;
+        let threads = await dc.request<P.ThreadsResponse>('threads', undefined);
+        while (threads.body.threads.length === 0 && Date.now() < deadline) {
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            threads = await dc.request<P.ThreadsResponse>('threads', undefined);
+        }
         assert.ok(threads.body.threads.length > 0, `no threads while running: ${JSON.stringify(threads.body)}`);
         return dc;
     }
