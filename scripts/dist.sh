@@ -29,6 +29,9 @@ cache="${PTVSD_DAP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ptvsd-dap}"
 version="$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)"
 dist="$repo/dist"
 mkdir -p "$dist"
+# One dist.sh at a time per folder: two at once would sum each other's half-written files.
+exec 9>"$dist/.lock"
+flock 9
 
 # zig and cargo-zigbuild, pinned, in a venv of their own.
 zig_tools() {
