@@ -318,6 +318,9 @@ fn document(
     if args.short {
         command.push_str(" --short");
     }
+    if let Some(adapter) = &args.adapter {
+        command.push_str(&format!(" --adapter {}", adapter.display()));
+    }
     command.push_str(&format!(
         " --delays {} --steps {}",
         delays.iter().map(u64::to_string).collect::<Vec<_>>().join(","),
@@ -327,7 +330,7 @@ fn document(
         "# Benchmarks: ptvsd-dap against debugpy\n\n\
          Written by `{command}` (or `scripts/bench.sh`), {date}, in {:.0} s.\n\n\
          - Machine: {} (load average {load})\n\
-         - ptvsd-dap {} (release build); ptvsd 3.0.0 and 3.2.1; websockify 0.13.0; debugpy {debugpy_version}; {python_version} for every debuggee and for debugpy's adapter\n\
+         - ptvsd-dap {} ({}); ptvsd 3.0.0 and 3.2.1; websockify 0.13.0; debugpy {debugpy_version}; {python_version} for every debuggee and for debugpy's adapter\n\
          - Link: a delay proxy on loopback holds every chunk for the one-way delay, in both directions, with no bandwidth limit. \
          ptvsd-dap: `ws://` through the proxy to websockify next to ptvsd (the App Service layout). \
          debugpy: its adapter (`python -m debugpy.adapter`, stdio) next to the editor, the proxy between it and the debuggee's `debugpy.connect()` \
@@ -345,6 +348,10 @@ fn document(
         took.as_secs_f64(),
         sysinfo::machine(),
         env!("CARGO_PKG_VERSION"),
+        match &args.adapter {
+            Some(adapter) => format!("the binary `{}`", adapter.display()),
+            None => "release build".to_string(),
+        },
         plan.steps,
         plan.steps,
         plan.output_bytes / 1_000_000,
