@@ -88,19 +88,12 @@ pub fn settle_output(c: &DapClient, send_line: &dyn Fn(&str)) {
 /// from now on runs under the debugger. Each ping makes the program run a line, a chance for it
 /// to reach the attach stop; the adapter resumes from it by itself.
 pub fn settle_traced(c: &DapClient, send_line: &dyn Fn(&str)) {
-    let deadline = Instant::now() + GIVE_UP;
-    let mut pings = 0;
-    while Instant::now() < deadline {
-        send_line(&format!("ping {}", next_token()));
-        pings += 1;
-        let wait = RETRY.min(deadline.saturating_duration_since(Instant::now()));
-        if poll_until(wait, || c.log_text().contains(ATTACH_STOP_IN_LOG).then_some(())).is_some() {
-            return;
-        }
+    let traced = |wait| poll_until(wait, || c.log_text().contains(ATTACH_STOP_IN_LOG).then_some(()));
+    if let Err(pings) = ping_until(send_line, traced) {
+        c.fail(&format!(
+            "the adapter's log shows no attach stop (ProcessLoad) within {GIVE_UP:?} after {pings} pings (§8.2)"
+        ))
     }
-    c.fail(&format!(
-        "the adapter's log shows no attach stop (ProcessLoad) within {GIVE_UP:?} after {pings} pings (§8.2)"
-    ))
 }
 
 /// After `configurationDone` with `stopOnAttach`: returns the attach stop's `stopped` event. The
@@ -115,15 +108,22 @@ pub fn settle_attach_stop(c: &DapClient, send_line: &dyn Fn(&str)) -> Value {
 /// which nothing announces (a program line run before that passes unpaused, §9.5), so each ping
 /// is a chance; pings sent after the one that stopped run when the test resumes.
 pub fn ping_until_stopped(c: &DapClient, send_line: &dyn Fn(&str), what: &str) -> Value {
+    ping_until(send_line, |wait| c.try_wait_event_where("stopped", wait, |_| true))
+        .unwrap_or_else(|pings| c.fail(&format!("no {what} within {GIVE_UP:?} after {pings} pings (§8.2)")))
+}
+
+/// Pings the program (each ping makes it run a Python line) until `seen`, given how long it may
+/// wait before the next ping, finds what the test waits for; `Err` with the pings sent once
+/// `GIVE_UP` has passed.
+fn ping_until<T>(send_line: &dyn Fn(&str), mut seen: impl FnMut(Duration) -> Option<T>) -> Result<T, usize> {
     let deadline = Instant::now() + GIVE_UP;
     let mut pings = 0;
     while Instant::now() < deadline {
         send_line(&format!("ping {}", next_token()));
         pings += 1;
-        let wait = RETRY.min(deadline.saturating_duration_since(Instant::now()));
-        if let Some(stopped) = c.try_wait_event_where("stopped", wait, |_| true) {
-            return stopped;
+        if let Some(found) = seen(RETRY.min(deadline.saturating_duration_since(Instant::now()))) {
+            return Ok(found);
         }
     }
-    c.fail(&format!("no {what} within {GIVE_UP:?} after {pings} pings (§8.2)"))
+    Err(pings)
 }

@@ -136,10 +136,11 @@ impl LineIndex {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn entry(start: i64, end: i64, names: &[&str]) -> HandlerStatement {
+    /// The statement ptvsd expects for a `try` from `start` to `end` catching `names`.
+    pub(in crate::session::exceptions) fn entry(start: i64, end: i64, names: &[&str]) -> HandlerStatement {
         HandlerStatement {
             line_start: start,
             line_end: end,

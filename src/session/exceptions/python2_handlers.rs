@@ -198,15 +198,8 @@ fn single_quoted_end(bytes: &[u8], start: usize) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::handler_ranges::tests::entry;
     use super::*;
-
-    fn entry(start: i64, end: i64, names: &[&str]) -> HandlerStatement {
-        HandlerStatement {
-            line_start: start,
-            line_end: end,
-            expressions: names.iter().map(|n| n.to_string()).collect(),
-        }
-    }
 
     #[test]
     fn python2_clauses_and_statements() {
