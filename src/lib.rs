@@ -9,6 +9,7 @@ pub mod config;
 pub mod dap;
 pub mod logging;
 pub mod process;
+pub mod random;
 pub mod relay;
 pub mod session;
 pub mod transport;

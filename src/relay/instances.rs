@@ -6,7 +6,7 @@
 
 use std::sync::Mutex;
 
-use crate::transport::affinity::{random_bytes, Affinity, COOKIE_NAME};
+use crate::transport::affinity::{Affinity, COOKIE_NAME};
 
 /// One target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,7 +64,7 @@ impl Instances {
 fn shuffled(len: usize) -> Vec<usize> {
     let mut order: Vec<usize> = (0..len).collect();
     for i in (1..len).rev() {
-        let Ok(bytes) = random_bytes::<8>() else { break };
+        let Ok(bytes) = crate::random::bytes::<8>() else { break };
         let j = (u64::from_le_bytes(bytes) % (i as u64 + 1)) as usize;
         order.swap(i, j);
     }

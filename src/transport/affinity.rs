@@ -29,8 +29,7 @@ impl Affinity {
 
     /// A value from the system's random source, for the relay's instances.
     pub fn random() -> Result<Affinity, String> {
-        let bytes = random_bytes::<32>()?;
-        Ok(Affinity(bytes.iter().map(|byte| format!("{byte:02x}")).collect()))
+        Ok(Affinity(crate::random::hex::<32>()?))
     }
 
     pub fn as_str(&self) -> &str {
@@ -143,16 +142,6 @@ pub fn from_cookie_header(header: &str) -> Option<Affinity> {
         .filter_map(|pair| pair.split_once('='))
         .find(|(name, _)| name.trim() == COOKIE_NAME)
         .and_then(|(_, value)| Affinity::parse(value.trim()))
-}
-
-/// `N` bytes from the system's random source.
-pub fn random_bytes<const N: usize>() -> Result<[u8; N], String> {
-    let mut bytes = [0u8; N];
-    rustls::crypto::ring::default_provider()
-        .secure_random
-        .fill(&mut bytes)
-        .map_err(|_| "the system's random source failed".to_string())?;
-    Ok(bytes)
 }
 
 #[cfg(test)]

@@ -80,12 +80,7 @@ async fn stop_signal() -> &'static str {
 
 /// A secret for this run only: 128 bits from the system's random source, in hex.
 fn random_secret() -> Result<String, String> {
-    let mut bytes = [0u8; 16];
-    rustls::crypto::ring::default_provider()
-        .secure_random
-        .fill(&mut bytes)
-        .map_err(|_| "the system's random source failed".to_string())?;
-    Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
+    crate::random::hex::<16>()
 }
 
 /// Everything the demo starts is dropped (and so ended: the app and the adapter are killed on
