@@ -77,21 +77,23 @@ impl Collector {
                 None => expressions.push(CATCH_ALL.to_string()),
             }
         }
-        if expressions.iter().any(|e| e == CATCH_ALL) {
-            // As VS did: one `*` says it all.
-            expressions = vec![CATCH_ALL.to_string()];
-        }
-        if expressions.is_empty() {
-            // Only `except ():`, which catches nothing; an empty list would mean `*` to ptvsd.
-            return None;
-        }
         let body_end = stmt.body.last().map_or(stmt.range.start(), |last| last.end());
-        Some(HandlerStatement {
-            line_start: self.lines.line_of(stmt.start().to_usize()),
-            line_end: self.lines.line_of(body_end.to_usize()) + 1,
-            expressions,
-        })
+        statement(self.lines.line_of(stmt.start().to_usize()), self.lines.line_of(body_end.to_usize()), expressions)
     }
+}
+
+/// The entry for a `try` on `try_line` whose body ends on `body_last_line`, catching
+/// `expressions` (from every `except` clause); `None` when it catches nothing.
+pub(super) fn statement(try_line: i64, body_last_line: i64, mut expressions: Vec<String>) -> Option<HandlerStatement> {
+    if expressions.iter().any(|e| e == CATCH_ALL) {
+        // As VS did: one `*` says it all.
+        expressions = vec![CATCH_ALL.to_string()];
+    }
+    if expressions.is_empty() {
+        // Only `except ():`, which catches nothing; an empty list would mean `*` to ptvsd.
+        return None;
+    }
+    Some(HandlerStatement { line_start: try_line, line_end: body_last_line + 1, expressions })
 }
 
 /// Appends the names in an except clause's type: each dotted name, tuples flattened

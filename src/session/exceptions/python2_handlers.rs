@@ -4,7 +4,7 @@
 //! bracket, a lone `\r` line break, a `try` without clauses) gives `None`, and the caller answers
 //! "everything handled" as before.
 
-use super::handler_ranges::CATCH_ALL;
+use super::handler_ranges::{statement, CATCH_ALL};
 use crate::wire::model::HandlerStatement;
 
 /// One logical line: its first physical line, indentation, text (from its first physical line,
@@ -50,12 +50,7 @@ pub fn handler_statements(source: &str) -> Option<Vec<HandlerStatement>> {
             }
             return None;
         }
-        if expressions.iter().any(|e| e == CATCH_ALL) {
-            expressions = vec![CATCH_ALL.to_string()];
-        }
-        if !expressions.is_empty() {
-            out.push(HandlerStatement { line_start: try_line.line, line_end: body_last + 1, expressions });
-        }
+        out.extend(statement(try_line.line, body_last, expressions));
     }
     Some(out)
 }
