@@ -18,12 +18,8 @@ fn probe(url: &str) -> (i32, String) {
 }
 
 fn probe_then_attach(release: Release, ws: bool) {
-    let debuggee = Debuggee::start(release, "app.py");
-    let relay = ws.then(|| Relay::websockify(debuggee.port()));
-    let url = match &relay {
-        Some(relay) => relay.ws_url(debuggee.secret()),
-        None => format!("tcp://{}@127.0.0.1:{}", debuggee.secret(), debuggee.port()),
-    };
+    let remote = Remote::start(release, ws);
+    let (debuggee, url) = (&remote.debuggee, remote.url());
     let (code, text) = probe(&url);
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("OK: attachable") && text.contains(&format!("pid {}", debuggee.pid())), "{text}");

@@ -29,31 +29,10 @@ pub enum Transport {
     Ws,
 }
 
-/// A debuggee running app.py, and the relay in front of it for `ws`.
-pub struct Rig {
-    pub debuggee: Debuggee,
-    pub relay: Option<Relay>,
-}
-
-impl Rig {
-    pub fn start(release: Release, transport: Transport) -> Rig {
-        let debuggee = Debuggee::start(release, "app.py");
-        let relay = match transport {
-            Transport::Tcp => None,
-            Transport::Ws => Some(Relay::websockify(debuggee.port())),
-        };
-        Rig { debuggee, relay }
-    }
-
-    pub fn url_with_secret(&self, secret: &str) -> String {
-        match &self.relay {
-            None => format!("tcp://{secret}@127.0.0.1:{}", self.debuggee.port()),
-            Some(r) => r.ws_url(secret),
-        }
-    }
-
+/// Session helpers for a debuggee running app.py, with websockify in front of it for `ws`.
+impl Remote {
     pub fn attach_args(&self) -> Value {
-        json!({"url": self.url_with_secret(self.debuggee.secret())})
+        json!({"url": self.url()})
     }
 
     /// A new adapter process that must never reveal the debuggee's secret.
@@ -71,7 +50,7 @@ impl Rig {
         c
     }
 
-    /// [`Rig::session`] returned right after `configurationDone`, the attach stop still ahead.
+    /// [`Remote::session`] returned right after `configurationDone`, the attach stop still ahead.
     pub fn unsettled_session(&self, markers: &[&str]) -> DapClient {
         let c = self.adapter();
         configure(&c, self.attach_args(), markers);
@@ -85,17 +64,6 @@ impl Rig {
     /// Waits for `done <command>` on the debuggee's stdout.
     pub fn done(&self, command: &str) {
         self.debuggee.wait_stdout_contains(&format!("done {command}\n"), T);
-    }
-}
-
-impl Drop for Rig {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("{}", self.debuggee.describe("(the test failed; the debuggee's side:)"));
-            if let Some(r) = &self.relay {
-                eprintln!("--- websockify output (tail) ---\n{}", tail(&r.output(), 3000));
-            }
-        }
     }
 }
 
@@ -327,7 +295,7 @@ mod cases {
     /// A stop at a breakpoint shows the user the line, the function, the local file, the
     /// locals as Python reprs, and their children two levels down.
     pub fn breakpoint_stack_and_variables(release: Release, transport: Transport) {
-        let rig = Rig::start(release, transport);
+        let rig = Remote::start(release, transport == Transport::Ws);
         let c = rig.session(&["bp_work"]);
         rig.send("hit");
         let tid = wait_stopped(&c, "breakpoint");
@@ -371,7 +339,7 @@ mod cases {
     /// evaluate in a frame gives Python's answer; errors come back as failed responses with
     /// Python's text, and the session goes on.
     pub fn evaluate_in_frame(release: Release, transport: Transport) {
-        let rig = Rig::start(release, transport);
+        let rig = Remote::start(release, transport == Transport::Ws);
         let c = rig.session(&["bp_work"]);
         rig.send("hit");
         let tid = wait_stopped(&c, "breakpoint");
@@ -402,7 +370,7 @@ mod cases {
     /// next moves to the following line (answered before the stop), continue runs to the end
     /// with no stray stop.
     pub fn step_over_then_continue(release: Release, transport: Transport) {
-        let rig = Rig::start(release, transport);
+        let rig = Remote::start(release, transport == Transport::Ws);
         let c = rig.session(&["bp_work"]);
         rig.send("hit");
         let tid = wait_stopped(&c, "breakpoint");
@@ -428,7 +396,7 @@ mod cases {
 
     /// stepIn enters work() at its first line; stepOut returns to the call line in outer().
     pub fn step_in_and_out(release: Release, transport: Transport) {
-        let rig = Rig::start(release, transport);
+        let rig = Remote::start(release, transport == Transport::Ws);
         let c = rig.session(&["call_work"]);
         rig.send("call");
         let tid = wait_stopped(&c, "breakpoint");
@@ -459,7 +427,7 @@ mod cases {
     /// pause while the program waits in readline (a C call): the stop comes when it returns to
     /// Python, which the test triggers by writing commands.
     pub fn pause_while_waiting_for_input(release: Release, transport: Transport) {
-        let rig = Rig::start(release, transport);
+        let rig = Remote::start(release, transport == Transport::Ws);
         let c = rig.session(&[]);
         let main = main_thread(&c);
         c.request_ok("pause", json!({"threadId": main}));
@@ -480,7 +448,7 @@ mod cases {
 
     /// pause while Python code runs stops it there; an evaluate with a side effect ends the loop.
     pub fn pause_while_running_python(release: Release, transport: Transport) {
-        let rig = Rig::start(release, transport);
+        let rig = Remote::start(release, transport == Transport::Ws);
         let c = rig.session(&[]);
         let main = main_thread(&c);
         rig.send("spin");
@@ -499,7 +467,7 @@ mod cases {
 
     /// threads lists the names the user knows: MainThread, and worker-1 when it stops.
     pub fn threads_are_named(release: Release, transport: Transport) {
-        let rig = Rig::start(release, transport);
+        let rig = Remote::start(release, transport == Transport::Ws);
         let c = rig.session(&["bp_work"]);
         let names = |c: &DapClient| -> Vec<(i64, String)> {
             let body = c.request_ok("threads", json!({}));
@@ -532,7 +500,7 @@ mod cases {
 
     /// The program's prints arrive as `output` events of category stdout.
     pub fn output_events(release: Release, transport: Transport) {
-        let rig = Rig::start(release, transport);
+        let rig = Remote::start(release, transport == Transport::Ws);
         let c = rig.session(&[]);
         rig.send("print hello-output");
         rig.done("print");
@@ -545,7 +513,7 @@ mod cases {
 
     /// redirectOutput: false hides the program's prints from the editor.
     pub fn output_not_redirected(release: Release, transport: Transport) {
-        let rig = Rig::start(release, transport);
+        let rig = Remote::start(release, transport == Transport::Ws);
         let c = rig.adapter();
         let mut args = rig.attach_args();
         args["redirectOutput"] = json!(false);
@@ -572,7 +540,7 @@ mod cases {
     /// the debuggee runs on (released if it was stopped; no stop without a debugger), and a new
     /// adapter attaches and stops at a breakpoint again.
     fn ending(release: Release, transport: Transport, how: End, while_stopped: bool) {
-        let rig = Rig::start(release, transport);
+        let rig = Remote::start(release, transport == Transport::Ws);
         let c = rig.session(&["bp_work"]);
         if while_stopped {
             rig.send("hit");
@@ -638,7 +606,7 @@ mod cases {
 
     /// The program exiting ends the session: `terminated`; disconnect is still answered.
     pub fn debuggee_exit_sends_terminated(release: Release, transport: Transport) {
-        let rig = Rig::start(release, transport);
+        let rig = Remote::start(release, transport == Transport::Ws);
         let c = rig.session(&["bp_work"]);
         rig.send("quit");
         rig.done("quit");
@@ -651,7 +619,7 @@ mod cases {
     /// A wrong secret: a failed attach that says so, no secret in anything written, and the
     /// debuggee still accepts the right one afterwards.
     pub fn wrong_secret_is_refused(release: Release, transport: Transport) {
-        let rig = Rig::start(release, transport);
+        let rig = Remote::start(release, transport == Transport::Ws);
         let wrong = format!("wrong{}", unique_secret());
         let c = rig.adapter();
         c.guard_secret(&wrong);
@@ -679,7 +647,7 @@ mod cases {
 
     /// An unknown request is refused by name and does not disturb the session.
     pub fn unknown_request_is_refused(release: Release, transport: Transport) {
-        let rig = Rig::start(release, transport);
+        let rig = Remote::start(release, transport == Transport::Ws);
         let c = rig.session(&["bp_work"]);
         let r = c.request("fooBar", json!({"x": 1}));
         assert_eq!(r["success"], false, "{r}");
@@ -696,7 +664,7 @@ mod cases {
 
     /// stepIn for a running thread fails cleanly and leaves the debuggee working.
     pub fn step_on_running_thread_is_refused(release: Release, transport: Transport) {
-        let rig = Rig::start(release, transport);
+        let rig = Remote::start(release, transport == Transport::Ws);
         let c = rig.session(&["bp_work"]);
         rig.send("hit");
         let tid = wait_stopped(&c, "breakpoint");
