@@ -62,6 +62,15 @@ build() { # rust target
     rustup target list --installed | grep -qx "$target" || rustup target add "$target" >&2
     case "$target" in
         *-windows-gnu) cargo build --locked --profile dist --target "$target" --bin ptvsd-dap >&2 ;;
+        *-linux-musl)
+            # rustc asks for a static position-independent executable (`-static-pie`), which
+            # zig's linker ignores: without `-pie` it links at a fixed address, and the binary
+            # would lose address-space randomisation.
+            local flags_var
+            flags_var="CARGO_TARGET_$(echo "$target" | tr 'a-z-' 'A-Z_')_RUSTFLAGS"
+            zig_tools
+            env "$flags_var=-C link-arg=-pie" cargo zigbuild --locked --profile dist --target "$target" --bin ptvsd-dap >&2
+            ;;
         *) zig_tools; cargo zigbuild --locked --profile dist --target "$target" --bin ptvsd-dap >&2 ;;
     esac
 }
@@ -72,6 +81,11 @@ static_check() { # binary
     if readelf --program-headers --dynamic "$1" | grep -qE 'INTERP|NEEDED'; then
         echo "dist: $1 is not static:" >&2
         readelf --program-headers --dynamic "$1" | grep -E 'INTERP|NEEDED' >&2
+        return 1
+    fi
+    # ...and position-independent (ELF type DYN), so that it loads at a random address.
+    if ! readelf --file-header "$1" | grep -qE 'Type:[[:space:]]+DYN'; then
+        echo "dist: $1 is not position-independent: $(readelf --file-header "$1" | grep 'Type:')" >&2
         return 1
     fi
 }

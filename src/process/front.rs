@@ -74,6 +74,8 @@ pub async fn run_front(extra_args: &[String]) -> i32 {
         eprintln!("ptvsd-dap: cannot start a relay thread: {error}");
         return 1;
     }
+    // From here on the front only copies bytes: the start-up code need not stay mapped.
+    super::working_set::release_code_pages();
     tokio::select! {
         _ = &mut done => {}
         request = termination.next() => {

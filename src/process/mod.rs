@@ -10,6 +10,7 @@
 mod front;
 mod owner;
 mod termination;
+pub mod working_set;
 
 pub use front::run_front;
 pub use owner::{stdio as owner_stdio, OWNER_FLAG};
