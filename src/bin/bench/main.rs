@@ -17,6 +17,7 @@
 //! `bench load` is the load run instead (see load.rs): a long session per ptvsd release.
 
 mod client;
+mod floor;
 mod load;
 mod procs;
 mod proxy;
@@ -31,7 +32,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 
 use report::Measured;
-use scenario::{Contender, Env, Plan};
+use scenario::{Contender, Env, Plan, Release};
 
 #[derive(Parser, Debug)]
 #[command(about = "Benchmark ptvsd-dap against debugpy over a link with injected latency")]
@@ -152,7 +153,13 @@ async fn run(args: Args) -> Result<(), String> {
     let logs = std::env::temp_dir().join(format!("ptvsd-dap-bench-{}", std::process::id()));
     std::fs::create_dir_all(&logs).map_err(|e| e.to_string())?;
     let env = Env { cache, adapter, debugpy, logs };
-    let contenders = [Contender::Ptvsd300, Contender::Ptvsd321, Contender::Debugpy];
+    let contenders = [
+        Contender::PtvsdDap(Release::V300),
+        Contender::Floor(Release::V300),
+        Contender::PtvsdDap(Release::V321),
+        Contender::Floor(Release::V321),
+        Contender::Debugpy,
+    ];
     // Measurements only: building the adapter and preparing the venvs are not counted.
     let began = Instant::now();
     let load_before = loadavg();
@@ -162,7 +169,7 @@ async fn run(args: Args) -> Result<(), String> {
         let delay = Duration::from_millis(delay_ms);
         for who in contenders {
             eprintln!("bench: {} at {delay_ms} ms one-way ...", who.label());
-            let tag = format!("{delay_ms}ms-{who:?}");
+            let tag = format!("{delay_ms}ms-{}", who.tag());
             let session = scenario::run(&env, who, delay, &plan, true, &tag).await;
             let mut times = Vec::new();
             match &session {
