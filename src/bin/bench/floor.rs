@@ -32,7 +32,7 @@ use ptvsd_dap::wire::Codec;
 
 use crate::client::{floor_boundary, Res, OUTPUT_END};
 use crate::procs::{self, Debuggee};
-use crate::scenario::{self, ms, Cycle, Env, OutputRun, Plan, PtvsdSite, Release, Session};
+use crate::scenario::{self, ms, Cycle, Env, OutputRun, Plan, PtvsdSite, Release, Session, Via};
 use crate::sysinfo;
 
 /// The longest wait for one event of ptvsd's (a stop, an answer, the detach).
@@ -40,8 +40,8 @@ const WAIT: Duration = Duration::from_secs(30);
 const READ_CHUNK: usize = 64 * 1024;
 
 /// The floor's session at one delay against one release; `full` false stops after the attach.
-pub async fn run(env: &Env, release: Release, delay: Duration, plan: &Plan, full: bool) -> Res<Session> {
-    let site = scenario::start_ptvsd_site(env, release, delay).await?;
+pub async fn run(env: &Env, release: Release, via: Via, delay: Duration, plan: &Plan, full: bool) -> Res<Session> {
+    let site = scenario::start_ptvsd_site(env, release, delay, via).await?;
     let (tx, rx) = tokio::sync::oneshot::channel();
     let plan_copy = plan.clone();
     std::thread::Builder::new()
@@ -140,15 +140,16 @@ async fn output(raw: &mut RawClient, site: &mut PtvsdSite, plan: &Plan) -> Res<O
         let (own, children) = sysinfo::cpu_seconds(pid);
         own + children
     };
-    let (debuggee, relay) = (site.debuggee.pid(), site.relay.pid());
-    let before = (sysinfo::thread_cpu_seconds(), cpu(debuggee), cpu(relay));
+    let (debuggee, relay) = (site.debuggee.pid(), site.relay.as_ref().map(|r| r.pid()));
+    let relay_cpu = || relay.map_or(f64::NAN, cpu);
+    let before = (sysinfo::thread_cpu_seconds(), cpu(debuggee), relay_cpu());
     let limit = Duration::from_secs(60 + o.sent / 200_000);
     let start = Instant::now();
     site.debuggee.send(&format!("output {} {}", o.sent, plan.print_size)).await?;
     let read = raw.read_output(start + limit).await;
     o.seconds = start.elapsed().as_secs_f64();
     (o.cpu_owner, o.cpu_debuggee, o.cpu_relay) =
-        (sysinfo::thread_cpu_seconds() - before.0, cpu(debuggee) - before.1, cpu(relay) - before.2);
+        (sysinfo::thread_cpu_seconds() - before.0, cpu(debuggee) - before.1, relay_cpu() - before.2);
     match read {
         Ok((bytes, events)) => (o.received, o.events, o.complete) = (bytes, events, true),
         Err(error) => eprintln!("  output: {error}"),
@@ -211,6 +212,8 @@ struct RawClient {
     frames: HashMap<Tid, Vec<Frame>>,
     /// An evaluation is on its way: a protocol 6 detach now would harm the debuggee (§9.13).
     evaluating: bool,
+    /// The longest wait for one event of ptvsd's.
+    wait: Duration,
 }
 
 impl RawClient {
@@ -230,6 +233,7 @@ impl RawClient {
             buf: attached.leftover,
             frames: HashMap::new(),
             evaluating: false,
+            wait: WAIT,
         })
     }
 
@@ -251,7 +255,7 @@ impl RawClient {
         }
         self.send(&commands).await?;
         let mut unanswered = ids.clone();
-        let deadline = Instant::now() + WAIT;
+        let deadline = Instant::now() + self.wait;
         while !unanswered.is_empty() {
             match self.next_event(deadline, "the breakpoints' BRKS").await?.0 {
                 Event::BreakpointSet { id } => unanswered.retain(|&i| i != id),
@@ -287,7 +291,7 @@ impl RawClient {
         }])
         .await?;
         self.evaluating = true;
-        let deadline = Instant::now() + WAIT;
+        let deadline = Instant::now() + self.wait;
         loop {
             match self.next_event(deadline, "the attach probe's answer").await?.0 {
                 Event::ExecutionResult { exec_id: id, .. } | Event::ExecutionException { exec_id: id, .. }
@@ -331,7 +335,7 @@ impl RawClient {
 
     /// The next stop of any thread (of the `expected` kind, when given), with its frames.
     async fn wait_stop(&mut self, what: &str, expected: Option<StopKind>) -> Res<Stop> {
-        let deadline = Instant::now() + WAIT;
+        let deadline = Instant::now() + self.wait;
         loop {
             let (event, at) = self.next_event(deadline, what).await?;
             let (tid, kind) = match event {
@@ -390,7 +394,7 @@ impl RawClient {
             return Err("raw ptvsd client: an evaluation was still running, so it closed without a detach".into());
         }
         self.send(&[Command::Detach]).await?;
-        let deadline = Instant::now() + WAIT;
+        let deadline = Instant::now() + self.wait;
         loop {
             match self.next_event(deadline, "the detach's confirmation").await?.0 {
                 Event::Detached => break,
@@ -400,7 +404,7 @@ impl RawClient {
         }
         if self.generation != Generation::V6 {
             self.send(&[Command::ShutdownLoop]).await?;
-            let closed = tokio::time::timeout(WAIT, async {
+            let closed = tokio::time::timeout(self.wait, async {
                 loop {
                     self.buf.clear();
                     match self.pipe.read_buf(&mut self.buf).await {
@@ -467,7 +471,7 @@ impl RawClient {
             self.buf.reserve(READ_CHUNK);
             let read = tokio::time::timeout_at(deadline.into(), self.pipe.read_buf(&mut self.buf)).await;
             match read {
-                Err(_) => return Err(format!("raw ptvsd client: no {what} within {} s", WAIT.as_secs())),
+                Err(_) => return Err(format!("raw ptvsd client: no {what} within {:?}", self.wait)),
                 Ok(Ok(0)) => {
                     return Err(format!("raw ptvsd client: ptvsd closed the link while the client waited for {what}"))
                 }
@@ -479,5 +483,145 @@ impl RawClient {
                 Ok(Ok(_)) => {}
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The raw client against a fake protocol 8 ptvsd that misbehaves: every wait ends with an
+    //! error that says what did not come. (The real ptvsd drives it in `bench --short`.)
+
+    use serde_json::{json, Value};
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    use tokio::net::{TcpListener, TcpStream};
+
+    use super::*;
+
+    async fn write_message(stream: &mut BufReader<TcpStream>, message: Value) {
+        let body = message.to_string();
+        let frame = format!("Content-Length: {}\r\n\r\n{body}", body.len());
+        stream.get_mut().write_all(frame.as_bytes()).await.unwrap();
+    }
+
+    async fn event(stream: &mut BufReader<TcpStream>, name: &str, body: Value) {
+        write_message(stream, json!({"type": "event", "seq": 0, "event": name, "body": body})).await;
+    }
+
+    async fn read_message(stream: &mut BufReader<TcpStream>) -> Value {
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            stream.read_line(&mut line).await.unwrap();
+            match line.trim_end().split_once(": ") {
+                Some(("Content-Length", n)) => length = n.parse().unwrap(),
+                _ if line.trim_end().is_empty() => break,
+                _ => panic!("unexpected header {line:?}"),
+            }
+        }
+        let mut body = vec![0; length];
+        stream.read_exact(&mut body).await.unwrap();
+        serde_json::from_slice(&body).unwrap()
+    }
+
+    /// Answers the request read next with `body`, as ptvsd does.
+    async fn answer(stream: &mut BufReader<TcpStream>, body: Value) -> Value {
+        let request = read_message(stream).await;
+        let response = json!({"type": "response", "seq": 0, "request_seq": request["seq"], "success": true,
+                              "command": request["command"], "message": "", "body": body});
+        write_message(stream, response).await;
+        request
+    }
+
+    /// A fake ptvsd 3.2 that greets, accepts the secret and the attach, then does `then`; and
+    /// the raw client attached to it, with short waits.
+    async fn attached<F, Fut>(then: F) -> (RawClient, tokio::task::JoinHandle<()>)
+    where
+        F: FnOnce(BufReader<TcpStream>) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send,
+    {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let fake = tokio::spawn(async move {
+            let mut stream = BufReader::new(listener.accept().await.unwrap().0);
+            let greeting = json!({"debuggerName": "PTVSDBG", "debuggerProtocolVersion": 8});
+            event(&mut stream, "legacyRemoteConnected", greeting).await;
+            let authenticate = answer(&mut stream, json!({"accepted": true})).await;
+            assert_eq!(authenticate["arguments"]["clientSecret"], "s3cret");
+            let info = json!({"accepted": true, "processId": 7, "pythonMajor": 3, "pythonMinor": 11, "pythonMicro": 7});
+            answer(&mut stream, info).await;
+            then(stream).await;
+        });
+        let mut raw = RawClient::attach(&format!("tcp://s3cret@127.0.0.1:{port}")).await.unwrap();
+        raw.wait = Duration::from_millis(300);
+        (raw, fake)
+    }
+
+    #[tokio::test]
+    async fn a_silent_ptvsd_is_an_error_that_names_the_wait_not_a_hang() {
+        let (mut raw, fake) = attached(|stream| async move {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            drop(stream);
+        })
+        .await;
+        let error = raw.wait_stop("the stop after StepOver", None).await.err().unwrap();
+        assert_eq!(error, "raw ptvsd client: no the stop after StepOver within 300ms");
+        fake.abort();
+    }
+
+    #[tokio::test]
+    async fn a_link_closed_during_a_wait_is_named() {
+        let (mut raw, fake) = attached(|stream| async move { drop(stream) }).await;
+        let error = raw.wait_stop("the attach stop (LOAD)", None).await.err().unwrap();
+        assert_eq!(error, "raw ptvsd client: ptvsd closed the link while the client waited for the attach stop (LOAD)");
+        fake.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_handler_request_is_answered_and_a_stop_without_frames_refused() {
+        let (mut raw, fake) = attached(|mut stream| async move {
+            event(&mut stream, "legacyRequestHandlers", json!({"fileName": "/srv/app.py"})).await;
+            let sehi = read_message(&mut stream).await;
+            assert_eq!(sehi["command"], "legacySetExceptionHandlerInfo");
+            assert_eq!(
+                sehi["arguments"],
+                json!({"fileName": "/srv/app.py", "statements": [{"lineStart": 0, "lineEnd": 2147483647, "expressions": ["*"]}]})
+            );
+            event(&mut stream, "legacyBreakpointHit", json!({"breakpointId": 1, "threadId": 5})).await;
+            // Open until the client is done.
+            stream.read_to_end(&mut Vec::new()).await.unwrap();
+        })
+        .await;
+        let error = raw.wait_stop("the breakpoint hit", Some(StopKind::Breakpoint)).await.err().unwrap();
+        assert_eq!(error, "raw ptvsd client: the breakpoint hit came without the thread's frames");
+        raw.pipe.shutdown().await.unwrap();
+        fake.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_json_detach_ends_with_the_loop_ending_command() {
+        let (mut raw, fake) = attached(|mut stream| async move {
+            let detach = answer(&mut stream, json!({})).await;
+            assert_eq!(detach["command"], "legacyDetach");
+            event(&mut stream, "legacyDetach", json!({})).await;
+            let shutdown = read_message(&mut stream).await;
+            assert_eq!(shutdown["command"], "legacyShutdownLoop");
+        })
+        .await;
+        raw.detach().await.unwrap();
+        fake.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn no_detach_while_an_evaluation_runs() {
+        let (mut raw, fake) = attached(|mut stream| async move {
+            let mut rest = Vec::new();
+            stream.read_to_end(&mut rest).await.unwrap();
+            assert!(rest.is_empty(), "sent {:?}", String::from_utf8_lossy(&rest));
+        })
+        .await;
+        raw.evaluating = true;
+        let error = raw.detach().await.err().unwrap();
+        assert!(error.contains("an evaluation was still running"), "{error}");
+        fake.await.unwrap();
     }
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::scenario::{Contender, Cycle, Release, Session};
+use crate::scenario::{Contender, Cycle, Session};
 
 /// Everything measured for one contender at one delay (`Err`: the run failed, and why).
 pub struct Measured {
@@ -167,6 +167,9 @@ fn rows(runs: &[&Measured]) -> Vec<Row> {
 /// The table of one delay: one column per contender, then each ptvsd-dap column / debugpy's,
 /// then each ptvsd-dap column − its release's floor (the adapter's own share).
 pub fn table(delay_ms: u64, runs: &[&Measured]) -> String {
+    // The floor without the relay is only evidence of where the floor's time goes (`breakdown`).
+    let runs: Vec<&Measured> = runs.iter().copied().filter(|m| !matches!(m.who, Contender::FloorTcp(_))).collect();
+    let runs = &runs[..];
     let mut out = String::new();
     let debugpy = runs.iter().position(|m| m.who == Contender::Debugpy);
     let adapters: Vec<usize> = (0..runs.len()).filter(|&i| matches!(runs[i].who, Contender::PtvsdDap(_))).collect();
@@ -225,7 +228,9 @@ fn signed(v: f64, decimals: usize) -> String {
 
 fn short_label(who: Contender) -> String {
     match who {
-        Contender::PtvsdDap(release) | Contender::Floor(release) => release.version().into(),
+        Contender::PtvsdDap(release) | Contender::Floor(release) | Contender::FloorTcp(release) => {
+            release.version().into()
+        }
         Contender::Debugpy => "debugpy".into(),
     }
 }
@@ -237,8 +242,9 @@ pub fn breakdown(delay_ms: u64, runs: &[&Measured]) -> String {
     );
     out.push_str(
         "| contender | cycle | command answered | `stopped` received | stackTrace | scopes | variables | \
-         per cycle on the delayed link: chunks towards ptvsd / from ptvsd, bytes from ptvsd |\n\
-         |---|---|---|---|---|---|---|---|\n",
+         per cycle on the delayed link: chunks towards the debuggee / from it, bytes from it | \
+         the proxy's lateness per chunk (µs) |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
     );
     for m in runs {
         let Ok(s) = &m.session else { continue };
@@ -249,7 +255,7 @@ pub fn breakdown(delay_ms: u64, runs: &[&Measured]) -> String {
             let n = cycles.len().max(1) as f64;
             let _ = writeln!(
                 out,
-                "| {} | {name} | {} | {} | {} | {} | {} | {:.1} / {:.1}, {:.0} |",
+                "| {} | {name} | {} | {} | {} | {} | {} | {:.1} / {:.1}, {:.0} | {:.0} |",
                 m.who.label(),
                 med(|c| c.response),
                 med(|c| c.stopped),
@@ -259,6 +265,7 @@ pub fn breakdown(delay_ms: u64, runs: &[&Measured]) -> String {
                 traffic.up_chunks as f64 / n,
                 traffic.down_chunks as f64 / n,
                 traffic.down_bytes as f64 / n,
+                traffic.late_us as f64 / (traffic.up_chunks + traffic.down_chunks).max(1) as f64,
             );
         }
     }
@@ -276,11 +283,9 @@ pub fn breakdown(delay_ms: u64, runs: &[&Measured]) -> String {
     out
 }
 
-/// The floor's session for `release` at `delay_ms`, if it ran and succeeded.
-fn floor_of(all: &[Measured], delay_ms: u64, release: Release) -> Option<&Session> {
-    all.iter()
-        .find(|m| m.delay_ms == delay_ms && m.who == Contender::Floor(release))
-        .and_then(|m| m.session.as_ref().ok())
+/// The session of `floor` (a floor contender) at `delay_ms`, if it ran and succeeded.
+fn floor_of(all: &[Measured], delay_ms: u64, floor: Contender) -> Option<&Session> {
+    all.iter().find(|m| m.delay_ms == delay_ms && m.who == floor).and_then(|m| m.session.as_ref().ok())
 }
 
 /// The targets of issue 18: the stop cycle and the attach at every delay; the rest at the
@@ -313,20 +318,22 @@ pub fn targets(all: &[Measured]) -> String {
                 line(&format!("all at {d} ms"), m.who, "run failed".into(), Some(false));
                 continue;
             };
-            let floor = floor_of(all, d, release);
+            let (floor, floor_tcp) =
+                (floor_of(all, d, Contender::Floor(release)), floor_of(all, d, Contender::FloorTcp(release)));
             // The link's round trip plus ptvsd's own ~1 ms; the adapter may add 1 ms.
             let two_d = 2.0 * d as f64;
             let bound = two_d + 2.0;
-            for (name, cycles, floor_cycles) in [
-                ("step", &s.steps, floor.map(|f| &f.steps)),
-                ("breakpoint loop", &s.breakpoints, floor.map(|f| &f.breakpoints)),
-            ] {
-                let ours = median(&totals(cycles));
+            let steps = |s: &Session| median(&totals(&s.steps));
+            let hits = |s: &Session| median(&totals(&s.breakpoints));
+            for (name, figure) in [("step", steps as fn(&Session) -> f64), ("breakpoint loop", hits)] {
+                let ours = figure(s);
                 let mut measured = format!("{ours:.1} ms (+{:.1} over 2D)", ours - two_d);
-                if let Some(floor) = floor_cycles.map(|c| median(&totals(c))).filter(|f| f.is_finite()) {
+                if let Some(floor) = floor.map(figure).filter(|f| f.is_finite()) {
+                    let without_relay =
+                        floor_tcp.map(figure).map_or(String::new(), |f| format!("; without websockify {f:.1} ms"));
                     let _ = write!(
                         measured,
-                        " = floor {floor:.1} ms (2D {:+.1}: ptvsd and websockify) + the adapter's own {:.1} ms",
+                        " = floor {floor:.1} ms (2D {:+.1}: ptvsd and websockify{without_relay}) + the adapter's own {:.1} ms",
                         floor - two_d,
                         ours - floor
                     );
@@ -374,13 +381,21 @@ pub fn targets(all: &[Measured]) -> String {
         let o = &s.output;
         let mbps = o.received as f64 / 1e6 / o.seconds;
         let mut measured = format!("{mbps:.1} MB/s, print loop {:.2} s", o.loop_s);
-        if let Some(f) = floor_of(all, delay, release).map(|f| &f.output) {
+        if let Some(f) = floor_of(all, delay, Contender::Floor(release)).map(|f| &f.output) {
             let _ = write!(
                 measured,
                 "; floor: {:.1} MB/s to the raw reader, print loop {:.2} s (nobody attached: {:.2} s)",
                 f.received as f64 / 1e6 / f.seconds,
                 f.loop_s,
                 f.loop_unattached_s
+            );
+        }
+        if let Some(f) = floor_of(all, delay, Contender::FloorTcp(release)).map(|f| &f.output) {
+            let _ = write!(
+                measured,
+                "; without websockify {:.1} MB/s, print loop {:.2} s",
+                f.received as f64 / 1e6 / f.seconds,
+                f.loop_s
             );
         }
         line("output ≥ 50 MB/s", m.who, measured, Some(mbps >= 50.0 && o.complete));

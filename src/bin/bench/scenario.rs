@@ -34,6 +34,9 @@ pub enum Contender {
     PtvsdDap(Release),
     /// ptvsd alone through the same link, driven by the raw client (floor.rs): the floor.
     Floor(Release),
+    /// The floor without websockify: `tcp://` through the delay proxy straight to ptvsd, which
+    /// tells the relay's share from ptvsd's.
+    FloorTcp(Release),
     Debugpy,
 }
 
@@ -42,12 +45,15 @@ impl Contender {
         match self {
             Contender::PtvsdDap(release) => format!("ptvsd-dap + ptvsd {}", release.version()),
             Contender::Floor(release) => format!("floor: raw ptvsd {}", release.version()),
+            Contender::FloorTcp(release) => {
+                format!("floor without the relay: raw ptvsd {} over tcp", release.version())
+            }
             Contender::Debugpy => "debugpy".into(),
         }
     }
 
     pub fn is_floor(self) -> bool {
-        matches!(self, Contender::Floor(_))
+        matches!(self, Contender::Floor(_) | Contender::FloorTcp(_))
     }
 
     /// For file names.
@@ -55,6 +61,7 @@ impl Contender {
         match self {
             Contender::PtvsdDap(release) => format!("ptvsd-dap-{}", release.version()),
             Contender::Floor(release) => format!("floor-{}", release.version()),
+            Contender::FloorTcp(release) => format!("floor-tcp-{}", release.version()),
             Contender::Debugpy => "debugpy".into(),
         }
     }
@@ -146,16 +153,23 @@ pub struct Session {
 }
 
 /// A ptvsd debuggee with websockify next to it and the delay proxy in front: the App Service
-/// layout every ptvsd contender goes through.
+/// layout every ptvsd contender goes through (but [`Contender::FloorTcp`], without websockify).
 pub struct PtvsdSite {
     pub debuggee: Debuggee,
-    pub relay: Websockify,
+    pub relay: Option<Websockify>,
     pub proxy: DelayProxy,
-    /// `ws://<secret>@127.0.0.1:<proxy>/ptvsd`.
+    /// `ws://<secret>@127.0.0.1:<proxy>/ptvsd`, or `tcp://<secret>@127.0.0.1:<proxy>`.
     pub url: String,
 }
 
-pub async fn start_ptvsd_site(env: &Env, release: Release, delay: Duration) -> Res<PtvsdSite> {
+/// How the delay proxy reaches ptvsd.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Websockify,
+    Tcp,
+}
+
+pub async fn start_ptvsd_site(env: &Env, release: Release, delay: Duration, via: Via) -> Res<PtvsdSite> {
     let python = ptvsd_python(env, release);
     let secret = format!("Bench{:x}", epoch_nanos());
     let mut last = String::new();
@@ -167,9 +181,15 @@ pub async fn start_ptvsd_site(env: &Env, release: Release, delay: Duration) -> R
             last = format!("ptvsd did not listen on {port}");
             continue;
         }
-        let relay = Websockify::start(&env.cache, port).await?;
-        let proxy = DelayProxy::start(relay.port, delay).map_err(|e| e.to_string())?;
-        let url = format!("ws://{secret}@127.0.0.1:{}/ptvsd", proxy.port());
+        let relay = match via {
+            Via::Websockify => Some(Websockify::start(&env.cache, port).await?),
+            Via::Tcp => None,
+        };
+        let proxy = DelayProxy::start(relay.as_ref().map_or(port, |r| r.port), delay).map_err(|e| e.to_string())?;
+        let url = match via {
+            Via::Websockify => format!("ws://{secret}@127.0.0.1:{}/ptvsd", proxy.port()),
+            Via::Tcp => format!("tcp://{secret}@127.0.0.1:{}", proxy.port()),
+        };
         return Ok(PtvsdSite { debuggee, relay, proxy, url });
     }
     Err(last)
@@ -203,9 +223,9 @@ impl Rig {
 }
 
 async fn ptvsd_dap_rig(env: &Env, release: Release, delay: Duration, log: &Path) -> Res<Rig> {
-    let PtvsdSite { debuggee, relay, proxy, url } = start_ptvsd_site(env, release, delay).await?;
+    let PtvsdSite { debuggee, relay, proxy, url } = start_ptvsd_site(env, release, delay, Via::Websockify).await?;
     let client = DapClient::spawn(procs::adapter_command(&env.adapter, &[], log)?)?;
-    Ok(Rig { debuggee, _relay: Some(relay), proxy, client, attach: json!({"url": url}), reversed: false })
+    Ok(Rig { debuggee, _relay: relay, proxy, client, attach: json!({"url": url}), reversed: false })
 }
 
 async fn debugpy_rig(env: &Env, delay: Duration, log: &Path) -> Res<Rig> {
@@ -324,7 +344,8 @@ pub async fn run(env: &Env, who: Contender, delay: Duration, plan: &Plan, full: 
     let mut rig = match who {
         Contender::PtvsdDap(release) => ptvsd_dap_rig(env, release, delay, &log).await?,
         Contender::Debugpy => debugpy_rig(env, delay, &log).await?,
-        Contender::Floor(release) => return crate::floor::run(env, release, delay, plan, full).await,
+        Contender::Floor(release) => return crate::floor::run(env, release, Via::Websockify, delay, plan, full).await,
+        Contender::FloorTcp(release) => return crate::floor::run(env, release, Via::Tcp, delay, plan, full).await,
     };
     let pid = rig.client.pid();
     let mut s = Session::default();
