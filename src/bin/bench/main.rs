@@ -398,7 +398,12 @@ fn document(
          whose CPU time is the floor's \"owner\" figure; a clean detach at the end. No DAP, no editor, no adapter process: ptvsd-dap − floor is the adapter's own share of a \
          figure, and floor − 2D is ptvsd's, websockify's and the link's (the proxy's own lateness per chunk is in the breakdown). \"Floor without the relay\" is the same client \
          over `tcp://` through the proxy straight to ptvsd (floor − floor without the relay: websockify's share), shown in the breakdown and the targets only. \
-         \"Nobody attached\" is the same print loop in a fresh ptvsd debuggee that no debugger attached to.\n",
+         \"Nobody attached\" is the same print loop in a fresh ptvsd debuggee that no debugger attached to.\n\
+         - Chunks per cycle count the pieces the proxy read: ptvsd 3.0.0 writes every field of a stop with its own `send`, and with `TCP_NODELAY` on its socket \
+         (set at the attach stop) each goes out at once, so one stop reaches the link as tens to hundreds of segments, which websockify gathers into fewer frames. \
+         The proxy's lateness is how long past its due time it wrote a chunk on: at 0 ms a hand-off between two of its threads, with a delay the wake-up of a \
+         thread that slept. Every process on the path that waited idle during the delay pays such a wake-up, which is why the floor's excess over 2D is larger \
+         with any delay than with none.\n",
     );
     text
 }

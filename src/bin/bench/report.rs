@@ -333,7 +333,7 @@ pub fn targets(all: &[Measured]) -> String {
                         floor_tcp.map(figure).map_or(String::new(), |f| format!("; without websockify {f:.1} ms"));
                     let _ = write!(
                         measured,
-                        " = floor {floor:.1} ms (2D {:+.1}: ptvsd and websockify{without_relay}) + the adapter's own {:.1} ms",
+                        " = floor {floor:.1} ms (2D {:+.1}: ptvsd, websockify and the proxy{without_relay}) + the adapter's own {:.1} ms",
                         floor - two_d,
                         ours - floor
                     );
