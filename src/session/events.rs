@@ -408,16 +408,7 @@ impl Debugging<'_> {
             }
             return;
         };
-        let (module, attributes) = link.release.debugger_socket_path();
-        let mut socket = format!("__import__('sys').modules.get('{module}')");
-        for attribute in attributes {
-            socket = format!("getattr({socket}, '{attribute}', None)");
-        }
-        let text = format!(
-            "[getattr(__import__('sys').modules.get('ptvsd'), '__version__', None), \
-             getattr({socket}, 'setsockopt', lambda *args: None)(6, 1, 1)][0]"
-        );
-        let command = super::values::execute(text, tid, 0, kind, ReprKind::Normal);
+        let command = super::values::execute(link.release.attach_probe_text(), tid, 0, kind, ReprKind::Normal);
         link.evaluations.push(Work { command, waiter: Waiter::AttachProbe { tid } });
         self.pump_evaluations();
     }

@@ -153,4 +153,38 @@ impl Release {
             Release::Ptvsd32 => ("ptvsd.debugger", &["DebuggerLoop", "instance", "_SocketIO__socket"]),
         }
     }
+
+    /// The attach stop's one evaluation (§12): `ptvsd.__version__` (None on 2.2.0), having set
+    /// `TCP_NODELAY` on ptvsd's own socket (§1.2). Every step is a `getattr` with a default, so
+    /// it cannot fail on any release.
+    pub fn attach_probe_text(self) -> String {
+        let (module, attributes) = self.debugger_socket_path();
+        let mut socket = format!("__import__('sys').modules.get('{module}')");
+        for attribute in attributes {
+            socket = format!("getattr({socket}, '{attribute}', None)");
+        }
+        format!(
+            "[getattr(__import__('sys').modules.get('ptvsd'), '__version__', None), \
+             getattr({socket}, 'setsockopt', lambda *args: None)(6, 1, 1)][0]"
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attach_probe_reaches_each_release_socket_through_getattr_defaults() {
+        assert_eq!(
+            Release::Protocol6Unknown.attach_probe_text(),
+            "[getattr(__import__('sys').modules.get('ptvsd'), '__version__', None), \
+             getattr(getattr(__import__('sys').modules.get('ptvsd.visualstudio_py_debugger'), 'conn', None), \
+             'setsockopt', lambda *args: None)(6, 1, 1)][0]"
+        );
+        assert!(Release::Ptvsd32.attach_probe_text().contains(
+            "getattr(getattr(getattr(__import__('sys').modules.get('ptvsd.debugger'), 'DebuggerLoop', None), \
+             'instance', None), '_SocketIO__socket', None)"
+        ));
+    }
 }

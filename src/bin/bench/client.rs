@@ -278,7 +278,8 @@ fn finish(state: &Mutex<State>, tick: &watch::Sender<u64>) {
     tick.send_modify(|n| *n += 1);
 }
 
-fn floor_boundary(s: &str, mut index: usize) -> usize {
+/// The largest char boundary of `s` at or below `index`.
+pub fn floor_boundary(s: &str, mut index: usize) -> usize {
     while index > 0 && !s.is_char_boundary(index) {
         index -= 1;
     }

@@ -4,8 +4,13 @@
 //!
 //! ```text
 //! ptvsd-dap:  bench ─stdio─ ptvsd-dap ─ws─ delay proxy ─ websockify ─tcp─ ptvsd (3.0.0 | 3.2.1)
+//! floor:      bench's raw ptvsd client ─ws─ delay proxy ─ websockify ─tcp─ ptvsd (3.0.0 | 3.2.1)
+//!             (and ─tcp─ delay proxy ─ ptvsd, without websockify)
 //! debugpy:    bench ─stdio─ python -m debugpy.adapter ─tcp─ delay proxy ─ debugpy.connect() in the debuggee
 //! ```
+//!
+//! The floor (floor.rs) is ptvsd alone, driven by the least a debugger must do: what remains of
+//! each figure without the adapter, so that ptvsd-dap − floor is the adapter's own share.
 //!
 //! The bench plays VS Code: after every `stopped` it sends stackTrace, scopes and variables of
 //! the top frame, in that order. It measures steps, a breakpoint loop, the attach, expanding a
@@ -17,6 +22,7 @@
 //! `bench load` is the load run instead (see load.rs): a long session per ptvsd release.
 
 mod client;
+mod floor;
 mod load;
 mod procs;
 mod proxy;
@@ -31,7 +37,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 
 use report::Measured;
-use scenario::{Contender, Env, Plan};
+use scenario::{Contender, Env, Plan, Release};
 
 #[derive(Parser, Debug)]
 #[command(about = "Benchmark ptvsd-dap against debugpy over a link with injected latency")]
@@ -152,7 +158,15 @@ async fn run(args: Args) -> Result<(), String> {
     let logs = std::env::temp_dir().join(format!("ptvsd-dap-bench-{}", std::process::id()));
     std::fs::create_dir_all(&logs).map_err(|e| e.to_string())?;
     let env = Env { cache, adapter, debugpy, logs };
-    let contenders = [Contender::Ptvsd300, Contender::Ptvsd321, Contender::Debugpy];
+    let contenders = [
+        Contender::PtvsdDap(Release::V300),
+        Contender::Floor(Release::V300),
+        Contender::FloorTcp(Release::V300),
+        Contender::PtvsdDap(Release::V321),
+        Contender::Floor(Release::V321),
+        Contender::FloorTcp(Release::V321),
+        Contender::Debugpy,
+    ];
     // Measurements only: building the adapter and preparing the venvs are not counted.
     let began = Instant::now();
     let load_before = loadavg();
@@ -162,7 +176,7 @@ async fn run(args: Args) -> Result<(), String> {
         let delay = Duration::from_millis(delay_ms);
         for who in contenders {
             eprintln!("bench: {} at {delay_ms} ms one-way ...", who.label());
-            let tag = format!("{delay_ms}ms-{who:?}");
+            let tag = format!("{delay_ms}ms-{}", who.tag());
             let session = scenario::run(&env, who, delay, &plan, true, &tag).await;
             let mut times = Vec::new();
             match &session {
@@ -375,7 +389,21 @@ fn document(
          which ptvsd-dap removes by setting `TCP_NODELAY` inside ptvsd at the attach stop.\n\
          - A ratio below 1 favours ptvsd-dap for times and memory, above 1 for MB/s.\n\
          - \"list/dict in one round trip\" counts the bursts the adapter sent towards the debuggee while expanding; the time beyond one RTT is the debuggee building the children \
-         (ptvsd 3.0.0 writes every field with its own `send`, which websockify relays as separate frames).\n",
+         (ptvsd 3.0.0 writes every field with its own `send`, which websockify relays as separate frames).\n\
+         - The floor (\"floor: raw ptvsd\") is ptvsd alone on the same link as ptvsd-dap (`ws://` through the delay proxy to websockify next to ptvsd, the same debuggee and releases), \
+         driven from the bench's own process by a minimal client of ptvsd's protocol made of the library's handshake, connector and codecs (`src/bin/bench/floor.rs`): \
+         the handshake, every exception break off and the two breakpoints (its attach is connect → both breakpoints bound); at the attach stop the same evaluation that sets \
+         `TCP_NODELAY` inside ptvsd, then `resa`; a step is `stpv`, a continue `clst` + `resa`, and a stop counts as shown once the thread's frames with their locals and its \
+         stop event are decoded (ptvsd sends them in that order, and nothing more is needed to show a stop); the output is only decoded and counted, on a thread of its own \
+         whose CPU time is the floor's \"owner\" figure; a clean detach at the end. No DAP, no editor, no adapter process: ptvsd-dap − floor is the adapter's own share of a \
+         figure, and floor − 2D is ptvsd's, websockify's and the link's (the proxy's own lateness per chunk is in the breakdown). \"Floor without the relay\" is the same client \
+         over `tcp://` through the proxy straight to ptvsd (floor − floor without the relay: websockify's share), shown in the breakdown and the targets only. \
+         \"Nobody attached\" is the same print loop in a fresh ptvsd debuggee that no debugger attached to.\n\
+         - Chunks per cycle count the pieces the proxy read: ptvsd 3.0.0 writes every field of a stop with its own `send`, and with `TCP_NODELAY` on its socket \
+         (set at the attach stop) each goes out at once, so one stop reaches the link as tens to hundreds of segments, which websockify gathers into fewer frames. \
+         The proxy's lateness is how long past its due time it wrote a chunk on: at 0 ms a hand-off between two of its threads, with a delay the wake-up of a \
+         thread that slept. Every process on the path that waited idle during the delay pays such a wake-up, which is why the floor's excess over 2D is larger \
+         with any delay than with none.\n",
     );
     text
 }

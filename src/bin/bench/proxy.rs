@@ -26,6 +26,9 @@ struct Shared {
     up_bytes: AtomicU64,
     down_chunks: AtomicU64,
     down_bytes: AtomicU64,
+    /// Microseconds past their due time at which chunks were written on, summed (both ways):
+    /// the proxy's own addition to the delay (a sleep's overshoot, a wake-up on a busy core).
+    late_us: AtomicU64,
     connections: AtomicU64,
     sockets: Mutex<Vec<TcpStream>>,
 }
@@ -37,6 +40,7 @@ pub struct Traffic {
     pub up_bytes: u64,
     pub down_chunks: u64,
     pub down_bytes: u64,
+    pub late_us: u64,
 }
 
 impl Traffic {
@@ -47,6 +51,7 @@ impl Traffic {
             up_bytes: self.down_bytes,
             down_chunks: self.up_chunks,
             down_bytes: self.up_bytes,
+            late_us: self.late_us,
         }
     }
 
@@ -56,6 +61,7 @@ impl Traffic {
             up_bytes: self.up_bytes - before.up_bytes,
             down_chunks: self.down_chunks - before.down_chunks,
             down_bytes: self.down_bytes - before.down_bytes,
+            late_us: self.late_us - before.late_us,
         }
     }
 }
@@ -104,6 +110,7 @@ impl DelayProxy {
             up_bytes: s.up_bytes.load(Ordering::SeqCst),
             down_chunks: s.down_chunks.load(Ordering::SeqCst),
             down_bytes: s.down_bytes.load(Ordering::SeqCst),
+            late_us: s.late_us.load(Ordering::SeqCst),
         }
     }
 }
@@ -140,6 +147,7 @@ fn pump(sh: &Arc<Shared>, mut src: TcpStream, mut dst: TcpStream, delay: Duratio
             }
         }
     });
+    let wsh = sh.clone();
     std::thread::spawn(move || {
         while let Ok((due, chunk)) = rx.recv() {
             let now = Instant::now();
@@ -147,6 +155,8 @@ fn pump(sh: &Arc<Shared>, mut src: TcpStream, mut dst: TcpStream, delay: Duratio
                 // The injected delay itself.
                 std::thread::sleep(due - now);
             }
+            let late = Instant::now().saturating_duration_since(due).as_micros() as u64;
+            wsh.late_us.fetch_add(late, Ordering::SeqCst);
             if dst.write_all(&chunk).is_err() {
                 let _ = dst.shutdown(Shutdown::Both);
                 return;

@@ -1,7 +1,7 @@
 //! One contender at one delay: attach, then steps, the breakpoint loop, expanding the list and
 //! the dict, and the output burst, with the adapter's peak RSS for each phase.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -13,19 +13,56 @@ use crate::sysinfo::{self, Rss};
 
 const T: Duration = Duration::from_secs(60);
 
+/// The ptvsd releases measured: one per wire generation (protocol 6, and JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Release {
+    V300,
+    V321,
+}
+
+impl Release {
+    pub fn version(self) -> &'static str {
+        match self {
+            Release::V300 => "3.0.0",
+            Release::V321 => "3.2.1",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Contender {
-    Ptvsd300,
-    Ptvsd321,
+    PtvsdDap(Release),
+    /// ptvsd alone through the same link, driven by the raw client (floor.rs): the floor.
+    Floor(Release),
+    /// The floor without websockify: `tcp://` through the delay proxy straight to ptvsd, which
+    /// tells the relay's share from ptvsd's.
+    FloorTcp(Release),
     Debugpy,
 }
 
 impl Contender {
-    pub fn label(self) -> &'static str {
+    pub fn label(self) -> String {
         match self {
-            Contender::Ptvsd300 => "ptvsd-dap + ptvsd 3.0.0",
-            Contender::Ptvsd321 => "ptvsd-dap + ptvsd 3.2.1",
-            Contender::Debugpy => "debugpy",
+            Contender::PtvsdDap(release) => format!("ptvsd-dap + ptvsd {}", release.version()),
+            Contender::Floor(release) => format!("floor: raw ptvsd {}", release.version()),
+            Contender::FloorTcp(release) => {
+                format!("floor without the relay: raw ptvsd {} over tcp", release.version())
+            }
+            Contender::Debugpy => "debugpy".into(),
+        }
+    }
+
+    pub fn is_floor(self) -> bool {
+        matches!(self, Contender::Floor(_) | Contender::FloorTcp(_))
+    }
+
+    /// For file names.
+    pub fn tag(self) -> String {
+        match self {
+            Contender::PtvsdDap(release) => format!("ptvsd-dap-{}", release.version()),
+            Contender::Floor(release) => format!("floor-{}", release.version()),
+            Contender::FloorTcp(release) => format!("floor-tcp-{}", release.version()),
+            Contender::Debugpy => "debugpy".into(),
         }
     }
 }
@@ -38,13 +75,16 @@ pub struct Env {
     pub logs: PathBuf,
 }
 
+#[derive(Debug, Clone)]
 pub struct Plan {
     pub steps: usize,
     pub output_bytes: u64,
     pub print_size: u64,
 }
 
-/// Timestamps of one stop cycle, in ms after the command (`next` or `continue`) was sent.
+/// Timestamps of one stop cycle, in ms after the command (`next` or `continue`) was sent. The
+/// floor has no answers to wait for: its `stopped` and `variables` are both the stop event
+/// decoded (after the frames with their locals, which ptvsd sends first), the rest NaN.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Cycle {
     pub response: f64,
@@ -74,7 +114,10 @@ pub struct OutputRun {
     pub loop_s: f64,
     pub longest_print_s: f64,
     pub stalled_s: f64,
-    /// CPU seconds spent during the phase: the adapter's front and its owner, the debuggee, the relay.
+    /// The floor only: the same print loop in a debuggee that nobody attached to.
+    pub loop_unattached_s: f64,
+    /// CPU seconds spent during the phase: the adapter's front and its owner (the floor: NaN
+    /// and its reader thread), the debuggee, the relay.
     pub cpu_front: f64,
     pub cpu_owner: f64,
     pub cpu_debuggee: f64,
@@ -90,6 +133,9 @@ pub struct Session {
     pub attach_ms: f64,
     pub steps: Vec<Cycle>,
     pub breakpoints: Vec<Cycle>,
+    /// The delayed link's traffic during the measured steps and breakpoint hits.
+    pub steps_traffic: Traffic,
+    pub breakpoints_traffic: Traffic,
     /// The list as VS Code shows it (the pages of 100 that `indexedVariables` announces), and
     /// with one `variables` request (editors that ignore paging: nvim-dap, Helix).
     pub list: Expand,
@@ -106,6 +152,53 @@ pub struct Session {
     pub rss_output: Rss,
 }
 
+/// A ptvsd debuggee with websockify next to it and the delay proxy in front: the App Service
+/// layout every ptvsd contender goes through (but [`Contender::FloorTcp`], without websockify).
+pub struct PtvsdSite {
+    pub debuggee: Debuggee,
+    pub relay: Option<Websockify>,
+    pub proxy: DelayProxy,
+    /// `ws://<secret>@127.0.0.1:<proxy>/ptvsd`, or `tcp://<secret>@127.0.0.1:<proxy>`.
+    pub url: String,
+}
+
+/// How the delay proxy reaches ptvsd.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Websockify,
+    Tcp,
+}
+
+pub async fn start_ptvsd_site(env: &Env, release: Release, delay: Duration, via: Via) -> Res<PtvsdSite> {
+    let python = ptvsd_python(env, release);
+    let secret = format!("Bench{:x}", epoch_nanos());
+    let mut last = String::new();
+    for _ in 0..5 {
+        let port = sysinfo::free_port();
+        let mut debuggee = Debuggee::ptvsd(&python, port, &secret)?;
+        debuggee.report("ready", T).await?;
+        if !sysinfo::wait_listening(debuggee.pid(), port, procs::START_TIMEOUT, || true).await {
+            last = format!("ptvsd did not listen on {port}");
+            continue;
+        }
+        let relay = match via {
+            Via::Websockify => Some(Websockify::start(&env.cache, port).await?),
+            Via::Tcp => None,
+        };
+        let proxy = DelayProxy::start(relay.as_ref().map_or(port, |r| r.port), delay).map_err(|e| e.to_string())?;
+        let url = match via {
+            Via::Websockify => format!("ws://{secret}@127.0.0.1:{}/ptvsd", proxy.port()),
+            Via::Tcp => format!("tcp://{secret}@127.0.0.1:{}", proxy.port()),
+        };
+        return Ok(PtvsdSite { debuggee, relay, proxy, url });
+    }
+    Err(last)
+}
+
+pub fn ptvsd_python(env: &Env, release: Release) -> PathBuf {
+    env.cache.join(format!("ptvsd-{}", release.version())).join("bin").join("python")
+}
+
 /// The debuggee, the relay and the delay in front of it, and the adapter.
 struct Rig {
     debuggee: Debuggee,
@@ -117,43 +210,33 @@ struct Rig {
     reversed: bool,
 }
 
-async fn start_rig(env: &Env, who: Contender, delay: Duration, tag: &str) -> Res<Rig> {
-    let log = env.logs.join(format!("{tag}.adapter.log"));
-    match who {
-        Contender::Ptvsd300 | Contender::Ptvsd321 => {
-            let version = if who == Contender::Ptvsd300 { "3.0.0" } else { "3.2.1" };
-            let python = env.cache.join(format!("ptvsd-{version}")).join("bin").join("python");
-            let secret = format!("Bench{:x}", epoch_nanos());
-            let mut last = String::new();
-            for _ in 0..5 {
-                let port = sysinfo::free_port();
-                let mut debuggee = Debuggee::ptvsd(&python, port, &secret)?;
-                debuggee.report("ready", T).await?;
-                let pid = debuggee.pid();
-                if !sysinfo::wait_listening(pid, port, procs::START_TIMEOUT, || true).await {
-                    last = format!("ptvsd did not listen on {port}");
-                    continue;
-                }
-                let relay = Websockify::start(&env.cache, port).await?;
-                let proxy = DelayProxy::start(relay.port, delay).map_err(|e| e.to_string())?;
-                let attach = json!({"url": format!("ws://{secret}@127.0.0.1:{}/ptvsd", proxy.port())});
-                let client = DapClient::spawn(procs::adapter_command(&env.adapter, &[], &log)?)?;
-                return Ok(Rig { debuggee, _relay: Some(relay), proxy, client, attach, reversed: false });
-            }
-            Err(last)
-        }
-        Contender::Debugpy => {
-            let python = env.debugpy.join("bin").join("python");
-            let mut debuggee = Debuggee::debugpy(&python)?;
-            debuggee.report("ready", T).await?;
-            let listen = sysinfo::free_port();
-            let proxy = DelayProxy::start(listen, delay).map_err(|e| e.to_string())?;
-            let attach =
-                json!({"listen": {"host": "127.0.0.1", "port": listen}, "justMyCode": false, "redirectOutput": true});
-            let client = DapClient::spawn(procs::adapter_command(&python, &["-m", "debugpy.adapter"], &log)?)?;
-            Ok(Rig { debuggee, _relay: None, proxy, client, attach, reversed: true })
+impl Rig {
+    /// The link's traffic since `before`, "up" towards the debuggee whoever dialled.
+    fn traffic_since(&self, before: Traffic) -> Traffic {
+        let traffic = self.proxy.traffic().since(before);
+        if self.reversed {
+            traffic.swapped()
+        } else {
+            traffic
         }
     }
+}
+
+async fn ptvsd_dap_rig(env: &Env, release: Release, delay: Duration, log: &Path) -> Res<Rig> {
+    let PtvsdSite { debuggee, relay, proxy, url } = start_ptvsd_site(env, release, delay, Via::Websockify).await?;
+    let client = DapClient::spawn(procs::adapter_command(&env.adapter, &[], log)?)?;
+    Ok(Rig { debuggee, _relay: relay, proxy, client, attach: json!({"url": url}), reversed: false })
+}
+
+async fn debugpy_rig(env: &Env, delay: Duration, log: &Path) -> Res<Rig> {
+    let python = env.debugpy.join("bin").join("python");
+    let mut debuggee = Debuggee::debugpy(&python)?;
+    debuggee.report("ready", T).await?;
+    let listen = sysinfo::free_port();
+    let proxy = DelayProxy::start(listen, delay).map_err(|e| e.to_string())?;
+    let attach = json!({"listen": {"host": "127.0.0.1", "port": listen}, "justMyCode": false, "redirectOutput": true});
+    let client = DapClient::spawn(procs::adapter_command(&python, &["-m", "debugpy.adapter"], log)?)?;
+    Ok(Rig { debuggee, _relay: None, proxy, client, attach, reversed: true })
 }
 
 pub fn epoch_nanos() -> u128 {
@@ -257,7 +340,13 @@ pub async fn resume(c: &DapClient, stopped: &Value) -> Res<()> {
 
 /// The whole run of one contender at one delay; `full` false stops after the attach.
 pub async fn run(env: &Env, who: Contender, delay: Duration, plan: &Plan, full: bool, tag: &str) -> Res<Session> {
-    let mut rig = start_rig(env, who, delay, tag).await?;
+    let log = env.logs.join(format!("{tag}.adapter.log"));
+    let mut rig = match who {
+        Contender::PtvsdDap(release) => ptvsd_dap_rig(env, release, delay, &log).await?,
+        Contender::Debugpy => debugpy_rig(env, delay, &log).await?,
+        Contender::Floor(release) => return crate::floor::run(env, release, Via::Websockify, delay, plan, full).await,
+        Contender::FloorTcp(release) => return crate::floor::run(env, release, Via::Tcp, delay, plan, full).await,
+    };
     let pid = rig.client.pid();
     let mut s = Session::default();
     attach(&mut rig, who, &mut s).await?;
@@ -290,11 +379,13 @@ async fn phases(rig: &mut Rig, plan: &Plan, s: &mut Session, pid: u32) -> Res<()
     rig.debuggee.send(&format!("steps {}", plan.steps + 3)).await?;
     let mut stop = rig.client.wait_event("stopped", T, |_| true).await?;
     let mut vars = inspect(&rig.client, &stop).await?.1;
+    let before = rig.proxy.traffic();
     for _ in 0..plan.steps {
         let (timing, next, next_vars) = cycle(&rig.client, "next", &stop).await?;
         s.steps.push(timing);
         (stop, vars) = (next, next_vars);
     }
+    s.steps_traffic = rig.traffic_since(before);
     s.rss_steps = sysinfo::peak(pid);
     sysinfo::reset_peak(pid);
     s.list = expand(rig, &vars, "items", 1000, true).await?;
@@ -309,11 +400,13 @@ async fn phases(rig: &mut Rig, plan: &Plan, s: &mut Session, pid: u32) -> Res<()
     rig.debuggee.send(&format!("loop {}", plan.steps + 1)).await?;
     let mut stop = rig.client.wait_event("stopped", T, |_| true).await?;
     inspect(&rig.client, &stop).await?;
+    let before = rig.proxy.traffic();
     for _ in 0..plan.steps {
         let (timing, next, _) = cycle(&rig.client, "continue", &stop).await?;
         s.breakpoints.push(timing);
         stop = next;
     }
+    s.breakpoints_traffic = rig.traffic_since(before);
     resume(&rig.client, &stop).await?;
     rig.debuggee.report("loop", T).await?;
     s.rss_breakpoints = sysinfo::peak(pid);
@@ -377,8 +470,7 @@ async fn expand(rig: &Rig, vars: &[Value], name: &str, len: usize, paged: bool) 
     }
     e.ms = ms(start, last);
     e.complete = e.elements >= len;
-    let traffic = rig.proxy.traffic().since(before);
-    e.traffic = if rig.reversed { traffic.swapped() } else { traffic };
+    e.traffic = rig.traffic_since(before);
     Ok(e)
 }
 

@@ -160,21 +160,30 @@ pub fn cpu_seconds(pid: u32) -> (f64, f64) {
     (own, cpu_of(&descendants(pid)))
 }
 
+/// CPU time (user + system, in seconds) of the calling thread.
+pub fn thread_cpu_seconds() -> f64 {
+    stat_ticks("/proc/thread-self/stat") as f64 / ticks_per_second()
+}
+
 fn cpu_of(pids: &[u32]) -> f64 {
+    pids.iter().map(|p| stat_ticks(&format!("/proc/{p}/stat"))).sum::<u64>() as f64 / ticks_per_second()
+}
+
+fn ticks_per_second() -> f64 {
     static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
-    let ticks = *TICKS.get_or_init(|| {
+    *TICKS.get_or_init(|| {
         command_output("getconf", &["CLK_TCK"]).parse::<f64>().ok().filter(|t| *t > 0.0).unwrap_or(100.0)
-    });
-    let mut total = 0u64;
-    for &p in pids {
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else { continue };
-        let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..]) else { continue };
-        let f: Vec<&str> = after.split_whitespace().collect();
-        // utime and stime are fields 14 and 15 of stat; 11 and 12 after "(comm)".
-        total += f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
-            + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-    }
-    total as f64 / ticks
+    })
+}
+
+/// utime + stime of a `stat` file, in clock ticks (0 if it cannot be read).
+fn stat_ticks(path: &str) -> u64 {
+    let Ok(stat) = std::fs::read_to_string(path) else { return 0 };
+    let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..]) else { return 0 };
+    let f: Vec<&str> = after.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of stat; 11 and 12 after "(comm)".
+    f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+        + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
 }
 
 /// "model, N cores, M GiB, Linux <release>".
