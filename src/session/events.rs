@@ -85,8 +85,6 @@ impl Debugging<'_> {
         if let Err(problem) = self.process_wire_buffer() {
             tracing::warn!(%problem, "decoding the first events failed");
         }
-        // The connect and handshake code has run for the last time in this session.
-        crate::process::working_set::release_code_pages();
     }
 
     fn process_wire_buffer(&mut self) -> Result<(), String> {

@@ -51,17 +51,42 @@ pub struct LinkIo {
     codec: Box<dyn Codec>,
     pub read_buf: BytesMut,
     writer: Option<mpsc::UnboundedSender<Bytes>>,
+    /// Commands gathered by [`Link::send_together`], sent as one write when it ends.
+    batch: Option<BytesMut>,
     pub writer_task: Option<JoinHandle<()>>,
     /// What the transport knows about why the link closed.
     pub close_reason: crate::transport::CloseReason,
 }
 
 impl LinkIo {
-    /// Encodes and sends one command. Sending after the link closed is a no-op (logged).
+    /// Encodes and sends one command (or adds it to the batch being gathered). Sending after
+    /// the link closed is a no-op (logged).
     fn send(&mut self, command: Command) {
         tracing::debug!(target: "wire::out", ?command, "to ptvsd");
+        if let Some(batch) = &mut self.batch {
+            self.codec.encode(&command, batch);
+            return;
+        }
         let mut out = BytesMut::new();
         self.codec.encode(&command, &mut out);
+        self.send_bytes(out);
+    }
+
+    /// Starts gathering commands; returns the batch this one is nested in, if any.
+    fn start_batch(&mut self) -> Option<BytesMut> {
+        self.batch.replace(BytesMut::new())
+    }
+
+    /// Sends what was gathered since `start_batch` in one write, or adds it to the outer batch.
+    fn end_batch(&mut self, outer: Option<BytesMut>) {
+        let gathered = std::mem::replace(&mut self.batch, outer).unwrap_or_default();
+        match &mut self.batch {
+            Some(batch) => batch.extend_from_slice(&gathered),
+            None => self.send_bytes(gathered),
+        }
+    }
+
+    fn send_bytes(&mut self, out: BytesMut) {
         match &self.writer {
             Some(writer) if !out.is_empty() => {
                 let _ = writer.send(out.freeze());
@@ -98,7 +123,14 @@ impl Link {
             generation,
             release: Release::initial(generation),
             info,
-            io: LinkIo { codec, read_buf, writer: Some(writer), writer_task: Some(writer_task), close_reason },
+            io: LinkIo {
+                codec,
+                read_buf,
+                writer: Some(writer),
+                batch: None,
+                writer_task: Some(writer_task),
+                close_reason,
+            },
             config,
             paths,
             threads: ThreadTable::default(),
@@ -116,6 +148,17 @@ impl Link {
     /// Encodes and sends one command. Sending after the link closed is a no-op (logged).
     pub fn send(&mut self, command: Command) {
         self.io.send(command);
+    }
+
+    /// Runs `sending` with every command it sends gathered into one write, so that ptvsd reads
+    /// them at once: the commands of one request (a file's breakpoints, `continue`'s
+    /// clear-stepping and resume) arrive in one segment or WebSocket frame, however the
+    /// adapter's threads are scheduled between them.
+    pub fn send_together<R>(&mut self, sending: impl FnOnce(&mut Link) -> R) -> R {
+        let outer = self.io.start_batch();
+        let result = sending(self);
+        self.io.end_batch(outer);
+        result
     }
 
     pub fn decode(&mut self) -> Result<Option<crate::wire::model::Event>, crate::wire::DecodeError> {
@@ -239,6 +282,40 @@ impl RemoteSources {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn link_io(writer: mpsc::UnboundedSender<Bytes>) -> LinkIo {
+        LinkIo {
+            codec: Generation::V8.codec(),
+            read_buf: BytesMut::new(),
+            writer: Some(writer),
+            batch: None,
+            writer_task: None,
+            close_reason: Default::default(),
+        }
+    }
+
+    /// A batch (nested or not) reaches the writer as one chunk holding every command in order;
+    /// a command outside a batch is a chunk of its own.
+    #[test]
+    fn commands_sent_together_are_one_write() {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let mut io = link_io(tx);
+        let outer = io.start_batch();
+        io.send(Command::ClearStepping { tid: 7 });
+        let inner = io.start_batch();
+        io.send(Command::ResumeAll);
+        io.end_batch(inner);
+        assert!(rx.try_recv().is_err(), "nothing leaves before the outermost batch ends");
+        io.end_batch(outer);
+        io.send(Command::ResumeAll);
+        let together = String::from_utf8(rx.try_recv().expect("the batch").to_vec()).expect("JSON");
+        let clear = together.find("legacyClearStepping").expect("clear-stepping in the batch");
+        let resume = together.find("legacyResumeAll").expect("resume in the batch");
+        assert!(clear < resume, "in the order sent: {together}");
+        let alone = String::from_utf8(rx.try_recv().expect("the lone command").to_vec()).expect("JSON");
+        assert!(alone.contains("legacyResumeAll") && !alone.contains("legacyClearStepping"), "{alone}");
+        assert!(rx.try_recv().is_err());
+    }
 
     #[test]
     fn remote_sources_keep_their_reference_and_are_bounded() {

@@ -160,6 +160,10 @@ impl Debugging<'_> {
 
     fn configuration_done(&mut self) -> Reply {
         self.link.stop.configuration_done = true;
+        // The connect, handshake and configuration code has run for the last time in this
+        // session. Not sooner: released right after the attach, the faults that followed
+        // delayed ptvsd 3.2's breakpoint answers by its 40 ms Nagle wait (BENCHMARKS.md, "Memory").
+        crate::process::working_set::release_code_pages_in_background();
         if let super::debuggee::stop::AttachStop::Arrived(tid) = self.link.stop.attach_stop {
             self.start_attach_probe(tid);
         }
@@ -199,9 +203,7 @@ impl Debugging<'_> {
         }
         let (commands, outcomes) = link.breakpoints.set_for_file(&remote, specs);
         let awaits_reply = commands.iter().any(|command| matches!(command, Command::SetBreakpoint { .. }));
-        for command in commands {
-            link.send_breakpoint_command(command);
-        }
+        link.send_together(|link| commands.into_iter().for_each(|command| link.send_breakpoint_command(command)));
         let pending = PendingBreakpoints { source_path: path, outcomes, lines };
         if awaits_reply {
             // Answer once ptvsd says whether the new ones bound: one round trip, and the editor
@@ -247,8 +249,10 @@ impl Debugging<'_> {
         }
         if let Some(tid) = requested_blocked.or(link.threads.first_blocked()) {
             // Continue = clst + resa: without clst a pending step reports a stray stop (§9.6).
-            link.send(Command::ClearStepping { tid });
-            link.send(Command::ResumeAll);
+            link.send_together(|link| {
+                link.send(Command::ClearStepping { tid });
+                link.send(Command::ResumeAll);
+            });
             self.after_resume();
         }
         Ok(continued(true))
