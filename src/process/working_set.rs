@@ -17,6 +17,9 @@ use std::ops::Range;
 /// [`release_code_pages`] on a thread of its own: reading `/proc/self/smaps` takes a few
 /// milliseconds, which a session must not wait for.
 pub fn release_code_pages_in_background() {
+    if !cfg!(target_os = "linux") {
+        return;
+    }
     let spawned = std::thread::Builder::new().name("release-code-pages".into()).spawn(release_code_pages);
     if let Err(error) = spawned {
         tracing::debug!(%error, "could not start the thread that releases code pages");
