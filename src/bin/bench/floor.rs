@@ -143,7 +143,7 @@ async fn output(raw: &mut RawClient, site: &mut PtvsdSite, plan: &Plan) -> Res<O
     let (debuggee, relay) = (site.debuggee.pid(), site.relay.as_ref().map(|r| r.pid()));
     let relay_cpu = || relay.map_or(f64::NAN, cpu);
     let before = (sysinfo::thread_cpu_seconds(), cpu(debuggee), relay_cpu());
-    let limit = Duration::from_secs(60 + o.sent / 200_000);
+    let limit = scenario::output_limit(o.sent);
     let start = Instant::now();
     site.debuggee.send(&format!("output {} {}", o.sent, plan.print_size)).await?;
     let read = raw.read_output(start + limit).await;
@@ -155,14 +155,8 @@ async fn output(raw: &mut RawClient, site: &mut PtvsdSite, plan: &Plan) -> Res<O
         Err(error) => eprintln!("  output: {error}"),
     }
     let words = site.debuggee.report("output", limit).await?;
-    (o.loop_s, o.longest_print_s, o.stalled_s) = print_figures(&words);
+    (o.loop_s, o.longest_print_s, o.stalled_s) = scenario::print_figures(&words);
     Ok(o)
-}
-
-/// The debuggee's own report: loop seconds, its longest print, its time in prints over 10 ms.
-fn print_figures(words: &[String]) -> (f64, f64, f64) {
-    let num = |i: usize| words.get(i).and_then(|w| w.parse::<f64>().ok()).unwrap_or(f64::NAN);
-    (num(0), num(1), num(2))
 }
 
 /// The same print loop under ptvsd that nobody attached to: what printing costs without a reader.
@@ -173,9 +167,9 @@ async fn print_loop_unattached(env: &Env, release: Release, plan: &Plan) -> Res<
     debuggee.report("ready", WAIT).await?;
     let total = plan.output_bytes / plan.print_size * plan.print_size;
     debuggee.send(&format!("output {total} {}", plan.print_size)).await?;
-    let words = debuggee.report("output", Duration::from_secs(60 + total / 200_000)).await?;
+    let words = debuggee.report("output", scenario::output_limit(total)).await?;
     debuggee.send("quit").await?;
-    Ok(print_figures(&words).0)
+    Ok(scenario::print_figures(&words).0)
 }
 
 /// Why a thread stopped (§6: the event after its frames).

@@ -491,8 +491,7 @@ async fn output(rig: &mut Rig, plan: &Plan) -> Res<OutputRun> {
     let cpu_before = cpu(pids);
     let start = Instant::now();
     rig.debuggee.send(&format!("output {} {}", o.sent, plan.print_size)).await?;
-    // Generous: 0.2 MB/s still finishes; a slower contender is reported as incomplete.
-    let limit = Duration::from_secs(60 + o.sent / 200_000);
+    let limit = output_limit(o.sent);
     match c.wait_output_end(limit).await {
         Ok(_) => o.complete = true,
         Err(error) => eprintln!("  output: {error}"),
@@ -503,7 +502,19 @@ async fn output(rig: &mut Rig, plan: &Plan) -> Res<OutputRun> {
     (o.cpu_front, o.cpu_owner) = (cpu_after.0 .0 - cpu_before.0 .0, cpu_after.0 .1 - cpu_before.0 .1);
     (o.cpu_debuggee, o.cpu_relay) = (cpu_after.1 - cpu_before.1, cpu_after.2 - cpu_before.2);
     let words = rig.debuggee.report("output", limit).await?;
-    let num = |i: usize| words.get(i).and_then(|w| w.parse::<f64>().ok()).unwrap_or(f64::NAN);
-    (o.loop_s, o.longest_print_s, o.stalled_s) = (num(0), num(1), num(2));
+    (o.loop_s, o.longest_print_s, o.stalled_s) = print_figures(&words);
     Ok(o)
+}
+
+/// How long an output burst of `bytes` may take: generous (0.2 MB/s still finishes); a slower
+/// contender is reported as incomplete.
+pub fn output_limit(bytes: u64) -> Duration {
+    Duration::from_secs(60 + bytes / 200_000)
+}
+
+/// The debuggee's own report of an output burst: loop seconds, its longest print, its time in
+/// prints over 10 ms.
+pub fn print_figures(words: &[String]) -> (f64, f64, f64) {
+    let num = |i: usize| words.get(i).and_then(|w| w.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    (num(0), num(1), num(2))
 }
