@@ -73,6 +73,14 @@ pub struct HandlerStatement {
     pub expressions: Vec<String>,
 }
 
+/// The expression of a handler that catches everything, as a bare `except:` does.
+pub const CATCH_ALL: &str = "*";
+
+/// One statement covering a whole file with `*`: "everything is handled", option (b) of §9.8.
+pub fn catch_all() -> Vec<HandlerStatement> {
+    vec![HandlerStatement { line_start: 0, line_end: i64::from(i32::MAX), expressions: vec![CATCH_ALL.to_string()] }]
+}
+
 /// Client → debuggee.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {

@@ -26,7 +26,7 @@ use ptvsd_dap::session::connect::{connect_and_attach, AttachPlan};
 use ptvsd_dap::transport::{self, BoxedPipe, ConnectOptions};
 use ptvsd_dap::wire::generation::{self, Generation};
 use ptvsd_dap::wire::model::{
-    Command, Condition, Event, Frame, HandlerStatement, OutputChannel, PassCount, ReprKind, Tid, FRAME_KIND_PYTHON,
+    catch_all, Command, Condition, Event, Frame, OutputChannel, PassCount, ReprKind, Tid, FRAME_KIND_PYTHON,
 };
 use ptvsd_dap::wire::Codec;
 
@@ -449,9 +449,7 @@ impl RawClient {
         loop {
             match self.codec.decode(&mut self.buf) {
                 Ok(Some(Event::RequestHandlers { file })) => {
-                    let everything =
-                        HandlerStatement { line_start: 0, line_end: i32::MAX as i64, expressions: vec!["*".into()] };
-                    self.send(&[Command::SetExceptionHandlerInfo { file, statements: vec![everything] }]).await?;
+                    self.send(&[Command::SetExceptionHandlerInfo { file, statements: catch_all() }]).await?;
                     continue;
                 }
                 Ok(Some(event)) => return Ok((event, Instant::now())),

@@ -19,15 +19,8 @@ use ruff_python_parser::{parse, Mode, ParseOptions};
 use ruff_text_size::Ranged;
 
 use crate::wire::model::HandlerStatement;
-
-/// The expression that makes a range catch everything.
-pub const CATCH_ALL: &str = "*";
-
-/// One statement covering the whole file with `*`: option (b) of §9.8, also the answer for a
-/// file that does not parse.
-pub fn catch_all() -> Vec<HandlerStatement> {
-    vec![HandlerStatement { line_start: 0, line_end: i64::from(i32::MAX), expressions: vec![CATCH_ALL.to_string()] }]
-}
+// `catch_all()` is also the answer for a file that does not parse.
+pub use crate::wire::model::{catch_all, CATCH_ALL};
 
 /// The handler ranges of `source` (the file's text; a leading BOM and any line ending are
 /// fine).
