@@ -62,16 +62,17 @@ build() { # rust target
     rustup target list --installed | grep -qx "$target" || rustup target add "$target" >&2
     case "$target" in
         *-windows-gnu) cargo build --locked --profile dist --target "$target" --bin ptvsd-dap >&2 ;;
-        *-linux-musl)
+        *)
+            local flags=()
             # rustc asks for a static position-independent executable (`-static-pie`), which
             # zig's linker ignores: without `-pie` it links at a fixed address, and the binary
             # would lose address-space randomisation.
-            local flags_var
-            flags_var="CARGO_TARGET_$(echo "$target" | tr 'a-z-' 'A-Z_')_RUSTFLAGS"
+            case "$target" in
+                *-linux-musl) flags=("CARGO_TARGET_$(echo "$target" | tr 'a-z-' 'A-Z_')_RUSTFLAGS=-C link-arg=-pie") ;;
+            esac
             zig_tools
-            env "$flags_var=-C link-arg=-pie" cargo zigbuild --locked --profile dist --target "$target" --bin ptvsd-dap >&2
+            env "${flags[@]}" cargo zigbuild --locked --profile dist --target "$target" --bin ptvsd-dap >&2
             ;;
-        *) zig_tools; cargo zigbuild --locked --profile dist --target "$target" --bin ptvsd-dap >&2 ;;
     esac
 }
 
