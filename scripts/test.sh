@@ -18,30 +18,48 @@ if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 
     echo "rustfmt or clippy not found: adding them with rustup (once)" >&2
     rustup component add rustfmt clippy >&2
 fi
+# Each part's output is also kept in $logs/<part>.log: a failed run ends with what failed and why
+# (CI shows the end of the output, and the reason is otherwise far above it).
+logs="${PTVSD_DAP_TEST_LOGS:-target/test-logs}"
+rm -rf "$logs"
+mkdir -p "$logs"
 status=0
-cargo fmt --check || status=1
-cargo clippy --all-targets -- -D warnings || status=1
+failed_parts=()
+part() {
+    local name="$1"
+    shift
+    if ! "$@" 2>&1 | tee "$logs/$name.log"; then
+        status=1
+        failed_parts+=("$name")
+    fi
+}
+
+part fmt cargo fmt --check
+part clippy cargo clippy --all-targets -- -D warnings
 
 # End-to-end cases mostly wait on processes and sockets: run many at once even on 2 cores.
-cargo nextest run --workspace --no-fail-fast --test-threads "${PTVSD_DAP_TEST_THREADS:-8}" "$@" || status=1
+part nextest cargo nextest run --workspace --no-fail-fast --test-threads "${PTVSD_DAP_TEST_THREADS:-8}" "$@"
 
 # The benchmark once, short, to prove it runs (it asserts nothing about times).
-cargo run --quiet --bin bench -- --short --out "${TMPDIR:-/tmp}/ptvsd-dap-bench-short.md" || status=1
+part bench cargo run --quiet --bin bench -- --short --out "${TMPDIR:-/tmp}/ptvsd-dap-bench-short.md"
 
 # The editors' own DAP clients against the real adapter (each prints "<editor>: N passed, M failed").
 export PTVSD_DAP_BIN="$PWD/target/debug/ptvsd-dap"
 for editor in nvim vscode helix; do
     if [ -x "editor-integrations/$editor/test.sh" ]; then
-        "editor-integrations/$editor/test.sh" || status=1
+        part "$editor" "editor-integrations/$editor/test.sh"
     fi
 done
 # The extension in the real VS Code (code-server in headless Chromium); prints "vscode-ui: N passed, M failed".
-editor-integrations/vscode/ui-test/run.sh || status=1
+part vscode-ui editor-integrations/vscode/ui-test/run.sh
 
 # The Windows build (mingw) and its unit and end-to-end tests under Wine.
-scripts/windows/test.sh || status=1
+part windows scripts/windows/test.sh
 
 # The shipped builds (scripts/dist.sh): the static Linux binary checked and run end to end, macOS linked.
-scripts/dist-test.sh || status=1
+part dist scripts/dist-test.sh
 
+if [ "$status" -ne 0 ]; then
+    scripts/failure-digest.sh "$logs" "${failed_parts[@]}"
+fi
 exit $status
