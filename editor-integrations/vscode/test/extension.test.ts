@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { AdapterNotFound, adapterArgs, bundledAdapter, expandHome, findAdapter } from '../src/adapterPath';
-import { DebugAdapterExecutable, descriptorFor, installed, resolveConfiguration, settings } from './fakeVscode';
+import { DebugAdapterExecutable, descriptorFor, executed, installed, resolveConfiguration, resolveSubstituted, settings, shown, ui } from './fakeVscode';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ptvsd-dap-vscode-ext-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -139,6 +139,30 @@ describe('the extension (on a stand-in vscode module)', () => {
             assert.throws(() => descriptorFor(session), /Cannot find the ptvsd-dap debug adapter/);
         } finally {
             process.env.PATH = saved;
+        }
+    });
+
+    it('a missing adapter: the session does not start, the message offers Open Settings, which opens the setting', async () => {
+        const missing = path.join(tmp, 'no-such-folder', 'ptvsd-dap');
+        settings['ptvsd-dap.path'] = missing;
+        shown.length = 0;
+        executed.length = 0;
+        ui.errorChoice = 'Open Settings';
+        try {
+            const config = { type: 'ptvsd-remote', request: 'attach', name: 'x', url: 'tcp://s@h:5678' };
+            assert.equal(resolveSubstituted('/work/app', config), undefined);
+            assert.equal(shown.length, 1);
+            assert.ok(shown[0].message.includes(missing), shown[0].message);
+            assert.match(shown[0].message, /ptvsd-dap\.path/);
+            assert.deepEqual(shown[0].items, ['Open Settings']);
+            await new Promise((resolve) => setImmediate(resolve));
+            assert.deepEqual(executed, [['workbench.action.openSettings', 'ptvsd-dap.path']]);
+
+            settings['ptvsd-dap.path'] = binC;
+            assert.deepEqual(resolveSubstituted('/work/app', config), config);
+            assert.equal(shown.length, 1, 'a message with a working adapter');
+        } finally {
+            ui.errorChoice = undefined;
         }
     });
 

@@ -32,6 +32,26 @@ export const debug = {
     },
 };
 
+/** Error messages shown, with their buttons; `errorChoice` is the button the user clicks. */
+export const shown: { message: string; items: string[] }[] = [];
+export const ui: { errorChoice: string | undefined } = { errorChoice: undefined };
+/** Commands run, with their arguments. */
+export const executed: unknown[][] = [];
+
+export const window = {
+    showErrorMessage(message: string, ...items: string[]): Promise<string | undefined> {
+        shown.push({ message, items });
+        return Promise.resolve(ui.errorChoice);
+    },
+};
+
+export const commands = {
+    executeCommand(...args: unknown[]): Promise<unknown> {
+        executed.push(args);
+        return Promise.resolve(undefined);
+    },
+};
+
 export const workspace = {
     getConfiguration(section: string): { get<V>(key: string, fallback?: V): V | undefined } {
         return {
@@ -82,8 +102,15 @@ function activated(type: string): { factory: { createDebugAdapterDescriptor(s: u
     return { factory: factory.factory as never, provider: provider.provider as Provider };
 }
 
+type Configuration = Record<string, unknown>;
+
 interface Provider {
-    resolveDebugConfiguration(folder: unknown, config: Record<string, unknown>): Record<string, unknown> | null | undefined;
+    resolveDebugConfiguration(folder: unknown, config: Configuration): Configuration | null | undefined;
+    resolveDebugConfigurationWithSubstitutedVariables(folder: unknown, config: Configuration): Configuration | undefined;
+}
+
+function workspaceFolder(folder: string | undefined): unknown {
+    return folder === undefined ? undefined : { uri: { fsPath: folder }, name: 'w', index: 0 };
 }
 
 /** Activates the extension (from out/src) and returns its descriptor for a session, as VS Code would ask. */
@@ -96,7 +123,11 @@ export function descriptorFor(session: FakeSession): DebugAdapterExecutable {
 }
 
 /** The extension's resolveDebugConfiguration, as VS Code calls it before substituting variables. */
-export function resolveConfiguration(folder: string | undefined, config: Record<string, unknown>): Record<string, unknown> | null | undefined {
-    const workspaceFolder = folder === undefined ? undefined : { uri: { fsPath: folder }, name: 'w', index: 0 };
-    return activated('ptvsd-remote').provider.resolveDebugConfiguration(workspaceFolder, JSON.parse(JSON.stringify(config)));
+export function resolveConfiguration(folder: string | undefined, config: Configuration): Configuration | null | undefined {
+    return activated('ptvsd-remote').provider.resolveDebugConfiguration(workspaceFolder(folder), JSON.parse(JSON.stringify(config)));
+}
+
+/** The extension's last say before VS Code starts the adapter (undefined: the session does not start). */
+export function resolveSubstituted(folder: string | undefined, config: Configuration): Configuration | undefined {
+    return activated('ptvsd-remote').provider.resolveDebugConfigurationWithSubstitutedVariables(workspaceFolder(folder), config);
 }

@@ -286,7 +286,7 @@ describe('VS Code (code-server) debugging through the extension', () => {
         }
     });
 
-    test('the adapter path in User settings: a missing adapter shows the error with its fix', async () => {
+    test('the adapter path in User settings: a missing adapter says so and Open Settings leads to the fix', async () => {
         const name = 'adapter setting';
         const { dir, log, logFile } = artifacts(name);
         const target = await reach('3.2.1', 'tcp');
@@ -296,19 +296,23 @@ describe('VS Code (code-server) debugging through the extension', () => {
             await withContext(logFile, target.describe, async () => {
                 const wb = await Workbench.open(browser, server.folderUrl(folder), dir, log);
                 try {
-                    await wb.step('set ptvsd-dap.path in the User settings to a missing file', async () => {
+                    await wb.step('set ptvsd-dap.path in the User settings to a missing file; close the Settings', async () => {
                         await wb.setUserSetting('ptvsd-dap.path', missing);
                         await waitSettingsFile(server.userSettingsFile, 'ptvsd-dap.path', missing);
+                        await wb.closeSettings();
                     });
-                    await wb.step('Start Debugging: VS Code shows that the adapter is missing, and the fix', async () => {
+                    await wb.step('Start Debugging: the message says the adapter is missing, and offers Open Settings', async () => {
                         await wb.startDebugging(name);
-                        const text = await wb.errorDialog();
-                        assert.ok(text.includes(missing), `the error does not name ${missing}: ${text}`);
-                        assert.match(text, /ptvsd-dap\.path/, text);
+                        const text = await wb.notification(/ptvsd-dap\.path/);
+                        assert.ok(text.includes(missing), `the message does not name ${missing}: ${text}`);
+                        assert.match(text, /not an executable file/, text);
+                        // No session started, so VS Code has no dialog of its own to show.
+                        assert.equal(await wb.page.locator('.monaco-dialog-box').count(), 0, 'a dialog as well as the message');
+                        assert.ok(!(await wb.page.locator('.debug-toolbar').first().isVisible()), 'a session started without an adapter');
                     });
-                    await wb.step('set ptvsd-dap.path back to the adapter: Start Debugging attaches', async () => {
-                        await wb.closeDialog();
-                        await wb.setUserSetting('ptvsd-dap.path', adapterBin());
+                    await wb.step('Open Settings: the Settings editor opens at the setting; set to the adapter, Start Debugging attaches', async () => {
+                        await wb.clickNotificationButton(/ptvsd-dap\.path/, 'Open Settings');
+                        await wb.fillShownSetting('ptvsd-dap.path', adapterBin());
                         await waitSettingsFile(server.userSettingsFile, 'ptvsd-dap.path', adapterBin());
                         await wb.startDebugging(name);
                         await wb.waitToolbar();

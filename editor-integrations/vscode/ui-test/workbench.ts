@@ -353,17 +353,33 @@ export class Workbench {
     /** Sets a string setting in the Settings editor's User tab (Ctrl+,), as a user does. */
     async setUserSetting(key: string, value: string): Promise<void> {
         await this.page.keyboard.press('Control+,');
-        const editor = this.page.locator('.settings-editor');
-        await editor.waitFor();
-        await editor.locator('.settings-tabs-widget .action-label', { hasText: /^User$/ }).click();
+        const editor = await this.userSettings();
         await editor.locator('.settings-header .suggest-input-container .monaco-editor').click();
         await this.page.keyboard.press('Control+a');
         await this.page.keyboard.type(key);
-        const input = editor.locator(`input[aria-label="${key}"]`);
+        await this.fillShownSetting(key, value);
+    }
+
+    /** Closes the Settings editor (its tab's close button). */
+    async closeSettings(): Promise<void> {
+        await this.page.locator('.tabs-container .tab.active .tab-actions .action-label').click();
+        await this.page.locator('.settings-editor').waitFor({ state: 'detached' });
+    }
+
+    /** In the Settings editor (however it was opened), the User tab, where the search found `key`: types `value` in. */
+    async fillShownSetting(key: string, value: string): Promise<void> {
+        const input = (await this.userSettings()).locator(`input[aria-label="${key}"]`);
         await input.waitFor();
         await input.fill(value);
         // The Settings editor writes the value once the input loses focus.
         await input.press('Tab');
+    }
+
+    private async userSettings(): Promise<Locator> {
+        const editor = this.page.locator('.settings-editor');
+        await editor.waitFor();
+        await editor.locator('.settings-tabs-widget .action-label', { hasText: /^User$/ }).click();
+        return editor;
     }
 
     // ---- errors
@@ -373,6 +389,22 @@ export class Workbench {
         const dialog = this.page.locator('.monaco-dialog-box');
         await dialog.waitFor();
         return (await dialog.locator('.dialog-message-container').innerText()).trim();
+    }
+
+    /** The message of VS Code's notification that matches `pattern`, once shown. */
+    async notification(pattern: RegExp): Promise<string> {
+        const toast = this.notificationToast(pattern);
+        await toast.waitFor();
+        return (await toast.locator('.notification-list-item-message').innerText()).trim();
+    }
+
+    /** Clicks the button `label` of the notification that matches `pattern`. */
+    async clickNotificationButton(pattern: RegExp, label: string): Promise<void> {
+        await this.notificationToast(pattern).locator('.monaco-button', { hasText: label }).click();
+    }
+
+    private notificationToast(pattern: RegExp): Locator {
+        return this.page.locator('.notifications-toasts .notification-toast', { hasText: pattern }).first();
     }
 
     async closeDialog(): Promise<void> {
