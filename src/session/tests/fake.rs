@@ -299,3 +299,19 @@ pub async fn attached(fake: &FakePtvsd) -> (Editor, FakeLink, tokio::task::JoinH
     link.expect("legacySetExceptionInfo").await;
     (editor, link, session)
 }
+
+/// An attached session whose program runs: configured, and its attach stop passed.
+pub async fn running(fake: &FakePtvsd) -> (Editor, FakeLink, tokio::task::JoinHandle<()>) {
+    let (mut editor, mut link, session) = attached(fake).await;
+    editor.request("configurationDone", json!({})).await;
+    link.pass_attach_stop().await;
+    (editor, link, session)
+}
+
+/// The editor's `disconnect`: the adapter detaches in-protocol, and the session ends.
+pub async fn disconnect(mut editor: Editor, mut link: FakeLink, session: tokio::task::JoinHandle<()>) {
+    editor.send("disconnect", json!({})).await;
+    link.detach().await;
+    editor.until_end().await;
+    session.await.expect("the session ends");
+}

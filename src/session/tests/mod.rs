@@ -6,7 +6,7 @@ mod fake;
 
 use serde_json::json;
 
-use fake::{attached, initialized, FakePtvsd};
+use fake::{attached, disconnect, initialized, running, FakePtvsd};
 
 /// A request waiting on the debuggee is answered when the link closes: here a `setBreakpoints`
 /// inside its reply window, which used to be forgotten (the editor waited for good).
@@ -70,9 +70,7 @@ async fn unreadable_data_from_the_debuggee_detaches() {
 #[tokio::test]
 async fn no_break_all_while_stopped() {
     let fake = FakePtvsd::listen().await;
-    let (mut editor, mut link, session) = attached(&fake).await;
-    editor.request("configurationDone", json!({})).await;
-    link.pass_attach_stop().await;
+    let (mut editor, mut link, session) = running(&fake).await;
     assert_eq!(editor.request("pause", json!({"threadId": 1})).await["success"], true);
     link.expect("legacyBreakAll").await;
     link.frames(fake::TID, "/srv/app/main.py", 11).await;
@@ -84,10 +82,7 @@ async fn no_break_all_while_stopped() {
     link.expect("legacyResumeAll").await;
     let break_alls = link.names().iter().filter(|name| *name == "legacyBreakAll").count();
     assert_eq!(break_alls, 1, "{:?}", link.names());
-    editor.send("disconnect", json!({})).await;
-    link.detach().await;
-    editor.until_end().await;
-    session.await.expect("the session ends");
+    disconnect(editor, link, session).await;
 }
 
 /// Every `REQH` is answered, exactly once, with the name it came with (§9.8): from the local
@@ -133,9 +128,7 @@ async fn paused(editor: &mut fake::Editor, link: &mut fake::FakeLink) -> serde_j
 #[tokio::test]
 async fn steps_only_on_blocked_threads() {
     let fake = FakePtvsd::listen().await;
-    let (mut editor, mut link, session) = attached(&fake).await;
-    editor.request("configurationDone", json!({})).await;
-    link.pass_attach_stop().await;
+    let (mut editor, mut link, session) = running(&fake).await;
     let threads = editor.request("threads", json!({})).await;
     let thread_id = threads["body"]["threads"][0]["id"].clone();
     let refused = editor.request("next", json!({"threadId": thread_id})).await;
@@ -146,9 +139,7 @@ async fn steps_only_on_blocked_threads() {
     link.expect("legacyStepOver").await;
     let steps = link.names().iter().filter(|name| name.starts_with("legacyStep")).count();
     assert_eq!(steps, 1, "{:?}", link.names());
-    editor.send("disconnect", json!({})).await;
-    link.detach().await;
-    session.await.expect("the session ends");
+    disconnect(editor, link, session).await;
 }
 
 /// Overlapping evaluations kill ptvsd's debugger loop (§9.9): the second is sent only once the
@@ -156,9 +147,7 @@ async fn steps_only_on_blocked_threads() {
 #[tokio::test]
 async fn one_evaluation_at_a_time() {
     let fake = FakePtvsd::listen().await;
-    let (mut editor, mut link, session) = attached(&fake).await;
-    editor.request("configurationDone", json!({})).await;
-    link.pass_attach_stop().await;
+    let (mut editor, mut link, session) = running(&fake).await;
     let thread_id = paused(&mut editor, &mut link).await;
     let frames = editor.request("stackTrace", json!({"threadId": thread_id})).await;
     let frame_id = frames["body"]["stackFrames"][0]["id"].clone();
@@ -176,9 +165,7 @@ async fn one_evaluation_at_a_time() {
     assert_eq!(editor.response(first).await["body"]["result"], "1");
     assert_eq!(link.answer_evaluation("2").await["arguments"]["text"], "b");
     assert_eq!(editor.response(second).await["body"]["result"], "2");
-    editor.send("disconnect", json!({})).await;
-    link.detach().await;
-    session.await.expect("the session ends");
+    disconnect(editor, link, session).await;
 }
 
 /// On an exception stop the other threads run on (§8.3): on 3.1/3.2 a running thread's stack is
@@ -186,9 +173,7 @@ async fn one_evaluation_at_a_time() {
 #[tokio::test]
 async fn running_threads_stacks_are_fetched_on_3_2() {
     let fake = FakePtvsd::listen().await;
-    let (mut editor, mut link, session) = attached(&fake).await;
-    editor.request("configurationDone", json!({})).await;
-    link.pass_attach_stop().await;
+    let (mut editor, mut link, session) = running(&fake).await;
     let raiser = fake::TID + 1;
     link.event("legacyThreadCreate", json!({"threadId": raiser})).await;
     link.frames_named(raiser, Some("raiser"), "/srv/app/views.py", 40).await;
@@ -212,9 +197,7 @@ async fn running_threads_stacks_are_fetched_on_3_2() {
     assert_eq!(fetched["body"]["stackFrames"][0]["line"], 27, "{fetched}");
     let thrfs = link.names().iter().filter(|name| *name == "legacyGetThreadFrames").count();
     assert_eq!(thrfs, 1, "{:?}", link.names());
-    editor.send("disconnect", json!({})).await;
-    link.detach().await;
-    session.await.expect("the session ends");
+    disconnect(editor, link, session).await;
 }
 
 /// Requests that need the debuggee are refused by the dispatcher before `attach`, naming the
@@ -239,9 +222,7 @@ async fn requests_for_the_debuggee_before_attach_say_so() {
 #[tokio::test]
 async fn the_program_exiting_fails_what_waits_and_ends_the_session() {
     let fake = FakePtvsd::listen().await;
-    let (mut editor, mut link, session) = attached(&fake).await;
-    editor.request("configurationDone", json!({})).await;
-    link.pass_attach_stop().await;
+    let (mut editor, mut link, session) = running(&fake).await;
     let thread_id = paused(&mut editor, &mut link).await;
     let frames = editor.request("stackTrace", json!({"threadId": thread_id})).await;
     let frame_id = frames["body"]["stackFrames"][0]["id"].clone();
