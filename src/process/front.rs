@@ -10,6 +10,7 @@ use serde_json::json;
 
 use super::owner;
 use super::termination::Termination;
+use super::working_set::{self, Activity};
 use crate::dap::codec::{decode_frame_unbounded, encode_frame};
 
 /// How long the front waits for the owner to detach and exit after a request to end. A second
@@ -51,18 +52,21 @@ pub async fn run_front(extra_args: &[String]) -> i32 {
     // is blocked reading the editor.
     let to_owner = Arc::new(Mutex::new(Some(to_owner)));
     let copy_input = Arc::clone(&to_owner);
+    let activity = Activity::new();
+    let input_activity = Arc::clone(&activity);
     let spawned = std::thread::Builder::new()
         .name("editor-to-owner".into())
-        .spawn(move || editor_to_owner(std::io::stdin().lock(), &copy_input));
+        .spawn(move || editor_to_owner(std::io::stdin().lock(), &copy_input, &input_activity));
     if let Err(error) = spawned {
         eprintln!("ptvsd-dap: cannot start a relay thread: {error}");
         let _ = owner.kill();
         return 1;
     }
     let (done_tx, mut done) = tokio::sync::oneshot::channel();
+    let output_activity = Arc::clone(&activity);
     let spawned = std::thread::Builder::new().name("owner-to-editor".into()).spawn(move || {
         let mut editor = editor;
-        let relay = owner_to_editor(from_owner, &mut editor);
+        let relay = owner_to_editor(from_owner, &mut editor, &output_activity);
         let status = owner.wait().ok();
         if !relay.saw_terminated && !status.is_some_and(|s| s.success()) {
             tell_editor_owner_died(&mut editor, relay.last_seq, owner::describe_end(status));
@@ -74,8 +78,10 @@ pub async fn run_front(extra_args: &[String]) -> i32 {
         eprintln!("ptvsd-dap: cannot start a relay thread: {error}");
         return 1;
     }
-    // From here on the front only copies bytes: the start-up code need not stay mapped.
-    super::working_set::release_code_pages();
+    // From here on the front only copies bytes: the start-up code need not stay mapped, nor,
+    // once quiet, the copying code.
+    working_set::release_code_pages();
+    tokio::spawn(working_set::release_when_quiet(activity));
     tokio::select! {
         _ = &mut done => {}
         request = termination.next() => {
@@ -105,7 +111,7 @@ fn close<W>(to_owner: &Mutex<Option<W>>) {
 
 /// Copies the editor's requests to the owner; at EOF, or when the owner's input was closed,
 /// closes it so that the owner sees the end and detaches.
-fn editor_to_owner(mut editor: impl Read, to_owner: &Mutex<Option<impl Write>>) {
+fn editor_to_owner(mut editor: impl Read, to_owner: &Mutex<Option<impl Write>>, activity: &Activity) {
     let mut buf = vec![0u8; CHUNK];
     loop {
         let n = match editor.read(&mut buf) {
@@ -114,6 +120,7 @@ fn editor_to_owner(mut editor: impl Read, to_owner: &Mutex<Option<impl Write>>) 
             Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(_) => break,
         };
+        activity.touch();
         let mut guard = to_owner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let Some(owner) = guard.as_mut() else { return };
         if owner.write_all(&buf[..n]).and_then(|()| owner.flush()).is_err() {
@@ -133,7 +140,7 @@ struct RelayEnd {
 /// boundary if the owner dies: every message complete after a read goes out in one write.
 /// Any size is relayed: the editor's input limit is not the owner's (a large value or output
 /// is one big message).
-fn owner_to_editor(mut from_owner: impl Read, mut editor: impl Write) -> RelayEnd {
+fn owner_to_editor(mut from_owner: impl Read, mut editor: impl Write, activity: &Activity) -> RelayEnd {
     let mut chunk = vec![0u8; CHUNK];
     let mut pending = BytesMut::with_capacity(CHUNK);
     let mut out = Vec::with_capacity(CHUNK);
@@ -141,7 +148,10 @@ fn owner_to_editor(mut from_owner: impl Read, mut editor: impl Write) -> RelayEn
     loop {
         match from_owner.read(&mut chunk) {
             Ok(0) => return end,
-            Ok(n) => pending.extend_from_slice(&chunk[..n]),
+            Ok(n) => {
+                activity.touch();
+                pending.extend_from_slice(&chunk[..n]);
+            }
             Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(_) => return end,
         }
@@ -240,7 +250,7 @@ mod tests {
         let mut stream = frame(json!({"seq": 7, "type": "response", "success": true, "body": {"result": big}}));
         stream.extend(frame(json!({"seq": 8, "type": "event", "event": "terminated"})));
         let mut editor = Editor::default();
-        let end = owner_to_editor(Pieces { rest: &stream, piece: 4096 }, &mut editor);
+        let end = owner_to_editor(Pieces { rest: &stream, piece: 4096 }, &mut editor, &Activity::new());
         assert_eq!(end, RelayEnd { saw_terminated: true, last_seq: 8 });
         assert!(editor.seen == stream, "the editor got {} bytes, not the {} sent", editor.seen.len(), stream.len());
     }
@@ -252,7 +262,7 @@ mod tests {
             stream.extend(frame(json!({"seq": seq, "type": "event", "event": "output", "body": {"output": "line\n"}})));
         }
         let mut editor = Editor::default();
-        let end = owner_to_editor(Pieces { rest: &stream, piece: CHUNK }, &mut editor);
+        let end = owner_to_editor(Pieces { rest: &stream, piece: CHUNK }, &mut editor, &Activity::new());
         assert_eq!(end, RelayEnd { saw_terminated: false, last_seq: 100 });
         assert!(editor.seen == stream, "the editor got other bytes than the owner sent");
         assert_eq!(editor.writes, 1, "{} writes for 100 messages read at once", editor.writes);
@@ -261,14 +271,14 @@ mod tests {
     #[test]
     fn the_editors_end_of_input_closes_the_owners_input() {
         let to_owner = Mutex::new(Some(Vec::new()));
-        editor_to_owner(Pieces { rest: b"Content-Length: 2\r\n\r\n{}", piece: 5 }, &to_owner);
+        editor_to_owner(Pieces { rest: b"Content-Length: 2\r\n\r\n{}", piece: 5 }, &to_owner, &Activity::new());
         assert!(to_owner.lock().expect("lock").is_none(), "the owner's input stays open at the editor's EOF");
     }
 
     #[test]
     fn nothing_reaches_an_owner_whose_input_was_closed() {
         let to_owner: Mutex<Option<Vec<u8>>> = Mutex::new(None);
-        editor_to_owner(Pieces { rest: b"Content-Length: 2\r\n\r\n{}", piece: 64 }, &to_owner);
+        editor_to_owner(Pieces { rest: b"Content-Length: 2\r\n\r\n{}", piece: 64 }, &to_owner, &Activity::new());
         assert!(to_owner.lock().expect("lock").is_none());
     }
 }

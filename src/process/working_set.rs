@@ -8,11 +8,94 @@
 //! what stays resident is what it goes on using (BENCHMARKS.md, "Memory"). The pages stay in
 //! the kernel's page cache: a later use costs a minor fault, not a read from disk.
 //!
+//! A process that has relayed nothing for a while lets go again ([`release_when_quiet`]).
+//!
 //! Linux only (where `/proc/self/smaps` says which pages are unmodified); elsewhere it does
 //! nothing. This is the crate's only `unsafe` block.
 
 #[cfg(any(target_os = "linux", test))]
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+/// How long without a message either way before a process counts as idle.
+pub const IDLE_BEFORE_RELEASE: Duration = Duration::from_secs(2);
+
+/// When messages last went through a process, as the threads and tasks that carry them say
+/// ([`Activity::touch`]: two atomic operations, no timer); [`release_when_quiet`] watches it.
+pub struct Activity {
+    start: Instant,
+    /// Milliseconds from `start` to the last touch.
+    last: AtomicU64,
+    /// Released since the last touch: the watcher waits for `resumed`.
+    released: AtomicBool,
+    resumed: Notify,
+}
+
+impl Activity {
+    pub fn new() -> Arc<Activity> {
+        Arc::new(Activity {
+            start: Instant::now(),
+            last: AtomicU64::new(0),
+            released: AtomicBool::new(false),
+            resumed: Notify::new(),
+        })
+    }
+
+    /// A message came or went.
+    pub fn touch(&self) {
+        let elapsed = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last.store(elapsed, Ordering::Release);
+        if self.released.swap(false, Ordering::AcqRel) {
+            self.resumed.notify_one();
+        }
+    }
+
+    fn last_touch(&self) -> Instant {
+        self.start + Duration::from_millis(self.last.load(Ordering::Acquire))
+    }
+
+    /// Resolves once nothing has touched `self` for [`IDLE_BEFORE_RELEASE`], at most once per
+    /// quiet spell: after it resolved, it waits for a touch before it can again.
+    async fn quiet(&self) {
+        loop {
+            if self.released.load(Ordering::Acquire) {
+                self.resumed.notified().await;
+                continue;
+            }
+            let last = self.last_touch();
+            let due = last + IDLE_BEFORE_RELEASE;
+            if Instant::now() < due {
+                tokio::time::sleep_until(due).await;
+                continue;
+            }
+            self.released.store(true, Ordering::Release);
+            // A touch between the check and the flag did not see the flag: not quiet after all.
+            if self.last_touch() == last {
+                return;
+            }
+            self.released.store(false, Ordering::Release);
+        }
+    }
+}
+
+/// Lets go of the code pages ([`release_code_pages_in_background`]) each time `activity` has
+/// been quiet for [`IDLE_BEFORE_RELEASE`]: what the last stop, the variables shown and the
+/// output ran is not needed while the user reads the code, and the next message faults back
+/// what it uses. Runs until dropped (Linux only: elsewhere it returns at once).
+pub async fn release_when_quiet(activity: Arc<Activity>) {
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    loop {
+        activity.quiet().await;
+        release_code_pages_in_background();
+    }
+}
 
 /// [`release_code_pages`] on a thread of its own: reading `/proc/self/smaps` takes a few
 /// milliseconds, which a session must not wait for.
@@ -127,6 +210,43 @@ mod tests {
         let text = "zz-10 r-xp 0 0 0 /x\nAnonymous: 0 kB\n10-5 r-xp 0 0 0 /x\nAnonymous: 0 kB\n\
                     10-20 r-xp\nAnonymous: 0 kB\n";
         assert!(clean_read_only_ranges(text, "/x").is_empty());
+    }
+
+    /// How long `quiet` took to resolve, in paused time; `None` if not within a minute.
+    async fn quiet(activity: &Activity) -> Option<Duration> {
+        let started = Instant::now();
+        tokio::time::timeout(Duration::from_secs(60), activity.quiet()).await.ok().map(|()| started.elapsed())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn quiet_once_per_quiet_spell() {
+        let activity = Activity::new();
+        // A touch a second in puts the quiet moment two seconds after it.
+        tokio::time::advance(Duration::from_secs(1)).await;
+        activity.touch();
+        assert_eq!(quiet(&activity).await, Some(IDLE_BEFORE_RELEASE));
+        // Quiet already said: nothing more until the next touch.
+        assert_eq!(quiet(&activity).await, None);
+        activity.touch();
+        assert_eq!(quiet(&activity).await, Some(IDLE_BEFORE_RELEASE));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_touch_while_waiting_pushes_quiet_back() {
+        let activity = Activity::new();
+        let started = Instant::now();
+        let toucher = {
+            let activity = Arc::clone(&activity);
+            tokio::spawn(async move {
+                for _ in 0..3 {
+                    tokio::time::sleep(Duration::from_millis(1500)).await;
+                    activity.touch();
+                }
+            })
+        };
+        activity.quiet().await;
+        assert_eq!(started.elapsed(), Duration::from_millis(4500) + IDLE_BEFORE_RELEASE);
+        toucher.await.unwrap();
     }
 
     /// The real thing on this test process: the executable's code stays usable and its clean

@@ -19,6 +19,7 @@ use tokio::sync::mpsc;
 use crate::config::attach::AttachConfig;
 use crate::dap::message::{Outgoing, Request, RequestError, ResponseBody};
 use crate::dap::server::{read_requests, write_messages, DapInput, OutputBacklog};
+use crate::process::working_set::{release_when_quiet, Activity};
 use connect::{Attached, WireInput};
 use debuggee::link::Link;
 
@@ -155,18 +156,27 @@ pub async fn run(input: impl AsyncRead + Unpin + Send + 'static, output: impl As
 impl Session {
     async fn run_loop(mut self, mut dap_rx: mpsc::Receiver<DapInput>) {
         let mut signals = Signals::new();
+        // What the editor and the debuggee send (the session's own timers do not count).
+        let activity = Activity::new();
+        let releasing = tokio::spawn(release_when_quiet(activity.clone()));
         loop {
             let flow = tokio::select! {
-                input = dap_rx.recv() => match input {
-                    Some(DapInput::Request(request)) => self.on_request(request).await,
-                    Some(DapInput::Closed { reason }) => self.on_editor_gone(&reason).await,
-                    None => self.on_editor_gone("the editor went away").await,
-                },
+                input = dap_rx.recv() => {
+                    activity.touch();
+                    match input {
+                        Some(DapInput::Request(request)) => self.on_request(request).await,
+                        Some(DapInput::Closed { reason }) => self.on_editor_gone(&reason).await,
+                        None => self.on_editor_gone("the editor went away").await,
+                    }
+                }
                 internal = self.internal_rx.recv() => match internal {
                     Some(internal) => self.on_internal(internal).await,
                     None => Flow::Exit,
                 },
-                wire = recv_wire(&mut self.wire_rx) => self.on_wire(wire).await,
+                wire = recv_wire(&mut self.wire_rx) => {
+                    activity.touch();
+                    self.on_wire(wire).await
+                }
                 signal = signals.next() => {
                     tracing::info!(signal, "signal received: detaching");
                     self.finalize(&format!("the adapter received {signal}")).await;
@@ -177,6 +187,7 @@ impl Session {
                 break;
             }
         }
+        releasing.abort();
     }
 
     async fn on_editor_gone(&mut self, reason: &str) -> Flow {
