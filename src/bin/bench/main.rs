@@ -7,10 +7,15 @@
 //! floor:      bench's raw ptvsd client ─ws─ delay proxy ─ websockify ─tcp─ ptvsd (3.0.0 | 3.2.1)
 //!             (and ─tcp─ delay proxy ─ ptvsd, without websockify)
 //! debugpy:    bench ─stdio─ python -m debugpy.adapter ─tcp─ delay proxy ─ debugpy.connect() in the debuggee
+//! stdio floor: bench ─stdio─ bench echo-adapter (sleeps 2D in place of the link; no debuggee)
+//! owner without the front: bench ─stdio─ ptvsd-dap --connection-owner ─ws─ ... as ptvsd-dap
 //! ```
 //!
 //! The floor (floor.rs) is ptvsd alone, driven by the least a debugger must do: what remains of
-//! each figure without the adapter, so that ptvsd-dap − floor is the adapter's own share.
+//! each figure without the adapter, so that ptvsd-dap − floor is the adapter's own share. The
+//! stdio floor (echo.rs) is the other side's: a stop cycle with an adapter that does nothing but
+//! answer, so that its cycle − 2D is what any adapter behind the editor's stdio costs. The owner
+//! without the front is a measurement, not a way to run: ptvsd-dap − it is the front's relay.
 //!
 //! The bench plays VS Code: after every `stopped` it sends stackTrace, scopes and variables of
 //! the top frame, in that order. It measures steps, a breakpoint loop, the attach, expanding a
@@ -22,6 +27,7 @@
 //! `bench load` is the load run instead (see load.rs): a long session per ptvsd release.
 
 mod client;
+mod echo;
 mod floor;
 mod load;
 mod procs;
@@ -76,6 +82,13 @@ enum Mode {
     /// 1,000,000-element list paged and an output flood, with the adapter's RSS throughout;
     /// writes the "Load" section of BENCHMARKS.md.
     Load(LoadArgs),
+    /// Internal: the stdio floor's adapter, which only answers, on stdin/stdout (echo.rs).
+    #[command(hide = true)]
+    EchoAdapter {
+        /// The one-way delay D in microseconds: `stopped` comes 2D after `next`/`continue`.
+        #[arg(long)]
+        one_way_us: u64,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -108,6 +121,10 @@ struct LoadArgs {
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
+    // Blocking and single-threaded: no runtime.
+    if let Some(Mode::EchoAdapter { one_way_us }) = args.mode {
+        return echo::main(one_way_us);
+    }
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
     match runtime.block_on(run(args)) {
@@ -160,11 +177,14 @@ async fn run(args: Args) -> Result<(), String> {
     let env = Env { cache, adapter, debugpy, logs };
     let contenders = [
         Contender::PtvsdDap(Release::V300),
+        Contender::OwnerDirect(Release::V300),
         Contender::Floor(Release::V300),
         Contender::FloorTcp(Release::V300),
         Contender::PtvsdDap(Release::V321),
+        Contender::OwnerDirect(Release::V321),
         Contender::Floor(Release::V321),
         Contender::FloorTcp(Release::V321),
+        Contender::StdioFloor,
         Contender::Debugpy,
     ];
     // Measurements only: building the adapter and preparing the venvs are not counted.
@@ -182,16 +202,22 @@ async fn run(args: Args) -> Result<(), String> {
             match &session {
                 Ok(s) => {
                     times.push(s.attach_ms);
+                    let output = if who.measures_stop_cycle_only() {
+                        String::new()
+                    } else {
+                        format!(", output {:.1} MB/s", s.output.received as f64 / 1e6 / s.output.seconds)
+                    };
                     eprintln!(
-                        "bench:   attach {:.1} ms, step median {:.1} ms, loop median {:.1} ms, output {:.1} MB/s",
+                        "bench:   attach {:.1} ms, step median {:.1} ms, loop median {:.1} ms{output}",
                         s.attach_ms,
                         report::median(&s.steps.iter().map(|c| c.variables).collect::<Vec<_>>()),
                         report::median(&s.breakpoints.iter().map(|c| c.variables).collect::<Vec<_>>()),
-                        s.output.received as f64 / 1e6 / s.output.seconds
                     );
                 }
                 Err(e) => eprintln!("bench:   FAILED: {e} (adapter log: {}/{tag}.adapter.log)", env.logs.display()),
             }
+            // The stop cycle's measurements have no attach figure to repeat.
+            let attaches = if who.measures_stop_cycle_only() { 1 } else { attaches };
             for i in 1..attaches {
                 match scenario::run(&env, who, delay, &plan, false, &format!("{tag}-attach{i}")).await {
                     Ok(s) => times.push(s.attach_ms),
