@@ -425,6 +425,17 @@ fn document(
          figure, and floor − 2D is ptvsd's, websockify's and the link's (the proxy's own lateness per chunk is in the breakdown). \"Floor without the relay\" is the same client \
          over `tcp://` through the proxy straight to ptvsd (floor − floor without the relay: websockify's share), shown in the breakdown and the targets only. \
          \"Nobody attached\" is the same print loop in a fresh ptvsd debuggee that no debugger attached to.\n\
+         - The stdio floor (\"stdio floor: the echo adapter\") is the editor side's floor: the same client code and timing points as for ptvsd-dap, \
+         driving the bench's own do-nothing adapter (`bench echo-adapter`, `src/bin/bench/echo.rs`: one thread, blocking reads of its stdin, one `write` per message). \
+         It answers `next`/`continue` at once, sleeps 2D in place of the link and sends `stopped`, then answers `stackTrace`, `scopes` and `variables` at once \
+         with ptvsd-dap's own answers for `bench_app.py`, captured once (0.1 to 1.2 kB each). Its cycle − 2D is what any adapter behind the editor's stdio costs \
+         on this machine: four exchanges over two pipes, its wake-up from idle on its timer (as a real adapter wakes on the debuggee's stop), the bench's wake-ups. \
+         It is not a bound on ptvsd-dap's design, nor on an adapter inside the editor's process (VS Code can host one; there is then no stdio), and its timer \
+         is not a socket: a real adapter's wake-up goes through its event loop. The floor and the stdio floor each contain the bench's own wake-up on the stop, \
+         so their sum counts it twice: read \"the two floors\" as a close upper estimate of what no adapter can avoid. \
+         \"ptvsd-dap's owner without the front\" is a measurement, not a way to run: the bench starts `ptvsd-dap --connection-owner` itself, without the front \
+         that relays the editor's stdio to it (and that keeps the remote program safe when the editor dies), for the steps and the breakpoint loop only; \
+         ptvsd-dap − it is the front's relay. Both are shown in the breakdown and the targets only.\n\
          - Chunks per cycle count the pieces the proxy read: ptvsd 3.0.0 writes every field of a stop with its own `send`, and with `TCP_NODELAY` on its socket \
          (set at the attach stop) each goes out at once, so one stop reaches the link as tens to hundreds of segments, which websockify gathers into fewer frames. \
          The proxy's lateness is how long past its due time it wrote a chunk on: at 0 ms a hand-off between two of its threads, with a delay the wake-up of a \

@@ -487,3 +487,40 @@ pub fn targets(all: &[Measured]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(stdio_floor: Option<f64>, owner_direct: Option<f64>) -> StopCycleParts {
+        StopCycleParts { two_d: 50.0, ours: 52.6, floor: 51.9, floor_tcp: Some(51.6), stdio_floor, owner_direct }
+    }
+
+    #[test]
+    fn a_stop_cycle_is_split_into_both_floors_the_front_s_relay_and_the_rest() {
+        let text = parts(Some(50.3), Some(52.4)).describe();
+        assert_eq!(
+            text,
+            " = floor 51.9 ms (2D +1.9: ptvsd, websockify and the link; without websockify 51.6 ms) \
+             + the editor side's floor 0.3 ms (any adapter over stdio: the stdio floor − 2D) \
+             + what ptvsd-dap adds beyond both 0.4 ms (the front's relay 0.2 ms: ptvsd-dap − its owner without the front; \
+             the rest 0.2 ms); the two floors alone exceed 2D + 2 ms by 0.2 ms"
+        );
+        // Floors that leave room say how much.
+        let roomy = StopCycleParts { floor: 51.0, ..parts(Some(50.3), None) }.describe();
+        assert!(
+            roomy.ends_with(
+                "what ptvsd-dap adds beyond both 1.3 ms; the two floors leave 0.7 ms of the target to an adapter"
+            ),
+            "{roomy}"
+        );
+    }
+
+    #[test]
+    fn without_the_stdio_floor_the_adapter_s_share_is_one_figure() {
+        let text = parts(None, Some(52.4)).describe();
+        assert!(text.ends_with("+ the adapter's own 0.7 ms"), "{text}");
+        let failed = parts(Some(f64::NAN), None).describe();
+        assert!(failed.ends_with("+ the adapter's own 0.7 ms"), "{failed}");
+    }
+}
