@@ -14,10 +14,12 @@
 //! 2D is what any out-of-process adapter costs on this machine.
 
 use std::io::{BufRead, Read, Write};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+/// The field of a `stopped` body that says how late the timer woke, in µs.
+pub const TIMER_LATE: &str = "_timerLateUs";
 /// Header lines longer than this are not DAP.
 const MAX_HEADER: u64 = 1024;
 /// The bench's requests are a few hundred bytes: a larger body is a framing error.
@@ -45,8 +47,12 @@ enum StopKind {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     Send(Value),
-    /// The link's round trip, in place of the network.
-    Sleep(Duration),
+    /// The link's round trip, in place of the network, then the `stopped` event, which also
+    /// carries how late the timer woke (`_timerLateUs`: a socket's wake-up does not pay it).
+    Stop {
+        after: Duration,
+        stopped: Value,
+    },
     /// `disconnect` answered: the session is over.
     End,
 }
@@ -141,7 +147,7 @@ impl Echo {
                 let body = if command == "continue" { json!({"allThreadsContinued": true}) } else { Value::Null };
                 let answer = ok(self, body);
                 let stopped = self.event("stopped", self.answers().stopped.clone());
-                vec![answer, Action::Sleep(self.round_trip), Action::Send(stopped)]
+                vec![answer, Action::Stop { after: self.round_trip, stopped }]
             }
             "stackTrace" | "scopes" | "variables" => {
                 let answers = self.answers();
@@ -254,7 +260,13 @@ pub fn serve(echo: &mut Echo, input: &mut impl BufRead, output: &mut impl Write)
         for action in echo.handle(&message) {
             match action {
                 Action::Send(message) => write_frame(output, &message)?,
-                Action::Sleep(wait) => std::thread::sleep(wait),
+                Action::Stop { after, mut stopped } => {
+                    let due = Instant::now() + after;
+                    std::thread::sleep(after);
+                    let late = Instant::now().saturating_duration_since(due);
+                    stopped["body"][TIMER_LATE] = (late.as_micros() as u64).into();
+                    write_frame(output, &stopped)?;
+                }
                 Action::End => return Ok(()),
             }
         }
@@ -321,11 +333,11 @@ mod tests {
     fn a_step_is_answered_at_once_then_stops_after_the_round_trip() {
         let mut e = echo(Duration::from_millis(50));
         let actions = e.handle(&request(7, "next", json!({"threadId": 1})));
-        assert_eq!(actions.len(), 3, "{actions:?}");
+        assert_eq!(actions.len(), 2, "{actions:?}");
         let Action::Send(answer) = &actions[0] else { panic!("{actions:?}") };
         assert_eq!((answer["request_seq"].as_i64(), answer["success"].as_bool()), (Some(7), Some(true)));
-        assert_eq!(actions[1], Action::Sleep(Duration::from_millis(50)));
-        let Action::Send(stopped) = &actions[2] else { panic!("{actions:?}") };
+        let Action::Stop { after, stopped } = &actions[1] else { panic!("{actions:?}") };
+        assert_eq!(*after, Duration::from_millis(50));
         assert_eq!((stopped["event"].as_str(), stopped["body"]["reason"].as_str()), (Some("stopped"), Some("step")));
         // The answers that follow are those of the step stop, in stepper().
         let stack = e.handle(&request(8, "stackTrace", json!({"threadId": 1})));
@@ -339,7 +351,8 @@ mod tests {
         let mut e = echo(Duration::ZERO);
         let actions = e.handle(&request(3, "continue", json!({"threadId": 1})));
         assert_eq!(sent(&actions)[0]["body"]["allThreadsContinued"], true);
-        assert_eq!(sent(&actions)[1]["body"]["reason"], "breakpoint");
+        let Action::Stop { stopped, .. } = &actions[1] else { panic!("{actions:?}") };
+        assert_eq!(stopped["body"]["reason"], "breakpoint");
         let scopes = e.handle(&request(4, "scopes", json!({"frameId": 1})));
         assert_eq!(sent(&scopes)[0]["body"]["scopes"][0]["variablesReference"], 1);
         let variables = e.handle(&request(5, "variables", json!({"variablesReference": 1})));
@@ -394,13 +407,15 @@ mod tests {
         let mut output = Vec::new();
         serve(&mut echo(Duration::from_millis(1)), &mut Cursor::new(input), &mut output).unwrap();
         let mut replies = Cursor::new(output);
-        let mut commands = Vec::new();
+        let mut messages = Vec::new();
         while let Some(body) = read_frame(&mut replies).unwrap() {
-            let m: Value = serde_json::from_slice(&body).unwrap();
-            commands.push(m["command"].as_str().or(m["event"].as_str()).unwrap_or_default().to_string());
+            messages.push(serde_json::from_slice::<Value>(&body).unwrap());
         }
+        let names: Vec<&str> = messages.iter().filter_map(|m| m["command"].as_str().or(m["event"].as_str())).collect();
         // Nothing after `disconnect`: the `threads` sent after it is not read.
-        assert_eq!(commands, ["initialize", "next", "stopped", "disconnect"]);
+        assert_eq!(names, ["initialize", "next", "stopped", "disconnect"]);
+        // The stop says how late its timer woke.
+        assert!(messages[2]["body"][TIMER_LATE].is_u64(), "{}", messages[2]);
     }
 
     #[test]

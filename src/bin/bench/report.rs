@@ -261,8 +261,9 @@ pub fn breakdown(delay_ms: u64, runs: &[&Measured]) -> String {
             let med = |f: fn(&Cycle) -> f64| fmt(median(&cycles.iter().map(f).collect::<Vec<_>>()), 1);
             let n = cycles.len().max(1) as f64;
             let link = if m.who == Contender::StdioFloor {
-                // No link: its timer stands in for it.
-                "— | —".to_string()
+                // No link: its timer stands in for it, and wakes late as the proxy's threads do.
+                let late = median(&cycles.iter().map(|c| c.timer_late_us).collect::<Vec<_>>());
+                format!("— | its timer's: {}", fmt(late, 0))
             } else {
                 format!(
                     "{:.1} / {:.1}, {:.0} | {:.0}",

@@ -110,6 +110,8 @@ pub struct Cycle {
     pub stack: f64,
     pub scopes: f64,
     pub variables: f64,
+    /// The stdio floor only: how late its timer woke before it sent `stopped`, in µs (NaN).
+    pub timer_late_us: f64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -364,6 +366,7 @@ pub async fn cycle(c: &DapClient, command: &str, stopped: &Value) -> Res<(Cycle,
         stack: ms(start, stack),
         scopes: ms(start, scopes),
         variables: ms(start, variables),
+        timer_late_us: next_stop["body"][crate::echo::TIMER_LATE].as_f64().unwrap_or(f64::NAN),
     };
     Ok((timing, next_stop, vars))
 }
