@@ -396,7 +396,7 @@ pub async fn run(env: &Env, who: Contender, delay: Duration, plan: &Plan, full: 
         Contender::OwnerDirect(release) => {
             ptvsd_dap_rig(env, release, &[ptvsd_dap::process::OWNER_FLAG], delay, &log).await?
         }
-        Contender::StdioFloor => return stdio_floor(delay, plan, &log).await,
+        Contender::StdioFloor => return stdio_floor(delay, plan, full, &log).await,
         Contender::Debugpy => debugpy_rig(env, delay, &log).await?,
         Contender::Floor(release) => return crate::floor::run(env, release, Via::Websockify, delay, plan, full).await,
         Contender::FloorTcp(release) => return crate::floor::run(env, release, Via::Tcp, delay, plan, full).await,
@@ -420,14 +420,19 @@ async fn disconnect(c: &DapClient) {
 
 /// The stdio floor: the bench's echo adapter (echo.rs) in place of an adapter, attached and
 /// driven by the same client code as the others; its stops come 2D after each command, from
-/// its timer, with ptvsd-dap's answers for bench_app.py. No debuggee, no link.
-async fn stdio_floor(delay: Duration, plan: &Plan, log: &Path) -> Res<Session> {
+/// its timer, with ptvsd-dap's answers for bench_app.py. No debuggee, no link. `full` false
+/// stops after the attach.
+async fn stdio_floor(delay: Duration, plan: &Plan, full: bool, log: &Path) -> Res<Session> {
     let bench = std::env::current_exe().map_err(|e| format!("the bench's own executable: {e}"))?;
     let one_way_us = delay.as_micros().to_string();
     let command = procs::adapter_command(&bench, &["echo-adapter", "--one-way-us", &one_way_us], log)?;
     let c = DapClient::spawn(command)?;
     let mut s = Session::default();
     attach(&c, json!({"echo": true}), async { Ok(()) }, &mut s).await?;
+    if !full {
+        disconnect(&c).await;
+        return Ok(s);
+    }
     // Its first stop comes with the end of the configuration: the warm-up, as for the others.
     let first = c.wait_event("stopped", T, |_| true).await?;
     inspect(&c, &first).await?;
