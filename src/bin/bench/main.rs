@@ -431,7 +431,8 @@ fn document(
          with ptvsd-dap's own answers for `bench_app.py`, captured once (0.1 to 1.2 kB each). Its cycle − 2D is what any adapter behind the editor's stdio costs \
          on this machine: four exchanges over two pipes, its wake-up from idle on its timer (as a real adapter wakes on the debuggee's stop), the bench's wake-ups. \
          It is not a bound on ptvsd-dap's design, nor on an adapter inside the editor's process (VS Code can host one; there is then no stdio), and its timer \
-         is not a socket: a real adapter's wake-up goes through its event loop (how late the timer woke is in the breakdown, in the proxy's lateness column). The floor and the stdio floor each contain the bench's own wake-up on the stop, \
+         is not a socket: a real adapter's wake-up goes through its event loop (how late the timer woke is in the breakdown, in the proxy's lateness column); \
+         at 0 ms it does not sleep at all, so it pays no wake-up there and is a lower bound. The floor and the stdio floor each contain the bench's own wake-up on the stop, \
          so their sum counts it twice: read \"the two floors\" as a close upper estimate of what no adapter can avoid. \
          \"ptvsd-dap's owner without the front\" is a measurement, not a way to run: the bench starts `ptvsd-dap --connection-owner` itself, without the front \
          that relays the editor's stdio to it (and that keeps the remote program safe when the editor dies), for the steps and the breakpoint loop only; \
