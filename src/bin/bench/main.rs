@@ -430,10 +430,10 @@ fn document(
          It answers `next`/`continue` at once, sleeps 2D in place of the link and sends `stopped`, then answers `stackTrace`, `scopes` and `variables` at once \
          with ptvsd-dap's own answers for `bench_app.py`, captured once (0.1 to 1.2 kB each). Its cycle − 2D is what any adapter behind the editor's stdio costs \
          on this machine: four exchanges over two pipes, its wake-up from idle on its timer (as a real adapter wakes on the debuggee's stop), the bench's wake-ups. \
-         It is not a bound on ptvsd-dap's design, nor on an adapter inside the editor's process (VS Code can host one; there is then no stdio), and its timer \
+         It is a floor for every adapter an editor starts as a process, ptvsd-dap included, not for one inside the editor's process (VS Code can host one; there is then no stdio); and its timer \
          is not a socket: a real adapter's wake-up goes through its event loop (how late the timer woke is in the breakdown, in the proxy's lateness column); \
-         at 0 ms it does not sleep at all, so it pays no wake-up there and is a lower bound. The floor and the stdio floor each contain the bench's own wake-up on the stop, \
-         so their sum counts it twice: read \"the two floors\" as a close upper estimate of what no adapter can avoid. \
+         at 0 ms it does not sleep at all, so it pays no wake-up there and is a lower bound. Their sum (\"the two floors\") counts the bench's own wake-up on the stop twice (each floor contains it), \
+         and the timer's lateness, which a wake-up on a socket does not pay: read it as a slightly high estimate of what no adapter on stdio can avoid. \
          \"ptvsd-dap's owner without the front\" is a measurement, not a way to run: the bench starts `ptvsd-dap --connection-owner` itself, without the front \
          that relays the editor's stdio to it (and that keeps the remote program safe when the editor dies), for the steps and the breakpoint loop only; \
          ptvsd-dap − it is the front's relay. Both are shown in the breakdown and the targets only.\n\
