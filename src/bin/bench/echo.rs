@@ -48,7 +48,7 @@ enum StopKind {
 pub enum Action {
     Send(Value),
     /// The link's round trip, in place of the network, then the `stopped` event, which also
-    /// carries how late the timer woke (`_timerLateUs`: a socket's wake-up does not pay it).
+    /// carries how late the timer woke ([`TIMER_LATE`]: a wake-up on a socket does not pay it).
     Stop {
         after: Duration,
         stopped: Value,
