@@ -332,15 +332,18 @@ impl StopCycleParts {
         let beyond = own - editor_side;
         let _ = write!(
             text,
-            " + the editor side's floor {editor_side:.1} ms (any adapter over stdio: the stdio floor − 2D) \
-             + what ptvsd-dap adds beyond both {beyond:.1} ms"
+            " + the editor side's floor {} ms (any adapter over stdio: the stdio floor − 2D) \
+             + what ptvsd-dap adds beyond both {} ms",
+            tenths(editor_side),
+            tenths(beyond)
         );
         if let Some(direct) = self.owner_direct.filter(|f| f.is_finite()) {
             let relay = ours - direct;
             let _ = write!(
                 text,
-                " (the front's relay {relay:.1} ms: ptvsd-dap − its owner without the front; the rest {:.1} ms)",
-                beyond - relay
+                " (the front's relay {} ms: ptvsd-dap − its owner without the front; the rest {} ms)",
+                tenths(relay),
+                tenths(beyond - relay)
             );
         }
         let floors = floor + editor_side;
@@ -349,6 +352,16 @@ impl StopCycleParts {
         } else {
             let _ = write!(text, "; the two floors leave {:.1} ms of the target to an adapter", bound - floors);
         }
+        text
+    }
+}
+
+/// `v` to a tenth, without the sign of a difference that rounds to nothing ("-0.0").
+fn tenths(v: f64) -> String {
+    let text = format!("{v:.1}");
+    if text == "-0.0" {
+        "0.0".into()
+    } else {
         text
     }
 }
@@ -523,5 +536,10 @@ mod tests {
         assert!(text.ends_with("+ the adapter's own 0.7 ms"), "{text}");
         let failed = parts(Some(f64::NAN), None).describe();
         assert!(failed.ends_with("+ the adapter's own 0.7 ms"), "{failed}");
+    }
+
+    #[test]
+    fn a_part_that_rounds_to_nothing_has_no_sign() {
+        assert_eq!((tenths(-0.04), tenths(-0.06), tenths(0.04)), ("0.0".into(), "-0.1".into(), "0.0".into()));
     }
 }
