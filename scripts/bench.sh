@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The benchmark against debugpy and the floor, ptvsd alone (see src/bin/bench/main.rs and BENCHMARKS.md).
+# The benchmark against debugpy, the floor (ptvsd alone) and the stdio floor (an adapter that only
+# answers), see src/bin/bench/main.rs and BENCHMARKS.md.
 # Prepares the test venvs, then runs the full benchmark (delays 0, 25, 50 ms; 50 steps; 50 MB of
 # output) and writes BENCHMARKS.md. Extra arguments go to the bench: `scripts/bench.sh --short`
 # is the quick run (one delay, a few steps) that proves it works; `scripts/bench.sh load` is the

@@ -156,7 +156,7 @@ impl DapClient {
                 }
             }
             if tokio::time::timeout_at(deadline, rx.changed()).await.is_err() {
-                return Err(format!("no {what} within {timeout:?}"));
+                return Err(format!("{what} did not come within {timeout:?}"));
             }
         }
     }

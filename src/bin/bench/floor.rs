@@ -319,7 +319,15 @@ impl RawClient {
             return Err(format!("raw ptvsd client: the stop after {action:?} came without its frame's locals"));
         }
         let at = ms(start, next.at);
-        Ok((Cycle { response: f64::NAN, stopped: at, stack: f64::NAN, scopes: f64::NAN, variables: at }, next))
+        let cycle = Cycle {
+            response: f64::NAN,
+            stopped: at,
+            stack: f64::NAN,
+            scopes: f64::NAN,
+            variables: at,
+            timer_late_us: f64::NAN,
+        };
+        Ok((cycle, next))
     }
 
     /// Continue, as ptvsd-dap's: `clst` + `resa` (§9.6).

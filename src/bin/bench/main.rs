@@ -7,10 +7,15 @@
 //! floor:      bench's raw ptvsd client ─ws─ delay proxy ─ websockify ─tcp─ ptvsd (3.0.0 | 3.2.1)
 //!             (and ─tcp─ delay proxy ─ ptvsd, without websockify)
 //! debugpy:    bench ─stdio─ python -m debugpy.adapter ─tcp─ delay proxy ─ debugpy.connect() in the debuggee
+//! stdio floor: bench ─stdio─ bench echo-adapter (sleeps 2D in place of the link; no debuggee)
+//! owner without the front: bench ─stdio─ ptvsd-dap --connection-owner ─ws─ ... as ptvsd-dap
 //! ```
 //!
 //! The floor (floor.rs) is ptvsd alone, driven by the least a debugger must do: what remains of
-//! each figure without the adapter, so that ptvsd-dap − floor is the adapter's own share.
+//! each figure without the adapter, so that ptvsd-dap − floor is the adapter's own share. The
+//! stdio floor (echo.rs) is the other side's: a stop cycle with an adapter that does nothing but
+//! answer, so that its cycle − 2D is what any adapter behind the editor's stdio costs. The owner
+//! without the front is a measurement, not a way to run: ptvsd-dap − it is the front's relay.
 //!
 //! The bench plays VS Code: after every `stopped` it sends stackTrace, scopes and variables of
 //! the top frame, in that order. It measures steps, a breakpoint loop, the attach, expanding a
@@ -22,6 +27,7 @@
 //! `bench load` is the load run instead (see load.rs): a long session per ptvsd release.
 
 mod client;
+mod echo;
 mod floor;
 mod load;
 mod procs;
@@ -76,6 +82,13 @@ enum Mode {
     /// 1,000,000-element list paged and an output flood, with the adapter's RSS throughout;
     /// writes the "Load" section of BENCHMARKS.md.
     Load(LoadArgs),
+    /// Internal: the stdio floor's adapter, which only answers, on stdin/stdout (echo.rs).
+    #[command(hide = true)]
+    EchoAdapter {
+        /// The one-way delay D in microseconds: `stopped` comes 2D after `next`/`continue`.
+        #[arg(long)]
+        one_way_us: u64,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -108,6 +121,10 @@ struct LoadArgs {
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
+    // Blocking and single-threaded: no runtime.
+    if let Some(Mode::EchoAdapter { one_way_us }) = args.mode {
+        return echo::main(one_way_us);
+    }
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
     match runtime.block_on(run(args)) {
@@ -160,11 +177,14 @@ async fn run(args: Args) -> Result<(), String> {
     let env = Env { cache, adapter, debugpy, logs };
     let contenders = [
         Contender::PtvsdDap(Release::V300),
+        Contender::OwnerDirect(Release::V300),
         Contender::Floor(Release::V300),
         Contender::FloorTcp(Release::V300),
         Contender::PtvsdDap(Release::V321),
+        Contender::OwnerDirect(Release::V321),
         Contender::Floor(Release::V321),
         Contender::FloorTcp(Release::V321),
+        Contender::StdioFloor,
         Contender::Debugpy,
     ];
     // Measurements only: building the adapter and preparing the venvs are not counted.
@@ -182,16 +202,22 @@ async fn run(args: Args) -> Result<(), String> {
             match &session {
                 Ok(s) => {
                     times.push(s.attach_ms);
+                    let output = if who.measures_stop_cycle_only() {
+                        String::new()
+                    } else {
+                        format!(", output {:.1} MB/s", s.output.received as f64 / 1e6 / s.output.seconds)
+                    };
                     eprintln!(
-                        "bench:   attach {:.1} ms, step median {:.1} ms, loop median {:.1} ms, output {:.1} MB/s",
+                        "bench:   attach {:.1} ms, step median {:.1} ms, loop median {:.1} ms{output}",
                         s.attach_ms,
                         report::median(&s.steps.iter().map(|c| c.variables).collect::<Vec<_>>()),
                         report::median(&s.breakpoints.iter().map(|c| c.variables).collect::<Vec<_>>()),
-                        s.output.received as f64 / 1e6 / s.output.seconds
                     );
                 }
                 Err(e) => eprintln!("bench:   FAILED: {e} (adapter log: {}/{tag}.adapter.log)", env.logs.display()),
             }
+            // The stop cycle's measurements have no attach figure to repeat.
+            let attaches = if who.measures_stop_cycle_only() { 1 } else { attaches };
             for i in 1..attaches {
                 match scenario::run(&env, who, delay, &plan, false, &format!("{tag}-attach{i}")).await {
                     Ok(s) => times.push(s.attach_ms),
@@ -399,6 +425,18 @@ fn document(
          figure, and floor − 2D is ptvsd's, websockify's and the link's (the proxy's own lateness per chunk is in the breakdown). \"Floor without the relay\" is the same client \
          over `tcp://` through the proxy straight to ptvsd (floor − floor without the relay: websockify's share), shown in the breakdown and the targets only. \
          \"Nobody attached\" is the same print loop in a fresh ptvsd debuggee that no debugger attached to.\n\
+         - The stdio floor (\"stdio floor: the echo adapter\") is the editor side's floor: the same client code and timing points as for ptvsd-dap, \
+         driving the bench's own do-nothing adapter (`bench echo-adapter`, `src/bin/bench/echo.rs`: one thread, blocking reads of its stdin, one `write` per message). \
+         It answers `next`/`continue` at once, sleeps 2D in place of the link and sends `stopped`, then answers `stackTrace`, `scopes` and `variables` at once \
+         with ptvsd-dap's own answers for `bench_app.py`, captured once (0.1 to 1.2 kB each). Its cycle − 2D is what any adapter behind the editor's stdio costs \
+         on this machine: four exchanges over two pipes, its wake-up from idle on its timer (as a real adapter wakes on the debuggee's stop), the bench's wake-ups. \
+         It is a floor for every adapter an editor starts as a process, ptvsd-dap included, not for one inside the editor's process (VS Code can host one; there is then no stdio); and its timer \
+         is not a socket: a real adapter's wake-up goes through its event loop (how late the timer woke is in the breakdown, in the proxy's lateness column); \
+         at 0 ms it does not sleep at all, so it pays no wake-up there and is a lower bound. Their sum (\"the two floors\") counts the bench's own wake-up on the stop twice (each floor contains it), \
+         and the timer's lateness, which a wake-up on a socket does not pay: read it as a slightly high estimate of what no adapter on stdio can avoid. \
+         \"ptvsd-dap's owner without the front\" is a measurement, not a way to run: the bench starts `ptvsd-dap --connection-owner` itself, without the front \
+         that relays the editor's stdio to it (and that keeps the remote program safe when the editor dies), for the steps and the breakpoint loop only; \
+         ptvsd-dap − it is the front's relay. Both are shown in the breakdown and the targets only.\n\
          - Chunks per cycle count the pieces the proxy read: ptvsd 3.0.0 writes every field of a stop with its own `send`, and with `TCP_NODELAY` on its socket \
          (set at the attach stop) each goes out at once, so one stop reaches the link as tens to hundreds of segments, which websockify gathers into fewer frames. \
          The proxy's lateness is how long past its due time it wrote a chunk on: at 0 ms a hand-off between two of its threads, with a delay the wake-up of a \

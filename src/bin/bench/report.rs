@@ -167,8 +167,13 @@ fn rows(runs: &[&Measured]) -> Vec<Row> {
 /// The table of one delay: one column per contender, then each ptvsd-dap column / debugpy's,
 /// then each ptvsd-dap column − its release's floor (the adapter's own share).
 pub fn table(delay_ms: u64, runs: &[&Measured]) -> String {
-    // The floor without the relay is only evidence of where the floor's time goes (`breakdown`).
-    let runs: Vec<&Measured> = runs.iter().copied().filter(|m| !matches!(m.who, Contender::FloorTcp(_))).collect();
+    // The floor without the relay, the stdio floor and the owner without the front are only
+    // evidence of where a stop cycle's time goes (`breakdown`, `targets`).
+    let runs: Vec<&Measured> = runs
+        .iter()
+        .copied()
+        .filter(|m| !matches!(m.who, Contender::FloorTcp(_)) && !m.who.measures_stop_cycle_only())
+        .collect();
     let runs = &runs[..];
     let mut out = String::new();
     let debugpy = runs.iter().position(|m| m.who == Contender::Debugpy);
@@ -228,9 +233,11 @@ fn signed(v: f64, decimals: usize) -> String {
 
 fn short_label(who: Contender) -> String {
     match who {
-        Contender::PtvsdDap(release) | Contender::Floor(release) | Contender::FloorTcp(release) => {
-            release.version().into()
-        }
+        Contender::PtvsdDap(release)
+        | Contender::Floor(release)
+        | Contender::FloorTcp(release)
+        | Contender::OwnerDirect(release) => release.version().into(),
+        Contender::StdioFloor => "stdio floor".into(),
         Contender::Debugpy => "debugpy".into(),
     }
 }
@@ -253,24 +260,33 @@ pub fn breakdown(delay_ms: u64, runs: &[&Measured]) -> String {
         {
             let med = |f: fn(&Cycle) -> f64| fmt(median(&cycles.iter().map(f).collect::<Vec<_>>()), 1);
             let n = cycles.len().max(1) as f64;
+            let link = if m.who == Contender::StdioFloor {
+                // No link: its timer stands in for it, and wakes late as the proxy's threads do.
+                let late = median(&cycles.iter().map(|c| c.timer_late_us).collect::<Vec<_>>());
+                format!("— | its timer's: {}", fmt(late, 0))
+            } else {
+                format!(
+                    "{:.1} / {:.1}, {:.0} | {:.0}",
+                    traffic.up_chunks as f64 / n,
+                    traffic.down_chunks as f64 / n,
+                    traffic.down_bytes as f64 / n,
+                    traffic.late_us as f64 / (traffic.up_chunks + traffic.down_chunks).max(1) as f64,
+                )
+            };
             let _ = writeln!(
                 out,
-                "| {} | {name} | {} | {} | {} | {} | {} | {:.1} / {:.1}, {:.0} | {:.0} |",
+                "| {} | {name} | {} | {} | {} | {} | {} | {link} |",
                 m.who.label(),
                 med(|c| c.response),
                 med(|c| c.stopped),
                 med(|c| c.stack),
                 med(|c| c.scopes),
                 med(|c| c.variables),
-                traffic.up_chunks as f64 / n,
-                traffic.down_chunks as f64 / n,
-                traffic.down_bytes as f64 / n,
-                traffic.late_us as f64 / (traffic.up_chunks + traffic.down_chunks).max(1) as f64,
             );
         }
     }
     out.push_str("\nTraffic on the delayed link while expanding (chunks / bytes as the proxy read them):\n\n| contender | list (pages): adapter → debuggee, debuggee → adapter | list (one request) | dict |\n|---|---|---|---|\n");
-    for m in runs.iter().filter(|m| !m.who.is_floor()) {
+    for m in runs.iter().filter(|m| !m.who.is_floor() && !m.who.measures_stop_cycle_only()) {
         let Ok(s) = &m.session else { continue };
         let t = |e: &crate::scenario::Expand| {
             format!(
@@ -281,6 +297,73 @@ pub fn breakdown(delay_ms: u64, runs: &[&Measured]) -> String {
         let _ = writeln!(out, "| {} | {} | {} | {} |", m.who.label(), t(&s.list), t(&s.list_whole), t(&s.dict));
     }
     out
+}
+
+/// A stop cycle's median split into its parts (ms): the floor (ptvsd, websockify and the link),
+/// the editor side's floor (any adapter over stdio), and what ptvsd-dap adds beyond both, itself
+/// split into the front's relay and the rest. `None`: that contender did not run or failed.
+struct StopCycleParts {
+    two_d: f64,
+    ours: f64,
+    floor: f64,
+    floor_tcp: Option<f64>,
+    stdio_floor: Option<f64>,
+    owner_direct: Option<f64>,
+}
+
+impl StopCycleParts {
+    /// " = floor … + the editor side's floor … + what ptvsd-dap adds beyond both …", with what
+    /// the floors alone leave of the target.
+    fn describe(&self) -> String {
+        let Self { two_d, ours, floor, .. } = *self;
+        let bound = two_d + 2.0;
+        let without_relay = self.floor_tcp.map_or(String::new(), |f| format!("; without websockify {f:.1} ms"));
+        let mut text =
+            format!(" = floor {floor:.1} ms (2D {:+.1}: ptvsd, websockify and the link{without_relay})", floor - two_d);
+        let own = ours - floor;
+        let Some(stdio) = self.stdio_floor.filter(|f| f.is_finite()) else {
+            let _ = write!(text, " + the adapter's own {own:.1} ms");
+            if floor > bound {
+                let _ = write!(text, "; the floor alone exceeds 2D + 2 ms by {:.1} ms", floor - bound);
+            }
+            return text;
+        };
+        let editor_side = stdio - two_d;
+        let beyond = own - editor_side;
+        let _ = write!(
+            text,
+            " + the editor side's floor {} ms (any adapter over stdio: the stdio floor − 2D) \
+             + what ptvsd-dap adds beyond both {} ms",
+            tenths(editor_side),
+            tenths(beyond)
+        );
+        if let Some(direct) = self.owner_direct.filter(|f| f.is_finite()) {
+            let relay = ours - direct;
+            let _ = write!(
+                text,
+                " (the front's relay {} ms: ptvsd-dap − its owner without the front; the rest {} ms)",
+                tenths(relay),
+                tenths(beyond - relay)
+            );
+        }
+        let floors = floor + editor_side;
+        if floors > bound {
+            let _ = write!(text, "; the two floors alone exceed 2D + 2 ms by {:.1} ms", floors - bound);
+        } else {
+            let _ = write!(text, "; the two floors leave {:.1} ms of the target to an adapter", bound - floors);
+        }
+        text
+    }
+}
+
+/// `v` to a tenth, without the sign of a difference that rounds to nothing ("-0.0").
+fn tenths(v: f64) -> String {
+    let text = format!("{v:.1}");
+    if text == "-0.0" {
+        "0.0".into()
+    } else {
+        text
+    }
 }
 
 /// The session of `floor` (a floor contender) at `delay_ms`, if it ran and succeeded.
@@ -320,6 +403,8 @@ pub fn targets(all: &[Measured]) -> String {
             };
             let (floor, floor_tcp) =
                 (floor_of(all, d, Contender::Floor(release)), floor_of(all, d, Contender::FloorTcp(release)));
+            let (stdio_floor, owner_direct) =
+                (floor_of(all, d, Contender::StdioFloor), floor_of(all, d, Contender::OwnerDirect(release)));
             // The link's round trip plus ptvsd's own ~1 ms; the adapter may add 1 ms.
             let two_d = 2.0 * d as f64;
             let bound = two_d + 2.0;
@@ -329,17 +414,15 @@ pub fn targets(all: &[Measured]) -> String {
                 let ours = figure(s);
                 let mut measured = format!("{ours:.1} ms (+{:.1} over 2D)", ours - two_d);
                 if let Some(floor) = floor.map(figure).filter(|f| f.is_finite()) {
-                    let without_relay =
-                        floor_tcp.map(figure).map_or(String::new(), |f| format!("; without websockify {f:.1} ms"));
-                    let _ = write!(
-                        measured,
-                        " = floor {floor:.1} ms (2D {:+.1}: ptvsd, websockify and the proxy{without_relay}) + the adapter's own {:.1} ms",
-                        floor - two_d,
-                        ours - floor
-                    );
-                    if floor > bound {
-                        let _ = write!(measured, "; the floor alone exceeds 2D + 2 ms by {:.1} ms", floor - bound);
-                    }
+                    let parts = StopCycleParts {
+                        two_d,
+                        ours,
+                        floor,
+                        floor_tcp: floor_tcp.map(figure),
+                        stdio_floor: stdio_floor.map(figure),
+                        owner_direct: owner_direct.map(figure),
+                    };
+                    measured.push_str(&parts.describe());
                 }
                 line(&format!("{name} at {d} ms ≤ 2D + 2 ms = {bound:.0} ms"), m.who, measured, Some(ours <= bound));
             }
@@ -417,4 +500,46 @@ pub fn targets(all: &[Measured]) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(stdio_floor: Option<f64>, owner_direct: Option<f64>) -> StopCycleParts {
+        StopCycleParts { two_d: 50.0, ours: 52.6, floor: 51.9, floor_tcp: Some(51.6), stdio_floor, owner_direct }
+    }
+
+    #[test]
+    fn a_stop_cycle_is_split_into_both_floors_the_front_s_relay_and_the_rest() {
+        let text = parts(Some(50.3), Some(52.4)).describe();
+        assert_eq!(
+            text,
+            " = floor 51.9 ms (2D +1.9: ptvsd, websockify and the link; without websockify 51.6 ms) \
+             + the editor side's floor 0.3 ms (any adapter over stdio: the stdio floor − 2D) \
+             + what ptvsd-dap adds beyond both 0.4 ms (the front's relay 0.2 ms: ptvsd-dap − its owner without the front; \
+             the rest 0.2 ms); the two floors alone exceed 2D + 2 ms by 0.2 ms"
+        );
+        // Floors that leave room say how much.
+        let roomy = StopCycleParts { floor: 51.0, ..parts(Some(50.3), None) }.describe();
+        assert!(
+            roomy.ends_with(
+                "what ptvsd-dap adds beyond both 1.3 ms; the two floors leave 0.7 ms of the target to an adapter"
+            ),
+            "{roomy}"
+        );
+    }
+
+    #[test]
+    fn without_the_stdio_floor_the_adapter_s_share_is_one_figure() {
+        let text = parts(None, Some(52.4)).describe();
+        assert!(text.ends_with("+ the adapter's own 0.7 ms"), "{text}");
+        let failed = parts(Some(f64::NAN), None).describe();
+        assert!(failed.ends_with("+ the adapter's own 0.7 ms"), "{failed}");
+    }
+
+    #[test]
+    fn a_part_that_rounds_to_nothing_has_no_sign() {
+        assert_eq!((tenths(-0.04), tenths(-0.06), tenths(0.04)), ("0.0".into(), "-0.1".into(), "0.0".into()));
+    }
 }

@@ -37,6 +37,12 @@ pub enum Contender {
     /// The floor without websockify: `tcp://` through the delay proxy straight to ptvsd, which
     /// tells the relay's share from ptvsd's.
     FloorTcp(Release),
+    /// The stop cycle with the bench's echo adapter (echo.rs) on stdio and no debuggee: what
+    /// any adapter behind the editor's stdio costs.
+    StdioFloor,
+    /// A measurement, not a way to run: ptvsd-dap's connection owner started by the bench
+    /// itself, without the front that relays the editor's stdio; stop cycles only.
+    OwnerDirect(Release),
     Debugpy,
 }
 
@@ -48,12 +54,22 @@ impl Contender {
             Contender::FloorTcp(release) => {
                 format!("floor without the relay: raw ptvsd {} over tcp", release.version())
             }
+            Contender::StdioFloor => "stdio floor: the echo adapter".into(),
+            Contender::OwnerDirect(release) => {
+                format!("measurement: ptvsd-dap's owner without the front + ptvsd {}", release.version())
+            }
             Contender::Debugpy => "debugpy".into(),
         }
     }
 
     pub fn is_floor(self) -> bool {
-        matches!(self, Contender::Floor(_) | Contender::FloorTcp(_))
+        matches!(self, Contender::Floor(_) | Contender::FloorTcp(_) | Contender::StdioFloor)
+    }
+
+    /// Measured for the stop cycle only (no expansions, output or memory), shown in the
+    /// breakdown and the targets, not in the per-delay table.
+    pub fn measures_stop_cycle_only(self) -> bool {
+        matches!(self, Contender::StdioFloor | Contender::OwnerDirect(_))
     }
 
     /// For file names.
@@ -62,6 +78,8 @@ impl Contender {
             Contender::PtvsdDap(release) => format!("ptvsd-dap-{}", release.version()),
             Contender::Floor(release) => format!("floor-{}", release.version()),
             Contender::FloorTcp(release) => format!("floor-tcp-{}", release.version()),
+            Contender::StdioFloor => "stdio-floor".into(),
+            Contender::OwnerDirect(release) => format!("owner-direct-{}", release.version()),
             Contender::Debugpy => "debugpy".into(),
         }
     }
@@ -92,6 +110,8 @@ pub struct Cycle {
     pub stack: f64,
     pub scopes: f64,
     pub variables: f64,
+    /// The stdio floor only: how late its timer woke before it sent `stopped`, in µs (NaN).
+    pub timer_late_us: f64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -222,9 +242,10 @@ impl Rig {
     }
 }
 
-async fn ptvsd_dap_rig(env: &Env, release: Release, delay: Duration, log: &Path) -> Res<Rig> {
+/// `args` start ptvsd-dap as editors do (none: the front), or as the owner alone.
+async fn ptvsd_dap_rig(env: &Env, release: Release, args: &[&str], delay: Duration, log: &Path) -> Res<Rig> {
     let PtvsdSite { debuggee, relay, proxy, url } = start_ptvsd_site(env, release, delay, Via::Websockify).await?;
-    let client = DapClient::spawn(procs::adapter_command(&env.adapter, &[], log)?)?;
+    let client = DapClient::spawn(procs::adapter_command(&env.adapter, args, log)?)?;
     Ok(Rig { debuggee, _relay: relay, proxy, client, attach: json!({"url": url}), reversed: false })
 }
 
@@ -247,10 +268,29 @@ pub fn ms(from: Instant, to: Instant) -> f64 {
     to.saturating_duration_since(from).as_secs_f64() * 1000.0
 }
 
+/// The attach of `rig`'s adapter (see [`attach`]); debugpy's is dialled by the debuggee.
+async fn attach_rig(rig: &mut Rig, who: Contender, s: &mut Session) -> Res<()> {
+    let (c, debuggee, port) = (&rig.client, &mut rig.debuggee, rig.proxy.port());
+    let dial = async move {
+        if who == Contender::Debugpy {
+            // The adapter listens for the server now: the debuggee dials it through the proxy.
+            c.wait_event("debugpyWaitingForServer", T, |_| true).await?;
+            debuggee.send(&format!("connect {port}")).await?;
+        }
+        Ok(())
+    };
+    attach(c, rig.attach.clone(), dial, s).await
+}
+
 /// initialize → attach → `initialized` → setBreakpoints → setExceptionBreakpoints →
-/// configurationDone, as VS Code sends them; fills the attach figures of `s`.
-async fn attach(rig: &mut Rig, who: Contender, s: &mut Session) -> Res<()> {
-    let c = &rig.client;
+/// configurationDone, as VS Code sends them; `dial` runs once `attach` is sent. Fills the attach
+/// figures of `s`.
+async fn attach(
+    c: &DapClient,
+    arguments: Value,
+    dial: impl std::future::Future<Output = Res<()>>,
+    s: &mut Session,
+) -> Res<()> {
     let start = Instant::now();
     let init = c
         .request(
@@ -264,12 +304,8 @@ async fn attach(rig: &mut Rig, who: Contender, s: &mut Session) -> Res<()> {
         return Err(format!("initialize failed: {init}"));
     }
     s.initialize_ms = ms(start, received_at(&init));
-    let attach_rx = c.send("attach", rig.attach.clone()).await?;
-    if who == Contender::Debugpy {
-        // The adapter listens for the server now: the debuggee dials it through the proxy.
-        c.wait_event("debugpyWaitingForServer", T, |_| true).await?;
-        rig.debuggee.send(&format!("connect {}", rig.proxy.port())).await?;
-    }
+    let attach_rx = c.send("attach", arguments).await?;
+    dial.await?;
     let initialized = c.wait_event("initialized", T, |_| true).await?;
     s.initialized_ms = ms(start, received_at(&initialized));
     let lines = [procs::marker_line("bench_bp")?, procs::marker_line("bench_step_start")?];
@@ -330,8 +366,22 @@ pub async fn cycle(c: &DapClient, command: &str, stopped: &Value) -> Res<(Cycle,
         stack: ms(start, stack),
         scopes: ms(start, scopes),
         variables: ms(start, variables),
+        timer_late_us: next_stop["body"][crate::echo::TIMER_LATE].as_f64().unwrap_or(f64::NAN),
     };
     Ok((timing, next_stop, vars))
+}
+
+/// `n` cycles of `command` from `stop`, as [`cycle`] times them: the timings, the last stop
+/// and its variables.
+async fn cycles(c: &DapClient, command: &str, mut stop: Value, n: usize) -> Res<(Vec<Cycle>, Value, Vec<Value>)> {
+    let mut timings = Vec::with_capacity(n);
+    let mut vars = Vec::new();
+    for _ in 0..n {
+        let (timing, next, next_vars) = cycle(c, command, &stop).await?;
+        timings.push(timing);
+        (stop, vars) = (next, next_vars);
+    }
+    Ok((timings, stop, vars))
 }
 
 pub async fn resume(c: &DapClient, stopped: &Value) -> Res<()> {
@@ -342,27 +392,67 @@ pub async fn resume(c: &DapClient, stopped: &Value) -> Res<()> {
 pub async fn run(env: &Env, who: Contender, delay: Duration, plan: &Plan, full: bool, tag: &str) -> Res<Session> {
     let log = env.logs.join(format!("{tag}.adapter.log"));
     let mut rig = match who {
-        Contender::PtvsdDap(release) => ptvsd_dap_rig(env, release, delay, &log).await?,
+        Contender::PtvsdDap(release) => ptvsd_dap_rig(env, release, &[], delay, &log).await?,
+        Contender::OwnerDirect(release) => {
+            ptvsd_dap_rig(env, release, &[ptvsd_dap::process::OWNER_FLAG], delay, &log).await?
+        }
+        Contender::StdioFloor => return stdio_floor(delay, plan, full, &log).await,
         Contender::Debugpy => debugpy_rig(env, delay, &log).await?,
         Contender::Floor(release) => return crate::floor::run(env, release, Via::Websockify, delay, plan, full).await,
         Contender::FloorTcp(release) => return crate::floor::run(env, release, Via::Tcp, delay, plan, full).await,
     };
     let pid = rig.client.pid();
     let mut s = Session::default();
-    attach(&mut rig, who, &mut s).await?;
+    attach_rig(&mut rig, who, &mut s).await?;
     s.rss_attach = sysinfo::peak(pid);
     if full {
-        phases(&mut rig, plan, &mut s, pid).await?;
+        let phases_run = if who.measures_stop_cycle_only() { Phases::StopCycles } else { Phases::All };
+        phases(&mut rig, plan, &mut s, pid, phases_run).await?;
     }
-    let _ = tokio::time::timeout(
-        Duration::from_secs(10),
-        rig.client.request("disconnect", json!({"terminateDebuggee": false})),
-    )
-    .await;
+    disconnect(&rig.client).await;
     Ok(s)
 }
 
-async fn phases(rig: &mut Rig, plan: &Plan, s: &mut Session, pid: u32) -> Res<()> {
+async fn disconnect(c: &DapClient) {
+    let _ = tokio::time::timeout(Duration::from_secs(10), c.request("disconnect", json!({"terminateDebuggee": false})))
+        .await;
+}
+
+/// The stdio floor: the bench's echo adapter (echo.rs) in place of an adapter, attached and
+/// driven by the same client code as the others; its stops come 2D after each command, from
+/// its timer, with ptvsd-dap's answers for bench_app.py. No debuggee, no link. `full` false
+/// stops after the attach.
+async fn stdio_floor(delay: Duration, plan: &Plan, full: bool, log: &Path) -> Res<Session> {
+    let bench = std::env::current_exe().map_err(|e| format!("the bench's own executable: {e}"))?;
+    let one_way_us = delay.as_micros().to_string();
+    let command = procs::adapter_command(&bench, &["echo-adapter", "--one-way-us", &one_way_us], log)?;
+    let c = DapClient::spawn(command)?;
+    let mut s = Session::default();
+    attach(&c, json!({"echo": true}), async { Ok(()) }, &mut s).await?;
+    if !full {
+        disconnect(&c).await;
+        return Ok(s);
+    }
+    // Its first stop comes with the end of the configuration: the warm-up, as for the others.
+    let first = c.wait_event("stopped", T, |_| true).await?;
+    inspect(&c, &first).await?;
+    let (steps, stop, _) = cycles(&c, "next", first, plan.steps).await?;
+    let (breakpoints, _, _) = cycles(&c, "continue", stop, plan.steps).await?;
+    (s.steps, s.breakpoints) = (steps, breakpoints);
+    disconnect(&c).await;
+    Ok(s)
+}
+
+/// How much of the session a run measures after the attach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phases {
+    /// Steps and the breakpoint loop.
+    StopCycles,
+    /// Also the expansions, the output burst and the memory of each phase.
+    All,
+}
+
+async fn phases(rig: &mut Rig, plan: &Plan, s: &mut Session, pid: u32, run: Phases) -> Res<()> {
     // Warm-up: the first stop after attach also runs each adapter's one-time work (ptvsd-dap's
     // attach stop and release probe, debugpy's first suspend).
     rig.debuggee.send("loop 1").await?;
@@ -377,39 +467,38 @@ async fn phases(rig: &mut Rig, plan: &Plan, s: &mut Session, pid: u32) -> Res<()
     // Steps, then the expansions at the last step's stop.
     sysinfo::reset_peak(pid);
     rig.debuggee.send(&format!("steps {}", plan.steps + 3)).await?;
-    let mut stop = rig.client.wait_event("stopped", T, |_| true).await?;
-    let mut vars = inspect(&rig.client, &stop).await?.1;
+    let first = rig.client.wait_event("stopped", T, |_| true).await?;
+    inspect(&rig.client, &first).await?;
     let before = rig.proxy.traffic();
-    for _ in 0..plan.steps {
-        let (timing, next, next_vars) = cycle(&rig.client, "next", &stop).await?;
-        s.steps.push(timing);
-        (stop, vars) = (next, next_vars);
-    }
+    let (steps, stop, vars) = cycles(&rig.client, "next", first, plan.steps).await?;
+    s.steps = steps;
     s.steps_traffic = rig.traffic_since(before);
     s.rss_steps = sysinfo::peak(pid);
-    sysinfo::reset_peak(pid);
-    s.list = expand(rig, &vars, "items", 1000, true).await?;
-    s.list_whole = expand(rig, &vars, "items", 1000, false).await?;
-    s.dict = expand(rig, &vars, "table", 100, true).await?;
-    s.rss_expand = sysinfo::peak(pid);
+    if run == Phases::All {
+        sysinfo::reset_peak(pid);
+        s.list = expand(rig, &vars, "items", 1000, true).await?;
+        s.list_whole = expand(rig, &vars, "items", 1000, false).await?;
+        s.dict = expand(rig, &vars, "table", 100, true).await?;
+        s.rss_expand = sysinfo::peak(pid);
+    }
     resume(&rig.client, &stop).await?;
     rig.debuggee.report("steps", T).await?;
 
     // The breakpoint loop: one unmeasured hit, then `steps` measured ones.
     sysinfo::reset_peak(pid);
     rig.debuggee.send(&format!("loop {}", plan.steps + 1)).await?;
-    let mut stop = rig.client.wait_event("stopped", T, |_| true).await?;
-    inspect(&rig.client, &stop).await?;
+    let first = rig.client.wait_event("stopped", T, |_| true).await?;
+    inspect(&rig.client, &first).await?;
     let before = rig.proxy.traffic();
-    for _ in 0..plan.steps {
-        let (timing, next, _) = cycle(&rig.client, "continue", &stop).await?;
-        s.breakpoints.push(timing);
-        stop = next;
-    }
+    let (breakpoints, stop, _) = cycles(&rig.client, "continue", first, plan.steps).await?;
+    s.breakpoints = breakpoints;
     s.breakpoints_traffic = rig.traffic_since(before);
     resume(&rig.client, &stop).await?;
     rig.debuggee.report("loop", T).await?;
     s.rss_breakpoints = sysinfo::peak(pid);
+    if run == Phases::StopCycles {
+        return Ok(());
+    }
 
     // The output burst.
     sysinfo::reset_peak(pid);
