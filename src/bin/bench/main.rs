@@ -383,7 +383,7 @@ fn document(
          - Output: the debuggee prints {} MB in `print()` calls of {} bytes each (newline included); MB/s = bytes received in `output` events / time from the command to the last one. \
          The debuggee times each print itself.\n\
          - RSS: from /proc, of the process the editor started plus its descendants (ptvsd-dap's connection owner, shown as \"owner\"); \
-         peaks are VmHWM reset (`clear_refs`) at the start of each phase, so a sum is the sum of the two processes' peaks. Idle: VmRSS after attach and one stop. \
+         peaks are VmHWM reset (`clear_refs`) at the start of each phase, so a sum is the sum of the two processes' peaks. Idle: VmRSS after attach and one stop; quiet: 3 s later, with nothing sent either way (ptvsd-dap lets go of its code pages after 2 s of quiet). \
          PSS (smaps_rollup): each shared page counted as its share, so the binary's pages the front and the owner both map count once.\n\n",
         took.as_secs_f64(),
         sysinfo::machine(),

@@ -156,6 +156,8 @@ fn rows(runs: &[&Measured]) -> Vec<Row> {
     add("RSS idle after attach (MiB)", Adapters, None, &|s, _| rss(s.rss_idle));
     add("  of which anonymous (RssAnon, MiB)", Adapters, None, &|s, _| rss(s.rss_idle_anon));
     add("PSS idle after attach (MiB)", Adapters, None, &|s, _| rss(s.pss_idle));
+    add("RSS quiet, 3 s after the last message (MiB)", Adapters, None, &|s, _| rss(s.rss_quiet));
+    add("PSS quiet, 3 s after the last message (MiB)", Adapters, None, &|s, _| rss(s.pss_quiet));
     add("peak RSS: attach (MiB)", Adapters, None, &|s, _| rss(s.rss_attach));
     add("peak RSS: steps (MiB)", Adapters, None, &|s, _| rss(s.rss_steps));
     add("peak RSS: breakpoint loop (MiB)", Adapters, None, &|s, _| rss(s.rss_breakpoints));
@@ -484,20 +486,18 @@ pub fn targets(all: &[Measured]) -> String {
         line("output ≥ 50 MB/s", m.who, measured, Some(mbps >= 50.0 && o.complete));
         let peak = mib(s.rss_output.sum());
         line("peak RSS < 30 MiB during output (front + owner)", m.who, format!("{peak:.1} MiB"), Some(peak < 30.0));
-        let idle = mib(s.rss_idle.sum());
-        line(
-            "idle RSS < 12 MiB (front + owner)",
-            m.who,
-            format!("{idle:.1} MiB (owner {:.1})", mib(s.rss_idle.owner)),
-            Some(idle < 12.0),
-        );
-        let pss = mib(s.pss_idle.sum());
-        line(
-            "idle PSS < 5 MiB (front + owner)",
-            m.who,
-            format!("{pss:.1} MiB (owner {:.1})", mib(s.pss_idle.owner)),
-            Some(pss < 5.0),
-        );
+        let idle = |right_after: crate::sysinfo::Rss, quiet: crate::sysinfo::Rss| {
+            let (right_after, quiet_mib) = (mib(right_after.sum()), mib(quiet.sum()));
+            let text = format!(
+                "{quiet_mib:.1} MiB quiet, 3 s after the last message (owner {:.1}); {right_after:.1} right after the stop",
+                mib(quiet.owner)
+            );
+            (quiet_mib, text)
+        };
+        let (rss, text) = idle(s.rss_idle, s.rss_quiet);
+        line("idle RSS < 12 MiB (front + owner)", m.who, text, Some(rss < 12.0));
+        let (pss, text) = idle(s.pss_idle, s.pss_quiet);
+        line("idle PSS < 5 MiB (front + owner)", m.who, text, Some(pss < 5.0));
     }
     out
 }

@@ -166,6 +166,9 @@ pub struct Session {
     pub rss_idle: Rss,
     pub rss_idle_anon: Rss,
     pub pss_idle: Rss,
+    /// After the stop and a quiet spell long enough for ptvsd-dap to let go of its code pages.
+    pub rss_quiet: Rss,
+    pub pss_quiet: Rss,
     pub rss_steps: Rss,
     pub rss_breakpoints: Rss,
     pub rss_expand: Rss,
@@ -443,6 +446,10 @@ async fn stdio_floor(delay: Duration, plan: &Plan, full: bool, log: &Path) -> Re
     Ok(s)
 }
 
+/// How long the memory is left alone after the warm-up stop for the "quiet" figures: a second
+/// more than ptvsd-dap waits before it lets go of its code pages.
+const QUIET: Duration = Duration::from_secs(ptvsd_dap::process::working_set::IDLE_BEFORE_RELEASE.as_secs() + 1);
+
 /// How much of the session a run measures after the attach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phases {
@@ -463,6 +470,12 @@ async fn phases(rig: &mut Rig, plan: &Plan, s: &mut Session, pid: u32, run: Phas
     s.rss_idle = sysinfo::current(pid);
     s.rss_idle_anon = sysinfo::current_anon(pid);
     s.pss_idle = sysinfo::current_pss(pid);
+    if run == Phases::All {
+        // Idle as a user reading the code leaves it: nothing either way for a while.
+        tokio::time::sleep(QUIET).await;
+        s.rss_quiet = sysinfo::current(pid);
+        s.pss_quiet = sysinfo::current_pss(pid);
+    }
 
     // Steps, then the expansions at the last step's stop.
     sysinfo::reset_peak(pid);
