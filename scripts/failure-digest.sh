@@ -18,7 +18,7 @@ digest() {
             [ -f "$named" ] && { echo "-- the end of $named:"; tail -n 12 "$named"; }
         done
     elif grep -qE '^ +(FAIL|TIMEOUT|SIGSEGV|SIGABRT|SIGKILL) \[' "$log"; then
-        grep -A4 'panicked at' "$log"
+        grep -A10 'panicked at' "$log"
         grep -E '^ +(FAIL|TIMEOUT|SIGSEGV|SIGABRT|SIGKILL) \[' "$log" | sort -u
     else
         tail -n 25 "$log"
