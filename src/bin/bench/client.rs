@@ -90,9 +90,9 @@ impl DapClient {
         let (tx, rx) = oneshot::channel();
         self.state.lock().unwrap().pending.insert(seq, tx);
         let body = json!({"seq": seq, "type": "request", "command": command, "arguments": arguments}).to_string();
-        let frame = format!("Content-Length: {}\r\n\r\n{}", body.len(), body);
+        let frame = ptvsd_dap::dap::codec::encode_frame(body.as_bytes());
         let mut stdin = self.stdin.lock().await;
-        stdin.write_all(frame.as_bytes()).await.map_err(|e| format!("cannot send `{command}`: {e}"))?;
+        stdin.write_all(&frame).await.map_err(|e| format!("cannot send `{command}`: {e}"))?;
         stdin.flush().await.map_err(|e| format!("cannot send `{command}`: {e}"))?;
         Ok(rx)
     }

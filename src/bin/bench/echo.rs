@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use ptvsd_dap::dap::codec::encode_frame;
+
 /// The field of a `stopped` body that says how late the timer woke, in µs.
 pub const TIMER_LATE: &str = "_timerLateUs";
 /// Header lines longer than this are not DAP.
@@ -246,9 +248,7 @@ pub fn read_frame(input: &mut impl BufRead) -> Result<Option<Vec<u8>>, String> {
 
 /// One message, header and body, in one write: as an adapter sends it.
 pub fn write_frame(output: &mut impl Write, message: &Value) -> Result<(), String> {
-    let body = message.to_string();
-    let mut frame = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
-    frame.extend_from_slice(body.as_bytes());
+    let frame = encode_frame(message.to_string().as_bytes());
     output.write_all(&frame).and_then(|()| output.flush()).map_err(|e| format!("echo adapter: cannot write: {e}"))
 }
 

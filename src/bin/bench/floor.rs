@@ -498,9 +498,8 @@ mod tests {
     use super::*;
 
     async fn write_message(stream: &mut BufReader<TcpStream>, message: Value) {
-        let body = message.to_string();
-        let frame = format!("Content-Length: {}\r\n\r\n{body}", body.len());
-        stream.get_mut().write_all(frame.as_bytes()).await.unwrap();
+        let frame = ptvsd_dap::dap::codec::encode_frame(message.to_string().as_bytes());
+        stream.get_mut().write_all(&frame).await.unwrap();
     }
 
     async fn event(stream: &mut BufReader<TcpStream>, name: &str, body: Value) {
