@@ -156,8 +156,9 @@ fn rows(runs: &[&Measured]) -> Vec<Row> {
     add("RSS idle after attach (MiB)", Adapters, None, &|s, _| rss(s.rss_idle));
     add("  of which anonymous (RssAnon, MiB)", Adapters, None, &|s, _| rss(s.rss_idle_anon));
     add("PSS idle after attach (MiB)", Adapters, None, &|s, _| rss(s.pss_idle));
-    add("RSS quiet, 3 s after the last message (MiB)", Adapters, None, &|s, _| rss(s.rss_quiet));
-    add("PSS quiet, 3 s after the last message (MiB)", Adapters, None, &|s, _| rss(s.pss_quiet));
+    let quiet = quiet_words();
+    add(&format!("RSS quiet, {quiet} (MiB)"), Adapters, None, &|s, _| rss(s.rss_quiet));
+    add(&format!("PSS quiet, {quiet} (MiB)"), Adapters, None, &|s, _| rss(s.pss_quiet));
     add("peak RSS: attach (MiB)", Adapters, None, &|s, _| rss(s.rss_attach));
     add("peak RSS: steps (MiB)", Adapters, None, &|s, _| rss(s.rss_steps));
     add("peak RSS: breakpoint loop (MiB)", Adapters, None, &|s, _| rss(s.rss_breakpoints));
@@ -368,6 +369,11 @@ fn tenths(v: f64) -> String {
     }
 }
 
+/// When the quiet figures are taken, in words ("3 s after the last message").
+fn quiet_words() -> String {
+    format!("{} s after the last message", crate::scenario::QUIET.as_secs())
+}
+
 /// The session of `floor` (a floor contender) at `delay_ms`, if it ran and succeeded.
 fn floor_of(all: &[Measured], delay_ms: u64, floor: Contender) -> Option<&Session> {
     all.iter().find(|m| m.delay_ms == delay_ms && m.who == floor).and_then(|m| m.session.as_ref().ok())
@@ -489,7 +495,8 @@ pub fn targets(all: &[Measured]) -> String {
         let idle = |right_after: crate::sysinfo::Rss, quiet: crate::sysinfo::Rss| {
             let (right_after, quiet_mib) = (mib(right_after.sum()), mib(quiet.sum()));
             let text = format!(
-                "{quiet_mib:.1} MiB quiet, 3 s after the last message (owner {:.1}); {right_after:.1} right after the stop",
+                "{quiet_mib:.1} MiB quiet, {} (owner {:.1}); {right_after:.1} right after the stop",
+                quiet_words(),
                 mib(quiet.owner)
             );
             (quiet_mib, text)

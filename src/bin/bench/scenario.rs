@@ -448,7 +448,7 @@ async fn stdio_floor(delay: Duration, plan: &Plan, full: bool, log: &Path) -> Re
 
 /// How long the memory is left alone after the warm-up stop for the "quiet" figures: a second
 /// more than ptvsd-dap waits before it lets go of its code pages.
-const QUIET: Duration = Duration::from_secs(ptvsd_dap::process::working_set::IDLE_BEFORE_RELEASE.as_secs() + 1);
+pub const QUIET: Duration = Duration::from_secs(ptvsd_dap::process::working_set::IDLE_BEFORE_RELEASE.as_secs() + 1);
 
 /// How much of the session a run measures after the attach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
